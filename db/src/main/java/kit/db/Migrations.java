@@ -1,0 +1,58 @@
+package kit.db;
+
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationVersion;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The kit's Flyway migrations, as the Java side runs them: the same files
+ * {@code mvn flyway:migrate} applies, from the classpath.
+ */
+public final class Migrations {
+
+    public static final String LOCATION = "classpath:db/migration";
+
+    private final DatabaseUrl url;
+
+    public Migrations(DatabaseUrl url) {
+        this.url = url;
+    }
+
+    /** Applies every step up to and including {@code target} (e.g. "2", "2.1"), or all when null. */
+    public int migrateTo(String target) {
+        return flyway(target).migrate().migrationsExecuted;
+    }
+
+    public int migrateAll() {
+        return migrateTo(null);
+    }
+
+    /** Every step the kit ships, in order: "0", "1", "2", "2.1", "3". */
+    public List<String> steps() {
+        return Arrays.stream(flyway(null).info().all())
+                .map(MigrationInfo::getVersion)
+                .map(MigrationVersion::getVersion)
+                .toList();
+    }
+
+    /** Descriptions of the steps, as Flyway reads them from the file names. */
+    public List<String> describeSteps() {
+        return Arrays.stream(flyway(null).info().all())
+                .map(i -> "V" + i.getVersion() + " " + i.getDescription())
+                .toList();
+    }
+
+    private Flyway flyway(String target) {
+        var config = Flyway.configure()
+                .dataSource(url.jdbc(), null, null)
+                .locations(LOCATION)
+                .connectRetries(0);
+        if (target != null) {
+            config.target(target);
+        }
+        return config.load();
+    }
+}

@@ -1,0 +1,743 @@
+-- Schema version 0: the kit itself (catalog, then functions), then the first
+-- write table and read table. The kit arrives with V0 so that
+-- `flyway:migrate -Dflyway.target=0` gives a database at exactly version 0.
+--
+-- Conventions (see README, "How the kit works"):
+--   * write tables are facts, named in the past tense with the version that
+--     introduced them (user_registered_0); the kit adds `seq` (global order)
+--     and `recorded_at` after the domain columns;
+--   * read tables are nouns with their own version (users_0); the kit adds
+--     `last_fact_seq` (the last fact applied to the row);
+--   * every generated name comes from kit.object_name();
+--   * errors use the kit's SQLSTATE class KT (see kit.error_code comments and
+--     the README's error table).
+--   * domain tables live in the public schema.
+
+------------------------------------------------------------------------------
+-- Catalog tables
+------------------------------------------------------------------------------
+
+CREATE SCHEMA kit;
+COMMENT ON SCHEMA kit IS 'The versioned CQRS kit: catalog of write tables, read versions, feeds and schema versions, and the functions migrations call.';
+
+-- One global order for every fact in every write table.
+CREATE SEQUENCE kit.fact_seq AS bigint;
+
+CREATE TABLE kit.write_table (
+    write_table  text PRIMARY KEY,
+    id_space     text NOT NULL,
+    id_sequence  text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE kit.write_table IS 'Append-only fact tables. Tables of one id space share one id sequence.';
+
+CREATE TABLE kit.read_version (
+    read_table  text PRIMARY KEY,
+    entity      text NOT NULL,
+    state       text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'live', 'retired')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    live_at     timestamptz,
+    retired_at  timestamptz
+);
+COMMENT ON TABLE kit.read_version IS 'Read tables and their lifecycle: building (being filled), live (complete, fed by triggers), retired (dropped).';
+
+CREATE TABLE kit.read_reference (
+    read_table        text NOT NULL REFERENCES kit.read_version,
+    column_name       text NOT NULL,
+    referenced_table  text NOT NULL REFERENCES kit.read_version,
+    PRIMARY KEY (read_table, column_name)
+);
+COMMENT ON TABLE kit.read_reference IS 'Columns of a read table that must name an existing row (by id) of another read table, checked for every fact.';
+
+CREATE TABLE kit.feed (
+    write_table  text NOT NULL REFERENCES kit.write_table,
+    read_table   text NOT NULL REFERENCES kit.read_version,
+    kind         text NOT NULL CHECK (kind IN ('insert', 'update')),
+    key_column   text,
+    projection   text NOT NULL,
+    trigger_name text NOT NULL,
+    position     bigint GENERATED ALWAYS AS IDENTITY,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (write_table, read_table),
+    CHECK ((kind = 'update') = (key_column IS NOT NULL))
+);
+COMMENT ON TABLE kit.feed IS 'One feed per write table x read table: a trigger on the write table that calls the projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
+
+CREATE TABLE kit.schema_version (
+    version     integer PRIMARY KEY CHECK (version >= 0),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    retired_at  timestamptz
+);
+
+CREATE TABLE kit.schema_version_read (
+    version     integer NOT NULL REFERENCES kit.schema_version,
+    read_table  text NOT NULL REFERENCES kit.read_version,
+    PRIMARY KEY (version, read_table)
+);
+COMMENT ON TABLE kit.schema_version_read IS 'The read versions an app of each schema version reads.';
+
+-- A schema version is live when it is not retired and every read version it
+-- uses is live; its state is derived, never stored twice.
+CREATE VIEW kit.schema_versions AS
+SELECT v.version,
+       CASE WHEN v.retired_at IS NOT NULL THEN 'retired'
+            WHEN bool_and(r.state = 'live') THEN 'live'
+            ELSE 'building' END                      AS state,
+       array_agg(r.read_table ORDER BY r.read_table) AS read_tables,
+       v.created_at,
+       v.retired_at
+  FROM kit.schema_version v
+  JOIN kit.schema_version_read s USING (version)
+  JOIN kit.read_version r USING (read_table)
+ GROUP BY v.version;
+
+------------------------------------------------------------------------------
+-- Names and errors
+------------------------------------------------------------------------------
+
+-- Every name the kit generates comes from here, so that names never drift.
+CREATE FUNCTION kit.object_name(kind text, write_table text, read_table text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _name text;
+BEGIN
+    _name := CASE object_name.kind
+        WHEN 'projection'  THEN format('project_%s_into_%s', object_name.write_table, object_name.read_table)
+        WHEN 'feed'        THEN format('feed_%s__%s', object_name.write_table, object_name.read_table)
+        WHEN 'append_only' THEN format('append_only_%s', object_name.write_table)
+        WHEN 'advance_ids' THEN format('advance_ids_%s', object_name.write_table)
+    END;
+    IF _name IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('Unknown kind of kit object: %s (Write table: %s)', object_name.kind, object_name.write_table);
+    END IF;
+    IF octet_length(_name) > 63 THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('Generated name is longer than PostgreSQL allows: %s (Limit: 63 bytes)', _name),
+            HINT = 'Use shorter write or read table names.';
+    END IF;
+    RETURN _name;
+END
+$$;
+
+-- Kit usage errors (a wrong call in a migration) share one code.
+CREATE FUNCTION kit.usage_error(message text, hint text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'KT006', MESSAGE = usage_error.message,
+        HINT = coalesce(usage_error.hint, 'See the README section "Adding a version".');
+END
+$$;
+
+CREATE FUNCTION kit.refuse_change_of_fact()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'KT001',
+        MESSAGE = format('Facts are append-only: %s is not allowed (Write table: %s)', TG_OP, TG_TABLE_NAME),
+        HINT = 'Record a new fact instead (for example a password change).';
+END
+$$;
+
+CREATE FUNCTION kit.raise_unknown_entity(read_table text, entity text, write_table text, column_name text,
+                                         value text, fact_seq bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'KT004',
+        MESSAGE = format('Unknown %s: %s (Fact: %s seq %s, Column: %s, Read table: %s)',
+                         raise_unknown_entity.entity, raise_unknown_entity.value, raise_unknown_entity.write_table,
+                         raise_unknown_entity.fact_seq, raise_unknown_entity.column_name, raise_unknown_entity.read_table),
+        HINT = format('Record facts about a %s only after it exists.', raise_unknown_entity.entity);
+END
+$$;
+
+-- Called by an insert projection when ON CONFLICT DO NOTHING skipped a row:
+-- finds the first rejected fact and says which unique rule it broke. Only the
+-- error path pays for the dynamic SQL.
+CREATE FUNCTION kit.raise_rejected_insert(read_table text, write_table text, facts jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _fact     jsonb;
+    _seq      bigint;
+    _entity   text;
+    _column   text;
+    _type     text;
+    _taken_by bigint;
+BEGIN
+    SELECT v.entity INTO _entity FROM kit.read_version v WHERE v.read_table = raise_rejected_insert.read_table;
+    FOR _fact IN SELECT f FROM jsonb_array_elements(raise_rejected_insert.facts) AS f ORDER BY (f ->> 'seq')::bigint LOOP
+        _seq := (_fact ->> 'seq')::bigint;
+        EXECUTE format('SELECT last_fact_seq FROM public.%I WHERE id = $1', raise_rejected_insert.read_table)
+           INTO _taken_by USING (_fact ->> 'id')::bigint;
+        IF _taken_by = _seq THEN
+            CONTINUE;  -- this fact's row is there: it was not the rejected one
+        END IF;
+        IF _taken_by IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'KT002',
+                MESSAGE = format('Duplicate %s id: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
+                                 _entity, _fact ->> 'id', raise_rejected_insert.write_table, _seq,
+                                 raise_rejected_insert.read_table, _taken_by),
+                HINT = 'Leave the id out and the kit assigns a free one.';
+        END IF;
+        -- Not there and its id is free: another unique column rejected it.
+        FOR _column, _type IN
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+              FROM pg_index i
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+             WHERE i.indrelid = format('public.%I', raise_rejected_insert.read_table)::regclass
+               AND i.indisunique AND NOT i.indisprimary AND i.indnatts = 1
+        LOOP
+            EXECUTE format('SELECT last_fact_seq FROM public.%I WHERE %I = CAST($1 AS %s)',
+                           raise_rejected_insert.read_table, _column, _type)
+               INTO _taken_by USING _fact ->> _column;
+            IF _taken_by IS NOT NULL AND _taken_by <> _seq THEN
+                RAISE EXCEPTION USING ERRCODE = 'KT003',
+                    MESSAGE = format('Duplicate %s %s: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
+                                     _entity, _column, _fact ->> _column, raise_rejected_insert.write_table, _seq,
+                                     raise_rejected_insert.read_table, _taken_by),
+                    HINT = format('Each %s must be unique across every version.', _column);
+            END IF;
+        END LOOP;
+        RAISE EXCEPTION USING ERRCODE = 'KT003',
+            MESSAGE = format('Fact rejected by a unique rule of the read table (Fact: %s seq %s, Read table: %s)',
+                             raise_rejected_insert.write_table, _seq, raise_rejected_insert.read_table);
+    END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Write tables
+------------------------------------------------------------------------------
+
+-- The id that nextval() would give next, without taking it.
+CREATE FUNCTION kit.next_id(id_sequence regclass)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(pg_sequence_last_value(next_id.id_sequence) + s.seqincrement, s.seqstart)
+      FROM pg_sequence s
+     WHERE s.seqrelid = next_id.id_sequence
+$$;
+
+-- After an insert with explicit ids (as in `INSERT ... VALUES (1, ...)`), move
+-- the id space's sequence past them, so that a later sequence-given id cannot
+-- collide. Only statements whose ids reach the sequence pay for the setval.
+CREATE FUNCTION kit.advance_id_sequence()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _sequence regclass := TG_ARGV[0]::regclass;
+    _max      bigint;
+BEGIN
+    SELECT max(n.id) INTO _max FROM new_rows n;
+    IF _max >= kit.next_id(_sequence) THEN
+        -- Serialise the explicit-id writers of one id space; setval never moves back.
+        PERFORM pg_advisory_xact_lock(_sequence::oid::integer, 0);
+        PERFORM setval(_sequence, greatest(_max, kit.next_id(_sequence) - 1), true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Turns a freshly created table of domain columns (id first) into a write
+-- table: adds the kit columns, the id sequence of its id space, the
+-- append-only guard and registers it.
+CREATE FUNCTION kit.create_write_table(write_table text, id_space text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table    regclass := to_regclass(format('public.%I', create_write_table.write_table));
+    _sequence text := format('kit.%I', create_write_table.id_space || '_id_seq');
+BEGIN
+    IF _table IS NULL THEN
+        PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_write_table)',
+                                       create_write_table.write_table));
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = _table AND attname = 'id' AND attnum = 1) THEN
+        PERFORM kit.usage_error(format('A write table needs id as its first column (Write table: %s)',
+                                       create_write_table.write_table));
+    END IF;
+    IF to_regclass(_sequence) IS NULL THEN
+        EXECUTE format('CREATE SEQUENCE %s AS bigint', _sequence);
+    END IF;
+    EXECUTE format($ddl$
+        ALTER TABLE %1$s
+            ALTER COLUMN id SET DEFAULT nextval(%2$L),
+            ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
+            ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
+            ADD PRIMARY KEY (id),
+            ADD UNIQUE (seq)
+        $ddl$, _table, _sequence);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
+                   kit.object_name('append_only', create_write_table.write_table), _table);
+    -- ALWAYS: the guard holds even with session_replication_role = replica.
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
+                   _table, kit.object_name('append_only', create_write_table.write_table));
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION kit.advance_id_sequence(%L)',
+                   kit.object_name('advance_ids', create_write_table.write_table), _table, _sequence);
+    INSERT INTO kit.write_table (write_table, id_space, id_sequence)
+    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Read versions and feeds
+------------------------------------------------------------------------------
+
+-- Registers a freshly created read table (primary key id) as a building read
+-- version. `refs` names columns that must point at rows of other read tables,
+-- e.g. '{"src_id": "users_2"}'.
+CREATE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table regclass := to_regclass(format('public.%I', create_read_version.read_table));
+    _ref   record;
+BEGIN
+    IF _table IS NULL THEN
+        PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
+                                       create_read_version.read_table));
+    END IF;
+    IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = create_read_version.read_table) THEN
+        PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
+                                'A read version is never reused; create the next version instead.');
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id') THEN
+        PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
+                                       create_read_version.read_table));
+    END IF;
+    EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL', _table);
+    INSERT INTO kit.read_version (read_table, entity)
+    VALUES (create_read_version.read_table, create_read_version.entity);
+    FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
+        IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state <> 'retired') THEN
+            PERFORM kit.usage_error(format('Referenced read version is not live: %s (Read table: %s, Column: %s)',
+                                           _ref.referenced, create_read_version.read_table, _ref.column_name));
+        END IF;
+        INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
+        VALUES (create_read_version.read_table, _ref.column_name, _ref.referenced);
+    END LOOP;
+END
+$$;
+
+-- The SQL that fails the statement when a fact's `fact_column` names no row of
+-- `target` (a read table). Shared by update feeds (their own row) and
+-- references (another read table's row).
+CREATE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format($sql$
+    SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
+      FROM unnest(facts) AS f
+     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
+    END IF;
+$sql$, existence_check_sql.write_table, existence_check_sql.fact_column, existence_check_sql.target,
+       (SELECT v.entity FROM kit.read_version v WHERE v.read_table = existence_check_sql.target))
+$$;
+
+-- Writes the projection function of a feed. Columns map by name: an insert
+-- feed fills each read column from the fact column of the same name (NULL
+-- when the fact has none); an update feed sets every read column the fact
+-- also has, on the row whose id is in key_column, unless a later fact was
+-- already applied to it (last_fact_seq), so racing facts end as a replay in
+-- seq order would.
+CREATE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _write     regclass := format('public.%I', projection_sql.write_table)::regclass;
+    _read      regclass := format('public.%I', projection_sql.read_table)::regclass;
+    _checks    text;
+    _body      text;
+    _targets   text;
+    _values    text;
+    _sets      text;
+BEGIN
+    SELECT coalesce(string_agg(kit.existence_check_sql(projection_sql.write_table, c.column_name, c.referenced_table), ''), '')
+      INTO _checks
+      FROM (SELECT rr.column_name, rr.referenced_table FROM kit.read_reference rr
+             WHERE rr.read_table = projection_sql.read_table AND projection_sql.key_column IS NULL
+            UNION ALL
+            SELECT projection_sql.key_column, projection_sql.read_table WHERE projection_sql.key_column IS NOT NULL) c;
+
+    IF projection_sql.key_column IS NULL THEN
+        SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
+               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq'
+                               WHEN w.attname IS NOT NULL THEN format('f.%I', w.attname)
+                               ELSE 'NULL' END, ', ' ORDER BY r.attnum)
+          INTO _targets, _values
+          FROM pg_attribute r
+          LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
+        _body := format($sql$
+    INSERT INTO %1$s (%2$s)
+    SELECT %3$s FROM unnest(facts) AS f
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS _inserted = ROW_COUNT;
+    IF _inserted < cardinality(facts) THEN
+        PERFORM kit.raise_rejected_insert(%4$L, %5$L, to_jsonb(facts));
+    END IF;
+$sql$, _read, _targets, _values, projection_sql.read_table, projection_sql.write_table);
+    ELSE
+        SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
+          INTO _sets
+          FROM pg_attribute r
+          JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
+           AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
+        IF _sets IS NULL THEN
+            PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                           projection_sql.read_table, projection_sql.write_table));
+        END IF;
+        _body := format($sql$
+    UPDATE %1$s AS r
+       SET %2$s, last_fact_seq = f.seq
+      FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM unnest(facts) AS u ORDER BY u.%3$I, u.seq DESC) AS f
+     WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
+$sql$, _read, _sets, projection_sql.key_column);
+    END IF;
+
+    -- No SET search_path here: every name is qualified, and a SET clause would
+    -- cost a configuration change on every write.
+    RETURN format($fn$
+CREATE FUNCTION public.%1$I(facts public.%2$I[])
+RETURNS void
+LANGUAGE plpgsql STRICT
+AS $body$
+DECLARE
+    _inserted    bigint;
+    _missing     text;
+    _missing_seq bigint;
+BEGIN
+%3$s%4$s
+END
+$body$
+$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.read_table),
+      projection_sql.write_table, _checks, _body);
+END
+$$;
+
+-- Declares that facts of write_table reach read_table: writes the projection
+-- function and a statement-level trigger that calls it with every inserted row.
+--
+-- Why statement-level with a transition table: a multi-row INSERT or COPY
+-- calls each projection once with all its facts (set-based SQL), where a row
+-- trigger would run the projection's statements once per row. A one-row
+-- INSERT costs about the same either way.
+CREATE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _projection text := kit.object_name('projection', add_feed.write_table, add_feed.read_table);
+    _feed       text := kit.object_name('feed', add_feed.write_table, add_feed.read_table);
+    _state      text;
+    _has_facts  boolean;
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
+        PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
+    END IF;
+    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = add_feed.read_table;
+    IF _state IS NULL OR _state = 'retired' THEN
+        PERFORM kit.usage_error(format('Not a building or live read version: %s (State: %s)',
+                                       add_feed.read_table, coalesce(_state, 'none')));
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+    IF _state = 'live' AND _has_facts THEN
+        PERFORM kit.usage_error(
+            format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
+                   add_feed.read_table, add_feed.write_table),
+            'Create a new read version: it is backfilled from every existing fact.');
+    END IF;
+
+    EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column);
+    EXECUTE format($fn$
+CREATE FUNCTION public.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $body$
+BEGIN
+    PERFORM public.%2$I(ARRAY(SELECT n::public.%3$I FROM new_rows AS n));
+    RETURN NULL;
+END
+$body$
+$fn$, _feed, _projection, add_feed.write_table);
+    EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _feed, add_feed.write_table);
+
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
+    VALUES (add_feed.write_table, add_feed.read_table,
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END,
+            add_feed.key_column, _projection, _feed);
+END
+$$;
+
+-- Applies every fact to read_table through its feeds' projection functions,
+-- in batches: insert feeds first (rows exist before facts change them), each
+-- in seq order. The same functions the live triggers call, so a replay and
+-- the live table cannot disagree. Returns the number of facts applied.
+CREATE FUNCTION kit.replay_facts(read_table text, batch_size integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed  record;
+    _last  bigint;
+    _count bigint;
+    _total bigint := 0;
+BEGIN
+    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f
+                  WHERE f.read_table = replay_facts.read_table
+                  ORDER BY f.kind = 'update', f.position LOOP
+        _last := -1;
+        LOOP
+            EXECUTE format($q$
+                SELECT max(w.seq), count(*), public.%1$I(array_agg(w::public.%2$I ORDER BY w.seq))
+                  FROM (SELECT * FROM public.%2$I WHERE seq > $1 ORDER BY seq LIMIT $2) AS w
+                $q$, _feed.projection, _feed.write_table)
+               INTO _last, _count USING _last, replay_facts.batch_size;
+            EXIT WHEN _count = 0;
+            _total := _total + _count;
+        END LOOP;
+    END LOOP;
+    RETURN _total;
+END
+$$;
+
+-- Backfills a building read version from every existing fact and makes it
+-- live. The feeds' triggers were created first and hold their write tables'
+-- lock until commit, so no fact is missed or applied twice.
+CREATE FUNCTION kit.go_live(read_table text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _state text;
+    _facts bigint;
+BEGIN
+    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = go_live.read_table FOR UPDATE;
+    IF _state IS DISTINCT FROM 'building' THEN
+        PERFORM kit.usage_error(format('Only a building read version can go live: %s (State: %s)',
+                                       go_live.read_table, coalesce(_state, 'none')));
+    END IF;
+    IF NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = go_live.read_table) THEN
+        PERFORM kit.usage_error(format('Read version has no feeds: %s', go_live.read_table),
+                                'Declare its feeds with kit.add_feed first.');
+    END IF;
+    _facts := kit.replay_facts(go_live.read_table);
+    UPDATE kit.read_version v SET state = 'live', live_at = now() WHERE v.read_table = go_live.read_table;
+    RETURN _facts;
+END
+$$;
+
+-- Records that apps of `version` read `read_tables`.
+CREATE FUNCTION kit.create_schema_version(version integer, read_tables text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _missing text;
+BEGIN
+    SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
+     WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state <> 'retired')
+     LIMIT 1;
+    IF _missing IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s names a read version that is not live: %s',
+                                       create_schema_version.version, _missing));
+    END IF;
+    INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
+    INSERT INTO kit.schema_version_read (version, read_table)
+    SELECT create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Verify, rebuild, retire
+------------------------------------------------------------------------------
+
+-- Rebuilds read_table from the facts, in place. Writers that feed it wait
+-- (EXCLUSIVE lock) while readers go on; an online rebuild is for later.
+CREATE FUNCTION kit.rebuild_read_table(read_table text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = rebuild_read_table.read_table AND v.state = 'live') THEN
+        PERFORM kit.usage_error(format('Not a live read version: %s', rebuild_read_table.read_table));
+    END IF;
+    EXECUTE format('LOCK TABLE public.%I IN EXCLUSIVE MODE', rebuild_read_table.read_table);
+    EXECUTE format('DELETE FROM public.%I', rebuild_read_table.read_table);
+    RETURN kit.replay_facts(rebuild_read_table.read_table);
+END
+$$;
+
+-- Compares a live read table with a rebuild from the facts and returns the
+-- rows that differ (at most max_rows): 'only in live' or 'only in rebuild'.
+-- The rebuild runs in a subtransaction that is rolled back, so the table is
+-- left as it was. Writers that feed the table wait while it runs, which also
+-- keeps the set of facts still.
+CREATE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
+RETURNS TABLE (difference text, row_data jsonb)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _diff jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = verify_read_table.read_table AND v.state = 'live') THEN
+        PERFORM kit.usage_error(format('Not a live read version: %s', verify_read_table.read_table));
+    END IF;
+    EXECUTE format('LOCK TABLE public.%I IN SHARE MODE', verify_read_table.read_table);
+    IF to_regclass('pg_temp.kit_verify_live') IS NOT NULL THEN
+        DROP TABLE pg_temp.kit_verify_live;
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE kit_verify_live ON COMMIT DROP AS SELECT to_jsonb(r) AS row_data FROM public.%I AS r',
+                   verify_read_table.read_table);
+    BEGIN
+        EXECUTE format('DELETE FROM public.%I', verify_read_table.read_table);
+        PERFORM kit.replay_facts(verify_read_table.read_table);
+        EXECUTE format($q$
+            SELECT coalesce(jsonb_agg(d), '[]') FROM (
+                (SELECT 'only in live' AS difference, row_data FROM pg_temp.kit_verify_live
+                 EXCEPT ALL SELECT 'only in live', to_jsonb(r) FROM public.%1$I AS r)
+                UNION ALL
+                (SELECT 'only in rebuild', to_jsonb(r) FROM public.%1$I AS r
+                 EXCEPT ALL SELECT 'only in rebuild', row_data FROM pg_temp.kit_verify_live)
+                ORDER BY 2 LIMIT $1) AS d
+            $q$, verify_read_table.read_table) INTO _diff USING verify_read_table.max_rows;
+        RAISE EXCEPTION USING ERRCODE = 'KT000', MESSAGE = 'verify: undo the rebuild';
+    EXCEPTION WHEN SQLSTATE 'KT000' THEN
+        NULL;  -- the rebuild is undone; _diff survives
+    END;
+    DROP TABLE pg_temp.kit_verify_live;
+    RETURN QUERY SELECT d ->> 'difference', d -> 'row_data' FROM jsonb_array_elements(_diff) AS d;
+END
+$$;
+
+-- The schema version an app connection belongs to, from its application_name
+-- ('app-v2', 'app-v2 worker-1', ...); NULL for other clients.
+CREATE FUNCTION kit.client_schema_version(application_name text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT (regexp_match(client_schema_version.application_name, '^app-v([0-9]{1,9})(?![0-9])'))[1]::integer
+$$;
+
+-- Retires a read version: drops its table, feeds and projection functions and
+-- retires the schema versions that read it. Refuses while an app of such a
+-- schema version is connected to this database, or while a live read version
+-- references it. Write tables and their facts are never touched.
+CREATE FUNCTION kit.retire_read_version(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _state    text;
+    _versions integer[];
+    _clients  text;
+    _referrer text;
+    _feed     record;
+BEGIN
+    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
+    IF _state IS NULL OR _state = 'retired' THEN
+        PERFORM kit.usage_error(format('Not a building or live read version: %s (State: %s)',
+                                       retire_read_version.read_table, coalesce(_state, 'none')));
+    END IF;
+    SELECT coalesce(array_agg(s.version ORDER BY s.version), '{}') INTO _versions
+      FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
+     WHERE s.read_table = retire_read_version.read_table AND v.retired_at IS NULL;
+
+    SELECT string_agg(format('%s pid %s', a.application_name, a.pid), ', ' ORDER BY a.pid) INTO _clients
+      FROM pg_stat_activity a
+     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+       AND kit.client_schema_version(a.application_name) = ANY (_versions);
+    IF _clients IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT005',
+            MESSAGE = format('Read version %s is still in use by connected apps of schema version %s (Clients: %s)',
+                             retire_read_version.read_table, array_to_string(_versions, ', '), _clients),
+            HINT = 'Stop those app servers (every app of the listed versions), then run the migration again.';
+    END IF;
+
+    SELECT string_agg(rr.read_table, ', ') INTO _referrer
+      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
+     WHERE rr.referenced_table = retire_read_version.read_table AND v.state <> 'retired';
+    IF _referrer IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT005',
+            MESSAGE = format('Read version %s is still referenced by %s', retire_read_version.read_table, _referrer),
+            HINT = 'Retire the referencing read versions first.';
+    END IF;
+
+    FOR _feed IN SELECT f.write_table, f.projection, f.trigger_name FROM kit.feed f
+                  WHERE f.read_table = retire_read_version.read_table LOOP
+        EXECUTE format('DROP TRIGGER %I ON public.%I', _feed.trigger_name, _feed.write_table);
+        EXECUTE format('DROP FUNCTION public.%I()', _feed.trigger_name);
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[])', _feed.projection, _feed.write_table);
+    END LOOP;
+    DELETE FROM kit.feed f WHERE f.read_table = retire_read_version.read_table;
+    EXECUTE format('DROP TABLE public.%I', retire_read_version.read_table);
+    UPDATE kit.read_version v SET state = 'retired', retired_at = now()
+     WHERE v.read_table = retire_read_version.read_table;
+    UPDATE kit.schema_version v SET retired_at = now() WHERE v.version = ANY (_versions);
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Schema version 0: users register with an email and a password.
+------------------------------------------------------------------------------
+
+CREATE TABLE user_registered_0 (
+    id            bigint NOT NULL,
+    email         text NOT NULL,
+    password_hash text NOT NULL
+);
+SELECT kit.create_write_table('user_registered_0', id_space => 'user');
+
+CREATE TABLE users_0 (
+    id            bigint PRIMARY KEY,
+    email         text NOT NULL UNIQUE,
+    password_hash text NOT NULL
+);
+SELECT kit.create_read_version('users_0', entity => 'user');
+SELECT kit.add_feed('user_registered_0', 'users_0');
+SELECT kit.go_live('users_0');
+
+SELECT kit.create_schema_version(0, ARRAY['users_0']);

@@ -1,0 +1,90 @@
+package kit.db;
+
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One PostgreSQL server for the whole test run (embedded, or {@code KIT_DB_URL}),
+ * and a fresh database per test, copied from a template migrated once per
+ * target version ({@code CREATE DATABASE ... TEMPLATE}). Every database this run
+ * creates carries the run's prefix and is dropped when the run ends.
+ */
+public final class TestDatabases {
+
+    private static final PostgresServer SERVER = PostgresServer.fromEnvironment();
+    private static final String RUN = "kit_t" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Map<String, String> TEMPLATES = new HashMap<>();
+    private static final List<String> CREATED = new ArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(TestDatabases::dropAllAndClose, "drop-test-databases"));
+    }
+
+    private TestDatabases() {
+    }
+
+    public static PostgresServer server() {
+        return SERVER;
+    }
+
+    /** A new database with every migration applied. */
+    public static TestDatabase migrated() {
+        return migratedTo(null);
+    }
+
+    /** A new database migrated to exactly {@code target} ("0", "2.1", ...), or to the end when null. */
+    public static TestDatabase migratedTo(String target) {
+        return create(template(target));
+    }
+
+    /** A new, empty database (no kit yet), for tests that run migrations themselves. */
+    public static TestDatabase empty() {
+        return create(null);
+    }
+
+    private static synchronized String template(String target) {
+        String key = target == null ? "all" : target;
+        return TEMPLATES.computeIfAbsent(key, k -> {
+            String name = RUN + "_tpl_" + k.replace('.', '_');
+            try {
+                SERVER.createDatabase(name, null);
+                CREATED.add(name);
+                new Migrations(SERVER.url().withDatabase(name)).migrateTo(target);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not create template database " + name, e);
+            }
+            return name;
+        });
+    }
+
+    private static TestDatabase create(String template) {
+        String name = RUN + "_" + COUNTER.incrementAndGet();
+        try {
+            SERVER.createDatabase(name, template);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not create test database " + name, e);
+        }
+        synchronized (TestDatabases.class) {
+            CREATED.add(name);
+        }
+        return new TestDatabase(name, SERVER.url().withDatabase(name));
+    }
+
+    private static synchronized void dropAllAndClose() {
+        for (String name : CREATED.reversed()) {
+            try {
+                SERVER.dropDatabase(name);
+            } catch (SQLException e) {
+                System.err.println("Could not drop test database " + name + ": " + e.getMessage());
+            }
+        }
+        SERVER.close();
+    }
+}
