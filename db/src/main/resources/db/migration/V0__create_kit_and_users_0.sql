@@ -259,6 +259,11 @@ $$;
 -- Turns a freshly created table of domain columns (id first) into a write
 -- table: adds the kit columns, the id sequence of its id space, the
 -- append-only guard and registers it.
+--
+-- The write table's key is seq, its place in the global order. Ids are not
+-- indexed here: the read tables' primary keys hold one id per entity across
+-- every write table of its id space (and say so with the kit's KT002), so a
+-- second index per fact would only cost writes.
 CREATE FUNCTION kit.create_write_table(write_table text, id_space text)
 RETURNS void
 LANGUAGE plpgsql
@@ -284,8 +289,7 @@ BEGIN
             ALTER COLUMN id SET DEFAULT nextval(%2$L),
             ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
             ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
-            ADD PRIMARY KEY (id),
-            ADD UNIQUE (seq)
+            ADD PRIMARY KEY (seq)
         $ddl$, _table, _sequence);
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',

@@ -21,9 +21,10 @@ public final class Sql {
     private Sql() {
     }
 
+    /** Runs a statement of any kind (a SELECT of a kit function too); returns the rows it changed, or -1. */
     public static int exec(Connection c, String sql, Object... params) throws SQLException {
         try (PreparedStatement s = prepare(c, sql, params)) {
-            return s.executeUpdate();
+            return s.execute() ? -1 : s.getUpdateCount();
         }
     }
 
