@@ -135,6 +135,25 @@ BEGIN
 END
 $$;
 
+-- The state of a read version, failing with KT006 unless it is one of `allowed`.
+CREATE FUNCTION kit.require_state(read_table text, allowed text[])
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _state text;
+BEGIN
+    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = require_state.read_table;
+    IF _state IS NULL OR NOT _state = ANY (require_state.allowed) THEN
+        PERFORM kit.usage_error(format('Not a %s read version: %s (State: %s)',
+                                       array_to_string(require_state.allowed, ' or '), require_state.read_table,
+                                       coalesce(_state, 'none')));
+    END IF;
+    RETURN _state;
+END
+$$;
+
 CREATE FUNCTION kit.refuse_change_of_fact()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -474,11 +493,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
         PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
     END IF;
-    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = add_feed.read_table;
-    IF _state IS NULL OR _state = 'retired' THEN
-        PERFORM kit.usage_error(format('Not a building or live read version: %s (State: %s)',
-                                       add_feed.read_table, coalesce(_state, 'none')));
-    END IF;
+    _state := kit.require_state(add_feed.read_table, ARRAY['building', 'live']);
     EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
     IF _state = 'live' AND _has_facts THEN
         PERFORM kit.usage_error(
@@ -551,14 +566,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _state text;
     _facts bigint;
 BEGIN
-    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = go_live.read_table FOR UPDATE;
-    IF _state IS DISTINCT FROM 'building' THEN
-        PERFORM kit.usage_error(format('Only a building read version can go live: %s (State: %s)',
-                                       go_live.read_table, coalesce(_state, 'none')));
-    END IF;
+    PERFORM FROM kit.read_version v WHERE v.read_table = go_live.read_table FOR UPDATE;
+    PERFORM kit.require_state(go_live.read_table, ARRAY['building']);
     IF NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = go_live.read_table) THEN
         PERFORM kit.usage_error(format('Read version has no feeds: %s', go_live.read_table),
                                 'Declare its feeds with kit.add_feed first.');
@@ -603,9 +614,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = rebuild_read_table.read_table AND v.state = 'live') THEN
-        PERFORM kit.usage_error(format('Not a live read version: %s', rebuild_read_table.read_table));
-    END IF;
+    PERFORM kit.require_state(rebuild_read_table.read_table, ARRAY['live']);
     EXECUTE format('LOCK TABLE public.%I IN EXCLUSIVE MODE', rebuild_read_table.read_table);
     EXECUTE format('DELETE FROM public.%I', rebuild_read_table.read_table);
     RETURN kit.replay_facts(rebuild_read_table.read_table);
@@ -625,9 +634,7 @@ AS $$
 DECLARE
     _diff jsonb;
 BEGIN
-    IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = verify_read_table.read_table AND v.state = 'live') THEN
-        PERFORM kit.usage_error(format('Not a live read version: %s', verify_read_table.read_table));
-    END IF;
+    PERFORM kit.require_state(verify_read_table.read_table, ARRAY['live']);
     EXECUTE format('LOCK TABLE public.%I IN SHARE MODE', verify_read_table.read_table);
     IF to_regclass('pg_temp.kit_verify_live') IS NOT NULL THEN
         DROP TABLE pg_temp.kit_verify_live;
@@ -675,17 +682,13 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _state    text;
     _versions integer[];
     _clients  text;
     _referrer text;
     _feed     record;
 BEGIN
-    SELECT v.state INTO _state FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
-    IF _state IS NULL OR _state = 'retired' THEN
-        PERFORM kit.usage_error(format('Not a building or live read version: %s (State: %s)',
-                                       retire_read_version.read_table, coalesce(_state, 'none')));
-    END IF;
+    PERFORM FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
+    PERFORM kit.require_state(retire_read_version.read_table, ARRAY['building', 'live']);
     SELECT coalesce(array_agg(s.version ORDER BY s.version), '{}') INTO _versions
       FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
      WHERE s.read_table = retire_read_version.read_table AND v.retired_at IS NULL;
