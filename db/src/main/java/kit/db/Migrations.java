@@ -16,9 +16,16 @@ public final class Migrations {
     public static final String LOCATION = "classpath:db/migration";
 
     private final DatabaseUrl url;
+    private final String location;
 
     public Migrations(DatabaseUrl url) {
+        this(url, LOCATION);
+    }
+
+    /** Migrations from another place, e.g. {@code filesystem:/path/to/migration} (used to test changed migrations). */
+    public Migrations(DatabaseUrl url, String location) {
         this.url = url;
+        this.location = location;
     }
 
     /** Applies every step up to and including {@code target} (e.g. "2", "2.1"), or all when null. */
@@ -48,7 +55,7 @@ public final class Migrations {
     private Flyway flyway(String target) {
         var config = Flyway.configure()
                 .dataSource(url.jdbc(), null, null)
-                .locations(LOCATION)
+                .locations(location)
                 .connectRetries(0);
         if (target != null) {
             config.target(target);

@@ -1,0 +1,158 @@
+package kit.app;
+
+import kit.app.HttpApp.Request;
+import kit.app.HttpApp.Response;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP API of every app version (README, "The apps"): which routes exist
+ * depends on what the version can do (usernames from v1, password changes from
+ * v2, messages from v3); the handlers are the same for all.
+ */
+public final class Api {
+
+    static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+");
+    static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    static final int MIN_PASSWORD = 8;
+
+    private final AppConfig config;
+    private final Stores stores;
+    private final Passwords passwords;
+    private final HealthCheck health;
+
+    /** The version's stores; a null one means the version does not have that feature. */
+    public record Stores(Users users, boolean usernames, PasswordChanges passwordChanges, Messages messages) {
+    }
+
+    @FunctionalInterface
+    public interface HealthCheck {
+        String schemaState();
+    }
+
+    public Api(AppConfig config, Stores stores, Passwords passwords, HealthCheck health) {
+        this.config = config;
+        this.stores = stores;
+        this.passwords = passwords;
+        this.health = health;
+    }
+
+    public HttpApp routes(HttpApp app) {
+        app.route("POST", "/users", this::register)
+                .route("POST", "/sessions", this::logIn)
+                .route("GET", "/users/([^/]+)", this::user)
+                .route("GET", "/health", this::health);
+        if (stores.passwordChanges() != null) {
+            app.route("PUT", "/users/([^/]+)/password", this::changePassword);
+        }
+        if (stores.messages() != null) {
+            app.route("POST", "/messages", this::sendMessage)
+                    .route("GET", "/users/([^/]+)/messages", this::messages);
+        }
+        return app;
+    }
+
+    private Response register(Request request) {
+        JsonBody body = stores.usernames() ? request.json("email", "password", "username") : request.json("email", "password");
+        String email = email(body);
+        String password = password(body);
+        String username = null;
+        if (stores.usernames()) {
+            username = body.string("username", 64);
+            if (!USERNAME.matcher(username).matches()) {
+                throw ApiException.badRequest("invalid_value", "Field username may hold only letters, digits, '_', '.' and '-'.");
+            }
+        }
+        long id = stores.users().register(email, passwords.hash(password), username);
+        return Response.created(user(new Users.User(id, email, username, null)));
+    }
+
+    private Response logIn(Request request) {
+        JsonBody body = request.json("email", "password");
+        String email = body.string("email", 254).trim().toLowerCase(Locale.ROOT);
+        String password = body.string("password", 1000);
+        return stores.users().byEmail(email)
+                .filter(u -> passwords.verify(password, u.passwordHash()))
+                .map(u -> Response.ok(user(u)))
+                .orElseThrow(() -> new ApiException(401, "invalid_credentials", "Wrong email or password."));
+    }
+
+    private Response user(Request request) {
+        long id = request.id(0);
+        return stores.users().byId(id).map(u -> Response.ok(user(u)))
+                .orElseThrow(() -> ApiException.notFound("not_found", "No user with id " + id + "."));
+    }
+
+    private Response changePassword(Request request) {
+        long id = request.id(0);
+        String password = password(request.json("password"));
+        stores.passwordChanges().record(id, passwords.hash(password));
+        return Response.noContent();
+    }
+
+    private Response sendMessage(Request request) {
+        JsonBody body = request.json("src_id", "dst_id", "content");
+        long src = body.id("src_id");
+        long dst = body.id("dst_id");
+        String content = body.string("content", 4000);
+        return Response.created(message(stores.messages().send(src, dst, content)));
+    }
+
+    private Response messages(Request request) {
+        long id = request.id(0);
+        if (stores.users().byId(id).isEmpty()) {
+            throw ApiException.notFound("not_found", "No user with id " + id + ".");
+        }
+        List<Map<String, Object>> messages = stores.messages().involving(id).stream().map(Api::message).toList();
+        return Response.ok(messages);
+    }
+
+    private Response health(Request request) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("app", config.applicationName());
+        body.put("version", config.version());
+        String state = health.schemaState();
+        body.put("schema_state", state);
+        body.put("database", state == null ? "down" : "up");
+        return new Response(state == null ? 503 : 200, body);
+    }
+
+    private static String email(JsonBody body) {
+        String email = body.string("email", 254).trim().toLowerCase(Locale.ROOT);
+        if (!EMAIL.matcher(email).matches()) {
+            throw ApiException.badRequest("invalid_value", "Field email must be an email address.");
+        }
+        return email;
+    }
+
+    private static String password(JsonBody body) {
+        String password = body.string("password", 1000);
+        if (password.length() < MIN_PASSWORD) {
+            throw ApiException.badRequest("invalid_value", "Field password must have at least " + MIN_PASSWORD + " characters.");
+        }
+        return password;
+    }
+
+    private Map<String, Object> user(Users.User u) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", u.id());
+        body.put("email", u.email());
+        if (stores.usernames()) {
+            body.put("username", u.username());
+        }
+        return body;
+    }
+
+    private static Map<String, Object> message(Messages.Message m) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", m.id());
+        body.put("src_id", m.srcId());
+        body.put("dst_id", m.dstId());
+        body.put("content", m.content());
+        return body;
+    }
+}

@@ -1,0 +1,104 @@
+package kit.app;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+
+import java.io.IOException;
+import java.util.function.Function;
+
+/**
+ * One running app server: its connection pool (named {@code app-vN} in
+ * {@code application_name}, which the tidy-up checks), the start-up gate, and
+ * the HTTP API. {@link #main} is what each version's {@code Main} calls.
+ */
+public final class App implements AutoCloseable {
+
+    private final AppConfig config;
+    private final HikariDataSource pool;
+    private final HttpApp http;
+    private final int port;
+
+    private App(AppConfig config, HikariDataSource pool, HttpApp http, int port) {
+        this.config = config;
+        this.pool = pool;
+        this.http = http;
+        this.port = port;
+    }
+
+    /** Starts the app, or fails with {@link SchemaGate.NotLiveException} / {@link IllegalStateException} saying why. */
+    public static App start(AppConfig config, Function<DSLContext, Api.Stores> stores) throws IOException {
+        System.setProperty("org.jooq.no-logo", "true");
+        System.setProperty("org.jooq.no-tips", "true");
+        HikariDataSource pool = pool(config);
+        try {
+            DSLContext db = DSL.using(pool, SQLDialect.POSTGRES);
+            SchemaGate.requireLive(db, config.version());
+            Api api = new Api(config, stores.apply(db), new Passwords(config.hashIterations()), () -> {
+                try {
+                    return SchemaGate.state(db, config.version());
+                } catch (RuntimeException e) {
+                    return null;
+                }
+            });
+            HttpApp http = api.routes(new HttpApp(config.maxBodyBytes(), new ErrorMapper()));
+            int port = http.start(config.host(), config.port());
+            return new App(config, pool, http, port);
+        } catch (RuntimeException | IOException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    private static HikariDataSource pool(AppConfig config) {
+        HikariConfig hikari = new HikariConfig();
+        hikari.setJdbcUrl(config.databaseUrl().with("ApplicationName", config.applicationName()).jdbc());
+        hikari.setPoolName(config.applicationName());
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setConnectionTimeout(5_000);
+        hikari.setInitializationFailTimeout(5_000);
+        try {
+            return new HikariDataSource(hikari);
+        } catch (HikariPool.PoolInitializationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("cannot connect to the database at " + config.databaseUrl() + ": " + cause.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        pool.close();
+    }
+
+    /** Runs until stopped (SIGTERM or Ctrl-C); exits 2 on bad flags, 3 when it may not start. */
+    public static void main(int version, String[] args, Function<DSLContext, Api.Stores> stores) {
+        AppConfig config;
+        try {
+            config = AppConfig.parse(version, args, System.getenv());
+        } catch (AppConfig.UsageException e) {
+            (e.exitStatus() == 0 ? System.out : System.err).println(e.getMessage());
+            System.exit(e.exitStatus());
+            return;
+        }
+        try {
+            App app = start(config, stores);
+            Runtime.getRuntime().addShutdownHook(new Thread(app::close, config.applicationName() + "-shutdown"));
+            System.out.printf("%s listening on http://%s:%d (database %s, schema version %d live)%n",
+                    config.applicationName(), config.host(), app.port(), config.databaseUrl(), version);
+        } catch (SchemaGate.NotLiveException | IllegalStateException e) {
+            System.err.println(config.applicationName() + ": refusing to start: " + e.getMessage());
+            System.exit(3);
+        } catch (IOException e) {
+            System.err.println(config.applicationName() + ": cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage());
+            System.exit(3);
+        }
+    }
+}

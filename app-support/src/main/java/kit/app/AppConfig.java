@@ -1,0 +1,105 @@
+package kit.app;
+
+import kit.db.DatabaseUrl;
+
+import java.util.Map;
+
+/**
+ * How an app server is started: flags first, then environment variables, then
+ * defaults. {@link #usage} is what {@code --help} prints.
+ */
+public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, int poolSize,
+                        int hashIterations, int maxBodyBytes) {
+
+    public static final String DEFAULT_DB_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+    public static final int DEFAULT_HASH_ITERATIONS = 600_000;
+
+    /** Thrown for --help (with status 0) and for bad flags (status 2). */
+    public static final class UsageException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+        private final int exitStatus;
+
+        UsageException(String message, int exitStatus) {
+            super(message, null, false, false);
+            this.exitStatus = exitStatus;
+        }
+
+        public int exitStatus() {
+            return exitStatus;
+        }
+    }
+
+    public static int defaultPort(int version) {
+        return 8080 + version;
+    }
+
+    public String applicationName() {
+        return "app-v" + version;
+    }
+
+    public static AppConfig parse(int version, String[] args, Map<String, String> env) {
+        String host = env.getOrDefault("KIT_APP_HOST", "127.0.0.1");
+        String port = env.getOrDefault("KIT_APP_PORT", String.valueOf(defaultPort(version)));
+        String url = env.getOrDefault("KIT_DB_URL", DEFAULT_DB_URL);
+        String pool = env.getOrDefault("KIT_POOL_SIZE", "10");
+        String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
+        String maxBody = env.getOrDefault("KIT_MAX_BODY_BYTES", "65536");
+        for (int i = 0; i < args.length; i++) {
+            String flag = args[i];
+            if (flag.equals("-h") || flag.equals("--help")) {
+                throw new UsageException(usage(version), 0);
+            }
+            if (i + 1 >= args.length) {
+                throw new UsageException("app-v" + version + ": " + flag + " needs a value\n\n" + usage(version), 2);
+            }
+            String value = args[++i];
+            switch (flag) {
+                case "--host" -> host = value;
+                case "--port" -> port = value;
+                case "--db-url" -> url = value;
+                case "--pool-size" -> pool = value;
+                case "--hash-iterations" -> iterations = value;
+                case "--max-body-bytes" -> maxBody = value;
+                default -> throw new UsageException("app-v" + version + ": unknown flag " + flag + "\n\n" + usage(version), 2);
+            }
+        }
+        try {
+            return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url),
+                    number(pool, "--pool-size", 1, 1000), number(iterations, "--hash-iterations", 1, 10_000_000),
+                    number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("app-v" + version + ": " + e.getMessage(), 2);
+        }
+    }
+
+    private static int number(String value, String flag, int min, int max) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + " (got " + value + ")");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " must be a whole number (got " + value + ")");
+        }
+    }
+
+    public static String usage(int version) {
+        return """
+                Usage: java -jar app-v%1$d.jar [--port P] [--db-url URL] [options]
+
+                The schema-version-%1$d app of the cqrs-kit example: an HTTP/JSON service that writes
+                version %1$d's write tables and reads version %1$d's read tables. It refuses to start
+                unless schema version %1$d is live in the database.
+
+                  --host HOST              listen address            (KIT_APP_HOST, default 127.0.0.1)
+                  --port P                 listen port               (KIT_APP_PORT, default %2$d)
+                  --db-url URL             PostgreSQL JDBC URL       (KIT_DB_URL, default %3$s)
+                  --pool-size N            database connections      (KIT_POOL_SIZE, default 10)
+                  --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
+                  --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)
+                  -h, --help               this text
+                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS);
+    }
+}

@@ -1,0 +1,64 @@
+package kit.app;
+
+import kit.db.KitError;
+
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+
+/**
+ * Turns failures from the database into answers: the kit's SQLSTATEs become
+ * 4xx with a stable code, a lost or busy database a 503, anything else a 500
+ * (logged, since it is a bug).
+ */
+public final class ErrorMapper {
+
+    public ApiException map(Throwable failure) {
+        var kit = KitError.of(failure);
+        String message = firstLine(databaseMessage(failure));
+        if (kit.isPresent()) {
+            return switch (kit.get()) {
+                case DUPLICATE_VALUE -> new ApiException(409, message.contains(" email") ? "duplicate_email" : "duplicate_value", message);
+                case DUPLICATE_ID -> new ApiException(409, "duplicate_id", message);
+                case UNKNOWN_ENTITY -> ApiException.notFound("unknown_user", message);
+                case APPEND_ONLY, IN_USE, USAGE, VERIFY_UNDO -> internal(failure);
+            };
+        }
+        if (unavailable(failure)) {
+            return new ApiException(503, "database_unavailable", "The database is not reachable right now; try again.");
+        }
+        return internal(failure);
+    }
+
+    private static ApiException internal(Throwable failure) {
+        System.err.println("Internal error: " + failure);
+        failure.printStackTrace();
+        return new ApiException(500, "internal", "Something went wrong on the server.");
+    }
+
+    private static boolean unavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String databaseMessage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null) {
+                return sql.getMessage().replaceFirst("^ERROR: ", "");
+            }
+        }
+        return String.valueOf(failure.getMessage());
+    }
+
+    private static String firstLine(String text) {
+        int newline = text.indexOf('\n');
+        return newline < 0 ? text : text.substring(0, newline);
+    }
+}

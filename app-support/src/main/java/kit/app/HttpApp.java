@@ -1,0 +1,185 @@
+package kit.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The JDK's HTTP server with a virtual thread per request and a small router:
+ * a route is a method, a path pattern and a handler. Bodies are size-limited,
+ * every answer is JSON, and any failure becomes a JSON error, never an HTML page.
+ */
+public final class HttpApp implements AutoCloseable {
+
+    /** What a handler sees of a request. */
+    public record Request(String method, List<String> pathParameters, byte[] body) {
+        /** The body as a JSON object holding only {@code fields}. */
+        public JsonBody json(String... fields) {
+            return JsonBody.parse(body, Set.of(fields));
+        }
+
+        /** Path parameter {@code index} as an id; 404 when it cannot name anything. */
+        public long id(int index) {
+            String text = pathParameters.get(index);
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw ApiException.notFound("not_found", "No such id: " + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+            }
+        }
+    }
+
+    /** An answer: a status and a body to serialise as JSON (null for none). */
+    public record Response(int status, Object body) {
+        public static Response ok(Object body) {
+            return new Response(200, body);
+        }
+
+        public static Response created(Object body) {
+            return new Response(201, body);
+        }
+
+        public static Response noContent() {
+            return new Response(204, null);
+        }
+    }
+
+    @FunctionalInterface
+    public interface Handler {
+        Response handle(Request request) throws Exception;
+    }
+
+    private record Route(String method, Pattern path, Handler handler) {
+    }
+
+    private final List<Route> routes = new ArrayList<>();
+    private final int maxBodyBytes;
+    private final ErrorMapper errors;
+    private HttpServer server;
+    private ExecutorService executor;
+
+    public HttpApp(int maxBodyBytes, ErrorMapper errors) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.errors = errors;
+    }
+
+    /** Adds a route; {@code path} is a regex whose groups are the path parameters, e.g. {@code /users/([^/]+)}. */
+    public HttpApp route(String method, String path, Handler handler) {
+        routes.add(new Route(method, Pattern.compile(path), handler));
+        return this;
+    }
+
+    public int start(String host, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(host, port), 512);
+        executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
+        server.createContext("/", this::exchange);
+        server.start();
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop(0);
+            executor.close();
+        }
+    }
+
+    private void exchange(HttpExchange exchange) throws IOException {
+        Response response;
+        try {
+            response = dispatch(exchange);
+        } catch (ApiException e) {
+            response = error(e);
+        } catch (Exception e) {
+            response = error(errors.map(e));
+        }
+        send(exchange, response);
+    }
+
+    private Response dispatch(HttpExchange exchange) throws Exception {
+        String path = exchange.getRequestURI().getRawPath();
+        boolean pathMatched = false;
+        for (Route route : routes) {
+            Matcher m = route.path().matcher(path);
+            if (!m.matches()) {
+                continue;
+            }
+            pathMatched = true;
+            if (!route.method().equals(exchange.getRequestMethod())) {
+                continue;
+            }
+            List<String> parameters = new ArrayList<>();
+            for (int i = 1; i <= m.groupCount(); i++) {
+                parameters.add(m.group(i));
+            }
+            return route.handler().handle(new Request(exchange.getRequestMethod(), parameters, readBody(exchange)));
+        }
+        if (pathMatched) {
+            throw new ApiException(405, "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + path);
+        }
+        throw ApiException.notFound("not_found", "No such resource: " + (path.length() > 80 ? path.substring(0, 80) + "..." : path));
+    }
+
+    private byte[] readBody(HttpExchange exchange) throws IOException {
+        String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.trim()) > maxBodyBytes) {
+                    throw tooLarge();
+                }
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("bad_request", "Content-Length is not a number.");
+            }
+        }
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw tooLarge();
+            }
+            return body;
+        }
+    }
+
+    private ApiException tooLarge() {
+        return new ApiException(413, "body_too_large", "The request body is larger than " + maxBodyBytes + " bytes.");
+    }
+
+    private static Response error(ApiException e) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", e.code());
+        body.put("message", e.getMessage());
+        return new Response(e.status(), body);
+    }
+
+    private static void send(HttpExchange exchange, Response response) throws IOException {
+        try (exchange) {
+            byte[] bytes = response.body() == null ? new byte[0]
+                    : JsonBody.MAPPER.writeValueAsString(response.body()).getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > 0) {
+                exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+            }
+            exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);
+            if (bytes.length > 0) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+        }
+    }
+}
