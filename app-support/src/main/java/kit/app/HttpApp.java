@@ -174,6 +174,10 @@ public final class HttpApp implements AutoCloseable {
             if (bytes.length > 0) {
                 exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
             }
+            if (response.status() == 413) {
+                // The rest of the oversized body is still on the wire: this connection cannot carry another request.
+                exchange.getResponseHeaders().set("Connection", "close");
+            }
             exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);
             if (bytes.length > 0) {
                 try (OutputStream out = exchange.getResponseBody()) {

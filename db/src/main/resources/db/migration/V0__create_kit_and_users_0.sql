@@ -693,10 +693,12 @@ BEGIN
       FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
      WHERE s.read_table = retire_read_version.read_table AND v.retired_at IS NULL;
 
-    SELECT string_agg(format('%s pid %s', a.application_name, a.pid), ', ' ORDER BY a.pid) INTO _clients
-      FROM pg_stat_activity a
-     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-       AND kit.client_schema_version(a.application_name) = ANY (_versions);
+    SELECT string_agg(format('%s x %s', c.connections, c.application_name), ', ' ORDER BY c.application_name) INTO _clients
+      FROM (SELECT a.application_name, count(*) AS connections
+              FROM pg_stat_activity a
+             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+               AND kit.client_schema_version(a.application_name) = ANY (_versions)
+             GROUP BY a.application_name) c;
     IF _clients IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
             MESSAGE = format('Read version %s is still in use by connected apps of schema version %s (Clients: %s)',

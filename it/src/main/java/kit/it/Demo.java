@@ -2,154 +2,320 @@ package kit.it;
 
 import kit.db.CatalogReport;
 import kit.db.DatabaseUrl;
+import kit.db.KitError;
 import kit.db.Migrations;
 import kit.db.PostgresServer;
+import kit.db.TextTable;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
- * The main job: starts PostgreSQL (embedded, or {@code KIT_DB_URL}), applies
- * the kit's migrations one step at a time, runs the design's example statements
- * at their versions, checks what every read version shows, and prints the
- * catalog. Exits non-zero when a check fails.
+ * The main job: a real rolling upgrade under live traffic. PostgreSQL (embedded,
+ * or a fresh database on {@code KIT_DB_URL}'s server), the apps as separate
+ * processes started from their jars, and a load generator hitting every
+ * running app while the schema moves 0 -> 1 -> 2 -> tidy-up -> 3. Prints
+ * progress, checks what must hold at each step, ends with a summary table,
+ * stops every process it started, and exits non-zero if any check failed.
  */
 public final class Demo {
 
-    static final String FOO = "959c9f50aef1bc129a0e16564319a1b36515d570513079b6c73c72a5709abdce";
-    static final String BAR = "57846ba7f6f13c0454ebec6c9b31c7f52fe72afb606a8ba336170168ca0c408f";
-    static final String BAR_CHANGED = "8aa64c9ca202961c0f6bcd34c45f95c9e0cf5555cbcacfd7f87163dad7b60d2f";
-
+    private final Path projectRoot;
+    private final Duration trafficPerStep;
     private final Checks checks = new Checks();
+    private final Http http = new Http();
+    private final List<StepStats> steps = new ArrayList<>();
+    private final Map<Integer, AppProcess> apps = new TreeMap<>();
+    private Path logs;
+    private String appDbUrl;
+    private Migrations migrations;
+    private LoadGenerator load;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length > 0) {
-            System.out.println("""
-                    Usage: ./run demo
-
-                    Starts an embedded PostgreSQL (or uses the server in KIT_DB_URL, where it
-                    creates a fresh database kit_demo_<time>), applies the kit's migrations step
-                    by step, runs the design's example statements and prints the catalog.
-                    Exits 0 when every check passed, 1 otherwise.""");
-            System.exit(args[0].matches("-h|--help") ? 0 : 2);
-        }
-        System.exit(new Demo().run() ? 0 : 1);
+    public Demo(Path projectRoot, Duration trafficPerStep) {
+        this.projectRoot = projectRoot;
+        this.trafficPerStep = trafficPerStep;
     }
 
-    boolean run() throws Exception {
-        long started = System.nanoTime();
-        System.out.println("cqrs-kit demo: the schema kit, step by step, on a real PostgreSQL");
-        System.out.print("Starting PostgreSQL ... ");
-        try (PostgresServer server = PostgresServer.fromEnvironment()) {
-            System.out.println(server.describe() + " (" + millis(started) + " ms)");
-            String name = "kit_demo_" + System.currentTimeMillis();
-            server.createDatabase(name, null);
-            try {
-                tour(server.url().withDatabase(name));
-            } finally {
-                server.dropDatabase(name);
+    public static void main(String[] args) throws Exception {
+        Duration perStep = Duration.ofSeconds(8);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "-h", "--help" -> {
+                    System.out.println(usage());
+                    System.exit(0);
+                }
+                case "--seconds-per-step" -> perStep = Duration.ofSeconds(Long.parseLong(args[++i]));
+                default -> {
+                    System.err.println("demo: unknown option " + args[i] + "\n\n" + usage());
+                    System.exit(2);
+                }
             }
         }
-        System.out.printf("%nDemo checks: %s (%.1f s)%n", checks.summary(), (System.nanoTime() - started) / 1e9);
+        System.exit(new Demo(Path.of("").toAbsolutePath(), perStep).run() ? 0 : 1);
+    }
+
+    static String usage() {
+        return """
+                Usage: ./run demo [--seconds-per-step N]
+
+                A rolling upgrade of the example app from schema version 0 to 3 under live
+                traffic: PostgreSQL (embedded, or a fresh database kit_demo_<time> on the server
+                in KIT_DB_URL), app-v0..app-v3 as separate processes, a load generator against
+                every running app, and checks at every step. Logs of the apps go to
+                it/target/demo-logs. Exits 0 when every check passed, 1 otherwise.
+
+                  --seconds-per-step N   traffic after each step before the next (default 8)""";
+    }
+
+    /** Runs the whole demo; true when every check passed. */
+    public boolean run() throws Exception {
+        long started = System.nanoTime();
+        logs = projectRoot.resolve("it/target/demo-logs");
+        System.out.println("cqrs-kit demo: a rolling upgrade from schema version 0 to 3 under live traffic");
+        say("Starting PostgreSQL");
+        try (PostgresServer server = PostgresServer.fromEnvironment()) {
+            System.out.println("  " + server.describe());
+            String database = "kit_demo_" + System.currentTimeMillis();
+            server.createDatabase(database, null);
+            DatabaseUrl url = server.url().withDatabase(database);
+            appDbUrl = url.jdbc();
+            migrations = new Migrations(url);
+            try {
+                upgrade(url);
+            } catch (Exception e) {
+                checks.check(false, "the demo ran to the end (" + e + ")");
+                e.printStackTrace();
+            } finally {
+                if (load != null) {
+                    load.close();
+                }
+                apps.values().forEach(AppProcess::close);
+                apps.clear();
+                server.dropDatabase(database);
+            }
+        }
+        printSummary();
+        System.out.printf("%nDemo checks: %s (%.0f s)%n", checks.summary(), (System.nanoTime() - started) / 1e9);
         checks.failures().forEach(f -> System.out.println("  failed: " + f));
         return checks.allPassed();
     }
 
-    private void tour(DatabaseUrl url) throws Exception {
-        Migrations migrations = new Migrations(url);
-        List<String> steps = migrations.describeSteps();
-        List<String> versions = migrations.steps();
-        for (int i = 0; i < versions.size(); i++) {
-            String version = versions.get(i);
-            long t = System.nanoTime();
-            migrations.migrateTo(version);
-            System.out.printf("%nStep %s: applied in %d ms%n", steps.get(i), millis(t));
-            try (Connection c = DriverManager.getConnection(url.jdbc())) {
-                afterStep(version, c);
-            }
+    private void upgrade(DatabaseUrl url) throws Exception {
+        StepStats step = step("1. version 0");
+        migrate("0", step);
+        start(0);
+        load = new LoadGenerator(6, 3, step);
+        load.add(target(0));
+        traffic();
+
+        step = step("2. version 1 beside 0");
+        load.startStep(step);
+        migrate("1", step);
+        start(1);
+        load.add(target(1));
+        crossVersionLogin(1, 0);
+        crossVersionLogin(0, 1);
+        traffic();
+
+        step = step("3. version 2 beside 0, 1");
+        load.startStep(step);
+        migrate("2", step);
+        start(2);
+        load.add(target(2));
+        passwordChangeReachesOldServers();
+        traffic();
+
+        step = step("4. tidy-up (0, 1 retired)");
+        load.startStep(step);
+        tidyUpRefusedWhileOldAppsRun();
+        say("Stopping app-v0 and app-v1 (the load generator leaves them first)");
+        load.remove(0);
+        load.remove(1);
+        Thread.sleep(200);
+        stop(0);
+        stop(1);
+        migrate("2.1", step);
+        retiredAppRefusesToStart();
+        traffic();
+
+        step = step("5. version 3 beside 2");
+        load.startStep(step);
+        migrate("3", step);
+        start(3);
+        load.add(target(3));
+        messagesFlow();
+        traffic();
+
+        load.close();
+        load = null;
+        say("Traffic stopped: " + steps.stream().mapToLong(StepStats::requests).sum() + " requests in all");
+        everyReadTableEqualsItsRebuild(url);
+        for (StepStats s : steps) {
+            checks.check(s.unexpected() == 0, "step " + s.name() + ": no unexpected answers (" + s.unexpected() + ")"
+                    + (s.unexpected() == 0 ? "" : " e.g. " + s.unexpectedExamples()));
         }
+    }
+
+    private StepStats step(String name) {
+        StepStats s = new StepStats(name);
+        steps.add(s);
+        System.out.println();
+        System.out.println("== Step " + name);
+        return s;
+    }
+
+    private void migrate(String target, StepStats step) {
+        long t = System.nanoTime();
+        int applied = migrations.migrateTo(target);
+        long millis = Duration.ofNanos(System.nanoTime() - t).toMillis();
+        step.migrationTook(millis);
+        say("flyway migrate -target=" + target + ": " + applied + " step(s) applied in " + millis + " ms"
+                + (load == null ? "" : ", while traffic ran"));
+    }
+
+    private void start(int version) throws Exception {
+        AppProcess app = AppProcess.launch(projectRoot, version, appDbUrl, logs, "--hash-iterations", "1000", "--pool-size", "4");
+        apps.put(version, app);
+        app.awaitHealthy(http, Duration.ofSeconds(30));
+        say("app-v" + version + " started (pid " + app.pid() + ", " + app.baseUrl() + ")");
+    }
+
+    private void stop(int version) {
+        apps.remove(version).close();
+        say("app-v" + version + " stopped");
+    }
+
+    private LoadGenerator.Target target(int version) {
+        return new LoadGenerator.Target(version, apps.get(version).baseUrl());
+    }
+
+    private void traffic() throws InterruptedException {
+        say("traffic for " + trafficPerStep.toSeconds() + " s to " + apps.keySet().stream().map(v -> "app-v" + v).collect(Collectors.joining(", ")));
+        Thread.sleep(trafficPerStep.toMillis());
+    }
+
+    private void crossVersionLogin(int registerOn, int logInOn) {
+        String email = "cross-" + registerOn + "-" + logInOn + "@demo.example";
+        Map<String, Object> body = registerOn == 0
+                ? Map.of("email", email, "password", "cross-password")
+                : Map.of("email", email, "password", "cross-password", "username", "cross" + registerOn);
+        Http.Result registered = http.post(apps.get(registerOn).baseUrl() + "/users", body);
+        Http.Result login = http.post(apps.get(logInOn).baseUrl() + "/sessions", Map.of("email", email, "password", "cross-password"));
+        checks.check(registered.status() == 201 && login.status() == 200,
+                "a user registered through app-v" + registerOn + " logs in through app-v" + logInOn
+                        + " (HTTP " + registered.status() + ", " + login.status() + ")");
+    }
+
+    private void passwordChangeReachesOldServers() {
+        String email = "changer@demo.example";
+        long id = http.post(apps.get(0).baseUrl() + "/users", Map.of("email", email, "password", "old-password")).json().get("id").asLong();
+        Http.Result change = http.put(apps.get(2).baseUrl() + "/users/" + id + "/password", Map.of("password", "new-password"));
+        checks.check(change.status() == 204, "app-v2 changes the password of a user registered through app-v0 (HTTP " + change.status() + ")");
+        for (int version : List.of(0, 1, 2)) {
+            String base = apps.get(version).baseUrl();
+            int old = http.post(base + "/sessions", Map.of("email", email, "password", "old-password")).status();
+            int fresh = http.post(base + "/sessions", Map.of("email", email, "password", "new-password")).status();
+            checks.check(old == 401 && fresh == 200, "app-v" + version + " refuses the old password and accepts the new one (HTTP " + old + ", " + fresh + ")");
+        }
+    }
+
+    private void tidyUpRefusedWhileOldAppsRun() throws SQLException {
+        try {
+            migrations.migrateTo("2.1");
+            checks.check(false, "the tidy-up refuses while app-v0 and app-v1 are connected");
+        } catch (RuntimeException e) {
+            String reason = rootMessage(e);
+            say("tidy-up refused: " + reason);
+            checks.check(KitError.of(e).filter(k -> k == KitError.IN_USE).isPresent(),
+                    "the tidy-up refuses (KT005) while app-v0 and app-v1 are connected");
+        }
+        try (Connection c = DriverManager.getConnection(appDbUrl)) {
+            checks.check(strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1").equals(List.of("users_0", "users_1", "users_2")),
+                    "the refused tidy-up changed nothing (users_0, users_1, users_2 still live)");
+        }
+    }
+
+    private void retiredAppRefusesToStart() throws Exception {
+        try (AppProcess late = AppProcess.launch(projectRoot, 0, appDbUrl, logs)) {
+            int exit = late.awaitExit(Duration.ofSeconds(30));
+            String output = late.output();
+            say("app-v0 after the tidy-up: exit " + exit + ": " + output.lines().reduce((a, b) -> b).orElse(""));
+            checks.check(exit == 3 && output.contains("retired"), "app-v0 refuses to start once schema version 0 is retired");
+        }
+    }
+
+    private void messagesFlow() {
+        String base = apps.get(3).baseUrl();
+        long a = http.post(base + "/users", Map.of("email", "ann@demo.example", "password", "ann-password", "username", "ann")).json().get("id").asLong();
+        long b = http.post(apps.get(2).baseUrl() + "/users", Map.of("email", "bob@demo.example", "password", "bob-password", "username", "bob")).json().get("id").asLong();
+        Http.Result sent = http.post(base + "/messages", Map.of("src_id", a, "dst_id", b, "content", "hi bob, from app-v3"));
+        Http.Result inbox = http.get(base + "/users/" + b + "/messages");
+        checks.check(sent.status() == 201 && inbox.status() == 200 && inbox.body().contains("hi bob"),
+                "app-v3 sends a message to a user registered through app-v2 and reads it back");
+        Http.Result unknown = http.post(base + "/messages", Map.of("src_id", a, "dst_id", 987654321L, "content", "anyone?"));
+        checks.check(unknown.status() == 404, "a message to an unknown user gets 404 (HTTP " + unknown.status() + ")");
+    }
+
+    private void everyReadTableEqualsItsRebuild(DatabaseUrl url) throws SQLException {
         try (Connection c = DriverManager.getConnection(url.jdbc())) {
             System.out.println();
             System.out.print(CatalogReport.render(c));
-            System.out.println();
-            System.out.println("Every live read table against a rebuild from the facts:");
-            for (String table : strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY read_table")) {
-                long differences = number(c, "SELECT count(*) FROM kit.verify_read_table('" + table + "')");
-                checks.check(differences == 0, table + " equals its rebuild (" + differences + " differing rows)");
+            for (String table : strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1")) {
+                long differences = Long.parseLong(strings(c, "SELECT count(*) FROM kit.verify_read_table('" + table + "')").getFirst());
+                checks.check(differences == 0, table + " equals a rebuild from the facts (" + differences + " differing rows)");
             }
         }
     }
 
-    private void afterStep(String version, Connection c) throws SQLException {
-        switch (version) {
-            case "0" -> {
-                run(c, "INSERT INTO user_registered_0 VALUES (0, 'foo@example.com', '" + FOO + "')");
-                checks.check(hash(c, "users_0", 0).equals(FOO), "users_0 shows foo, registered through version 0");
-            }
-            case "1" -> {
-                checks.check(number(c, "SELECT count(*) FROM users_1") == 1, "users_1 was backfilled with foo when it was created");
-                run(c, "INSERT INTO user_registered_1 VALUES (1, 'bar@example.com', '" + BAR + "')");
-                checks.check(hash(c, "users_0", 1).equals(BAR), "users_0 shows bar, registered through version 1 (old servers see new users)");
-                checks.check(hash(c, "users_1", 1).equals(BAR), "users_1 shows bar");
-            }
-            case "2" -> {
-                run(c, "INSERT INTO password_changed_2 VALUES (0, 1, '" + BAR_CHANGED + "')");
-                for (String users : List.of("users_0", "users_1", "users_2")) {
-                    checks.check(hash(c, users, 1).equals(BAR_CHANGED), users + " has bar's new password hash (the old one no longer works anywhere)");
-                }
-            }
-            case "2.1" -> {
-                checks.check(strings(c, "SELECT version::text FROM kit.schema_versions WHERE state = 'retired' ORDER BY 1").equals(List.of("0", "1")),
-                        "schema versions 0 and 1 are retired, users_0 and users_1 dropped");
-                checks.check(number(c, "SELECT count(*) FROM user_registered_0") == 1, "their facts are kept");
-            }
-            case "3" -> {
-                run(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (0, 1, 'hello bar')");
-                checks.check(number(c, "SELECT count(*) FROM messages_3 WHERE dst_id = 1") == 1, "messages_3 shows foo's message to bar");
-                try {
-                    run(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (0, 42, 'anyone?')");
-                    checks.check(false, "a message to an unknown user is refused");
-                } catch (SQLException e) {
-                    System.out.println("    refused: " + e.getMessage().lines().findFirst().orElse(""));
-                    checks.check("KT004".equals(e.getSQLState()), "a message to an unknown user is refused with KT004");
-                }
-            }
-            default -> System.out.println("    (no example statements for this step)");
+    private void printSummary() {
+        if (steps.isEmpty()) {
+            return;
         }
-    }
-
-    private static void run(Connection c, String sql) throws SQLException {
-        System.out.println("    " + (sql.length() > 110 ? sql.substring(0, 107) + "..." : sql));
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
+        TextTable table = new TextTable("step", "migration", "requests by app version", "unexpected", "p50 ms", "p99 ms", "longest write ms");
+        for (StepStats s : steps) {
+            String byVersion = s.requestsByVersion().entrySet().stream()
+                    .map(e -> "v" + e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
+            table.row(s.name(), s.migrationMillis() < 0 ? "-" : s.migrationMillis() + " ms", byVersion, s.unexpected(),
+                    format(s.latencyMillis(0.5)), format(s.latencyMillis(0.99)), format(s.longestWriteMillis()));
         }
+        System.out.println();
+        System.out.println("Summary (latency as the load generator saw it, across all running apps)");
+        System.out.print(table.render("  "));
     }
 
-    private static String hash(Connection c, String users, long id) throws SQLException {
-        List<String> hashes = strings(c, "SELECT password_hash FROM " + users + " WHERE id = " + id);
-        return hashes.isEmpty() ? "(no row)" : hashes.getFirst();
+    private static String format(double millis) {
+        return Double.isNaN(millis) ? "-" : String.format("%.1f", millis);
     }
 
-    private static long number(Connection c, String sql) throws SQLException {
-        return Long.parseLong(strings(c, sql).getFirst());
+    private static void say(String text) {
+        System.out.println("  " + text);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
     }
 
     private static List<String> strings(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            var values = new java.util.ArrayList<String>();
+            List<String> values = new ArrayList<>();
             while (rs.next()) {
                 values.add(rs.getString(1));
             }
             return values;
         }
-    }
-
-    private static long millis(long startNanos) {
-        return Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
     }
 }

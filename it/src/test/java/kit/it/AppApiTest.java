@@ -1,0 +1,169 @@
+package kit.it;
+
+import kit.db.TestDatabases;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every app version's HTTP API, happy paths and bad input, over HTTP against a real PostgreSQL. */
+class AppApiTest {
+
+    /** The newest target at which each version is live. */
+    static String targetFor(int version) {
+        return version <= 1 ? "2" : null;
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @ValueSource(ints = {0, 1, 2, 3})
+    void registerLogInAndRead(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
+            Http.Result created = app.post("/users", app.registration("Ann@Example.com", "ann-password"));
+            assertThat(created.status()).isEqualTo(201);
+            long id = created.json().get("id").asLong();
+            assertThat(created.json().get("email").asString()).isEqualTo("ann@example.com");
+            assertThat(created.json().has("username")).isEqualTo(version >= 1);
+
+            assertThat(app.post("/sessions", Map.of("email", "ann@example.com", "password", "ann-password")).status()).isEqualTo(200);
+            assertThat(app.post("/sessions", Map.of("email", "ANN@example.com ", "password", "ann-password")).status()).isEqualTo(200);
+            Http.Result wrong = app.post("/sessions", Map.of("email", "ann@example.com", "password", "not-her-password"));
+            assertThat(wrong.status()).isEqualTo(401);
+            assertThat(wrong.json().get("error").asString()).isEqualTo("invalid_credentials");
+            assertThat(app.post("/sessions", Map.of("email", "nobody@example.com", "password", "whatever1")).status()).isEqualTo(401);
+
+            Http.Result read = app.get("/users/" + id);
+            assertThat(read.status()).isEqualTo(200);
+            assertThat(read.json().get("email").asString()).isEqualTo("ann@example.com");
+            assertThat(read.body()).doesNotContain("password");
+
+            Http.Result health = app.get("/health");
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.json().get("version").asInt()).isEqualTo(version);
+            assertThat(health.json().get("schema_state").asString()).isEqualTo("live");
+        }
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @ValueSource(ints = {0, 1, 2, 3})
+    void aTakenEmailGets409AndWritesNothing(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
+            app.register("dup@example.com", "first-password");
+            long facts = app.facts();
+            Http.Result again = app.post("/users", app.registration("DUP@example.com", "second-password"));
+            assertThat(again.status()).isEqualTo(409);
+            assertThat(again.json().get("error").asString()).isEqualTo("duplicate_email");
+            assertThat(app.facts()).isEqualTo(facts);
+        }
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @ValueSource(ints = {0, 1, 2, 3})
+    void badInputGetsA4xxAndWritesNothing(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
+            app.register("someone@example.com", "a-password");
+            long facts = app.facts();
+            String username = version == 0 ? "" : ", \"username\": \"u\"";
+            List<String> bodies = List.of(
+                    "", "{", "{\"email\": ", "[]", "42", "null", "\"text\"",
+                    "{\"email\": 5, \"password\": \"abcdefgh\"" + username + "}",
+                    "{\"email\": \"x@example.com\", \"password\": [1]" + username + "}",
+                    "{\"email\": \"x@example.com\"}",
+                    "{\"password\": \"abcdefgh\"" + username + "}",
+                    "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\", \"admin\": true" + username + "}",
+                    "{\"email\": \"not-an-email\", \"password\": \"abcdefgh\"" + username + "}",
+                    "{\"email\": \"x@example.com\", \"password\": \"short\"" + username + "}",
+                    "{\"email\": \"x\\u0000@example.com\", \"password\": \"abcdefgh\"" + username + "}",
+                    "{\"email\": \"" + "a".repeat(300) + "@example.com\", \"password\": \"abcdefgh\"" + username + "}",
+                    "{\"email\": \"x@example.com\", \"password\": \"" + "p".repeat(70_000) + "\"" + username + "}",
+                    "{\"email\": \"someone@example.com\", \"password\": \"abcdefgh\"" + username + "}");
+            for (String body : bodies) {
+                Http.Result r = app.raw("POST", "/users", body);
+                assertThat(r.status()).as("POST /users %s -> %s", abbreviate(body), r.body()).isBetween(400, 499);
+                assertThat(r.json().get("error").isString()).as("error code for %s", abbreviate(body)).isTrue();
+            }
+            if (version >= 1) {
+                assertThat(app.raw("POST", "/users", "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\"}").status())
+                        .as("username is required from v1").isEqualTo(400);
+                assertThat(app.raw("POST", "/users", "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\", \"username\": \"no spaces\"}").status())
+                        .isEqualTo(400);
+            } else {
+                assertThat(app.raw("POST", "/users", "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\", \"username\": \"u\"}").status())
+                        .as("v0 has no usernames").isEqualTo(400);
+            }
+            assertThat(app.raw("POST", "/sessions", "{\"email\": \"someone@example.com\"}").status()).isEqualTo(400);
+            assertThat(app.raw("POST", "/sessions", "{\"email\": 1, \"password\": 2}").status()).isEqualTo(400);
+            assertThat(app.raw("DELETE", "/users/1", null).status()).isEqualTo(405);
+            assertThat(app.get("/nothing/here").status()).isEqualTo(404);
+            for (String id : List.of("0", "-1", "99999999999999999999", "abc", "1%27%20OR%201=1")) {
+                assertThat(app.get("/users/" + id).status()).as("GET /users/%s", id).isEqualTo(404);
+            }
+            assertThat(app.facts()).as("no fact written by bad requests").isEqualTo(facts);
+            assertThat(app.post("/sessions", Map.of("email", "someone@example.com", "password", "a-password")).status())
+                    .as("the server still answers a good request").isEqualTo(200);
+        }
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @ValueSource(ints = {2, 3})
+    void aPasswordChangeReplacesThePassword(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
+            long id = app.register("changer@example.com", "old-password");
+            assertThat(app.put("/users/" + id + "/password", Map.of("password", "new-password")).status()).isEqualTo(204);
+            assertThat(app.post("/sessions", Map.of("email", "changer@example.com", "password", "old-password")).status()).isEqualTo(401);
+            assertThat(app.post("/sessions", Map.of("email", "changer@example.com", "password", "new-password")).status()).isEqualTo(200);
+
+            long facts = app.facts();
+            Http.Result unknown = app.put("/users/987654/password", Map.of("password", "new-password"));
+            assertThat(unknown.status()).isEqualTo(404);
+            assertThat(unknown.json().get("error").asString()).isEqualTo("unknown_user");
+            assertThat(app.put("/users/" + id + "/password", Map.of("password", "short")).status()).isEqualTo(400);
+            assertThat(app.raw("PUT", "/users/" + id + "/password", "{\"password\": 12345678}").status()).isEqualTo(400);
+            assertThat(app.raw("PUT", "/users/" + id + "/password", "{\"pass\": \"abcdefgh\"}").status()).isEqualTo(400);
+            assertThat(app.facts()).isEqualTo(facts);
+        }
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @ValueSource(ints = {0, 1})
+    void olderVersionsHaveNoPasswordChangeOrMessages(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo("2"))) {
+            long id = app.register("old@example.com", "old-password");
+            assertThat(app.put("/users/" + id + "/password", Map.of("password", "new-password")).status()).isEqualTo(404);
+            assertThat(app.post("/messages", Map.of("src_id", id, "dst_id", id, "content", "x")).status()).isEqualTo(404);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void appV3SendsAndListsMessages() throws Exception {
+        try (RunningApp app = new RunningApp(3, TestDatabases.migrated())) {
+            long ann = app.register("ann@example.com", "ann-password");
+            long bob = app.register("bob@example.com", "bob-password");
+            Http.Result sent = app.post("/messages", Map.of("src_id", ann, "dst_id", bob, "content", "hello bob"));
+            assertThat(sent.status()).isEqualTo(201);
+            assertThat(sent.json().get("content").asString()).isEqualTo("hello bob");
+            Http.Result inbox = app.get("/users/" + bob + "/messages");
+            assertThat(inbox.status()).isEqualTo(200);
+            assertThat(inbox.json().size()).isEqualTo(1);
+            assertThat(inbox.json().get(0).get("src_id").asLong()).isEqualTo(ann);
+
+            long facts = app.facts();
+            Http.Result unknown = app.post("/messages", Map.of("src_id", ann, "dst_id", 424242, "content", "anyone?"));
+            assertThat(unknown.status()).isEqualTo(404);
+            assertThat(unknown.json().get("error").asString()).isEqualTo("unknown_user");
+            assertThat(app.post("/messages", Map.of("src_id", 424242, "dst_id", bob, "content", "boo")).status()).isEqualTo(404);
+            assertThat(app.raw("POST", "/messages", "{\"src_id\": \"1\", \"dst_id\": 2, \"content\": \"x\"}").status()).isEqualTo(400);
+            assertThat(app.raw("POST", "/messages", "{\"src_id\": 1.5, \"dst_id\": 2, \"content\": \"x\"}").status()).isEqualTo(400);
+            assertThat(app.raw("POST", "/messages", "{\"src_id\": " + ann + ", \"dst_id\": " + bob + ", \"content\": \"\"}").status()).isEqualTo(400);
+            assertThat(app.raw("POST", "/messages", "{\"src_id\": 1e30, \"dst_id\": 2, \"content\": \"x\"}").status()).isEqualTo(400);
+            assertThat(app.get("/users/424242/messages").status()).isEqualTo(404);
+            assertThat(app.facts()).isEqualTo(facts);
+        }
+    }
+
+    private static String abbreviate(String body) {
+        return body.length() > 80 ? body.substring(0, 80) + "..." : body;
+    }
+}

@@ -1,0 +1,82 @@
+package kit.it;
+
+import kit.app.App;
+import kit.app.SchemaGate;
+import kit.db.TestDatabase;
+import kit.db.TestDatabases;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.Test;
+
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.HexFormat;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** App versions side by side on one database, and the start-up gate. */
+class RollingUpgradeTest {
+
+    @Test
+    void usersAndPasswordChangesCrossVersionsBothWays() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (RunningApp v0 = new RunningApp(0, db); RunningApp v1 = new RunningApp(1, db); RunningApp v2 = new RunningApp(2, db)) {
+            long fromV1 = v1.register("new@example.com", "new-password");
+            assertThat(v0.post("/sessions", Map.of("email", "new@example.com", "password", "new-password")).status())
+                    .as("a v1 user logs in on v0").isEqualTo(200);
+            assertThat(v0.get("/users/" + fromV1).status()).isEqualTo(200);
+            long fromV0 = v0.register("old@example.com", "old-password");
+            assertThat(v1.get("/users/" + fromV0).json().get("username").isNull()).as("v0 users have no username").isTrue();
+            assertThat(v2.post("/sessions", Map.of("email", "old@example.com", "password", "old-password")).status()).isEqualTo(200);
+
+            assertThat(v2.put("/users/" + fromV0 + "/password", Map.of("password", "changed-password")).status()).isEqualTo(204);
+            for (RunningApp app : new RunningApp[] {v0, v1, v2}) {
+                assertThat(app.post("/sessions", Map.of("email", "old@example.com", "password", "old-password")).status())
+                        .as("old password on app-v%d", app.version).isEqualTo(401);
+                assertThat(app.post("/sessions", Map.of("email", "old@example.com", "password", "changed-password")).status())
+                        .as("new password on app-v%d", app.version).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void theExampleHashFormStillVerifies() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String legacy = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest("old-school-pw".getBytes()));
+        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
+                "INSERT INTO user_registered_0 (email, password_hash) VALUES ('legacy@example.com', ?)")) {
+            s.setString(1, legacy);
+            s.execute();
+        }
+        try (RunningApp v3 = new RunningApp(3, db)) {
+            assertThat(v3.post("/sessions", Map.of("email", "legacy@example.com", "password", "old-school-pw")).status()).isEqualTo(200);
+            assertThat(v3.post("/sessions", Map.of("email", "legacy@example.com", "password", "old-school-px")).status()).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void anAppRefusesToStartUnlessItsSchemaVersionIsLive() throws Exception {
+        Throwable retired = catchThrowable(() -> App.start(RunningApp.config(0, TestDatabases.migrated()), RunningApp.STORES.get(0)));
+        assertThat(retired).isInstanceOf(SchemaGate.NotLiveException.class)
+                .hasMessageContaining("schema version 0 is retired").hasMessageContaining("app-v3");
+
+        Throwable missing = catchThrowable(() -> App.start(RunningApp.config(3, TestDatabases.migratedTo("2")), RunningApp.STORES.get(3)));
+        assertThat(missing).isInstanceOf(SchemaGate.NotLiveException.class)
+                .hasMessageContaining("schema version 3").hasMessageContaining("not been migrated");
+
+        Throwable noKit = catchThrowable(() -> App.start(RunningApp.config(2, TestDatabases.empty()), RunningApp.STORES.get(2)));
+        assertThat(noKit).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("no kit catalog");
+
+        TestDatabase building = TestDatabases.migrated();
+        try (Connection c = building.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE users_9 (id bigint PRIMARY KEY, email text)");
+            s.execute("SELECT kit.create_read_version('users_9', 'user')");
+            s.execute("SELECT kit.create_schema_version(9, ARRAY['users_9'])");
+            Throwable stillBuilding = catchThrowable(() -> SchemaGate.requireLive(DSL.using(c), 9));
+            assertThat(stillBuilding).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("still building");
+        }
+    }
+}
