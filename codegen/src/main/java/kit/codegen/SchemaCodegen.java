@@ -17,7 +17,6 @@ import org.jooq.meta.jaxb.Target;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -74,7 +73,7 @@ public final class SchemaCodegen {
 
     /** The read tables of the version and the newest version of each write table. */
     static List<String> tablesOf(String url, int version) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url)) {
+        try (Connection c = kit.db.Jdbc.connect(url)) {
             List<String> state = strings(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version);
             if (!state.equals(List.of("live"))) {
                 throw new IllegalStateException("Schema version " + version + " is not live after migrating to it (state: "
@@ -94,7 +93,7 @@ public final class SchemaCodegen {
     static Configuration configuration(String url, int version, List<String> tables, Path directory) {
         MatcherRule stripped = new MatcherRule().withTransform(MatcherTransformType.PASCAL).withExpression("$1");
         return new Configuration()
-                .withJdbc(new Jdbc().withUrl(url))
+                .withJdbc(new Jdbc().withDriver("org.postgresql.Driver").withUrl(url))
                 .withGenerator(new Generator()
                         .withDatabase(new Database()
                                 .withName("org.jooq.meta.postgres.PostgresDatabase")

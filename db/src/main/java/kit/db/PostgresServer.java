@@ -1,7 +1,6 @@
 package kit.db;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -33,18 +32,18 @@ public interface PostgresServer extends AutoCloseable {
     }
 
     default Connection connect(String database) throws SQLException {
-        return DriverManager.getConnection(url().withDatabase(database).jdbc());
+        return Jdbc.connect(url().withDatabase(database).jdbc());
     }
 
     /** Creates an empty database, or a copy of {@code template} when it is not null. */
     default void createDatabase(String name, String template) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url().jdbc()); Statement s = c.createStatement()) {
+        try (Connection c = Jdbc.connect(url().jdbc()); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + quote(name) + (template == null ? "" : " TEMPLATE " + quote(template)));
         }
     }
 
     default void dropDatabase(String name) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url().jdbc()); Statement s = c.createStatement()) {
+        try (Connection c = Jdbc.connect(url().jdbc()); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)");
         }
     }

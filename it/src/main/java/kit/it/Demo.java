@@ -2,6 +2,7 @@ package kit.it;
 
 import kit.db.CatalogReport;
 import kit.db.DatabaseUrl;
+import kit.db.Jdbc;
 import kit.db.KitError;
 import kit.db.Migrations;
 import kit.db.PostgresServer;
@@ -9,7 +10,6 @@ import kit.db.TextTable;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -239,7 +239,7 @@ public final class Demo {
             checks.check(KitError.of(e).filter(k -> k == KitError.IN_USE).isPresent(),
                     "the tidy-up refuses (KT005) while app-v0 and app-v1 are connected");
         }
-        try (Connection c = DriverManager.getConnection(appDbUrl)) {
+        try (Connection c = Jdbc.connect(appDbUrl)) {
             checks.check(strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1").equals(List.of("users_0", "users_1", "users_2")),
                     "the refused tidy-up changed nothing (users_0, users_1, users_2 still live)");
         }
@@ -267,7 +267,7 @@ public final class Demo {
     }
 
     private void everyReadTableEqualsItsRebuild(DatabaseUrl url) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url.jdbc())) {
+        try (Connection c = Jdbc.connect(url.jdbc())) {
             System.out.println();
             System.out.print(CatalogReport.render(c));
             for (String table : strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1")) {
