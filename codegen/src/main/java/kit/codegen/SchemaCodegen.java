@@ -61,7 +61,7 @@ public final class SchemaCodegen {
             server.createDatabase(database, null);
             try {
                 String url = server.url().withDatabase(database).jdbc();
-                new Migrations(server.url().withDatabase(database), migrationsLocation).migrateTo(String.valueOf(version));
+                new Migrations(server.url().withDatabase(database), migrationsLocation, "kit_codegen_v").migrateTo(String.valueOf(version));
                 List<String> tables = tablesOf(url, version);
                 GenerationTool.generate(configuration(url, version, tables, directory));
                 return tables;
@@ -79,12 +79,7 @@ public final class SchemaCodegen {
                 throw new IllegalStateException("Schema version " + version + " is not live after migrating to it (state: "
                         + (state.isEmpty() ? "none" : state.getFirst()) + ")");
             }
-            List<String> tables = new ArrayList<>(strings(c, """
-                    SELECT DISTINCT ON (regexp_replace(write_table, '_[0-9]+$', '')) write_table
-                      FROM kit.write_table
-                     ORDER BY regexp_replace(write_table, '_[0-9]+$', ''),
-                              substring(write_table FROM '_([0-9]+)$')::integer DESC
-                    """));
+            List<String> tables = new ArrayList<>(strings(c, "SELECT kit.schema_version_write_tables(?)", version));
             tables.addAll(strings(c, "SELECT read_table FROM kit.schema_version_read WHERE version = ? ORDER BY read_table", version));
             return tables;
         }

@@ -17,7 +17,8 @@ public enum KitError {
     DUPLICATE_VALUE("KT003", "a fact would break a unique column of a read table (e.g. a second user with the same email)"),
     UNKNOWN_ENTITY("KT004", "a fact names an entity that does not exist (password change of an unknown user, message from or to an unknown user)"),
     IN_USE("KT005", "retiring a read version that connected apps, or a live read version, still use"),
-    USAGE("KT006", "a kit function was called wrongly (unknown table, wrong state, bad name)");
+    USAGE("KT006", "a kit function was called wrongly (unknown table, wrong state, bad name)"),
+    BUSY("KT007", "the kit gave up waiting: a lock it needs or a transaction it waits for stayed busy (run it again later)");
 
     private final String sqlState;
     private final String meaning;

@@ -15,17 +15,28 @@ public final class Migrations {
 
     public static final String LOCATION = "classpath:db/migration";
 
+    /** The default prefix of the app roles the migrations create: kit_app_v0, kit_app_v1, ... */
+    public static final String DEFAULT_ROLE_PREFIX = "kit_app_v";
+
     private final DatabaseUrl url;
     private final String location;
+    private final String rolePrefix;
 
     public Migrations(DatabaseUrl url) {
-        this(url, LOCATION);
+        this(url, LOCATION, DEFAULT_ROLE_PREFIX);
     }
 
-    /** Migrations from another place, e.g. {@code filesystem:/path/to/migration} (used to test changed migrations). */
-    public Migrations(DatabaseUrl url, String location) {
+    /**
+     * Migrations from another place, e.g. {@code filesystem:/path/to/migration} (used to test changed
+     * migrations), creating app roles named {@code rolePrefix + version}.
+     */
+    public Migrations(DatabaseUrl url, String location, String rolePrefix) {
+        if (!rolePrefix.matches("[a-z_][a-z0-9_]{0,50}")) {
+            throw new IllegalArgumentException("Not a plain role prefix: " + rolePrefix);
+        }
         this.url = url;
         this.location = location;
+        this.rolePrefix = rolePrefix;
     }
 
     /** Applies every step up to and including {@code target} (e.g. "2", "2.1"), or all when null. */
@@ -56,6 +67,7 @@ public final class Migrations {
         var config = Flyway.configure()
                 .dataSource(url.jdbc(), null, null)
                 .locations(location)
+                .initSql("SET kit.app_role_prefix = '" + rolePrefix + "'")
                 .connectRetries(0);
         if (target != null) {
             config.target(target);

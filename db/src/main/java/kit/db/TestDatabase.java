@@ -16,6 +16,15 @@ public record TestDatabase(String name, DatabaseUrl url) {
     }
 
     public Migrations migrations() {
-        return new Migrations(url);
+        return TestDatabases.migrations(url);
+    }
+
+    /** A connection that acts as app version {@code version}'s role, as the app does. */
+    public Connection connectAsAppRole(int version) throws SQLException {
+        Connection c = connectAs("app-v" + version);
+        try (var s = c.createStatement()) {
+            s.execute("SET ROLE " + TestDatabases.rolePrefix() + version);
+        }
+        return c;
     }
 }

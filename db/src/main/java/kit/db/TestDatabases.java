@@ -19,6 +19,8 @@ public final class TestDatabases {
 
     private static final PostgresServer SERVER = PostgresServer.fromEnvironment();
     private static final String RUN = "kit_t" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+    /** App roles are shared by every database of a server: each run names its own, and drops them at the end. */
+    private static final String ROLE_PREFIX = RUN + "_app_v";
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final Map<String, String> TEMPLATES = new HashMap<>();
     private static final List<String> CREATED = new ArrayList<>();
@@ -32,6 +34,16 @@ public final class TestDatabases {
 
     public static PostgresServer server() {
         return SERVER;
+    }
+
+    /** The prefix of the app roles this run's migrations create ({@code <prefix>2} is app-v2's role). */
+    public static String rolePrefix() {
+        return ROLE_PREFIX;
+    }
+
+    /** The migrations of a test database, with this run's role prefix. */
+    public static Migrations migrations(DatabaseUrl url) {
+        return new Migrations(url, Migrations.LOCATION, ROLE_PREFIX);
     }
 
     /** A new database with every migration applied. */
@@ -56,7 +68,7 @@ public final class TestDatabases {
             try {
                 SERVER.createDatabase(name, null);
                 CREATED.add(name);
-                new Migrations(SERVER.url().withDatabase(name)).migrateTo(target);
+                migrations(SERVER.url().withDatabase(name)).migrateTo(target);
             } catch (SQLException e) {
                 throw new IllegalStateException("Could not create template database " + name, e);
             }
@@ -84,6 +96,14 @@ public final class TestDatabases {
             } catch (SQLException e) {
                 System.err.println("Could not drop test database " + name + ": " + e.getMessage());
             }
+        }
+        try (var c = Jdbc.connect(SERVER.url()); var s = c.createStatement();
+             var roles = c.createStatement().executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + RUN + "%'")) {
+            while (roles.next()) {
+                s.execute("DROP ROLE IF EXISTS " + roles.getString(1));
+            }
+        } catch (SQLException e) {
+            System.err.println("Could not drop the test roles " + ROLE_PREFIX + "*: " + e.getMessage());
         }
         SERVER.close();
     }

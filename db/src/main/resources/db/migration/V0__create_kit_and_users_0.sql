@@ -32,14 +32,25 @@ CREATE TABLE kit.write_table (
 COMMENT ON TABLE kit.write_table IS 'Append-only fact tables. Tables of one id space share one id sequence.';
 
 CREATE TABLE kit.read_version (
-    read_table  text PRIMARY KEY,
-    entity      text NOT NULL,
-    state       text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'live', 'retired')),
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    live_at     timestamptz,
-    retired_at  timestamptz
+    read_table        text PRIMARY KEY,
+    entity            text NOT NULL,
+    state             text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'live', 'retired', 'aborted')),
+    rebuild_of        text REFERENCES kit.read_version,
+    backfilled_to     bigint NOT NULL DEFAULT 0,
+    backfilled_facts  bigint NOT NULL DEFAULT 0,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    live_at           timestamptz,
+    retired_at        timestamptz
 );
-COMMENT ON TABLE kit.read_version IS 'Read tables and their lifecycle: building (being filled), live (complete, fed by triggers), retired (dropped).';
+COMMENT ON TABLE kit.read_version IS 'Read tables and their lifecycle: building (being backfilled), live (complete, fed by triggers), retired (dropped by a tidy-up), aborted (dropped while building).';
+COMMENT ON COLUMN kit.read_version.rebuild_of IS 'Set on the shadow table of an online rebuild: the live read table it replaces when complete.';
+COMMENT ON COLUMN kit.read_version.backfilled_to IS 'While building: every feeding fact with seq up to this one has been applied.';
+
+CREATE TABLE kit.app_role (
+    version    integer PRIMARY KEY,
+    role_name  text NOT NULL
+);
+COMMENT ON TABLE kit.app_role IS 'The database role of each app version: it may insert into its own write tables and read its own read tables, nothing more.';
 
 CREATE TABLE kit.read_reference (
     read_table        text NOT NULL REFERENCES kit.read_version,
@@ -81,6 +92,7 @@ COMMENT ON TABLE kit.schema_version_read IS 'The read versions an app of each sc
 CREATE VIEW kit.schema_versions AS
 SELECT v.version,
        CASE WHEN v.retired_at IS NOT NULL THEN 'retired'
+            WHEN bool_or(r.state = 'aborted') THEN 'aborted'
             WHEN bool_and(r.state = 'live') THEN 'live'
             ELSE 'building' END                      AS state,
        array_agg(r.read_table ORDER BY r.read_table) AS read_tables,
@@ -109,6 +121,7 @@ BEGIN
         WHEN 'feed'        THEN format('feed_%s__%s', object_name.write_table, object_name.read_table)
         WHEN 'append_only' THEN format('append_only_%s', object_name.write_table)
         WHEN 'advance_ids' THEN format('advance_ids_%s', object_name.write_table)
+        WHEN 'shadow'      THEN format('%s__rebuild', object_name.write_table)
     END;
     IF _name IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
@@ -256,9 +269,10 @@ $$;
 -- After an insert with explicit ids (as in `INSERT ... VALUES (1, ...)`), move
 -- the id space's sequence past them, so that a later sequence-given id cannot
 -- collide. Only statements whose ids reach the sequence pay for the setval.
+-- SECURITY DEFINER: app roles may take ids (USAGE) but not set the sequence.
 CREATE FUNCTION kit.advance_id_sequence()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
@@ -330,7 +344,8 @@ $$;
 
 -- Registers a freshly created read table (primary key id) as a building read
 -- version. `refs` names columns that must point at rows of other read tables,
--- e.g. '{"src_id": "users_2"}'.
+-- e.g. '{"src_id": "users_2"}'. A building version is filled by kit.backfill
+-- (run by the afterMigrate callback) and goes live when complete.
 CREATE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
@@ -357,7 +372,7 @@ BEGIN
     INSERT INTO kit.read_version (read_table, entity)
     VALUES (create_read_version.read_table, create_read_version.entity);
     FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
-        IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state <> 'retired') THEN
+        IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state IN ('building', 'live')) THEN
             PERFORM kit.usage_error(format('Referenced read version is not live: %s (Read table: %s, Column: %s)',
                                            _ref.referenced, create_read_version.read_table, _ref.column_name));
         END IF;
@@ -369,51 +384,61 @@ $$;
 
 -- The SQL that fails the statement when a fact's `fact_column` names no row of
 -- `target` (a read table). Shared by update feeds (their own row) and
--- references (another read table's row).
-CREATE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text)
+-- references (another read table's row). Skipped when replaying: those facts
+-- were checked when they were written.
+CREATE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text)
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
 AS $$
     SELECT format($sql$
-    SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
-      FROM unnest(facts) AS f
-     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
-     ORDER BY f.seq
-     LIMIT 1;
-    IF FOUND THEN
-        PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
+    IF NOT replay THEN
+        SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
+          FROM unnest(facts) AS f
+         WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+         ORDER BY f.seq
+         LIMIT 1;
+        IF FOUND THEN
+            PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
+        END IF;
     END IF;
 $sql$, existence_check_sql.write_table, existence_check_sql.fact_column, existence_check_sql.target,
-       (SELECT v.entity FROM kit.read_version v WHERE v.read_table = existence_check_sql.target))
+       existence_check_sql.entity)
 $$;
 
--- Writes the projection function of a feed. Columns map by name: an insert
--- feed fills each read column from the fact column of the same name (NULL
--- when the fact has none); an update feed sets every read column the fact
--- also has, on the row whose id is in key_column, unless a later fact was
--- already applied to it (last_fact_seq), so racing facts end as a replay in
--- seq order would.
-CREATE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text)
+-- Writes the projection function of a feed into `target` (the read table, or
+-- the shadow table of an online rebuild). Columns map by name: an insert feed
+-- fills each read column from the fact column of the same name (NULL when the
+-- fact has none); an update feed sets every read column the fact also has, on
+-- the row whose id is in key_column, unless a later fact was already applied
+-- to it (last_fact_seq), so racing facts end as a replay in seq order would.
+--
+-- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
+-- insert facts but never write a read table; the feed trigger writes it as
+-- the kit's owner. No SET search_path: every name in it is qualified, and it
+-- runs inside the trigger's or a kit function's pinned search_path.
+CREATE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text, target text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _write     regclass := format('public.%I', projection_sql.write_table)::regclass;
-    _read      regclass := format('public.%I', projection_sql.read_table)::regclass;
-    _checks    text;
-    _body      text;
-    _targets   text;
-    _values    text;
-    _sets      text;
+    _write   regclass := format('public.%I', projection_sql.write_table)::regclass;
+    _read    regclass := format('public.%I', projection_sql.read_table)::regclass;
+    _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = projection_sql.read_table);
+    _checks  text;
+    _body    text;
+    _targets text;
+    _values  text;
+    _sets    text;
 BEGIN
-    SELECT coalesce(string_agg(kit.existence_check_sql(projection_sql.write_table, c.column_name, c.referenced_table), ''), '')
+    SELECT coalesce(string_agg(kit.existence_check_sql(projection_sql.write_table, c.column_name, c.checked_table, c.entity), ''), '')
       INTO _checks
-      FROM (SELECT rr.column_name, rr.referenced_table FROM kit.read_reference rr
+      FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
+              FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
              WHERE rr.read_table = projection_sql.read_table AND projection_sql.key_column IS NULL
             UNION ALL
-            SELECT projection_sql.key_column, projection_sql.read_table WHERE projection_sql.key_column IS NOT NULL) c;
+            SELECT projection_sql.key_column, projection_sql.target, _entity WHERE projection_sql.key_column IS NOT NULL) c;
 
     IF projection_sql.key_column IS NULL THEN
         SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
@@ -425,14 +450,14 @@ BEGIN
           LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
          WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
         _body := format($sql$
-    INSERT INTO %1$s (%2$s)
+    INSERT INTO public.%1$I (%2$s)
     SELECT %3$s FROM unnest(facts) AS f
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS _inserted = ROW_COUNT;
     IF _inserted < cardinality(facts) THEN
-        PERFORM kit.raise_rejected_insert(%4$L, %5$L, to_jsonb(facts));
+        PERFORM kit.raise_rejected_insert(%1$L, %4$L, to_jsonb(facts));
     END IF;
-$sql$, _read, _targets, _values, projection_sql.read_table, projection_sql.write_table);
+$sql$, projection_sql.target, _targets, _values, projection_sql.write_table);
     ELSE
         SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
           INTO _sets
@@ -445,17 +470,15 @@ $sql$, _read, _targets, _values, projection_sql.read_table, projection_sql.write
                                            projection_sql.read_table, projection_sql.write_table));
         END IF;
         _body := format($sql$
-    UPDATE %1$s AS r
+    UPDATE public.%1$I AS r
        SET %2$s, last_fact_seq = f.seq
       FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM unnest(facts) AS u ORDER BY u.%3$I, u.seq DESC) AS f
      WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
-$sql$, _read, _sets, projection_sql.key_column);
+$sql$, projection_sql.target, _sets, projection_sql.key_column);
     END IF;
 
-    -- No SET search_path here: every name is qualified, and a SET clause would
-    -- cost a configuration change on every write.
     RETURN format($fn$
-CREATE FUNCTION public.%1$I(facts public.%2$I[])
+CREATE FUNCTION public.%1$I(facts public.%2$I[], replay boolean)
 RETURNS void
 LANGUAGE plpgsql STRICT
 AS $body$
@@ -466,29 +489,62 @@ DECLARE
 BEGIN
 %3$s%4$s
 END
-$body$
-$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.read_table),
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I(public.%2$I[], boolean) FROM PUBLIC;
+$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target),
       projection_sql.write_table, _checks, _body);
 END
 $$;
 
--- Declares that facts of write_table reach read_table: writes the projection
--- function and a statement-level trigger that calls it with every inserted row.
+-- Creates the statement-level trigger that hands every inserted fact to the
+-- feed's projection, in the inserting transaction.
 --
 -- Why statement-level with a transition table: a multi-row INSERT or COPY
 -- calls each projection once with all its facts (set-based SQL), where a row
 -- trigger would run the projection's statements once per row. A one-row
 -- INSERT costs about the same either way.
+CREATE FUNCTION kit.create_feed_trigger(write_table text, read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed       text := kit.object_name('feed', create_feed_trigger.write_table, create_feed_trigger.read_table);
+    _projection text := kit.object_name('projection', create_feed_trigger.write_table, create_feed_trigger.read_table);
+BEGIN
+    -- SECURITY DEFINER: the privilege boundary. The inserting app role may not
+    -- write read tables; the trigger does, as the kit's owner.
+    EXECUTE format($fn$
+CREATE FUNCTION public.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $body$
+BEGIN
+    PERFORM public.%2$I(ARRAY(SELECT n::public.%3$I FROM new_rows AS n), false);
+    RETURN NULL;
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
+$fn$, _feed, _projection, create_feed_trigger.write_table);
+    EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _feed, create_feed_trigger.write_table);
+END
+$$;
+
+-- Declares that facts of write_table reach read_table and writes the feed's
+-- projection function. For a live read version (fed by a new, empty write
+-- table) the trigger is created at once; for a building one it is created
+-- when the backfill completes, so that every fact is applied exactly once:
+-- history by the backfill, the rest by the trigger.
 CREATE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _projection text := kit.object_name('projection', add_feed.write_table, add_feed.read_table);
-    _feed       text := kit.object_name('feed', add_feed.write_table, add_feed.read_table);
-    _state      text;
-    _has_facts  boolean;
+    _state     text;
+    _has_facts boolean;
 BEGIN
     IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
         PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
@@ -501,82 +557,15 @@ BEGIN
                    add_feed.read_table, add_feed.write_table),
             'Create a new read version: it is backfilled from every existing fact.');
     END IF;
-
-    EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column);
-    EXECUTE format($fn$
-CREATE FUNCTION public.%1$I()
-RETURNS trigger
-LANGUAGE plpgsql
-AS $body$
-BEGIN
-    PERFORM public.%2$I(ARRAY(SELECT n::public.%3$I FROM new_rows AS n));
-    RETURN NULL;
-END
-$body$
-$fn$, _feed, _projection, add_feed.write_table);
-    EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _feed, add_feed.write_table);
-
+    EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.read_table);
     INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
     VALUES (add_feed.write_table, add_feed.read_table,
-            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END,
-            add_feed.key_column, _projection, _feed);
-END
-$$;
-
--- Applies every fact to read_table through its feeds' projection functions,
--- in batches: insert feeds first (rows exist before facts change them), each
--- in seq order. The same functions the live triggers call, so a replay and
--- the live table cannot disagree. Returns the number of facts applied.
-CREATE FUNCTION kit.replay_facts(read_table text, batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, public
-AS $$
-DECLARE
-    _feed  record;
-    _last  bigint;
-    _count bigint;
-    _total bigint := 0;
-BEGIN
-    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f
-                  WHERE f.read_table = replay_facts.read_table
-                  ORDER BY f.kind = 'update', f.position LOOP
-        _last := -1;
-        LOOP
-            EXECUTE format($q$
-                SELECT max(w.seq), count(*), public.%1$I(array_agg(w::public.%2$I ORDER BY w.seq))
-                  FROM (SELECT * FROM public.%2$I WHERE seq > $1 ORDER BY seq LIMIT $2) AS w
-                $q$, _feed.projection, _feed.write_table)
-               INTO _last, _count USING _last, replay_facts.batch_size;
-            EXIT WHEN _count = 0;
-            _total := _total + _count;
-        END LOOP;
-    END LOOP;
-    RETURN _total;
-END
-$$;
-
--- Backfills a building read version from every existing fact and makes it
--- live. The feeds' triggers were created first and hold their write tables'
--- lock until commit, so no fact is missed or applied twice.
-CREATE FUNCTION kit.go_live(read_table text)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, public
-AS $$
-DECLARE
-    _facts bigint;
-BEGIN
-    PERFORM FROM kit.read_version v WHERE v.read_table = go_live.read_table FOR UPDATE;
-    PERFORM kit.require_state(go_live.read_table, ARRAY['building']);
-    IF NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = go_live.read_table) THEN
-        PERFORM kit.usage_error(format('Read version has no feeds: %s', go_live.read_table),
-                                'Declare its feeds with kit.add_feed first.');
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table),
+            kit.object_name('feed', add_feed.write_table, add_feed.read_table));
+    IF _state = 'live' THEN
+        PERFORM kit.create_feed_trigger(add_feed.write_table, add_feed.read_table);
     END IF;
-    _facts := kit.replay_facts(go_live.read_table);
-    UPDATE kit.read_version v SET state = 'live', live_at = now() WHERE v.read_table = go_live.read_table;
-    RETURN _facts;
 END
 $$;
 
@@ -590,10 +579,10 @@ DECLARE
     _missing text;
 BEGIN
     SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
-     WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state <> 'retired')
+     WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state IN ('building', 'live'))
      LIMIT 1;
     IF _missing IS NOT NULL THEN
-        PERFORM kit.usage_error(format('Schema version %s names a read version that is not live: %s',
+        PERFORM kit.usage_error(format('Schema version %s names a read version that is not live or building: %s',
                                        create_schema_version.version, _missing));
     END IF;
     INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
@@ -602,30 +591,358 @@ BEGIN
 END
 $$;
 
+-- The write tables an app of `version` writes: the newest version of each
+-- fact (user_registered_1 rather than _0 from version 1 on). The same rule
+-- gives the app's generated code and its role's grants.
+CREATE FUNCTION kit.schema_version_write_tables(version integer)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT DISTINCT ON (regexp_replace(w.write_table, '_[0-9]+$', '')) w.write_table
+      FROM kit.write_table w
+     WHERE substring(w.write_table FROM '_([0-9]+)$')::integer <= schema_version_write_tables.version
+     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::integer DESC
+$$;
+
 ------------------------------------------------------------------------------
--- Verify, rebuild, retire
+-- Backfill: building -> live, batch by batch, resumable
 ------------------------------------------------------------------------------
 
--- Rebuilds read_table from the facts, in place. Writers that feed it wait
--- (EXCLUSIVE lock) while readers go on; an online rebuild is for later.
-CREATE FUNCTION kit.rebuild_read_table(read_table text)
+-- Applies the facts with from_seq < seq <= to_seq to read_table through its
+-- feeds' projection functions (insert feeds first, so rows exist before facts
+-- change them; then update feeds; each in seq order, in batches). The same
+-- functions the live triggers call, in replay mode. Returns the facts applied.
+CREATE FUNCTION kit.replay_facts(read_table text, from_seq bigint, to_seq bigint, batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
+DECLARE
+    _feed  record;
+    _last  bigint;
+    _count bigint;
+    _total bigint := 0;
 BEGIN
-    PERFORM kit.require_state(rebuild_read_table.read_table, ARRAY['live']);
-    EXECUTE format('LOCK TABLE public.%I IN EXCLUSIVE MODE', rebuild_read_table.read_table);
-    EXECUTE format('DELETE FROM public.%I', rebuild_read_table.read_table);
-    RETURN kit.replay_facts(rebuild_read_table.read_table);
+    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f
+                  WHERE f.read_table = replay_facts.read_table
+                  ORDER BY f.kind = 'update', f.position LOOP
+        _last := replay_facts.from_seq;
+        LOOP
+            EXECUTE format($q$
+                SELECT max(w.seq), count(*), public.%1$I(array_agg(w::public.%2$I ORDER BY w.seq), true)
+                  FROM (SELECT * FROM public.%2$I WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS w
+                $q$, _feed.projection, _feed.write_table)
+               INTO _last, _count USING _last, replay_facts.to_seq, replay_facts.batch_size;
+            EXIT WHEN _count = 0;
+            _total := _total + _count;
+        END LOOP;
+    END LOOP;
+    RETURN _total;
+END
+$$;
+
+-- The write tables that feed read_table, as regclasses.
+CREATE FUNCTION kit.feeding_tables(read_table text)
+RETURNS regclass[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(array_agg(DISTINCT format('public.%I', f.write_table)::regclass), '{}')
+      FROM kit.feed f WHERE f.read_table = feeding_tables.read_table
+$$;
+
+-- A seq below which every fact of read_table's write tables is committed or
+-- rolled back, found without blocking any writer: read the fact sequence, then
+-- wait until every transaction that was writing to those tables at that moment
+-- has ended (a writer holds its table lock from before it takes its seq until
+-- it ends). Gives up after `timeout` with KT007 naming the transaction.
+CREATE FUNCTION kit.safe_watermark(read_table text, timeout interval DEFAULT '60 seconds')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _tables  regclass[] := kit.feeding_tables(safe_watermark.read_table);
+    _mark    bigint := coalesce(pg_sequence_last_value('kit.fact_seq'), 0);
+    _writers text[];
+    _oldest  record;
+    _started timestamptz := clock_timestamp();
+BEGIN
+    SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') INTO _writers
+      FROM pg_locks l
+     WHERE l.locktype = 'relation' AND l.relation = ANY (_tables::oid[]) AND l.mode = 'RowExclusiveLock'
+       AND l.granted AND l.pid <> pg_backend_pid();
+    WHILE EXISTS (SELECT FROM pg_locks l WHERE l.virtualtransaction = ANY (_writers)) LOOP
+        IF clock_timestamp() - _started > safe_watermark.timeout THEN
+            SELECT a.pid, a.application_name, now() - a.xact_start AS age INTO _oldest
+              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.virtualtransaction = ANY (_writers) ORDER BY a.xact_start LIMIT 1;
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (Pid: %s, Application: %s, Open for: %s)',
+                                 safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age),
+                HINT = 'End that transaction, then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+        END IF;
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+    RETURN _mark;
+END
+$$;
+
+-- One batch of a building read version's backfill, in the caller's
+-- transaction: applies up to batch_size facts after backfilled_to and records
+-- how far it got. Returns the facts applied, the new backfilled_to and the
+-- watermark; backfilled_to = watermark means caught up.
+CREATE FUNCTION kit.backfill_step(read_table text, batch_size integer DEFAULT 10000,
+                                  OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _from  bigint;
+    _to    bigint;
+    _count bigint;
+    _union text;
+BEGIN
+    PERFORM kit.require_state(backfill_step.read_table, ARRAY['building']);
+    BEGIN
+        SELECT v.backfilled_to INTO _from FROM kit.read_version v
+         WHERE v.read_table = backfill_step.read_table FOR UPDATE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT007',
+            MESSAGE = format('Another backfill of %s is running', backfill_step.read_table),
+            HINT = 'Let it finish; kit status shows its progress.';
+    END;
+    watermark := kit.safe_watermark(backfill_step.read_table);
+    SELECT string_agg(format('SELECT seq FROM public.%I WHERE seq > $1 AND seq <= $2', f.write_table), ' UNION ALL ')
+      INTO _union FROM kit.feed f WHERE f.read_table = backfill_step.read_table;
+    -- The batch ends at the batch_size-th fact after backfilled_to, or at the
+    -- watermark when fewer are left.
+    EXECUTE format('SELECT max(seq), count(*) FROM (SELECT seq FROM (%s) AS s ORDER BY seq LIMIT $3) AS b', _union)
+       INTO _to, _count USING _from, watermark, backfill_step.batch_size;
+    IF _count < backfill_step.batch_size THEN
+        _to := watermark;
+    END IF;
+    applied := kit.replay_facts(backfill_step.read_table, _from, greatest(_to, _from));
+    backfilled_to := greatest(_to, _from);
+    UPDATE kit.read_version v
+       SET backfilled_to = backfill_step.backfilled_to, backfilled_facts = v.backfilled_facts + applied
+     WHERE v.read_table = backfill_step.read_table;
+END
+$$;
+
+-- Completes a caught-up building read version, in the caller's transaction:
+-- locks its write tables against writers (SHARE ROW EXCLUSIVE, at most
+-- lock_timeout; the caller retries), applies the facts written since the last
+-- batch, then either creates the feed triggers and marks it live, or, for an
+-- online rebuild, swaps the shadow table in for the live one.
+CREATE FUNCTION kit.finish_backfill(read_table text, lock_timeout text DEFAULT '50ms')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _version  record;
+    _table    regclass;
+    _tail     bigint;
+    _feed     record;
+    _index    record;
+BEGIN
+    PERFORM kit.require_state(finish_backfill.read_table, ARRAY['building']);
+    SELECT * INTO _version FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table FOR UPDATE;
+    PERFORM set_config('lock_timeout', finish_backfill.lock_timeout, true);
+    FOREACH _table IN ARRAY kit.feeding_tables(finish_backfill.read_table) LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', _table);
+    END LOOP;
+    IF _version.rebuild_of IS NOT NULL THEN
+        EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', _version.rebuild_of);
+    END IF;
+    PERFORM set_config('lock_timeout', '0', true);
+    -- Writers are held: every fact is committed, and none arrives until commit.
+    _tail := kit.replay_facts(finish_backfill.read_table, _version.backfilled_to, (SELECT max(last_value) FROM kit.fact_seq));
+
+    IF _version.rebuild_of IS NULL THEN
+        FOR _feed IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
+            PERFORM kit.create_feed_trigger(_feed.write_table, finish_backfill.read_table);
+        END LOOP;
+        UPDATE kit.read_version v
+           SET state = 'live', live_at = now(), backfilled_to = (SELECT last_value FROM kit.fact_seq),
+               backfilled_facts = v.backfilled_facts + _tail
+         WHERE v.read_table = finish_backfill.read_table;
+        RETURN _tail;
+    END IF;
+
+    -- Online rebuild: the shadow replaces the live table under the same name;
+    -- the live projection functions name the table, so they write the new one.
+    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
+    END LOOP;
+    DELETE FROM kit.feed f WHERE f.read_table = finish_backfill.read_table;
+    DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
+    DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
+    EXECUTE format('DROP TABLE public.%I', _version.rebuild_of);
+    EXECUTE format('ALTER TABLE public.%I RENAME TO %I', finish_backfill.read_table, _version.rebuild_of);
+    FOR _index IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   WHERE i.indrelid = format('public.%I', _version.rebuild_of)::regclass LOOP
+        EXECUTE format('ALTER INDEX public.%I RENAME TO %I', _index.relname,
+                       replace(_index.relname, finish_backfill.read_table, _version.rebuild_of));
+    END LOOP;
+    PERFORM kit.grant_app_role(a.version) FROM kit.app_role a
+      JOIN kit.schema_version_read s USING (version) WHERE s.read_table = _version.rebuild_of;
+    RETURN _tail;
+END
+$$;
+
+-- Backfills building read versions (one, or all) batch by batch, each batch
+-- committed on its own, then completes them. Killed half-way, it resumes from
+-- the last committed batch when run again. Reports progress as NOTICEs.
+-- The afterMigrate callback calls it, so `flyway:migrate` ends with every
+-- version live.
+CREATE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _target   text;
+    _step     record;
+    _total    bigint;
+    _done     bigint;
+    _started  timestamptz;
+    _reported timestamptz;
+    _finished boolean;
+    _rate     numeric;
+BEGIN
+    FOR _target IN SELECT v.read_table FROM kit.read_version v
+                    WHERE v.state = 'building' AND (backfill.read_table IS NULL OR v.read_table = backfill.read_table)
+                    ORDER BY v.created_at, v.read_table LOOP
+        _started := clock_timestamp();
+        _reported := _started;
+        _done := 0;
+        SELECT coalesce(sum((xpath('/row/n/text()', query_to_xml(format(
+                   'SELECT count(*) AS n FROM public.%I WHERE seq > %s', f.write_table, v.backfilled_to), false, true, '')))[1]::text::bigint), 0)
+          INTO _total
+          FROM kit.feed f JOIN kit.read_version v USING (read_table) WHERE f.read_table = _target;
+        RAISE NOTICE 'kit: backfilling % from % facts', _target, _total;
+        LOOP
+            _step := kit.backfill_step(_target, backfill.batch_size);
+            _done := _done + _step.applied;
+            COMMIT;
+            IF clock_timestamp() - _reported > interval '2 seconds' THEN
+                _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
+                RAISE NOTICE 'kit: % backfill: % of about % facts, % facts/s, about % s left', _target, _done, _total,
+                    round(_rate), round(greatest(_total - _done, 0) / greatest(_rate, 1));
+                _reported := clock_timestamp();
+            END IF;
+            EXIT WHEN _step.backfilled_to >= _step.watermark;
+        END LOOP;
+        _finished := false;
+        FOR _attempt IN 1..40 LOOP
+            BEGIN
+                _done := _done + kit.finish_backfill(_target);
+                _finished := true;
+            EXCEPTION WHEN lock_not_available THEN
+                _finished := false;
+            END;
+            EXIT WHEN _finished;
+            COMMIT;
+            PERFORM pg_sleep(least(0.02 * _attempt, 0.5));
+            PERFORM kit.backfill_step(_target, backfill.batch_size);
+            COMMIT;
+        END LOOP;
+        IF NOT _finished THEN
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Could not complete %s: its write tables stayed busy for 40 short lock attempts', _target),
+                HINT = 'Long transactions are writing to them; run the backfill again later (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+        END IF;
+        COMMIT;
+        RAISE NOTICE 'kit: % is live: % facts in % s', _target, _done,
+            round(extract(epoch FROM clock_timestamp() - _started)::numeric, 1);
+    END LOOP;
+END
+$$;
+
+-- Drops a building read version (aborting its backfill): its table, feeds and
+-- projections go; write tables and other versions are untouched. Schema
+-- versions that needed it show as aborted.
+CREATE FUNCTION kit.abort_read_version(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed record;
+BEGIN
+    PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
+    PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
+    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f WHERE f.read_table = abort_read_version.read_table LOOP
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
+    END LOOP;
+    DELETE FROM kit.feed f WHERE f.read_table = abort_read_version.read_table;
+    EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
+    IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
+        DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
+        DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
+    ELSE
+        UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
+    END IF;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Verify, rebuild, retire
+------------------------------------------------------------------------------
+
+-- Starts an online rebuild of a live read table: a shadow table of the same
+-- shape, fed by the same write tables, is backfilled like a new read version
+-- (CALL kit.backfill(shadow)); when it has caught up it replaces the live
+-- table under a short lock. Returns the shadow's name.
+CREATE FUNCTION kit.begin_rebuild(read_table text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _shadow text := kit.object_name('shadow', begin_rebuild.read_table);
+    _feed   record;
+BEGIN
+    PERFORM kit.require_state(begin_rebuild.read_table, ARRAY['live']);
+    IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _shadow) THEN
+        PERFORM kit.usage_error(format('A rebuild of %s is already under way (Shadow table: %s)', begin_rebuild.read_table, _shadow),
+                                'Run kit backfill to complete it, or kit abort ' || _shadow || ' to drop it.');
+    END IF;
+    EXECUTE format('CREATE TABLE public.%I (LIKE public.%I INCLUDING ALL)', _shadow, begin_rebuild.read_table);
+    INSERT INTO kit.read_version (read_table, entity, rebuild_of)
+    SELECT _shadow, v.entity, v.read_table FROM kit.read_version v WHERE v.read_table = begin_rebuild.read_table;
+    INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
+    SELECT _shadow, rr.column_name, rr.referenced_table FROM kit.read_reference rr WHERE rr.read_table = begin_rebuild.read_table;
+    FOR _feed IN SELECT * FROM kit.feed f WHERE f.read_table = begin_rebuild.read_table ORDER BY f.position LOOP
+        EXECUTE kit.projection_sql(_feed.write_table, begin_rebuild.read_table, _feed.key_column, _shadow);
+        INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
+        VALUES (_feed.write_table, _shadow, _feed.kind, _feed.key_column,
+                kit.object_name('projection', _feed.write_table, _shadow), kit.object_name('feed', _feed.write_table, _shadow));
+    END LOOP;
+    RETURN _shadow;
+END
+$$;
+
+-- Rebuilds a live read table online: begin_rebuild, then the backfill of the
+-- shadow, which swaps it in under a short lock when complete.
+CREATE PROCEDURE kit.rebuild(read_table text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _shadow text;
+BEGIN
+    _shadow := kit.begin_rebuild(rebuild.read_table);
+    COMMIT;
+    CALL kit.backfill(_shadow);
 END
 $$;
 
 -- Compares a live read table with a rebuild from the facts and returns the
 -- rows that differ (at most max_rows): 'only in live' or 'only in rebuild'.
 -- The rebuild runs in a subtransaction that is rolled back, so the table is
--- left as it was. Writers that feed the table wait while it runs, which also
--- keeps the set of facts still.
+-- left as it was. Writers that feed the table wait while it runs (SHARE lock),
+-- which also keeps the set of facts still.
 CREATE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
 RETURNS TABLE (difference text, row_data jsonb)
 LANGUAGE plpgsql
@@ -643,7 +960,7 @@ BEGIN
                    verify_read_table.read_table);
     BEGIN
         EXECUTE format('DELETE FROM public.%I', verify_read_table.read_table);
-        PERFORM kit.replay_facts(verify_read_table.read_table);
+        PERFORM kit.replay_facts(verify_read_table.read_table, -1, (SELECT last_value FROM kit.fact_seq));
         EXECUTE format($q$
             SELECT coalesce(jsonb_agg(d), '[]') FROM (
                 (SELECT 'only in live' AS difference, row_data FROM pg_temp.kit_verify_live
@@ -672,62 +989,168 @@ AS $$
     SELECT (regexp_match(client_schema_version.application_name, '^app-v([0-9]{1,9})(?![0-9])'))[1]::integer
 $$;
 
+-- What retiring read_table would do and what stands in its way, without doing
+-- it: the schema versions it retires, the feeds it drops, the connected
+-- clients and live read versions that block it.
+CREATE FUNCTION kit.retirement_plan(read_table text,
+                                    OUT versions integer[], OUT feeds text[], OUT clients text, OUT referrers text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    SELECT coalesce(array_agg(s.version ORDER BY s.version), '{}') INTO versions
+      FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
+     WHERE s.read_table = retirement_plan.read_table AND v.retired_at IS NULL;
+    SELECT coalesce(array_agg(f.trigger_name ORDER BY f.position), '{}') INTO feeds
+      FROM kit.feed f WHERE f.read_table = retirement_plan.read_table;
+    SELECT string_agg(format('%s x %s', c.connections, c.application_name), ', ' ORDER BY c.application_name) INTO clients
+      FROM (SELECT a.application_name, count(*) AS connections
+              FROM pg_stat_activity a
+             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+               AND kit.client_schema_version(a.application_name) = ANY (versions)
+             GROUP BY a.application_name) c;
+    SELECT string_agg(rr.read_table, ', ') INTO referrers
+      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
+     WHERE rr.referenced_table = retirement_plan.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
+END
+$$;
+
 -- Retires a read version: drops its table, feeds and projection functions and
 -- retires the schema versions that read it. Refuses while an app of such a
 -- schema version is connected to this database, or while a live read version
--- references it. Write tables and their facts are never touched.
-CREATE FUNCTION kit.retire_read_version(read_table text)
+-- references it. Write tables and their facts are never touched. Each lock it
+-- needs is tried for at most lock_timeout, a few times, before it gives up.
+CREATE FUNCTION kit.retire_read_version(read_table text, lock_timeout text DEFAULT '200ms')
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _versions integer[];
-    _clients  text;
-    _referrer text;
-    _feed     record;
+    _plan   record;
+    _feed   record;
+    _locked boolean;
 BEGIN
     PERFORM FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
+    -- Building too: one flyway:migrate run can create a version and retire it
+    -- before the afterMigrate backfill ever makes it live.
     PERFORM kit.require_state(retire_read_version.read_table, ARRAY['building', 'live']);
-    SELECT coalesce(array_agg(s.version ORDER BY s.version), '{}') INTO _versions
-      FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
-     WHERE s.read_table = retire_read_version.read_table AND v.retired_at IS NULL;
-
-    SELECT string_agg(format('%s x %s', c.connections, c.application_name), ', ' ORDER BY c.application_name) INTO _clients
-      FROM (SELECT a.application_name, count(*) AS connections
-              FROM pg_stat_activity a
-             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-               AND kit.client_schema_version(a.application_name) = ANY (_versions)
-             GROUP BY a.application_name) c;
-    IF _clients IS NOT NULL THEN
+    _plan := kit.retirement_plan(retire_read_version.read_table);
+    IF _plan.clients IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
             MESSAGE = format('Read version %s is still in use by connected apps of schema version %s (Clients: %s)',
-                             retire_read_version.read_table, array_to_string(_versions, ', '), _clients),
+                             retire_read_version.read_table, array_to_string(_plan.versions, ', '), _plan.clients),
             HINT = 'Stop those app servers (every app of the listed versions), then run the migration again.';
     END IF;
-
-    SELECT string_agg(rr.read_table, ', ') INTO _referrer
-      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
-     WHERE rr.referenced_table = retire_read_version.read_table AND v.state <> 'retired';
-    IF _referrer IS NOT NULL THEN
+    IF _plan.referrers IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
-            MESSAGE = format('Read version %s is still referenced by %s', retire_read_version.read_table, _referrer),
+            MESSAGE = format('Read version %s is still referenced by %s', retire_read_version.read_table, _plan.referrers),
             HINT = 'Retire the referencing read versions first.';
+    END IF;
+
+    -- Dropping a trigger locks its write table against writers: wait briefly, retry, never queue for long.
+    FOR _attempt IN 1..10 LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', retire_read_version.lock_timeout, true);
+            FOR _feed IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = retire_read_version.read_table LOOP
+                EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', _feed.write_table);
+            END LOOP;
+            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', retire_read_version.read_table);
+            _locked := true;
+        EXCEPTION WHEN lock_not_available THEN
+            _locked := false;
+        END;
+        EXIT WHEN _locked;
+        PERFORM pg_sleep(0.1 * _attempt);
+    END LOOP;
+    PERFORM set_config('lock_timeout', '0', true);
+    IF NOT _locked THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT007',
+            MESSAGE = format('Could not retire %s: its tables stayed busy for 10 attempts of %s', retire_read_version.read_table,
+                             retire_read_version.lock_timeout),
+            HINT = 'Long transactions are using them; run the migration again later.';
     END IF;
 
     FOR _feed IN SELECT f.write_table, f.projection, f.trigger_name FROM kit.feed f
                   WHERE f.read_table = retire_read_version.read_table LOOP
-        EXECUTE format('DROP TRIGGER %I ON public.%I', _feed.trigger_name, _feed.write_table);
-        EXECUTE format('DROP FUNCTION public.%I()', _feed.trigger_name);
-        EXECUTE format('DROP FUNCTION public.%I(public.%I[])', _feed.projection, _feed.write_table);
+        -- A building version's feeds have no trigger yet.
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _feed.trigger_name, _feed.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _feed.trigger_name);
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
     END LOOP;
     DELETE FROM kit.feed f WHERE f.read_table = retire_read_version.read_table;
     EXECUTE format('DROP TABLE public.%I', retire_read_version.read_table);
     UPDATE kit.read_version v SET state = 'retired', retired_at = now()
      WHERE v.read_table = retire_read_version.read_table;
-    UPDATE kit.schema_version v SET retired_at = now() WHERE v.version = ANY (_versions);
+    UPDATE kit.schema_version v SET retired_at = now() WHERE v.version = ANY (_plan.versions);
 END
 $$;
+
+------------------------------------------------------------------------------
+-- Least privilege: one role per app version
+------------------------------------------------------------------------------
+
+-- Grants an app version's role what it needs and nothing more: INSERT on the
+-- domain columns of its write tables (never seq or recorded_at), the id and
+-- fact sequences, SELECT on its read tables and on kit.schema_versions (for
+-- the start-up gate). No UPDATE, DELETE or TRUNCATE anywhere; read tables
+-- change only through the feeds' SECURITY DEFINER projections.
+CREATE FUNCTION kit.grant_app_role(version integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = grant_app_role.version);
+    _table text;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA public, kit TO %I', _role);
+    EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', _role);
+    EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
+    FOR _table IN SELECT kit.schema_version_write_tables(grant_app_role.version) LOOP
+        EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
+                       (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                         WHERE a.attrelid = format('public.%I', _table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                           AND a.attname NOT IN ('seq', 'recorded_at')),
+                       _table, _role);
+        -- INSERT ... RETURNING id needs SELECT on id.
+        EXECUTE format('GRANT SELECT (id) ON public.%I TO %I', _table, _role);
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
+                       (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = _table), _role);
+    END LOOP;
+    FOR _table IN SELECT s.read_table FROM kit.schema_version_read s WHERE s.version = grant_app_role.version LOOP
+        EXECUTE format('GRANT SELECT ON public.%I TO %I', _table, _role);
+    END LOOP;
+END
+$$;
+
+-- Creates (once per server: roles are shared by its databases) and grants the
+-- role of app version `version`, named by the setting kit.app_role_prefix
+-- (default 'kit_app_v') followed by the version: kit_app_v2.
+CREATE FUNCTION kit.create_app_role(version integer)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _role text := coalesce(nullif(current_setting('kit.app_role_prefix', true), ''), 'kit_app_v') || create_app_role.version;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', _role);
+        EXCEPTION WHEN duplicate_object THEN
+            NULL;  -- another database's migration created it at the same moment
+        END;
+    END IF;
+    INSERT INTO kit.app_role AS a (version, role_name) VALUES (create_app_role.version, _role)
+    ON CONFLICT ON CONSTRAINT app_role_pkey DO UPDATE SET role_name = excluded.role_name;
+    PERFORM kit.grant_app_role(create_app_role.version);
+    RETURN _role;
+END
+$$;
+
+-- Kit functions are for migrations and operators, not for app roles.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM PUBLIC;
+REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Schema version 0: users register with an email and a password.
@@ -747,6 +1170,6 @@ CREATE TABLE users_0 (
 );
 SELECT kit.create_read_version('users_0', entity => 'user');
 SELECT kit.add_feed('user_registered_0', 'users_0');
-SELECT kit.go_live('users_0');
 
 SELECT kit.create_schema_version(0, ARRAY['users_0']);
+SELECT kit.create_app_role(0);

@@ -20,8 +20,8 @@ CREATE TABLE users_1 (
 SELECT kit.create_read_version('users_1', entity => 'user');
 SELECT kit.add_feed('user_registered_0', 'users_1');
 SELECT kit.add_feed('user_registered_1', 'users_1');
-SELECT kit.go_live('users_1');
 
 SELECT kit.add_feed('user_registered_1', 'users_0');
 
 SELECT kit.create_schema_version(1, ARRAY['users_1']);
+SELECT kit.create_app_role(1);

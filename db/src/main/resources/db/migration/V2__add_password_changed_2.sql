@@ -19,9 +19,9 @@ SELECT kit.create_read_version('users_2', entity => 'user');
 SELECT kit.add_feed('user_registered_0', 'users_2');
 SELECT kit.add_feed('user_registered_1', 'users_2');
 SELECT kit.add_feed('password_changed_2', 'users_2', key_column => 'user_id');
-SELECT kit.go_live('users_2');
 
 SELECT kit.add_feed('password_changed_2', 'users_0', key_column => 'user_id');
 SELECT kit.add_feed('password_changed_2', 'users_1', key_column => 'user_id');
 
 SELECT kit.create_schema_version(2, ARRAY['users_2']);
+SELECT kit.create_app_role(2);

@@ -21,6 +21,6 @@ CREATE INDEX messages_3_src_id_idx ON messages_3 (src_id);
 SELECT kit.create_read_version('messages_3', entity => 'message',
                                refs => '{"src_id": "users_2", "dst_id": "users_2"}');
 SELECT kit.add_feed('message_sent_3', 'messages_3');
-SELECT kit.go_live('messages_3');
 
 SELECT kit.create_schema_version(3, ARRAY['users_2', 'messages_3']);
+SELECT kit.create_app_role(3);

@@ -33,6 +33,8 @@ class AddingAVersionTest {
             }
             c.commit();
             c.setAutoCommit(true);
+            assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = 4")).isEqualTo("building");
+            exec(c, "CALL kit.backfill()");
 
             assertThat(value(c, "SELECT password_hash FROM users_4 WHERE id = ?", id)).as("backfilled with the change").isEqualTo("h2");
             exec(c, "INSERT INTO display_name_set_4 (user_id, display_name) VALUES (?, 'Four')", id);

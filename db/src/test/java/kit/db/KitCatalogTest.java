@@ -32,7 +32,7 @@ class KitCatalogTest {
                            kit.object_name('projection', f.write_table, f.read_table) AS expected_projection,
                            kit.object_name('feed', f.write_table, f.read_table) AS expected_trigger,
                            EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = f.write_table::regclass AND t.tgname = f.trigger_name) AS has_trigger,
-                           to_regprocedure(format('public.%I(public.%I[])', f.projection, f.write_table)) IS NOT NULL AS has_projection
+                           to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, f.write_table)) IS NOT NULL AS has_projection
                       FROM kit.feed f""");
             assertThat(feeds).hasSize(feedCount);
             for (var feed : feeds) {
@@ -60,7 +60,7 @@ class KitCatalogTest {
             assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_0', 'users_0')"));
             assertThat(assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.create_read_version('users_2', 'user')")).getMessage())
                     .contains("already exists");
-            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.go_live('users_2')"));
+            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.abort_read_version('users_2')"));
             assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.create_write_table('nothing_here_4', 'user')"));
             assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.object_name('projection', repeat('x', 40), repeat('y', 40))"));
         }
@@ -75,7 +75,7 @@ class KitCatalogTest {
             exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)");
             exec(c, "SELECT kit.create_read_version('people_9', 'person')");
             exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9')");
-            exec(c, "SELECT kit.go_live('people_9')");
+            exec(c, "CALL kit.backfill('people_9')");
             assertThat(value(c, "SELECT count(*) FROM people_9")).isEqualTo(1L);
             var failure = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9')"));
             assertThat(failure.getMessage()).contains("only be fed by a new, empty write table");

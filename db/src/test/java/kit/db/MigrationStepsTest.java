@@ -110,7 +110,7 @@ class MigrationStepsTest {
             long id = (Long) value(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('p@example.com', 'first') RETURNING id");
             exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'second')", id);
             exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'third')", id);
-            exec(c, "SELECT kit.rebuild_read_table('users_2')");
+            exec(c, "CALL kit.rebuild('users_2')");
             assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = ?", id)).isEqualTo("third");
         }
     }

@@ -27,7 +27,7 @@ class ReadTablesAreDerivedTest {
             for (String table : List.of("users_2", "messages_3")) {
                 String before = (String) value(c, "SELECT jsonb_agg(r ORDER BY id)::text FROM " + table + " r");
                 assertThat(verify(c, table)).isEmpty();
-                exec(c, "SELECT kit.rebuild_read_table(?)", table);
+                exec(c, "CALL kit.rebuild(?)", table);
                 assertThat(value(c, "SELECT jsonb_agg(r ORDER BY id)::text FROM " + table + " r")).as(table).isEqualTo(before);
             }
         }
@@ -49,8 +49,8 @@ class ReadTablesAreDerivedTest {
                     .satisfies(r -> assertThat(r.get("difference")).isEqualTo("only in rebuild"));
             assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = ?", id)).as("verify leaves the table as it was").isEqualTo("forged");
 
-            exec(c, "SELECT kit.rebuild_read_table('users_2')");
-            exec(c, "SELECT kit.rebuild_read_table('messages_3')");
+            exec(c, "CALL kit.rebuild('users_2')");
+            exec(c, "CALL kit.rebuild('messages_3')");
             assertThat(verify(c, "users_2")).isEmpty();
             assertThat(verify(c, "messages_3")).isEmpty();
             assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = ?", id)).isNotEqualTo("forged");
@@ -62,7 +62,7 @@ class ReadTablesAreDerivedTest {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {
             assertFailsWith(KitError.USAGE, () -> rows(c, "SELECT * FROM kit.verify_read_table('users_0')"));
-            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.rebuild_read_table('user_registered_0')"));
+            assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.rebuild('user_registered_0')"));
         }
     }
 
