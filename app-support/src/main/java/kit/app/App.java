@@ -60,11 +60,17 @@ public final class App implements AutoCloseable {
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setConnectionTimeout(5_000);
         hikari.setInitializationFailTimeout(5_000);
+        if (!config.databaseRole().isEmpty()) {
+            // Least privilege: whatever the login may do, the app acts as its version's role.
+            hikari.setConnectionInitSql("SET ROLE " + config.databaseRole());
+        }
         try {
             return new HikariDataSource(hikari);
         } catch (HikariPool.PoolInitializationException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new IllegalStateException("cannot connect to the database at " + config.databaseUrl() + ": " + cause.getMessage(), e);
+            throw new IllegalStateException("cannot connect to the database at " + config.databaseUrl()
+                    + (config.databaseRole().isEmpty() ? "" : " as role " + config.databaseRole()) + ": " + cause.getMessage()
+                    + (cause.getMessage() != null && cause.getMessage().contains("role") ? " (create the role by migrating, or grant the login membership: see the README, 'Least privilege')" : ""), e);
         }
     }
 
@@ -91,8 +97,9 @@ public final class App implements AutoCloseable {
         try {
             App app = start(config, stores);
             Runtime.getRuntime().addShutdownHook(new Thread(app::close, config.applicationName() + "-shutdown"));
-            System.out.printf("%s listening on http://%s:%d (database %s, schema version %d live)%n",
-                    config.applicationName(), config.host(), app.port(), config.databaseUrl(), version);
+            System.out.printf("%s listening on http://%s:%d (database %s%s, schema version %d live)%n",
+                    config.applicationName(), config.host(), app.port(), config.databaseUrl(),
+                    config.databaseRole().isEmpty() ? "" : " as role " + config.databaseRole(), version);
         } catch (SchemaGate.NotLiveException | IllegalStateException e) {
             System.err.println(config.applicationName() + ": refusing to start: " + e.getMessage());
             System.exit(3);

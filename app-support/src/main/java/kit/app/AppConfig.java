@@ -8,8 +8,8 @@ import java.util.Map;
  * How an app server is started: flags first, then environment variables, then
  * defaults. {@link #usage} is what {@code --help} prints.
  */
-public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, int poolSize,
-                        int hashIterations, int maxBodyBytes) {
+public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
+                        int poolSize, int hashIterations, int maxBodyBytes) {
 
     public static final String DEFAULT_DB_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
@@ -34,6 +34,11 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
         return 8080 + version;
     }
 
+    /** The role the migrations create for app version {@code version} (prefix kit_app_v by default). */
+    public static String defaultRole(int version) {
+        return "kit_app_v" + version;
+    }
+
     public String applicationName() {
         return "app-v" + version;
     }
@@ -42,6 +47,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
         String host = env.getOrDefault("KIT_APP_HOST", "127.0.0.1");
         String port = env.getOrDefault("KIT_APP_PORT", String.valueOf(defaultPort(version)));
         String url = env.getOrDefault("KIT_DB_URL", DEFAULT_DB_URL);
+        String role = env.getOrDefault("KIT_DB_ROLE", defaultRole(version));
         String pool = env.getOrDefault("KIT_POOL_SIZE", "10");
         String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
         String maxBody = env.getOrDefault("KIT_MAX_BODY_BYTES", "65536");
@@ -58,6 +64,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                 case "--host" -> host = value;
                 case "--port" -> port = value;
                 case "--db-url" -> url = value;
+                case "--db-role" -> role = value;
                 case "--pool-size" -> pool = value;
                 case "--hash-iterations" -> iterations = value;
                 case "--max-body-bytes" -> maxBody = value;
@@ -65,7 +72,10 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
             }
         }
         try {
-            return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url),
+            if (!role.isEmpty() && !role.matches("[a-z_][a-z0-9_]{0,62}")) {
+                throw new IllegalArgumentException("--db-role must be a plain role name, or empty for none (got " + role + ")");
+            }
+            return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url), role,
                     number(pool, "--pool-size", 1, 1000), number(iterations, "--hash-iterations", 1, 10_000_000),
                     number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024));
         } catch (IllegalArgumentException e) {
@@ -96,6 +106,9 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                   --host HOST              listen address            (KIT_APP_HOST, default 127.0.0.1)
                   --port P                 listen port               (KIT_APP_PORT, default %2$d)
                   --db-url URL             PostgreSQL JDBC URL       (KIT_DB_URL, default %3$s)
+                  --db-role ROLE           role every connection takes with SET ROLE, so the
+                                           app can do only what version %1$d may (KIT_DB_ROLE,
+                                           default kit_app_v%1$d; empty for none)
                   --pool-size N            database connections      (KIT_POOL_SIZE, default 10)
                   --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
                   --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)

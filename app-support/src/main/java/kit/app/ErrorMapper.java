@@ -20,6 +20,7 @@ public final class ErrorMapper {
                 case DUPLICATE_VALUE -> new ApiException(409, message.contains(" email") ? "duplicate_email" : "duplicate_value", message);
                 case DUPLICATE_ID -> new ApiException(409, "duplicate_id", message);
                 case UNKNOWN_ENTITY -> ApiException.notFound("unknown_user", message);
+                case BUSY -> new ApiException(503, "database_busy", message);
                 case APPEND_ONLY, IN_USE, USAGE, VERIFY_UNDO -> internal(failure);
             };
         }

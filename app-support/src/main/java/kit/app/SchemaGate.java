@@ -43,6 +43,12 @@ public final class SchemaGate {
         try {
             state = state(db, version);
         } catch (DataAccessException e) {
+            if ("42501".equals(e.sqlState())) {
+                // The role exists (roles are per server) but this database granted it nothing.
+                throw new NotLiveException("schema version " + version + " is not live: this database grants app-v" + version
+                        + "'s role nothing, so its migration has not run here. Apply it first: "
+                        + "mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
+            }
             if ("42P01".equals(e.sqlState()) || "3F000".equals(e.sqlState())) {
                 throw new NotLiveException("schema version " + version + " is not live: this database has no kit catalog. "
                         + "Migrate it first: mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);

@@ -4,6 +4,7 @@ import kit.app.Api;
 import kit.app.App;
 import kit.app.AppConfig;
 import kit.db.TestDatabase;
+import kit.db.TestDatabases;
 import org.jooq.DSLContext;
 
 import java.sql.Connection;
@@ -33,7 +34,7 @@ final class RunningApp implements AutoCloseable {
     }
 
     static AppConfig config(int version, TestDatabase db) {
-        return new AppConfig(version, "127.0.0.1", 0, db.url(), 4, 1000, 65536);
+        return new AppConfig(version, "127.0.0.1", 0, db.url(), TestDatabases.rolePrefix() + version, 4, 1000, 65536);
     }
 
     String url(String path) {
