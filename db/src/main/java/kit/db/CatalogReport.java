@@ -24,12 +24,15 @@ public final class CatalogReport {
     }
 
     static String readVersions(Connection c) throws SQLException {
-        TextTable table = new TextTable("read table", "entity", "state", "since");
+        TextTable table = new TextTable("read table", "entity", "state", "backfill", "since");
         query(c, """
-                SELECT read_table, entity, state,
+                SELECT read_table, entity, state || coalesce(' (rebuild of ' || rebuild_of || ')', ''),
+                       CASE WHEN state = 'building'
+                            THEN backfilled_facts || ' facts applied, ' || kit.backfill_remaining(read_table) || ' to go'
+                            WHEN state = 'live' THEN backfilled_facts || ' facts backfilled' END,
                        to_char(coalesce(retired_at, live_at, created_at), 'YYYY-MM-DD HH24:MI:SS')
                   FROM kit.read_version ORDER BY created_at, read_table""",
-                rs -> table.row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                rs -> table.row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
         return table.render("  ");
     }
 

@@ -731,6 +731,27 @@ BEGIN
 END
 $$;
 
+-- How many facts a building read version still has to apply (its feeding
+-- write tables' facts after backfilled_to), for progress reports.
+CREATE FUNCTION kit.backfill_remaining(read_table text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _from  bigint := (SELECT v.backfilled_to FROM kit.read_version v WHERE v.read_table = backfill_remaining.read_table);
+    _count bigint;
+    _total bigint := 0;
+    _table text;
+BEGIN
+    FOR _table IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = backfill_remaining.read_table LOOP
+        EXECUTE format('SELECT count(*) FROM public.%I WHERE seq > $1', _table) INTO _count USING _from;
+        _total := _total + _count;
+    END LOOP;
+    RETURN _total;
+END
+$$;
+
 -- Completes a caught-up building read version, in the caller's transaction:
 -- locks its write tables against writers (SHARE ROW EXCLUSIVE, at most
 -- lock_timeout; the caller retries), applies the facts written since the last
@@ -817,10 +838,7 @@ BEGIN
         _started := clock_timestamp();
         _reported := _started;
         _done := 0;
-        SELECT coalesce(sum((xpath('/row/n/text()', query_to_xml(format(
-                   'SELECT count(*) AS n FROM public.%I WHERE seq > %s', f.write_table, v.backfilled_to), false, true, '')))[1]::text::bigint), 0)
-          INTO _total
-          FROM kit.feed f JOIN kit.read_version v USING (read_table) WHERE f.read_table = _target;
+        _total := kit.backfill_remaining(_target);
         RAISE NOTICE 'kit: backfilling % from % facts', _target, _total;
         LOOP
             _step := kit.backfill_step(_target, backfill.batch_size);
@@ -1009,7 +1027,7 @@ BEGIN
              WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
                AND kit.client_schema_version(a.application_name) = ANY (versions)
              GROUP BY a.application_name) c;
-    SELECT string_agg(rr.read_table, ', ') INTO referrers
+    SELECT string_agg(DISTINCT rr.read_table, ', ') INTO referrers
       FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
      WHERE rr.referenced_table = retirement_plan.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
 END

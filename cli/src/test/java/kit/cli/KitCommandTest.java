@@ -1,0 +1,124 @@
+package kit.cli;
+
+import kit.db.TestDatabase;
+import kit.db.TestDatabases;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The operator's kit command against a real database: what it prints and the exit status it gives. */
+class KitCommandTest {
+
+    record Result(int status, String out, String err) {
+    }
+
+    static Result kit(TestDatabase db, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Kit(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(args, Map.of("KIT_DB_URL", db.url().jdbc()));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static void sql(TestDatabase db, String... statements) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    @Test
+    void statusShowsVersionsReadTablesFeedsAndConnectedApps() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection app = db.connectAs("app-v1")) {
+            Result r = kit(db, "status");
+            assertThat(r.status()).isZero();
+            assertThat(r.out()).contains("Schema versions", "users_2", "live", "Feeds", "project_password_changed_2_into_users_1",
+                    "Connected clients", "app-v1");
+        }
+    }
+
+    @Test
+    void verifyFindsATamperedRowAndRebuildRepairsItWhileWritersGoOn() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "INSERT INTO user_registered_1 (email, password_hash) SELECT 'u' || g || '@x.org', 'h' FROM generate_series(1, 3000) g",
+                "UPDATE users_2 SET email = 'tampered@x.org' WHERE id = (SELECT min(id) FROM users_2)");
+
+        Result verify = kit(db, "verify");
+        assertThat(verify.status()).isEqualTo(1);
+        assertThat(verify.out()).contains("DIFF  users_2", "tampered@x.org", "only in rebuild", "ok    messages_3");
+
+        Result rebuild = kit(db, "rebuild", "users_2", "--batch-size", "500");
+        assertThat(rebuild.status()).as(rebuild.err()).isZero();
+        assertThat(rebuild.out()).contains("Backfilling users_2__rebuild", "swapped in");
+
+        Result after = kit(db, "verify", "users_2");
+        assertThat(after.status()).isZero();
+        try (Connection app = db.connectAsAppRole(2); Statement s = app.createStatement()) {
+            s.execute("INSERT INTO user_registered_1 (email, password_hash) VALUES ('after@x.org', 'h')");
+            var rs = s.executeQuery("SELECT count(*) FROM users_2 WHERE email IN ('after@x.org', 'tampered@x.org')");
+            rs.next();
+            assertThat(rs.getLong(1)).as("the app role still reads the swapped-in table, fed as before").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void retireDryRunSaysWhatWouldGoAndRetireRefusesWhileOldAppsAreConnected() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection old = db.connectAs("app-v0")) {
+            Result dry = kit(db, "retire", "users_0", "--dry-run");
+            assertThat(dry.status()).isZero();
+            assertThat(dry.out()).contains("would", "retire schema versions: 0", "blocked by connected clients: 1 x app-v0");
+            Result refused = kit(db, "retire", "users_0");
+            assertThat(refused.status()).isEqualTo(3);
+            assertThat(refused.err()).contains("KT005", "app-v0").contains("hint: Stop those app servers");
+        }
+        Result retired = kit(db, "retire", "users_0");
+        assertThat(retired.status()).as(retired.err()).isZero();
+        assertThat(kit(db, "status").out()).containsPattern("users_0 +user +retired");
+    }
+
+    @Test
+    void backfillCompletesABuildingVersionAndAbortDropsOne() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'u' || g || '@x.org', 'h' FROM generate_series(1, 2000) g",
+                "CREATE TABLE people_8 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_8', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_8')",
+                "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_9', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_9')");
+        assertThat(kit(db, "status").out()).contains("0 facts applied, 2000 to go");
+        Result aborted = kit(db, "abort", "people_9");
+        assertThat(aborted.status()).isZero();
+        Result backfill = kit(db, "backfill", "--batch-size", "300");
+        assertThat(backfill.status()).as(backfill.err()).isZero();
+        assertThat(backfill.out()).contains("Backfilling people_8", "2000 of about 2000 facts", "people_8 is complete").doesNotContain("people_9");
+        assertThat(kit(db, "verify", "people_8").status()).isZero();
+        assertThat(kit(db, "backfill").out()).contains("Nothing to backfill");
+    }
+
+    @Test
+    void badUsageGetsExitStatus2AndAClearLine() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("0");
+        assertThat(kit(db, "frobnicate").status()).isEqualTo(2);
+        Result noTable = kit(db, "rebuild");
+        assertThat(noTable.status()).isEqualTo(2);
+        assertThat(noTable.err()).contains("rebuild needs a read table");
+        assertThat(kit(db, "verify", "--max-rows", "zero").status()).isEqualTo(2);
+        Result help = kit(db, "help");
+        assertThat(help.status()).isZero();
+        assertThat(help.out()).contains("Usage: kit", "status", "verify", "rebuild", "retire", "--dry-run");
+        Result unknownTable = kit(db, "verify", "nope_1");
+        assertThat(unknownTable.status()).isEqualTo(3);
+        assertThat(unknownTable.err()).contains("Not a live read version: nope_1", "KT006");
+    }
+}
