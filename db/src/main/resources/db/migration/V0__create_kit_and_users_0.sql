@@ -1145,7 +1145,7 @@ $$;
 -- role of app version `version`, named by the setting kit.app_role_prefix
 -- (default 'kit_app_v') followed by the version: kit_app_v2.
 CREATE FUNCTION kit.create_app_role(version integer)
-RETURNS text
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
@@ -1162,7 +1162,6 @@ BEGIN
     INSERT INTO kit.app_role AS a (version, role_name) VALUES (create_app_role.version, _role)
     ON CONFLICT ON CONSTRAINT app_role_pkey DO UPDATE SET role_name = excluded.role_name;
     PERFORM kit.grant_app_role(create_app_role.version);
-    RETURN _role;
 END
 $$;
 

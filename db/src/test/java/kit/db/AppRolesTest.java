@@ -76,7 +76,8 @@ class AppRolesTest {
         TestDatabase db = TestDatabases.migratedTo("2");
         try (Connection c = db.connect()) {
             exec(c, "SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'");
-            assertThat(value(c, "SELECT kit.create_app_role(2)")).isEqualTo(TestDatabases.rolePrefix() + 2);
+            exec(c, "SELECT kit.create_app_role(2)");
+            assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
             assertThat(value(c, "SELECT count(*) FROM kit.app_role")).isEqualTo(3L);
         }
         try (Connection app = db.connectAsAppRole(2)) {
