@@ -66,6 +66,9 @@ public final class JsonBody {
         if (text.indexOf('\0') >= 0) {
             throw ApiException.badRequest("invalid_value", "Field " + field + " must not contain a NUL character.");
         }
+        if (!wellFormed(text)) {
+            throw ApiException.badRequest("invalid_value", "Field " + field + " is not well-formed Unicode (a lone surrogate).");
+        }
         return text;
     }
 
@@ -79,6 +82,19 @@ public final class JsonBody {
             throw ApiException.badRequest("wrong_type", "Field " + field + " must be a whole number.");
         }
         return value.asLong();
+    }
+
+    /** True unless the text holds a lone UTF-16 surrogate (JSON allows the escape; UTF-8 cannot store it). */
+    static boolean wellFormed(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (Character.isHighSurrogate(ch) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(ch)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public boolean has(String field) {

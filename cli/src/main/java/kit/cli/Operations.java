@@ -120,7 +120,7 @@ final class Operations {
                 progress(table, done, remaining, started, now);
                 lastReport = now;
             }
-            if (step.backfilledTo() >= step.watermark()) {
+            if (step.backfilledTo() >= step.watermark() || !"building".equals(step.state())) {
                 break;
             }
         }
@@ -141,16 +141,16 @@ final class Operations {
         out.println("  " + table + " is complete");
     }
 
-    private record Step(long applied, long backfilledTo, long watermark) {
+    private record Step(long applied, long backfilledTo, long watermark, String state) {
     }
 
     private Step step(String table, int batchSize) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT applied, backfilled_to, watermark FROM kit.backfill_step(?, ?)")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT applied, backfilled_to, watermark, state FROM kit.backfill_step(?, ?)")) {
             s.setString(1, table);
             s.setInt(2, batchSize);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
-                return new Step(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+                return new Step(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4));
             }
         }
     }

@@ -4,6 +4,10 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A PostgreSQL server started from the binaries zonky ships in a Maven artifact,
@@ -29,15 +33,52 @@ public final class EmbeddedServer implements PostgresServer {
     }
 
     public static EmbeddedServer start() {
+        return start(builder());
+    }
+
+    /**
+     * A server whose data outlives it, on a fixed port: after {@link #crash()} and
+     * {@link #close()}, starting again on the same directory and port recovers the
+     * data as PostgreSQL does after a crash, and clients reconnect to the same URL.
+     */
+    public static EmbeddedServer startKeeping(Path dataDirectory, int port) {
+        return start(builder().setDataDirectory(dataDirectory).setCleanDataDirectory(false).setPort(port));
+    }
+
+    private static EmbeddedPostgres.Builder builder() {
+        return EmbeddedPostgres.builder()
+                .setLocaleConfig("locale", "C")
+                .setServerConfig("max_connections", "300")
+                .setServerConfig("fsync", "off")
+                .setServerConfig("full_page_writes", "off")
+                // zonky turns synchronous_commit off; a crash would then lose acknowledged commits.
+                .setServerConfig("synchronous_commit", "on");
+    }
+
+    private static EmbeddedServer start(EmbeddedPostgres.Builder builder) {
         try {
-            return new EmbeddedServer(EmbeddedPostgres.builder()
-                    .setLocaleConfig("locale", "C")
-                    .setServerConfig("max_connections", "300")
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("full_page_writes", "off")
-                    .start());
+            return new EmbeddedServer(builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start the embedded PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    /**
+     * Kills the server as a crash would: SIGKILL to the postmaster and every
+     * backend at once. Its data directory must be known (see {@link #startKeeping}).
+     */
+    public void crash(Path dataDirectory) throws IOException {
+        long pid = Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).getFirst().trim());
+        ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow(() -> new IOException("No postmaster with pid " + pid));
+        List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
+        all.add(postmaster);
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle p : all) {
+            p.onExit().join();
         }
     }
 

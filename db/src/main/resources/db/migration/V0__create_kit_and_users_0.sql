@@ -691,10 +691,13 @@ $$;
 
 -- One batch of a building read version's backfill, in the caller's
 -- transaction: applies up to batch_size facts after backfilled_to and records
--- how far it got. Returns the facts applied, the new backfilled_to and the
--- watermark; backfilled_to = watermark means caught up.
+-- how far it got. Returns the facts applied, the new backfilled_to, the
+-- watermark (backfilled_to = watermark means caught up) and the version's
+-- state. Two backfillers of one version (a rerun while a killed run's session
+-- is still finishing) take turns batch by batch on the catalog row; when one
+-- completes the version, the other sees state live and stops.
 CREATE FUNCTION kit.backfill_step(read_table text, batch_size integer DEFAULT 10000,
-                                  OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint)
+                                  OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint, OUT state text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
@@ -704,15 +707,17 @@ DECLARE
     _count bigint;
     _union text;
 BEGIN
-    PERFORM kit.require_state(backfill_step.read_table, ARRAY['building']);
-    BEGIN
-        SELECT v.backfilled_to INTO _from FROM kit.read_version v
-         WHERE v.read_table = backfill_step.read_table FOR UPDATE NOWAIT;
-    EXCEPTION WHEN lock_not_available THEN
-        RAISE EXCEPTION USING ERRCODE = 'KT007',
-            MESSAGE = format('Another backfill of %s is running', backfill_step.read_table),
-            HINT = 'Let it finish; kit status shows its progress.';
-    END;
+    SELECT v.backfilled_to, v.state INTO _from, state FROM kit.read_version v
+     WHERE v.read_table = backfill_step.read_table FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kit.require_state(backfill_step.read_table, ARRAY['building']);
+    END IF;
+    IF state <> 'building' THEN
+        applied := 0;
+        backfilled_to := _from;
+        watermark := _from;
+        RETURN;
+    END IF;
     watermark := kit.safe_watermark(backfill_step.read_table);
     SELECT string_agg(format('SELECT seq FROM public.%I WHERE seq > $1 AND seq <= $2', f.write_table), ' UNION ALL ')
       INTO _union FROM kit.feed f WHERE f.read_table = backfill_step.read_table;
@@ -769,8 +774,11 @@ DECLARE
     _feed     record;
     _index    record;
 BEGIN
-    PERFORM kit.require_state(finish_backfill.read_table, ARRAY['building']);
     SELECT * INTO _version FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table FOR UPDATE;
+    IF NOT FOUND AND finish_backfill.read_table LIKE '%\_\_rebuild' OR _version.state = 'live' THEN
+        RETURN 0;  -- another backfiller completed it first
+    END IF;
+    PERFORM kit.require_state(finish_backfill.read_table, ARRAY['building']);
     PERFORM set_config('lock_timeout', finish_backfill.lock_timeout, true);
     FOREACH _table IN ARRAY kit.feeding_tables(finish_backfill.read_table) LOOP
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', _table);
@@ -844,6 +852,7 @@ BEGIN
             _step := kit.backfill_step(_target, backfill.batch_size);
             _done := _done + _step.applied;
             COMMIT;
+            EXIT WHEN _step.state <> 'building';
             IF clock_timestamp() - _reported > interval '2 seconds' THEN
                 _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
                 RAISE NOTICE 'kit: % backfill: % of about % facts, % facts/s, about % s left', _target, _done, _total,

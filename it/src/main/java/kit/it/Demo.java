@@ -77,6 +77,16 @@ public final class Demo {
                   --seconds-per-step N   traffic after each step before the next (default 8)""";
     }
 
+    /** Requests the load generator sent in all steps. */
+    public long totalRequests() {
+        return steps.stream().mapToLong(StepStats::requests).sum();
+    }
+
+    /** Unexpected answers in all steps. */
+    public long unexpectedAnswers() {
+        return steps.stream().mapToLong(StepStats::unexpected).sum();
+    }
+
     /** Runs the whole demo; true when every check passed. */
     public boolean run() throws Exception {
         long started = System.nanoTime();
@@ -157,9 +167,15 @@ public final class Demo {
         traffic();
 
         load.close();
+        Ledger ledger = load.ledger();
         load = null;
-        say("Traffic stopped: " + steps.stream().mapToLong(StepStats::requests).sum() + " requests in all");
+        say("Traffic stopped: " + totalRequests() + " requests in all; " + ledger.figures());
         everyReadTableEqualsItsRebuild(url);
+        try (Connection c = Jdbc.connect(url.jdbc())) {
+            List<String> problems = ledger.verify(c);
+            checks.check(problems.isEmpty(), "every acknowledged write is in its write table and in users_2 / messages_3, with the last acknowledged password ("
+                    + ledger.checkedRows() + " rows checked)" + (problems.isEmpty() ? "" : ": " + problems));
+        }
         for (StepStats s : steps) {
             checks.check(s.unexpected() == 0, "step " + s.name() + ": no unexpected answers (" + s.unexpected() + ")"
                     + (s.unexpected() == 0 ? "" : " e.g. " + s.unexpectedExamples()));

@@ -15,6 +15,7 @@ public final class StepStats {
     private final String name;
     private final Map<Integer, LongAdder> requestsByVersion = new ConcurrentHashMap<>();
     private final LongAdder unexpected = new LongAdder();
+    private final LongAdder tolerated = new LongAdder();
     private final ConcurrentLinkedQueue<String> unexpectedExamples = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
     private final LongAccumulator longestWrite = new LongAccumulator(Math::max, 0);
@@ -36,6 +37,16 @@ public final class StepStats {
                 unexpectedExamples.add("app-v" + version + ": " + unexpectedWhat);
             }
         }
+    }
+
+    /** A request that failed while its app or the database was known to be down. */
+    void tolerate(int version, long nanos) {
+        requestsByVersion.computeIfAbsent(version, v -> new LongAdder()).increment();
+        tolerated.increment();
+    }
+
+    public long tolerated() {
+        return tolerated.sum();
     }
 
     public void migrationTook(long millis) {

@@ -14,56 +14,56 @@ import java.util.Map;
 import java.util.function.Function;
 
 /** An app version started in-process on a free port against a test database, for HTTP tests. */
-final class RunningApp implements AutoCloseable {
+public final class RunningApp implements AutoCloseable {
 
-    static final Map<Integer, Function<DSLContext, Api.Stores>> STORES = Map.of(
+    public static final Map<Integer, Function<DSLContext, Api.Stores>> STORES = Map.of(
             0, kit.app.v0.Main::stores,
             1, kit.app.v1.Main::stores,
             2, kit.app.v2.Main::stores,
             3, kit.app.v3.Main::stores);
 
-    final int version;
-    final TestDatabase db;
+    public final int version;
+    public final TestDatabase db;
     final App app;
     final Http http = new Http();
 
-    RunningApp(int version, TestDatabase db) throws Exception {
+    public RunningApp(int version, TestDatabase db) throws Exception {
         this.version = version;
         this.db = db;
         this.app = App.start(config(version, db), STORES.get(version));
     }
 
-    static AppConfig config(int version, TestDatabase db) {
+    public static AppConfig config(int version, TestDatabase db) {
         return new AppConfig(version, "127.0.0.1", 0, db.url(), TestDatabases.rolePrefix() + version, 4, 1000, 65536);
     }
 
-    String url(String path) {
+    public String url(String path) {
         return "http://127.0.0.1:" + app.port() + path;
     }
 
-    Http.Result post(String path, Map<String, ?> body) {
+    public Http.Result post(String path, Map<String, ?> body) {
         return http.post(url(path), body);
     }
 
-    Http.Result put(String path, Map<String, ?> body) {
+    public Http.Result put(String path, Map<String, ?> body) {
         return http.put(url(path), body);
     }
 
-    Http.Result get(String path) {
+    public Http.Result get(String path) {
         return http.get(url(path));
     }
 
-    Http.Result raw(String method, String path, String body) {
+    public Http.Result raw(String method, String path, String body) {
         return http.send(method, url(path), body);
     }
 
     /** A registration body valid for this version. */
-    Map<String, Object> registration(String email, String password) {
+    public Map<String, Object> registration(String email, String password) {
         return version == 0 ? Map.of("email", email, "password", password)
                 : Map.of("email", email, "password", password, "username", email.substring(0, email.indexOf('@')));
     }
 
-    long register(String email, String password) {
+    public long register(String email, String password) {
         Http.Result r = post("/users", registration(email, password));
         if (r.status() != 201) {
             throw new AssertionError("registration of " + email + " got " + r.status() + " " + r.body());
@@ -72,7 +72,7 @@ final class RunningApp implements AutoCloseable {
     }
 
     /** Every fact in every write table of the database: what a request must not leave behind when it fails. */
-    long facts() throws Exception {
+    public long facts() throws Exception {
         try (Connection c = db.connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT coalesce(sum((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', write_table),

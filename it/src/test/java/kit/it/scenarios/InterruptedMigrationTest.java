@@ -1,0 +1,178 @@
+package kit.it.scenarios;
+
+import kit.app.App;
+import kit.app.SchemaGate;
+import kit.db.DatabaseUrl;
+import kit.db.EmbeddedServer;
+import kit.db.Jdbc;
+import kit.db.Migrations;
+import kit.db.TestDatabase;
+import kit.db.TestDatabases;
+import kit.it.MigrateMain;
+import kit.it.RunningApp;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Scenario 3: the process applying a migration, and in another case the
+ * server, is killed in the middle of adding version 2. The version's DDL is one
+ * transaction: killed there, the schema is still at version 1. Killed during
+ * the backfill, version 2 is declared but building, so app-v2 refuses to start
+ * and nothing half-built is read; running the migration again completes it.
+ * Apps of version 0 and 1 keep serving throughout.
+ */
+class InterruptedMigrationTest {
+
+    @Test
+    void killedDuringTheVersionsDdlTheSchemaStaysAtTheOldVersion() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("1");
+        seed(db.url(), 1000);
+        try (RunningApp v0 = new RunningApp(0, db); RunningApp v1 = new RunningApp(1, db);
+             Connection blocker = db.connect(); Connection observer = db.connect()) {
+            blocker.setAutoCommit(false);
+            exec(blocker, "LOCK TABLE kit.schema_version IN ACCESS EXCLUSIVE MODE");
+            Process migrate = migrate(db.url(), "2", TestDatabases.rolePrefix());
+            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%create_schema_version%'") == 1,
+                    "the migration reached create_schema_version");
+            migrate.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            assertServing(v0, v1);
+            blocker.rollback();
+            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%create_schema_version%' AND pid <> pg_backend_pid()") == 0,
+                    "the killed migration's session ended");
+
+            assertThat(strings(observer, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version")).containsExactly("0:live", "1:live");
+            assertThat(number(observer, "SELECT count(*) FROM pg_class WHERE relname IN ('users_2', 'password_changed_2')")).isZero();
+            assertThat(number(observer, "SELECT count(*) FROM flyway_schema_history WHERE version = '2'")).isZero();
+            assertServing(v0, v1);
+        }
+        db.migrations().migrateTo("2");
+        assertVersion2CompleteAndRebuilt(db.url());
+    }
+
+    @Test
+    void killedDuringTheBackfillVersion2StaysBuildingUntilTheMigrationRunsAgain() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("1");
+        seed(db.url(), 200_000);
+        try (RunningApp v0 = new RunningApp(0, db); RunningApp v1 = new RunningApp(1, db); Connection observer = db.connect()) {
+            Process migrate = migrate(db.url(), "2", TestDatabases.rolePrefix());
+            await(() -> number(observer, "SELECT coalesce(max(backfilled_to), 0) FROM kit.read_version WHERE read_table = 'users_2'") > 0,
+                    "the backfill committed a batch");
+            migrate.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+
+            assertThat(strings(observer, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version"))
+                    .containsExactly("0:live", "1:live", "2:building");
+            Throwable refused = catchThrowable(() -> App.start(RunningApp.config(2, db), RunningApp.STORES.get(2)));
+            assertThat(refused).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("still building");
+            assertServing(v0, v1);
+            long done = number(observer, "SELECT backfilled_facts FROM kit.read_version WHERE read_table = 'users_2'");
+            System.out.printf("interrupted migration: killed during the backfill after %d of %d facts%n", done, 200_000);
+        }
+        db.migrations().migrateTo("2");
+        assertVersion2CompleteAndRebuilt(db.url());
+    }
+
+    @Test
+    void theServerKilledDuringTheBackfillLeavesVersion2BuildingAndARerunCompletesIt(@TempDir Path work) throws Exception {
+        Path data = work.resolve("pgdata");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        EmbeddedServer server = EmbeddedServer.startKeeping(data, port);
+        try {
+            server.createDatabase("interrupted", null);
+            DatabaseUrl url = server.url().withDatabase("interrupted");
+            new Migrations(url).migrateTo("1");
+            seed(url, 200_000);
+            Process migrate = migrate(url, "2", Migrations.DEFAULT_ROLE_PREFIX);
+            try (Connection observer = Jdbc.connect(url)) {
+                await(() -> number(observer, "SELECT coalesce(max(backfilled_to), 0) FROM kit.read_version WHERE read_table = 'users_2'") > 0,
+                        "the backfill committed a batch");
+            }
+            server.crash(data);
+            server.close();
+            migrate.waitFor(30, TimeUnit.SECONDS);
+            server = EmbeddedServer.startKeeping(data, port);
+            try (Connection c = Jdbc.connect(url)) {
+                assertThat(strings(c, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version"))
+                        .containsExactly("0:live", "1:live", "2:building");
+            }
+            new Migrations(url).migrateTo("2");
+            assertVersion2CompleteAndRebuilt(url);
+        } finally {
+            server.close();
+        }
+    }
+
+    static Process migrate(DatabaseUrl url, String target, String rolePrefix) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), MigrateMain.class.getName(), url.jdbc(), target, rolePrefix)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    static void seed(DatabaseUrl url, int users) throws SQLException {
+        try (Connection c = Jdbc.connect(url)) {
+            exec(c, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'zero' || g || '@x.org', 'h' FROM generate_series(1, " + users / 2 + ") g");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash) SELECT 'one' || g || '@x.org', 'h' FROM generate_series(1, " + users / 2 + ") g");
+        }
+    }
+
+    static void assertServing(RunningApp v0, RunningApp v1) {
+        String email = "serving" + System.nanoTime() + "@x.org";
+        assertThat(v1.post("/users", v1.registration(email, "serving-password")).status()).isEqualTo(201);
+        assertThat(v0.post("/sessions", Map.of("email", email, "password", "serving-password")).status()).isEqualTo(200);
+    }
+
+    static void assertVersion2CompleteAndRebuilt(DatabaseUrl url) throws SQLException {
+        try (Connection c = Jdbc.connect(url)) {
+            assertThat(strings(c, "SELECT state FROM kit.schema_versions WHERE version = 2")).containsExactly("live");
+            assertThat(number(c, "SELECT count(*) FROM users_2")).isEqualTo(number(c, "SELECT count(*) FROM users_1"));
+            assertThat(number(c, "SELECT count(*) FROM kit.verify_read_table('users_2')")).as("users_2 equals its rebuild").isZero();
+        }
+    }
+
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waiting until %s", what).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    static long number(Connection c, String sql) {
+        List<String> values = strings(c, sql);
+        return values.isEmpty() || values.getFirst() == null ? 0 : Long.parseLong(values.getFirst());
+    }
+
+    static List<String> strings(Connection c, String sql) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<String> values = new java.util.ArrayList<>();
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+            return values;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
