@@ -69,14 +69,18 @@ final class Fleet implements AutoCloseable {
         return out.toString();
     }
 
-    void stopLoad() throws InterruptedException {
+    void stopLoad() {
         if (load != null) {
-            load.close();
+            try {
+                load.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         stopLoad();
         apps.forEach(AppProcess::close);
     }

@@ -1,0 +1,100 @@
+package kit.bench;
+
+import kit.db.PostgresServer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The benchmark: the kit's write path, backfill, version changes and the apps,
+ * each reported as a ratio of two rates measured side by side in this run on
+ * this server (machines here are shared and noisy; absolute numbers mean
+ * little). Prints a table and writes bench/target/bench-results.csv and
+ * bench/target/bench-ratios.svg.
+ */
+public final class Bench {
+
+    static final String USAGE = """
+            Usage: ./run bench [--full] [--seconds N] [--out DIR]
+
+            Measures, on the embedded PostgreSQL (or the server in KIT_DB_URL):
+              1. the write path, one fact per transaction, R = 1, 2, 3 live read versions / a plain table (1 and 8 clients)
+              2. the same with batches of 100 facts per statement
+              3. the trigger path / the application writing the fact and 3 read rows itself
+              4. password changes (R = 1, 3) / a plain UPDATE of one row
+              5. backfill of a new read version / a set-based INSERT ... SELECT (10k, 100k; 1M with --full)
+              6. a steady writer's latency while a read version is added and while one is retired
+              7. app-v2 over HTTP: registrations, logins, reads, and the password hash's cost
+            The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
+
+              --full         10 s per measurement and backfills up to 1,000,000 facts
+              --seconds N    seconds per measurement (default 2, or 10 with --full)
+              --out DIR      where the CSV and SVG go (default bench/target)""";
+
+    public static void main(String[] args) throws Exception {
+        boolean full = false;
+        double seconds = -1;
+        Path outDir = Path.of("bench/target");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--full" -> full = true;
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--out" -> outDir = Path.of(args[++i]);
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> {
+                    System.err.println("bench: unknown option " + args[i] + "\n\n" + USAGE);
+                    System.exit(2);
+                }
+            }
+        }
+        if (seconds <= 0) {
+            seconds = full ? 10 : 2;
+        }
+        List<Integer> sizes = full ? List.of(10_000, 100_000, 1_000_000) : List.of(10_000, 100_000);
+        List<Figure> figures = run(seconds, sizes, outDir);
+        System.exit(figures.isEmpty() ? 1 : 0);
+    }
+
+    /** Runs every measurement; returns the figures (also printed and written to outDir). */
+    static List<Figure> run(double seconds, List<Integer> backfillSizes, Path outDir) throws Exception {
+        System.setProperty("org.jooq.no-logo", "true");
+        System.setProperty("org.jooq.no-tips", "true");
+        List<Figure> figures = new ArrayList<>();
+        long started = System.nanoTime();
+        try (PostgresServer server = PostgresServer.fromEnvironment()) {
+            System.out.println("cqrs-kit benchmark on " + server.describe() + ", " + seconds + " s per measurement");
+            Measurements m = new Measurements(server, seconds, backfillSizes, f -> {
+                figures.add(f);
+                System.out.printf("  %-45s %-42s %s%n", f.group(), f.name(),
+                        Double.isNaN(f.ratio()) ? String.format("%.2f %s", f.value(), f.unit()) : String.format("%.2f  %s", f.ratio(), f.verdict()));
+            });
+            try {
+                for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill, m::writerStall, m::apps)) {
+                    step.run();
+                }
+            } finally {
+                m.dropAll();
+            }
+        }
+        Files.createDirectories(outDir);
+        String title = "cqrs-kit benchmark, " + LocalDate.now() + " (" + Runtime.getRuntime().availableProcessors() + " cores)";
+        Report.csv(figures, outDir.resolve("bench-results.csv"));
+        Report.svg(figures, outDir.resolve("bench-ratios.svg"), title);
+        System.out.println();
+        System.out.println(title);
+        System.out.print(Report.table(figures));
+        System.out.printf("%nWrote %s and %s (%.0f s)%n", outDir.resolve("bench-results.csv"), outDir.resolve("bench-ratios.svg"),
+                (System.nanoTime() - started) / 1e9);
+        return figures;
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+}

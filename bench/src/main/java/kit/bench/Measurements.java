@@ -1,0 +1,368 @@
+package kit.bench;
+
+import kit.app.App;
+import kit.app.AppConfig;
+import kit.app.Passwords;
+import kit.db.DatabaseUrl;
+import kit.db.Jdbc;
+import kit.db.Migrations;
+import kit.db.PostgresServer;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The benchmark's measurements. Every ratio divides two rates measured one
+ * after the other in this run on this server, so machine noise mostly cancels.
+ */
+final class Measurements {
+
+    static final String INSERT_FACT = "INSERT INTO %s (email, password_hash, username) VALUES (?, 'h', 'u')";
+    static final String INSERT_BATCH = "INSERT INTO %s (email, password_hash, username) "
+            + "SELECT ? || '-' || g || '@bench.example', 'h', 'u' FROM generate_series(1, 100) g";
+
+    private final PostgresServer server;
+    private final double seconds;
+    private final List<Integer> backfillSizes;
+    private final Consumer<Figure> out;
+    private final String syncCommit;
+    private final AtomicInteger databases = new AtomicInteger();
+    private final List<String> created = new ArrayList<>();
+
+    Measurements(PostgresServer server, double seconds, List<Integer> backfillSizes, Consumer<Figure> out) throws SQLException {
+        this.server = server;
+        this.seconds = seconds;
+        this.backfillSizes = backfillSizes;
+        this.out = out;
+        try (Connection c = Jdbc.connect(server.url())) {
+            this.syncCommit = single(c, "SHOW synchronous_commit");
+        }
+    }
+
+    /** A fresh database at schema `target` where user_registered_1 feeds `readVersions` live read tables (1, 2 or 3). */
+    DatabaseUrl databaseWith(int readVersions) throws SQLException {
+        String name = "kit_bench_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
+        server.dropDatabase(name);
+        server.createDatabase(name, null);
+        created.add(name);
+        DatabaseUrl url = server.url().withDatabase(name);
+        new Migrations(url, Migrations.LOCATION, "kit_bench_v").migrateTo("2");
+        try (Connection c = Jdbc.connect(url)) {
+            if (readVersions <= 2) {
+                exec(c, "SELECT kit.retire_read_version('users_0')");
+            }
+            if (readVersions <= 1) {
+                exec(c, "SELECT kit.retire_read_version('users_1')");
+            }
+            exec(c, """
+                    CREATE SEQUENCE plain_id;
+                    CREATE TABLE plain_registered (id bigint NOT NULL DEFAULT nextval('plain_id'), email text NOT NULL,
+                        password_hash text NOT NULL, username text, seq bigserial PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
+                    """);
+        }
+        return url;
+    }
+
+    void dropAll() {
+        for (String name : created) {
+            try {
+                server.dropDatabase(name);
+            } catch (SQLException e) {
+                System.err.println("bench: could not drop " + name + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private String conditions(int clients, int batch) {
+        return clients + " client" + (clients == 1 ? "" : "s") + ", " + batch + " fact" + (batch == 1 ? "" : "s") + "/statement, synchronous_commit=" + syncCommit;
+    }
+
+    private static Load.Operation insert(String table, boolean batch) {
+        String sql = String.format(batch ? INSERT_BATCH : INSERT_FACT, table);
+        return (c, client, n) -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                String email = "c" + client + "-" + n + "-" + ThreadLocalRandom.current().nextInt();
+                s.setString(1, batch ? email : email + "@bench.example");
+                s.executeUpdate();
+            }
+            return batch ? 100 : 1;
+        };
+    }
+
+    /** 1 and 2: facts/s into user_registered_1 feeding R read versions, against a plain table. */
+    void writePath() throws Exception {
+        DatabaseUrl[] dbs = {null, databaseWith(1), databaseWith(2), databaseWith(3)};
+        for (boolean batch : new boolean[] {false, true}) {
+            for (int clients : new int[] {1, 8}) {
+                double plain = Load.run(dbs[3], clients, seconds, insert("plain_registered", batch)).factsPerSecond();
+                for (int r = 1; r <= 3; r++) {
+                    double kit = Load.run(dbs[r], clients, seconds, insert("user_registered_1", batch)).factsPerSecond();
+                    out.accept(new Figure(batch ? "2. write path, batches" : "1. write path, one fact per transaction",
+                            "R=" + r + " / plain table", conditions(clients, batch ? 100 : 1), kit, plain, "facts/s",
+                            writeTarget(batch, clients, r), true));
+                }
+            }
+        }
+    }
+
+    private static double writeTarget(boolean batch, int clients, int r) {
+        if (batch) {
+            return r == 1 ? 0.5 : r == 3 ? 0.28 : Double.NaN;
+        }
+        if (clients == 1) {
+            return r == 3 ? 0.85 : Double.NaN;
+        }
+        return r == 1 ? 0.75 : r == 3 ? 0.65 : Double.NaN;
+    }
+
+    /** 3: the trigger path against the application writing the fact and the R=3 read rows itself. */
+    void againstTheAppWritingReadRows() throws Exception {
+        DatabaseUrl db = databaseWith(3);
+        try (Connection c = Jdbc.connect(db)) {
+            exec(c, """
+                    CREATE SEQUENCE alt_id;
+                    CREATE TABLE alt_fact (id bigint NOT NULL DEFAULT nextval('alt_id'), email text NOT NULL, password_hash text NOT NULL,
+                        username text, seq bigserial PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
+                    CREATE TABLE alt_users_a (LIKE users_2 INCLUDING ALL);
+                    CREATE TABLE alt_users_b (LIKE users_2 INCLUDING ALL);
+                    CREATE TABLE alt_users_c (LIKE users_2 INCLUDING ALL);
+                    """);
+        }
+        Load.Operation separate = (c, client, n) -> {
+            c.setAutoCommit(false);
+            long id;
+            long seq;
+            String email = "s" + client + "-" + n + "-" + ThreadLocalRandom.current().nextInt() + "@bench.example";
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO alt_fact (email, password_hash, username) VALUES (?, 'h', 'u') RETURNING id, seq")) {
+                s.setString(1, email);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    id = rs.getLong(1);
+                    seq = rs.getLong(2);
+                }
+            }
+            for (String table : List.of("alt_users_a", "alt_users_b", "alt_users_c")) {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO " + table + " (id, email, password_hash, username, last_fact_seq) VALUES (?, ?, 'h', 'u', ?)")) {
+                    s.setLong(1, id);
+                    s.setString(2, email);
+                    s.setLong(3, seq);
+                    s.executeUpdate();
+                }
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            return 1;
+        };
+        Load.Operation oneStatement = (c, client, n) -> {
+            try (PreparedStatement s = c.prepareStatement("""
+                    WITH f AS (INSERT INTO alt_fact (email, password_hash, username) VALUES (?, 'h', 'u') RETURNING id, email, password_hash, username, seq),
+                         a AS (INSERT INTO alt_users_a SELECT * FROM f),
+                         b AS (INSERT INTO alt_users_b SELECT * FROM f)
+                    INSERT INTO alt_users_c SELECT * FROM f""")) {
+                s.setString(1, "o" + client + "-" + n + "-" + ThreadLocalRandom.current().nextInt() + "@bench.example");
+                s.executeUpdate();
+            }
+            return 1;
+        };
+        for (int clients : new int[] {1, 8}) {
+            double kit = Load.run(db, clients, seconds, insert("user_registered_1", false)).factsPerSecond();
+            double sep = Load.run(db, clients, seconds, separate).factsPerSecond();
+            double one = Load.run(db, clients, seconds, oneStatement).factsPerSecond();
+            out.accept(new Figure("3. trigger path vs the app writing the rows", "R=3 triggers / app, one statement (CTE)",
+                    conditions(clients, 1), kit, one, "facts/s", 1.0, true));
+            out.accept(new Figure("3. trigger path vs the app writing the rows", "R=3 triggers / app, separate statements",
+                    conditions(clients, 1), kit, sep, "facts/s", 1.3, true));
+        }
+    }
+
+    /** 4: password changes (facts that update existing read rows) against a plain UPDATE of one row. */
+    void passwordChanges() throws Exception {
+        for (int r : new int[] {1, 3}) {
+            DatabaseUrl db = databaseWith(r);
+            try (Connection c = Jdbc.connect(db)) {
+                exec(c, "INSERT INTO user_registered_1 (email, password_hash) SELECT 'p' || g || '@bench.example', 'h' FROM generate_series(1, 1000) g");
+                exec(c, "CREATE TABLE plain_users (LIKE users_2 INCLUDING ALL); INSERT INTO plain_users SELECT * FROM users_2");
+            }
+            long[] ids = ids(db);
+            Load.Operation change = (c, client, n) -> {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, ?)")) {
+                    s.setLong(1, ids[ThreadLocalRandom.current().nextInt(ids.length)]);
+                    s.setString(2, "h" + n);
+                    s.executeUpdate();
+                }
+                return 1;
+            };
+            Load.Operation update = (c, client, n) -> {
+                try (PreparedStatement s = c.prepareStatement("UPDATE plain_users SET password_hash = ? WHERE id = ?")) {
+                    s.setString(1, "h" + n);
+                    s.setLong(2, ids[ThreadLocalRandom.current().nextInt(ids.length)]);
+                    s.executeUpdate();
+                }
+                return 1;
+            };
+            double plain = Load.run(db, 1, seconds, update).factsPerSecond();
+            double kit = Load.run(db, 1, seconds, change).factsPerSecond();
+            out.accept(new Figure("4. password changes", "R=" + r + " / plain UPDATE of one row", conditions(1, 1), kit, plain, "changes/s", Double.NaN, true));
+        }
+    }
+
+    /** 5: backfill of a new read version against a set-based INSERT ... SELECT of the same rows. */
+    void backfill() throws Exception {
+        double first = Double.NaN;
+        for (int size : backfillSizes) {
+            DatabaseUrl db = databaseWith(1);
+            try (Connection c = Jdbc.connect(db)) {
+                exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'b' || g || '@bench.example', 'h', 'u' FROM generate_series(1, " + size + ") g");
+                exec(c, "VACUUM ANALYZE user_registered_1");
+                declareUsers9(c);
+                long t = System.nanoTime();
+                exec(c, "CALL kit.backfill('users_9')");
+                double kit = size / ((System.nanoTime() - t) / 1e9);
+                exec(c, "CREATE TABLE copy_9 (LIKE users_9 INCLUDING ALL)");
+                t = System.nanoTime();
+                exec(c, "INSERT INTO copy_9 (id, email, password_hash, username, last_fact_seq) SELECT id, email, password_hash, username, seq FROM user_registered_1");
+                double setBased = size / ((System.nanoTime() - t) / 1e9);
+                out.accept(new Figure("5. backfill of a new read version", "backfill / INSERT ... SELECT, " + size + " facts",
+                        "batches of 10000, synchronous_commit=" + syncCommit, kit, setBased, "rows/s", 0.5, true));
+                if (Double.isNaN(first)) {
+                    first = kit;
+                } else if (size == backfillSizes.getLast()) {
+                    out.accept(new Figure("5. backfill of a new read version", "backfill rate at " + size + " / at " + backfillSizes.getFirst() + " facts",
+                            "same run", kit, first, "rows/s", 0.8, true));
+                }
+            }
+            server.dropDatabase(db.database());
+        }
+    }
+
+    /** 6: a steady writer's latency while a read version is added, and while one is retired. */
+    void writerStall() throws Exception {
+        DatabaseUrl db = databaseWith(1);
+        try (Connection c = Jdbc.connect(db)) {
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'w' || g || '@bench.example', 'h', 'u' FROM generate_series(1, 20000) g");
+        }
+        Load.Operation writer = insert("user_registered_1", false);
+        Load.Result baseline = Load.run(db, 4, seconds, writer);
+        Load.Result adding = Load.run(db, 4, seconds, writer, () -> sql(db, c -> {
+            declareUsers9(c);
+            exec(c, "CALL kit.backfill('users_9')");
+        }));
+        Load.Result retiring = Load.run(db, 4, seconds, writer, () -> sql(db, c -> exec(c, "SELECT kit.retire_read_version('users_9')")));
+        String conditions = "4 clients, 1 fact/statement, 20000 facts, synchronous_commit=" + syncCommit;
+        out.accept(new Figure("6. writer stall", "p99 insert latency, no migration", conditions, baseline.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+        out.accept(new Figure("6. writer stall", "max insert latency while adding a version", conditions, adding.maxMillis(), Double.NaN, "ms", 100, false));
+        out.accept(new Figure("6. writer stall", "p99 insert latency while adding a version", conditions, adding.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+        out.accept(new Figure("6. writer stall", "max insert latency while retiring a version", conditions, retiring.maxMillis(), Double.NaN, "ms", 100, false));
+        out.accept(new Figure("6. writer stall", "p99 insert latency while retiring a version", conditions, retiring.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+    }
+
+    /** 7: app-v2 over HTTP: registrations, logins and reads; the password hash's cost measured apart. */
+    void apps() throws Exception {
+        DatabaseUrl db = databaseWith(3);
+        AppConfig config = new AppConfig(2, "127.0.0.1", 0, db, "", 16, 1, 65536);
+        try (App app = App.start(config, kit.app.v2.Main::stores)) {
+            String base = "http://127.0.0.1:" + app.port();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 200; i++) {
+                send(http, "POST", base + "/users", "{\"email\": \"app" + i + "@bench.example\", \"password\": \"app-password\", \"username\": \"a\"}", 201);
+            }
+            long firstId = ids(db)[0];
+            record Kind(String name, java.util.function.LongFunction<String[]> request, int status) {
+            }
+            List<Kind> kinds = List.of(
+                    new Kind("registration", n -> new String[] {"POST", "/users", "{\"email\": \"r" + n + "-" + ThreadLocalRandom.current().nextInt() + "@bench.example\", \"password\": \"app-password\", \"username\": \"r\"}"}, 201),
+                    new Kind("login", n -> new String[] {"POST", "/sessions", "{\"email\": \"app" + (n % 200) + "@bench.example\", \"password\": \"app-password\"}"}, 200),
+                    new Kind("read", n -> new String[] {"GET", "/users/" + (firstId + n % 200), null}, 200));
+            for (Kind kind : kinds) {
+                Load.Result r = Load.run(db, 8, seconds, (c, client, n) -> {
+                    String[] req = kind.request().apply(n * 8 + client);
+                    send(http, req[0], base + req[1], req[2], kind.status());
+                    return 1;
+                });
+                out.accept(new Figure("7. app-v2 over HTTP", kind.name() + " requests/s", "8 clients, PBKDF2 cost 1 (hash measured apart)",
+                        r.operationsPerSecond(), Double.NaN, "req/s", Double.NaN, true));
+                out.accept(new Figure("7. app-v2 over HTTP", kind.name() + " p99", "8 clients", r.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+            }
+        }
+        Passwords passwords = new Passwords(AppConfig.DEFAULT_HASH_ITERATIONS);
+        passwords.hash("warm-up");
+        long t = System.nanoTime();
+        String hash = passwords.hash("app-password");
+        passwords.verify("app-password", hash);
+        out.accept(new Figure("7. app-v2 over HTTP", "hash + verify at the default cost (600000)", "one thread",
+                (System.nanoTime() - t) / 2e6, Double.NaN, "ms per hash", Double.NaN, false));
+    }
+
+    private static void send(HttpClient http, String method, String url, String body, int expected) throws SQLException {
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            int status = http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status != expected) {
+                throw new SQLException(method + " " + url + " answered " + status + " instead of " + expected);
+            }
+        } catch (java.io.IOException e) {
+            throw new SQLException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException(e);
+        }
+    }
+
+    static void declareUsers9(Connection c) throws SQLException {
+        exec(c, """
+                CREATE TABLE users_9 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL, username text);
+                SELECT kit.create_read_version('users_9', 'user');
+                SELECT kit.add_feed('user_registered_0', 'users_9');
+                SELECT kit.add_feed('user_registered_1', 'users_9');
+                SELECT kit.add_feed('password_changed_2', 'users_9', key_column => 'user_id');
+                """);
+    }
+
+    private interface SqlWork {
+        void run(Connection c) throws SQLException;
+    }
+
+    private static void sql(DatabaseUrl url, SqlWork work) {
+        try (Connection c = Jdbc.connect(url)) {
+            work.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long[] ids(DatabaseUrl url) throws SQLException {
+        try (Connection c = Jdbc.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM users_2 ORDER BY id")) {
+            List<Long> ids = new ArrayList<>();
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+            return ids.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+
+    static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static String single(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
