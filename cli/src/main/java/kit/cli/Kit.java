@@ -8,8 +8,6 @@ import org.postgresql.util.PSQLException;
 
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,18 +139,7 @@ public final class Kit {
     }
 
     static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                s.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                List<String> values = new ArrayList<>();
-                while (rs.next()) {
-                    values.add(rs.getString(1));
-                }
-                return values;
-            }
-        }
+        return Jdbc.strings(c, sql, params);
     }
 
     static String render(TextTable table) {

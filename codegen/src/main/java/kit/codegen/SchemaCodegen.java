@@ -17,8 +17,6 @@ import org.jooq.meta.jaxb.Target;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,17 +114,6 @@ public final class SchemaCodegen {
     }
 
     private static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                s.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                List<String> values = new ArrayList<>();
-                while (rs.next()) {
-                    values.add(rs.getString(1));
-                }
-                return values;
-            }
-        }
+        return kit.db.Jdbc.strings(c, sql, params);
     }
 }

@@ -67,6 +67,13 @@ public final class EmbeddedServer implements PostgresServer {
         return postgres.getPort();
     }
 
+    /** A port nothing listens on right now, for {@link #startKeeping}. */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
     /**
      * Kills the server as a crash would: SIGKILL to the postmaster and every
      * backend at once. Its data directory must be known (see {@link #startKeeping}).

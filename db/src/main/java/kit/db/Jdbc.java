@@ -1,7 +1,11 @@
 package kit.db;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -27,5 +31,21 @@ public final class Jdbc {
 
     public static Connection connect(DatabaseUrl url) throws SQLException {
         return connect(url.jdbc());
+    }
+
+    /** The first column of every row of a query, as text. */
+    public static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                s.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                List<String> values = new ArrayList<>();
+                while (rs.next()) {
+                    values.add(rs.getString(1));
+                }
+                return values;
+            }
+        }
     }
 }

@@ -10,7 +10,6 @@ import kit.it.StepStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -31,10 +30,7 @@ class DatabaseCrashTest {
     @Test
     void appsRecoverFromAKilledDatabaseAndNoAcknowledgedWriteIsLost(@TempDir Path work) throws Exception {
         Path data = work.resolve("pgdata");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = EmbeddedServer.freePort();
         EmbeddedServer server = EmbeddedServer.startKeeping(data, port);
         try {
             server.createDatabase("crash", null);

@@ -13,7 +13,6 @@ import kit.it.RunningApp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -88,10 +87,7 @@ class InterruptedMigrationTest {
     @Test
     void theServerKilledDuringTheBackfillLeavesVersion2BuildingAndARerunCompletesIt(@TempDir Path work) throws Exception {
         Path data = work.resolve("pgdata");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = EmbeddedServer.freePort();
         EmbeddedServer server = EmbeddedServer.startKeeping(data, port);
         try {
             server.createDatabase("interrupted", null);
