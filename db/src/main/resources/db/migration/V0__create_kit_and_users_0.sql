@@ -553,6 +553,27 @@ $fn$, _feed, _projection, create_feed_trigger.write_table);
 END
 $$;
 
+-- Drops every feed into read_table: triggers (a building version's feeds have
+-- none yet), trigger functions, projection functions and catalog rows. Shared
+-- by retire, abort and the swap at the end of an online rebuild.
+CREATE FUNCTION kit.drop_feeds(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed record;
+BEGIN
+    FOR _feed IN SELECT f.write_table, f.projection, f.trigger_name FROM kit.feed f
+                  WHERE f.read_table = drop_feeds.read_table LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _feed.trigger_name, _feed.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _feed.trigger_name);
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
+    END LOOP;
+    DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table;
+END
+$$;
+
 -- Declares that facts of write_table reach read_table and writes the feed's
 -- projection function. For a live read version (fed by a new, empty write
 -- table) the trigger is created at once; for a building one it is created
@@ -824,10 +845,7 @@ BEGIN
 
     -- Online rebuild: the shadow replaces the live table under the same name;
     -- the live projection functions name the table, so they write the new one.
-    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
-        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
-    END LOOP;
-    DELETE FROM kit.feed f WHERE f.read_table = finish_backfill.read_table;
+    PERFORM kit.drop_feeds(finish_backfill.read_table);
     DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
     DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
     EXECUTE format('DROP TABLE public.%I', _version.rebuild_of);
@@ -916,15 +934,10 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
-DECLARE
-    _feed record;
 BEGIN
     PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
     PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
-    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f WHERE f.read_table = abort_read_version.read_table LOOP
-        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
-    END LOOP;
-    DELETE FROM kit.feed f WHERE f.read_table = abort_read_version.read_table;
+    PERFORM kit.drop_feeds(abort_read_version.read_table);
     EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
     IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
         DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
@@ -1118,14 +1131,7 @@ BEGIN
             HINT = 'Long transactions are using them; run the migration again later.';
     END IF;
 
-    FOR _feed IN SELECT f.write_table, f.projection, f.trigger_name FROM kit.feed f
-                  WHERE f.read_table = retire_read_version.read_table LOOP
-        -- A building version's feeds have no trigger yet.
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _feed.trigger_name, _feed.write_table);
-        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _feed.trigger_name);
-        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
-    END LOOP;
-    DELETE FROM kit.feed f WHERE f.read_table = retire_read_version.read_table;
+    PERFORM kit.drop_feeds(retire_read_version.read_table);
     EXECUTE format('DROP TABLE public.%I', retire_read_version.read_table);
     UPDATE kit.read_version v SET state = 'retired', retired_at = now()
      WHERE v.read_table = retire_read_version.read_table;
