@@ -126,25 +126,16 @@ public final class Demo {
         load.add(target(0));
         traffic();
 
-        step = step("2. version 1 beside 0");
-        load.startStep(step);
-        migrate("1", step);
-        start(1);
-        load.add(target(1));
+        upgradeTo("1", 1, step("2. version 1 beside 0"));
         crossVersionLogin(1, 0);
         crossVersionLogin(0, 1);
         traffic();
 
-        step = step("3. version 2 beside 0, 1");
-        load.startStep(step);
-        migrate("2", step);
-        start(2);
-        load.add(target(2));
+        upgradeTo("2", 2, step("3. version 2 beside 0, 1"));
         passwordChangeReachesOldServers();
         traffic();
 
         step = step("4. tidy-up (0, 1 retired)");
-        load.startStep(step);
         tidyUpRefusedWhileOldAppsRun();
         say("Stopping app-v0 and app-v1 (the load generator leaves them first)");
         load.remove(0);
@@ -156,11 +147,7 @@ public final class Demo {
         retiredAppRefusesToStart();
         traffic();
 
-        step = step("5. version 3 beside 2");
-        load.startStep(step);
-        migrate("3", step);
-        start(3);
-        load.add(target(3));
+        upgradeTo("3", 3, step("5. version 3 beside 2"));
         messagesFlow();
         traffic();
 
@@ -180,9 +167,20 @@ public final class Demo {
         }
     }
 
+    /** Migrates to `target` while the traffic runs, starts app-v`version` and sends load to it too. */
+    private void upgradeTo(String target, int version, StepStats step) throws Exception {
+        migrate(target, step);
+        start(version);
+        load.add(target(version));
+    }
+
+    /** A new step of the summary; the load generator counts into it from now on. */
     private StepStats step(String name) {
         StepStats s = new StepStats(name);
         steps.add(s);
+        if (load != null) {
+            load.startStep(s);
+        }
         System.out.println();
         System.out.println("== Step " + name);
         return s;
