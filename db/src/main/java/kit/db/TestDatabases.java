@@ -41,6 +41,11 @@ public final class TestDatabases {
         return ROLE_PREFIX;
     }
 
+    /** A role name of this run ({@code <run>_<name>}): dropped with the run's other roles when it ends. */
+    public static String runRole(String name) {
+        return RUN + "_" + name;
+    }
+
     /** The migrations of a test database, with this run's role prefix. */
     public static Migrations migrations(DatabaseUrl url) {
         return new Migrations(url, Migrations.LOCATION, ROLE_PREFIX);

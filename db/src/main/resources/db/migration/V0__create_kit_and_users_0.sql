@@ -31,6 +31,15 @@ CREATE TABLE kit.write_table (
 );
 COMMENT ON TABLE kit.write_table IS 'Append-only fact tables. Tables of one id space share one id sequence.';
 
+-- Explicit ids taken in each id space. Sequence-given ids never need a row
+-- here: they come from a range explicit ids may not use (see kit.assign_id_sql).
+CREATE TABLE kit.explicit_id (
+    id_space  text NOT NULL,
+    id        bigint NOT NULL,
+    PRIMARY KEY (id_space, id)
+);
+COMMENT ON TABLE kit.explicit_id IS 'Ids that writers chose themselves, one row per id space and id, so that two facts of one id space never share an explicit id.';
+
 CREATE TABLE kit.read_version (
     read_table        text PRIMARY KEY,
     entity            text NOT NULL,
@@ -72,7 +81,8 @@ CREATE TABLE kit.feed (
     PRIMARY KEY (write_table, read_table),
     CHECK ((kind = 'update') = (key_column IS NOT NULL))
 );
-COMMENT ON TABLE kit.feed IS 'One feed per write table x read table: a trigger on the write table that calls the projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
+COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
+COMMENT ON COLUMN kit.feed.trigger_name IS 'The write table''s one feed trigger, which applies every live feed of that write table.';
 
 CREATE TABLE kit.schema_version (
     version     integer PRIMARY KEY CHECK (version >= 0),
@@ -108,6 +118,8 @@ SELECT v.version,
 ------------------------------------------------------------------------------
 
 -- Every name the kit generates comes from here, so that names never drift.
+-- 'feed' and 'assign_id' name a write table's triggers, 'id_space' the
+-- function that assigns an id space's ids (write_table is then the id space).
 CREATE FUNCTION kit.object_name(kind text, write_table text, read_table text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
@@ -118,9 +130,10 @@ DECLARE
 BEGIN
     _name := CASE object_name.kind
         WHEN 'projection'  THEN format('project_%s_into_%s', object_name.write_table, object_name.read_table)
-        WHEN 'feed'        THEN format('feed_%s__%s', object_name.write_table, object_name.read_table)
+        WHEN 'feed'        THEN format('feed_%s', object_name.write_table)
         WHEN 'append_only' THEN format('append_only_%s', object_name.write_table)
-        WHEN 'advance_ids' THEN format('advance_ids_%s', object_name.write_table)
+        WHEN 'assign_id'   THEN format('assign_id_%s', object_name.write_table)
+        WHEN 'id_space'    THEN format('assign_%s_id', object_name.write_table)
         WHEN 'shadow'      THEN format('%s__rebuild', object_name.write_table)
     END;
     IF _name IS NULL THEN
@@ -183,7 +196,7 @@ CREATE FUNCTION kit.raise_unknown_entity(read_table text, entity text, write_tab
                                          value text, fact_seq bigint)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'KT004',
@@ -200,7 +213,7 @@ $$;
 CREATE FUNCTION kit.raise_rejected_insert(read_table text, write_table text, facts jsonb)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _fact     jsonb;
@@ -255,65 +268,87 @@ $$;
 -- Write tables
 ------------------------------------------------------------------------------
 
--- The id that nextval() would give next, without taking it.
-CREATE FUNCTION kit.next_id(id_sequence regclass)
-RETURNS bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT coalesce(pg_sequence_last_value(next_id.id_sequence) + s.seqincrement, s.seqstart)
-      FROM pg_sequence s
-     WHERE s.seqrelid = next_id.id_sequence
-$$;
-
--- Moves an id space's sequence past `max_id`, serialising the explicit-id
--- writers of that id space; setval never moves the sequence back.
--- SECURITY DEFINER: app roles may take ids (USAGE) but not set the sequence.
-CREATE FUNCTION kit.advance_id_sequence_past(id_sequence regclass, max_id bigint)
+-- Takes an explicit id (one the writer chose) for its id space, or refuses it:
+-- KT006 when it lies outside the range explicit ids may use (negative, or
+-- where the id space's sequence gives ids), KT002 when a fact of the id space
+-- already has it. Called by the id assigners for explicit ids only, so the
+-- usual write (no id) never pays for it.
+-- SECURITY DEFINER: app roles may not write the kit's catalog; a pinned
+-- search_path, so nothing here resolves through the writer's.
+CREATE FUNCTION kit.claim_explicit_id(id_space text, write_table text, id bigint)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
-AS $$
-BEGIN
-    IF advance_id_sequence_past.max_id >= kit.next_id(advance_id_sequence_past.id_sequence) THEN
-        PERFORM pg_advisory_xact_lock(advance_id_sequence_past.id_sequence::oid::integer, 0);
-        PERFORM setval(advance_id_sequence_past.id_sequence,
-                       greatest(advance_id_sequence_past.max_id, kit.next_id(advance_id_sequence_past.id_sequence) - 1), true);
-    END IF;
-END
-$$;
-
--- After an insert with explicit ids (as in `INSERT ... VALUES (1, ...)`), move
--- the id space's sequence past them, so that a later sequence-given id cannot
--- collide. This runs for every insert, so its usual case is one comparison:
--- ids the sequence gave are at most its last value. Only statements whose ids
--- reach past it call the SECURITY DEFINER setval path. No SET search_path:
--- every name is qualified, and a SET clause would cost a configuration change
--- on every write.
-CREATE FUNCTION kit.advance_id_sequence()
-RETURNS trigger
-LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _max bigint;
+    _first_given bigint;
 BEGIN
-    SELECT max(n.id) INTO _max FROM new_rows n;
-    IF _max > coalesce(pg_catalog.pg_sequence_last_value(TG_ARGV[0]::pg_catalog.regclass), -1) THEN
-        PERFORM kit.advance_id_sequence_past(TG_ARGV[0]::pg_catalog.regclass, _max);
+    SELECT s.seqmin INTO _first_given
+      FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
+     WHERE w.write_table = claim_explicit_id.write_table;
+    IF claim_explicit_id.id < 0 OR claim_explicit_id.id >= _first_given THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('Explicit %s id out of range: %s (Write table: %s, Explicit ids: 0 to %s)',
+                             claim_explicit_id.id_space, claim_explicit_id.id, claim_explicit_id.write_table, _first_given - 1),
+            HINT = format('Leave the id out and the kit assigns one; ids from %s on are the sequence''s alone.', _first_given);
     END IF;
-    RETURN NULL;
+    INSERT INTO kit.explicit_id (id_space, id) VALUES (claim_explicit_id.id_space, claim_explicit_id.id)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT002',
+            MESSAGE = format('Duplicate %s id: %s (Write table: %s, Id space: %s)', claim_explicit_id.id_space,
+                             claim_explicit_id.id, claim_explicit_id.write_table, claim_explicit_id.id_space),
+            HINT = 'Leave the id out and the kit assigns a free one.';
+    END IF;
 END
 $$;
 
--- Turns a freshly created table of domain columns (id first) into a write
--- table: adds the kit columns, the id sequence of its id space, the
--- append-only guard and registers it.
+-- The trigger function that gives each fact of an id space its id, per row,
+-- before the row is written. A fact without an id gets the next one from the
+-- id space's sequence; one with an id claims it (kit.claim_explicit_id).
+-- Sequence-given ids start at the sequence's MINVALUE and explicit ids must
+-- lie below it, so a sequence-given id can never equal one somebody chose,
+-- whenever and in whatever order they commit: no lock, no setval, and an
+-- insert without an id never fails because of another writer's id.
+--
+-- It runs as the inserting role (no SECURITY DEFINER): a writer's
+-- search_path could only change what runs with its own rights. Still every
+-- name is schema-qualified, operators included, so that no writer can make
+-- it let an id through that it should refuse. (A SET search_path clause
+-- would do the same at the cost of a configuration change per row.)
+CREATE FUNCTION kit.assign_id_sql(id_space text, id_sequence text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format($fn$
+CREATE OR REPLACE FUNCTION kit.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $body$
+BEGIN
+    IF NEW.id IS NULL THEN
+        NEW.id := pg_catalog.nextval(%2$L::pg_catalog.regclass);
+    ELSE
+        PERFORM kit.claim_explicit_id(%3$L, TG_TABLE_NAME::pg_catalog.text, NEW.id);
+    END IF;
+    RETURN NEW;
+END
+$body$;
+$fn$, kit.object_name('id_space', assign_id_sql.id_space), assign_id_sql.id_sequence, assign_id_sql.id_space)
+$$;
+
+-- Turns a freshly created table of domain columns (id bigint first) into a
+-- write table: adds the kit columns, the id space's sequence and id assigner,
+-- the append-only guard and registers it. The first write table of an id
+-- space creates its sequence, whose ids start at explicit_ids_below: writers
+-- may choose ids from 0 up to it (the examples' VALUES (0, ...)), the
+-- sequence gives the ids from there on.
 --
 -- The write table's key is seq, its place in the global order. Ids are not
--- indexed here: the read tables' primary keys hold one id per entity across
--- every write table of its id space (and say so with the kit's KT002), so a
--- second index per fact would only cost writes.
-CREATE FUNCTION kit.create_write_table(write_table text, id_space text)
+-- indexed here: kit.explicit_id holds explicit ids once per id space and the
+-- sequence never repeats, so a second index per fact would only cost writes.
+CREATE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
@@ -321,36 +356,52 @@ AS $$
 DECLARE
     _table    regclass := to_regclass(format('public.%I', create_write_table.write_table));
     _sequence text := format('kit.%I', create_write_table.id_space || '_id_seq');
+    _id_type  text;
 BEGIN
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_write_table)',
                                        create_write_table.write_table));
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = _table AND attname = 'id' AND attnum = 1) THEN
-        PERFORM kit.usage_error(format('A write table needs id as its first column (Write table: %s)',
-                                       create_write_table.write_table));
+    SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type
+      FROM pg_attribute a WHERE a.attrelid = _table AND a.attname = 'id' AND a.attnum = 1;
+    IF _id_type IS DISTINCT FROM 'bigint' THEN
+        PERFORM kit.usage_error(format('A write table needs id bigint as its first column (Write table: %s, First column''s id type: %s)',
+                                       create_write_table.write_table, coalesce(_id_type, 'no id column first')));
+    END IF;
+    IF create_write_table.explicit_ids_below < 1 THEN
+        PERFORM kit.usage_error(format('explicit_ids_below must be positive (Write table: %s, Given: %s)',
+                                       create_write_table.write_table, create_write_table.explicit_ids_below));
     END IF;
     IF to_regclass(_sequence) IS NULL THEN
-        EXECUTE format('CREATE SEQUENCE %s AS bigint', _sequence);
+        EXECUTE format('CREATE SEQUENCE %s AS bigint MINVALUE %s START %2$s', _sequence, create_write_table.explicit_ids_below);
+        EXECUTE kit.assign_id_sql(create_write_table.id_space, _sequence);
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', create_write_table.id_space));
+    ELSIF (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence::regclass) <> create_write_table.explicit_ids_below THEN
+        PERFORM kit.usage_error(format('The %s id space already gives ids from %s on (Write table: %s, explicit_ids_below: %s)',
+                                       create_write_table.id_space,
+                                       (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence::regclass),
+                                       create_write_table.write_table, create_write_table.explicit_ids_below),
+                                'Leave explicit_ids_below out for a second write table of an id space.');
     END IF;
     EXECUTE format($ddl$
         ALTER TABLE %1$s
-            ALTER COLUMN id SET DEFAULT nextval(%2$L),
+            ALTER COLUMN id DROP DEFAULT,
             ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
             ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
             ADD PRIMARY KEY (seq)
-        $ddl$, _table, _sequence);
+        $ddl$, _table);
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
                    kit.object_name('append_only', create_write_table.write_table), _table);
     -- ALWAYS: the guard holds even with session_replication_role = replica.
     EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
                    _table, kit.object_name('append_only', create_write_table.write_table));
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION kit.advance_id_sequence(%L)',
-                   kit.object_name('advance_ids', create_write_table.write_table), _table, _sequence);
+    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION kit.%I()',
+                   kit.object_name('assign_id', create_write_table.write_table), _table,
+                   kit.object_name('id_space', create_write_table.id_space));
     INSERT INTO kit.write_table (write_table, id_space, id_sequence)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);
+    PERFORM kit.object_name('feed', create_write_table.write_table);
 END
 $$;
 
@@ -379,6 +430,8 @@ BEGIN
         PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
                                 'A read version is never reused; create the next version instead.');
     END IF;
+    -- The name an online rebuild will need, checked now rather than when it is needed.
+    PERFORM kit.object_name('shadow', create_read_version.read_table);
     IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                     WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id') THEN
         PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
@@ -512,50 +565,81 @@ $fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.t
 END
 $$;
 
--- Creates the statement-level trigger that hands every inserted fact to the
--- feed's projection, in the inserting transaction.
+-- The trigger function that applies a write table's facts to every live
+-- read version it feeds, in the inserting transaction: one per write table,
+-- made from the catalog, so the kit regenerates it whenever a feed into a
+-- live version is added or dropped (kit.regenerate_feed_trigger).
 --
--- Why statement-level with a transition table: a multi-row INSERT or COPY
--- calls each projection once with all its facts (set-based SQL), where a row
--- trigger would run the projection's statements once per row. A one-row
--- INSERT costs about the same either way.
-CREATE FUNCTION kit.create_feed_trigger(write_table text, read_table text)
+-- Statement-level with a transition table: a multi-row INSERT or COPY hands
+-- all its facts to each projection at once (set-based SQL), where a row
+-- trigger would run each projection's statements once per row; the array of
+-- facts is built once for all feeds.
+--
+-- SECURITY DEFINER: the privilege boundary. The inserting app role may not
+-- write read tables; the feeds do, as the kit's owner. Therefore nothing they
+-- run may resolve a name through the writer's search_path, or a writer that
+-- owns a schema could put its own cardinality() or = operator first and have
+-- it run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
+-- whole call, projection functions and error helpers included (they inherit
+-- it); pg_temp last, so no temporary object shadows anything, and the
+-- domain's tables are always named public.x. One SET per statement, not per
+-- feed. kit.check_security() reports any SECURITY DEFINER function without
+-- such a path.
+CREATE FUNCTION kit.feed_trigger_sql(write_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format($fn$
+CREATE OR REPLACE FUNCTION public.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    _facts public.%2$I[] := ARRAY(SELECT n::public.%2$I FROM new_rows AS n);
+BEGIN
+%3$s    RETURN NULL;
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
+$fn$, kit.object_name('feed', feed_trigger_sql.write_table), feed_trigger_sql.write_table,
+      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.position))
+      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
+$$;
+
+-- Makes write_table's feed trigger apply exactly its live feeds: replaces the
+-- trigger function, creates the trigger when the first feed goes live and
+-- drops both when the last one goes. The caller holds a lock on the write
+-- table that keeps writers out (add_feed, finish_backfill, retire).
+CREATE FUNCTION kit.regenerate_feed_trigger(write_table text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _feed       text := kit.object_name('feed', create_feed_trigger.write_table, create_feed_trigger.read_table);
-    _projection text := kit.object_name('projection', create_feed_trigger.write_table, create_feed_trigger.read_table);
+    _trigger text := kit.object_name('feed', regenerate_feed_trigger.write_table);
+    _sql     text := kit.feed_trigger_sql(regenerate_feed_trigger.write_table);
 BEGIN
-    -- SECURITY DEFINER: the privilege boundary. The inserting app role may not
-    -- write read tables; the trigger does, as the kit's owner.
-    -- No SET search_path, although it is SECURITY DEFINER: the clause costs a
-    -- configuration change per trigger call (about a fifth of a feed's cost,
-    -- measured), and nothing here or in the projection resolves through the
-    -- search path: every table and function is schema-qualified, pg_catalog
-    -- (operators, built-ins) is searched first, and pg_temp is never searched
-    -- for functions or operators.
-    EXECUTE format($fn$
-CREATE FUNCTION public.%1$I()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-AS $body$
-BEGIN
-    PERFORM public.%2$I(ARRAY(SELECT n::public.%3$I FROM new_rows AS n), false);
-    RETURN NULL;
-END
-$body$;
-REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
-$fn$, _feed, _projection, create_feed_trigger.write_table);
-    EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
-                    FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _feed, create_feed_trigger.write_table);
+    IF _sql IS NULL THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _trigger, regenerate_feed_trigger.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _trigger);
+        RETURN;
+    END IF;
+    EXECUTE _sql;
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', regenerate_feed_trigger.write_table)::regclass
+                      AND t.tgname = _trigger) THEN
+        EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _trigger, regenerate_feed_trigger.write_table);
+    END IF;
 END
 $$;
 
--- Drops every feed into read_table: triggers (a building version's feeds have
--- none yet), trigger functions, projection functions and catalog rows. Shared
--- by retire, abort and the swap at the end of an online rebuild.
+-- Drops every feed into read_table: projection functions and catalog rows,
+-- and, when read_table is live, its place in its write tables' feed
+-- triggers (a building version's feeds are in none). Shared by retire, abort
+-- and the swap at the end of an online rebuild.
 CREATE FUNCTION kit.drop_feeds(read_table text)
 RETURNS void
 LANGUAGE plpgsql
@@ -563,22 +647,59 @@ SET search_path = pg_catalog, public
 AS $$
 DECLARE
     _feed record;
+    _live boolean := EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = drop_feeds.read_table AND v.state = 'live');
 BEGIN
-    FOR _feed IN SELECT f.write_table, f.projection, f.trigger_name FROM kit.feed f
-                  WHERE f.read_table = drop_feeds.read_table LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _feed.trigger_name, _feed.write_table);
-        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _feed.trigger_name);
+    FOR _feed IN DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table
+                 RETURNING f.write_table, f.projection LOOP
+        IF _live THEN
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END IF;
         EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
     END LOOP;
-    DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table;
+END
+$$;
+
+-- Takes `mode` locks on tables, each tried for at most lock_timeout, all of
+-- them again after a pause when one is busy, up to `attempts` times; then
+-- gives up with KT007 naming `what`. Never queues behind a long transaction
+-- for longer than one lock_timeout, so writers behind it wait no longer.
+CREATE FUNCTION kit.lock_briefly(tables regclass[], mode text, what text,
+                                 lock_timeout text DEFAULT '200ms', attempts integer DEFAULT 10)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table regclass;
+BEGIN
+    FOR _attempt IN 1..lock_briefly.attempts LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', lock_briefly.lock_timeout, true);
+            FOREACH _table IN ARRAY lock_briefly.tables LOOP
+                EXECUTE format('LOCK TABLE %s IN %s MODE', _table, lock_briefly.mode);
+            END LOOP;
+            PERFORM set_config('lock_timeout', '0', true);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM set_config('lock_timeout', '0', true);
+        END;
+        PERFORM pg_sleep(0.05 * _attempt);
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'KT007',
+        MESSAGE = format('Could not %s: its tables stayed busy for %s attempts of %s (Tables: %s)', lock_briefly.what,
+                         lock_briefly.attempts, lock_briefly.lock_timeout, array_to_string(lock_briefly.tables, ', ')),
+        HINT = 'Long transactions are using them; run it again later.';
 END
 $$;
 
 -- Declares that facts of write_table reach read_table and writes the feed's
 -- projection function. For a live read version (fed by a new, empty write
--- table) the trigger is created at once; for a building one it is created
--- when the backfill completes, so that every fact is applied exactly once:
--- history by the backfill, the rest by the trigger.
+-- table) the feed goes into the write table's trigger at once, under a lock
+-- that first waits, briefly, for writers already inserting (their facts
+-- would otherwise be missed); for a building one it does when the backfill
+-- completes, so that every fact is applied exactly once: history by the
+-- backfill, the rest by the trigger. Every name the feed will ever need is
+-- checked here, and its key column too, not at the first write.
 CREATE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
@@ -587,26 +708,48 @@ AS $$
 DECLARE
     _state     text;
     _has_facts boolean;
+    _key_type  text;
+    _id_type   text;
 BEGIN
     IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
         PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
     END IF;
     _state := kit.require_state(add_feed.read_table, ARRAY['building', 'live']);
-    EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
-    IF _state = 'live' AND _has_facts THEN
-        PERFORM kit.usage_error(
-            format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
-                   add_feed.read_table, add_feed.write_table),
-            'Create a new read version: it is backfilled from every existing fact.');
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.write_table = add_feed.write_table AND f.read_table = add_feed.read_table) THEN
+        PERFORM kit.usage_error(format('Feed already declared: %s into %s', add_feed.write_table, add_feed.read_table));
+    END IF;
+    IF add_feed.key_column IS NOT NULL THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _key_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.write_table)::regclass AND a.attname = add_feed.key_column
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.read_table)::regclass AND a.attname = 'id';
+        IF _key_type IS NULL OR _key_type <> _id_type THEN
+            PERFORM kit.usage_error(
+                format('Key column of an update feed must be a %s column of the write table: %s (Write table: %s, Read table: %s, Found: %s)',
+                       _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
+        END IF;
+    END IF;
+    PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF _state = 'live' THEN
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
+        EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+        IF _has_facts THEN
+            PERFORM kit.usage_error(
+                format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
+                       add_feed.read_table, add_feed.write_table),
+                'Create a new read version: it is backfilled from every existing fact.');
+        END IF;
     END IF;
     EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.read_table);
     INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
     VALUES (add_feed.write_table, add_feed.read_table,
             CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
             kit.object_name('projection', add_feed.write_table, add_feed.read_table),
-            kit.object_name('feed', add_feed.write_table, add_feed.read_table));
+            kit.object_name('feed', add_feed.write_table));
     IF _state = 'live' THEN
-        PERFORM kit.create_feed_trigger(add_feed.write_table, add_feed.read_table);
+        PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
     END IF;
 END
 $$;
@@ -833,13 +976,13 @@ BEGIN
     _tail := kit.replay_facts(finish_backfill.read_table, _version.backfilled_to, (SELECT max(last_value) FROM kit.fact_seq));
 
     IF _version.rebuild_of IS NULL THEN
-        FOR _feed IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
-            PERFORM kit.create_feed_trigger(_feed.write_table, finish_backfill.read_table);
-        END LOOP;
         UPDATE kit.read_version v
            SET state = 'live', live_at = now(), backfilled_to = (SELECT last_value FROM kit.fact_seq),
                backfilled_facts = v.backfilled_facts + _tail
          WHERE v.read_table = finish_backfill.read_table;
+        FOR _feed IN SELECT DISTINCT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END LOOP;
         RETURN _tail;
     END IF;
 
@@ -979,7 +1122,7 @@ BEGIN
         EXECUTE kit.projection_sql(_feed.write_table, begin_rebuild.read_table, _feed.key_column, _shadow);
         INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
         VALUES (_feed.write_table, _shadow, _feed.kind, _feed.key_column,
-                kit.object_name('projection', _feed.write_table, _shadow), kit.object_name('feed', _feed.write_table, _shadow));
+                kit.object_name('projection', _feed.write_table, _shadow), kit.object_name('feed', _feed.write_table));
     END LOOP;
     RETURN _shadow;
 END
@@ -1062,7 +1205,7 @@ BEGIN
     SELECT coalesce(array_agg(s.version ORDER BY s.version), '{}') INTO versions
       FROM kit.schema_version_read s JOIN kit.schema_version v USING (version)
      WHERE s.read_table = retirement_plan.read_table AND v.retired_at IS NULL;
-    SELECT coalesce(array_agg(f.trigger_name ORDER BY f.position), '{}') INTO feeds
+    SELECT coalesce(array_agg(format('%s -> %s', f.write_table, f.read_table) ORDER BY f.position), '{}') INTO feeds
       FROM kit.feed f WHERE f.read_table = retirement_plan.read_table;
     SELECT string_agg(format('%s x %s', c.connections, c.application_name), ', ' ORDER BY c.application_name) INTO clients
       FROM (SELECT a.application_name, count(*) AS connections
@@ -1088,8 +1231,6 @@ SET search_path = pg_catalog, public
 AS $$
 DECLARE
     _plan   record;
-    _feed   record;
-    _locked boolean;
 BEGIN
     PERFORM FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
     -- Building too: one flyway:migrate run can create a version and retire it
@@ -1108,28 +1249,10 @@ BEGIN
             HINT = 'Retire the referencing read versions first.';
     END IF;
 
-    -- Dropping a trigger locks its write table against writers: wait briefly, retry, never queue for long.
-    FOR _attempt IN 1..10 LOOP
-        BEGIN
-            PERFORM set_config('lock_timeout', retire_read_version.lock_timeout, true);
-            FOR _feed IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = retire_read_version.read_table LOOP
-                EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', _feed.write_table);
-            END LOOP;
-            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', retire_read_version.read_table);
-            _locked := true;
-        EXCEPTION WHEN lock_not_available THEN
-            _locked := false;
-        END;
-        EXIT WHEN _locked;
-        PERFORM pg_sleep(0.1 * _attempt);
-    END LOOP;
-    PERFORM set_config('lock_timeout', '0', true);
-    IF NOT _locked THEN
-        RAISE EXCEPTION USING ERRCODE = 'KT007',
-            MESSAGE = format('Could not retire %s: its tables stayed busy for 10 attempts of %s', retire_read_version.read_table,
-                             retire_read_version.lock_timeout),
-            HINT = 'Long transactions are using them; run the migration again later.';
-    END IF;
+    -- Changing a feed trigger locks its write table against writers: wait briefly, retry, never queue for long.
+    PERFORM kit.lock_briefly(kit.feeding_tables(retire_read_version.read_table)
+                               || format('public.%I', retire_read_version.read_table)::regclass,
+                             'ACCESS EXCLUSIVE', 'retire ' || retire_read_version.read_table, retire_read_version.lock_timeout);
 
     PERFORM kit.drop_feeds(retire_read_version.read_table);
     EXECUTE format('DROP TABLE public.%I', retire_read_version.read_table);
@@ -1160,8 +1283,8 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA public, kit TO %I', _role);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', _role);
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
-    -- Explicit ids move the id sequence through this (SECURITY DEFINER) function.
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.advance_id_sequence_past(regclass, bigint) TO %I', _role);
+    -- Explicit ids are claimed through this (SECURITY DEFINER) function.
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.claim_explicit_id(text, text, bigint) TO %I', _role);
     FOR _table IN SELECT kit.schema_version_write_tables(grant_app_role.version) LOOP
         EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
                        (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -1201,6 +1324,43 @@ BEGIN
     ON CONFLICT ON CONSTRAINT app_role_pkey DO UPDATE SET role_name = excluded.role_name;
     PERFORM kit.grant_app_role(create_app_role.version);
 END
+$$;
+
+-- Every SECURITY DEFINER function in the kit's reach (schemas kit and public,
+-- where the kit keeps its own and its generated functions) whose search_path
+-- a writer could influence: one with no pinned search_path, or whose path
+-- names "$user" or a schema in which a role other than the function's owner
+-- may create objects. Empty when the rule "writing a fact grants nothing
+-- else" holds by construction; `kit verify` reports any row.
+CREATE FUNCTION kit.check_security()
+RETURNS TABLE (function text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH definer AS (
+        SELECT p.oid, p.proowner, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS function,
+               (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) AS c
+                 WHERE c LIKE 'search\_path=%') AS path
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.prosecdef AND n.nspname IN ('kit', 'public')
+    ), entry AS (
+        SELECT d.function, d.proowner, btrim(e, ' "') AS schema_name
+          FROM definer d, unnest(string_to_array(d.path, ',')) AS e
+    )
+    SELECT d.function, 'no pinned search_path' FROM definer d WHERE d.path IS NULL
+    UNION ALL
+    SELECT e.function, 'search_path names "$user", which follows the caller'
+      FROM entry e WHERE e.schema_name = '$user'
+    UNION ALL
+    SELECT e.function, format('search_path names schema %s, in which %s may create objects', e.schema_name,
+                              string_agg(DISTINCT CASE WHEN c.grantee = 0 THEN 'PUBLIC' ELSE c.grantee::regrole::text END, ', '))
+      FROM entry e
+      JOIN pg_namespace n ON n.nspname = e.schema_name
+      CROSS JOIN LATERAL (SELECT n.nspowner AS grantee
+                          UNION SELECT a.grantee FROM aclexplode(n.nspacl) AS a WHERE a.privilege_type = 'CREATE') AS c
+     WHERE e.schema_name NOT IN ('pg_catalog', 'pg_temp') AND c.grantee <> e.proowner
+     GROUP BY e.function, e.schema_name
+    ORDER BY 1, 2
 $$;
 
 -- Kit functions are for migrations and operators, not for app roles.

@@ -30,7 +30,7 @@ class KitCatalogTest {
             var feeds = rows(c, """
                     SELECT f.write_table, f.read_table, f.projection, f.trigger_name,
                            kit.object_name('projection', f.write_table, f.read_table) AS expected_projection,
-                           kit.object_name('feed', f.write_table, f.read_table) AS expected_trigger,
+                           kit.object_name('feed', f.write_table) AS expected_trigger,
                            EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = f.write_table::regclass AND t.tgname = f.trigger_name) AS has_trigger,
                            to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, f.write_table)) IS NOT NULL AS has_projection
                       FROM kit.feed f""");
@@ -46,8 +46,8 @@ class KitCatalogTest {
             assertThat(value(c, """
                     SELECT count(*) FROM kit.write_table w
                      WHERE (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = w.write_table::regclass
-                              AND t.tgname IN (kit.object_name('append_only', w.write_table), kit.object_name('advance_ids', w.write_table))) <> 2
-                    """)).as("write tables without their guard and id trigger").isEqualTo(0L);
+                              AND t.tgname IN (kit.object_name('append_only', w.write_table), kit.object_name('assign_id', w.write_table))) <> 2
+                    """)).as("write tables without their guard and id assigner").isEqualTo(0L);
         }
     }
 
