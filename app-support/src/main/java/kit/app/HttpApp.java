@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +67,15 @@ public final class HttpApp implements AutoCloseable {
     private record Route(String method, Pattern path, Handler handler) {
     }
 
+    /**
+     * How much of an oversized body is read and thrown away before the 413 is
+     * sent. A client that writes its whole request before it reads would
+     * otherwise see the connection reset instead of the answer; past this
+     * bound (or {@link #DISCARD_TIME}) the connection is closed unread.
+     */
+    static final long DISCARD_BYTES = 64L * 1024 * 1024;
+    static final Duration DISCARD_TIME = Duration.ofSeconds(10);
+
     private final List<Route> routes = new ArrayList<>();
     private final int maxBodyBytes;
     private final ErrorMapper errors;
@@ -106,6 +116,9 @@ public final class HttpApp implements AutoCloseable {
             response = dispatch(exchange);
         } catch (ApiException e) {
             response = error(e);
+            if (e.status() == 413) {
+                discardBody(exchange);
+            }
         } catch (Exception e) {
             response = error(errors.map(e));
         }
@@ -147,12 +160,25 @@ public final class HttpApp implements AutoCloseable {
                 throw ApiException.badRequest("bad_request", "Content-Length is not a number.");
             }
         }
-        try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(maxBodyBytes + 1);
-            if (body.length > maxBodyBytes) {
-                throw tooLarge();
+        byte[] body = exchange.getRequestBody().readNBytes(maxBodyBytes + 1);
+        if (body.length > maxBodyBytes) {
+            throw tooLarge();
+        }
+        return body;
+    }
+
+    /** Reads the rest of a request body into nothing, up to {@link #DISCARD_BYTES} and {@link #DISCARD_TIME}. */
+    private static void discardBody(HttpExchange exchange) {
+        long deadline = System.nanoTime() + DISCARD_TIME.toNanos();
+        byte[] buffer = new byte[64 * 1024];
+        long discarded = 0;
+        try {
+            InputStream in = exchange.getRequestBody();
+            for (int n; discarded < DISCARD_BYTES && System.nanoTime() < deadline && (n = in.read(buffer)) >= 0; ) {
+                discarded += n;
             }
-            return body;
+        } catch (IOException e) {
+            // The client went away: nothing left to answer.
         }
     }
 

@@ -6,7 +6,12 @@ import kit.it.RunningApp;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -60,6 +65,39 @@ class HostileInputTest {
                     .as("the server answers the next good request").isEqualTo(200);
             System.out.printf("hostile input, app-v%d (seed %d): %d bad requests, all 4xx, 0 facts written; by kind %s; "
                     + "%d emails contested by 8 concurrent registrations each: 1 winner each%n", version, seed, REQUESTS, byKind, duplicates);
+        }
+    }
+
+    /**
+     * A client that writes its whole request before it reads (as most do)
+     * must get the 413, not a connection reset: the server reads and discards
+     * the oversized body before it answers.
+     */
+    @ParameterizedTest(name = "{0} MB")
+    @ValueSource(ints = {2, 20})
+    void anOversizedBodyGetsItsAnswerAndTheNextRequestWorks(int megabytes) throws Exception {
+        try (RunningApp app = new RunningApp(3, TestDatabases.migrated())) {
+            long facts = app.facts();
+            URI uri = URI.create(app.url("/users"));
+            String answer;
+            try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+                socket.setSoTimeout(30_000);
+                OutputStream out = socket.getOutputStream();
+                int length = megabytes * 1024 * 1024;
+                out.write(("POST /users HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[64 * 1024];
+                Arrays.fill(chunk, (byte) 'x');
+                for (int written = 0; written < length; written += chunk.length) {
+                    out.write(chunk, 0, Math.min(chunk.length, length - written));
+                }
+                out.flush();
+                answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertThat(answer).startsWith("HTTP/1.1 413").contains("body_too_large");
+            assertThat(app.post("/sessions", Map.of("email", "nobody@example.com", "password", "x")).status())
+                    .as("the next request, on a new connection").isEqualTo(401);
+            assertThat(app.facts()).isEqualTo(facts);
         }
     }
 
