@@ -9,6 +9,7 @@ import java.util.Optional;
 import static org.jooq.impl.DSL.field;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
+import static org.jooq.impl.DSL.val;
 
 /**
  * An app may only serve when its schema version is live: every read version
@@ -38,10 +39,16 @@ public final class SchemaGate {
         return row.map(Record1::value1).orElse("missing");
     }
 
+    /**
+     * Refuses unless schema version {@code version} is live. Reads the state
+     * through {@code kit.schema_version_state}, which waits for a retirement
+     * under way to commit: the pool's connections are open by then, so a
+     * retirement that starts later sees this app and refuses.
+     */
     public static void requireLive(DSLContext db, int version) {
         String state;
         try {
-            state = state(db, version);
+            state = db.select(field("kit.schema_version_state({0})", String.class, val(version))).fetchSingle().value1();
         } catch (DataAccessException e) {
             if ("42501".equals(e.sqlState())) {
                 // The role exists (roles are per server) but this database granted it nothing.
@@ -49,7 +56,7 @@ public final class SchemaGate {
                         + "'s role nothing, so its migration has not run here. Apply it first: "
                         + "mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
             }
-            if ("42P01".equals(e.sqlState()) || "3F000".equals(e.sqlState())) {
+            if ("42P01".equals(e.sqlState()) || "3F000".equals(e.sqlState()) || "42883".equals(e.sqlState())) {
                 throw new NotLiveException("schema version " + version + " is not live: this database has no kit catalog. "
                         + "Migrate it first: mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
             }

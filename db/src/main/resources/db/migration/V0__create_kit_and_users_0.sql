@@ -1193,6 +1193,42 @@ AS $$
     SELECT (regexp_match(client_schema_version.application_name, '^app-v([0-9]{1,9})(?![0-9])'))[1]::integer
 $$;
 
+-- The one lock that serialises app start-up gates with retirements: a
+-- retirement holds it exclusively from its check for connected apps to its
+-- commit, a gate shares it while it reads its version's state. An app whose
+-- connection opened after the check therefore reads the state only once the
+-- retirement has committed, and refuses to start; one that read it first is
+-- connected when the retirement checks, which then refuses.
+CREATE FUNCTION kit.lock_retirements(exclusive boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Class 1263094 is 'KIT' in ASCII: the kit's advisory lock space; 1 is this lock.
+    IF lock_retirements.exclusive THEN
+        PERFORM pg_advisory_xact_lock(1263094, 1);
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(1263094, 1);
+    END IF;
+END
+$$;
+
+-- The state of a schema version as an app's start-up gate must read it:
+-- after any retirement under way has committed (kit.lock_retirements).
+-- 'missing' when the version was never migrated here. SECURITY DEFINER, so
+-- that app roles may share the lock without being able to take it alone.
+CREATE FUNCTION kit.schema_version_state(version integer)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM kit.lock_retirements(false);
+    RETURN coalesce((SELECT v.state FROM kit.schema_versions v WHERE v.version = schema_version_state.version), 'missing');
+END
+$$;
+
 -- What retiring read_table would do and what stands in its way, without doing
 -- it: the schema versions it retires, the feeds it drops, the connected
 -- clients and live read versions that block it.
@@ -1236,6 +1272,8 @@ BEGIN
     -- Building too: one flyway:migrate run can create a version and retire it
     -- before the afterMigrate backfill ever makes it live.
     PERFORM kit.require_state(retire_read_version.read_table, ARRAY['building', 'live']);
+    -- Held to commit: no app of these versions can pass its start-up gate between this check and then.
+    PERFORM kit.lock_retirements(true);
     _plan := kit.retirement_plan(retire_read_version.read_table);
     IF _plan.clients IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
@@ -1282,6 +1320,7 @@ DECLARE
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA public, kit TO %I', _role);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', _role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', _role);
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
     -- Explicit ids are claimed through this (SECURITY DEFINER) function.
     EXECUTE format('GRANT EXECUTE ON FUNCTION kit.claim_explicit_id(text, text, bigint) TO %I', _role);
