@@ -117,6 +117,28 @@ final class Measurements {
         }
     }
 
+    /**
+     * 8: what the id rule costs. The same plain table, its ids given once by
+     * DEFAULT nextval() and once by the kit's id assigner (a BEFORE INSERT row
+     * trigger: the sequence for facts without an id, a claim for explicit ones).
+     */
+    void idAssignment() throws Exception {
+        DatabaseUrl db = databaseWith(1);
+        try (Connection c = Jdbc.connect(db)) {
+            exec(c, """
+                    CREATE TABLE assigned_registered (LIKE plain_registered INCLUDING ALL);
+                    ALTER TABLE assigned_registered ALTER COLUMN id DROP DEFAULT;
+                    CREATE TRIGGER assign_id BEFORE INSERT ON assigned_registered FOR EACH ROW EXECUTE FUNCTION kit.assign_user_id();
+                    """);
+        }
+        for (boolean batch : new boolean[] {false, true}) {
+            double plain = Load.run(db, 1, seconds, insert("plain_registered", batch)).factsPerSecond();
+            double assigned = Load.run(db, 1, seconds, insert("assigned_registered", batch)).factsPerSecond();
+            out.accept(new Figure("8. id rule", "id assigner trigger / DEFAULT nextval()", conditions(1, batch ? 100 : 1),
+                    assigned, plain, "facts/s", Double.NaN, true));
+        }
+    }
+
     private static double writeTarget(boolean batch, int clients, int r) {
         if (batch) {
             return r == 1 ? 0.5 : r == 3 ? 0.28 : Double.NaN;

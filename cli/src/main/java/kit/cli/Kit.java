@@ -28,7 +28,9 @@ public final class Kit {
                                               progress), feeds, and connected clients per app version
               verify [READ_TABLE] [--max-rows N]
                                               compare each live read table (or one) with a rebuild from
-                                              the facts; print differing rows; exit 1 on any difference
+                                              the facts; print differing rows; also list SECURITY
+                                              DEFINER functions without a pinned search_path
+                                              (kit.check_security); exit 1 on any finding
               rebuild READ_TABLE              rebuild a read table from the facts online: a shadow copy
                                               is backfilled, then swapped in under a short lock
               backfill [READ_TABLE] [--batch-size N]

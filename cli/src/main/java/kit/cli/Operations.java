@@ -80,7 +80,28 @@ final class Operations {
                 out.println("      repair it with: kit rebuild " + table);
             }
         }
-        return differing == 0 ? 0 : 1;
+        return differing + insecureFunctions() == 0 ? 0 : 1;
+    }
+
+    /** Prints what kit.check_security() finds (SECURITY DEFINER functions whose search_path a writer could influence). */
+    private int insecureFunctions() throws SQLException {
+        TextTable found = new TextTable("function", "problem");
+        int count = 0;
+        try (PreparedStatement s = c.prepareStatement("SELECT function, problem FROM kit.check_security()");
+             ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                found.row(rs.getString(1), rs.getString(2));
+                count++;
+            }
+        }
+        if (count == 0) {
+            out.println("ok    every SECURITY DEFINER function in schemas kit and public pins its search_path");
+        } else {
+            out.println("UNSAFE " + count + " SECURITY DEFINER function(s) could run a writer's code with their owner's rights");
+            out.print(Kit.render(found));
+            out.println("      pin their path: ALTER FUNCTION ... SET search_path = pg_catalog, pg_temp");
+        }
+        return count;
     }
 
     private int backfillAll(String only, int batchSize) throws SQLException {

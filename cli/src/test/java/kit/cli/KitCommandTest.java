@@ -107,6 +107,18 @@ class KitCommandTest {
     }
 
     @Test
+    void verifyReportsASecurityDefinerFunctionWithoutAPinnedSearchPath() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        Result clean = kit(db, "verify");
+        assertThat(clean.status()).as(clean.err()).isZero();
+        assertThat(clean.out()).contains("ok    every SECURITY DEFINER function in schemas kit and public pins its search_path");
+        sql(db, "CREATE FUNCTION public.careless() RETURNS void LANGUAGE sql SECURITY DEFINER AS 'SELECT'");
+        Result unsafe = kit(db, "verify");
+        assertThat(unsafe.status()).isEqualTo(1);
+        assertThat(unsafe.out()).contains("UNSAFE 1", "public.careless()", "no pinned search_path");
+    }
+
+    @Test
     void badUsageGetsExitStatus2AndAClearLine() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("0");
         assertThat(kit(db, "frobnicate").status()).isEqualTo(2);
