@@ -590,7 +590,8 @@ RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT format($fn$
+    -- NULL when the write table feeds no live read version.
+    SELECT CASE WHEN count(*) > 0 THEN format($fn$
 CREATE OR REPLACE FUNCTION public.%1$I()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -604,7 +605,7 @@ END
 $body$;
 REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
 $fn$, kit.object_name('feed', feed_trigger_sql.write_table), feed_trigger_sql.write_table,
-      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.position))
+      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.position)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
      WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
 $$;

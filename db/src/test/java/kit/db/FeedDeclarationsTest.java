@@ -103,4 +103,19 @@ class FeedDeclarationsTest {
             assertThat(count(c, "notes_9")).isEqualTo(1);
         }
     }
+
+    @Test
+    void aWriteTablesFeedTriggerAppliesExactlyItsLiveFeeds() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            liveNotesWithASecondWriteTable(c);
+            String triggers = "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'note_taken_9'::regclass AND tgname = 'feed_note_taken_9'";
+            assertThat(value(c, triggers)).isEqualTo(1L);
+            exec(c, "SELECT kit.retire_read_version('notes_9')");
+            assertThat(value(c, triggers)).as("no live feed left: no trigger").isEqualTo(0L);
+            assertThat(value(c, "SELECT to_regproc('public.feed_note_taken_9') IS NULL")).isEqualTo(true);
+            exec(c, "INSERT INTO note_taken_9 (user_id, body) VALUES (1, 'kept as a fact')");
+            assertThat(count(c, "note_taken_9")).isEqualTo(1);
+        }
+    }
 }
