@@ -573,7 +573,10 @@ $$;
 -- Statement-level with a transition table: a multi-row INSERT or COPY hands
 -- all its facts to each projection at once (set-based SQL), where a row
 -- trigger would run each projection's statements once per row; the array of
--- facts is built once for all feeds.
+-- facts is built once for all feeds. Feeds run in read-table name order, the
+-- same for every write table: two writers racing one email through
+-- user_registered_0 and user_registered_1 then wait on the read tables'
+-- unique indexes in one order, and never deadlock.
 --
 -- SECURITY DEFINER: the privilege boundary. The inserting app role may not
 -- write read tables; the feeds do, as the kit's owner. Therefore nothing they
@@ -605,7 +608,7 @@ END
 $body$;
 REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
 $fn$, kit.object_name('feed', feed_trigger_sql.write_table), feed_trigger_sql.write_table,
-      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.position)) END
+      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.read_table)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
      WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
 $$;

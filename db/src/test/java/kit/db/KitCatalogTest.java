@@ -52,6 +52,23 @@ class KitCatalogTest {
     }
 
     @Test
+    void everyFeedTriggerAppliesItsFeedsInReadTableOrderSoRacingWritersNeverDeadlock() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            var rows = rows(c, """
+                    SELECT f.write_table, f.read_table, strpos(pg_get_functiondef(to_regproc('public.' || f.trigger_name)), f.projection) AS at
+                      FROM kit.feed f ORDER BY f.write_table, f.read_table""");
+            assertThat(rows).hasSize(9);
+            for (int i = 1; i < rows.size(); i++) {
+                if (rows.get(i).get("write_table").equals(rows.get(i - 1).get("write_table"))) {
+                    assertThat((Integer) rows.get(i).get("at")).as("%s after %s", rows.get(i), rows.get(i - 1))
+                            .isGreaterThan((Integer) rows.get(i - 1).get("at"));
+                }
+            }
+        }
+    }
+
+    @Test
     void kitFunctionsRefuseBadCallsWithAClearError() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {
