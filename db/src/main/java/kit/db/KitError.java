@@ -18,7 +18,8 @@ public enum KitError {
     UNKNOWN_ENTITY("KT004", "a fact names an entity that does not exist (password change of an unknown user, message from or to an unknown user)"),
     IN_USE("KT005", "retiring a read version that connected apps, or a live read version, still use"),
     USAGE("KT006", "a kit function was called wrongly (unknown table, wrong state, bad name)"),
-    BUSY("KT007", "the kit gave up waiting: a lock it needs or a transaction it waits for stayed busy (run it again later)");
+    BUSY("KT007", "the kit gave up waiting: a lock it needs or a transaction it waits for stayed busy (run it again later)"),
+    NEWER_KIT("KT008", "the database has a newer kit than the one migrating it; a kit never downgrades a database");
 
     private final String sqlState;
     private final String meaning;

@@ -8,11 +8,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The kit's Flyway migrations, as the Java side runs them: the same files
- * {@code mvn flyway:migrate} applies, from the classpath.
+ * The example domain's Flyway migrations under the kit, as the Java side runs
+ * them: the kit's callbacks ({@value #KIT_LOCATION}, from the kit module's jar)
+ * and the domain's steps, the same files {@code mvn flyway:migrate} applies.
  */
 public final class Migrations {
 
+    /** Where the kit's callback scripts are: any project using the kit adds this location. */
+    public static final String KIT_LOCATION = "classpath:db/kit";
+
+    /** The example domain's migrations. */
     public static final String LOCATION = "classpath:db/migration";
 
     /** The default prefix of the app roles the migrations create: kit_app_v0, kit_app_v1, ... */
@@ -27,8 +32,8 @@ public final class Migrations {
     }
 
     /**
-     * Migrations from another place, e.g. {@code filesystem:/path/to/migration} (used to test changed
-     * migrations), creating app roles named {@code rolePrefix + version}.
+     * Domain migrations from another place, e.g. {@code filesystem:/path/to/migration} (used to test changed
+     * migrations), always under the kit, creating app roles named {@code rolePrefix + version}.
      */
     public Migrations(DatabaseUrl url, String location, String rolePrefix) {
         if (!rolePrefix.matches("[a-z_][a-z0-9_]{0,50}")) {
@@ -66,7 +71,7 @@ public final class Migrations {
     private Flyway flyway(String target) {
         var config = Flyway.configure()
                 .dataSource(url.jdbc(), null, null)
-                .locations(location)
+                .locations(KIT_LOCATION, location)
                 .initSql("SET kit.app_role_prefix = '" + rolePrefix + "'")
                 .connectRetries(0);
         if (target != null) {

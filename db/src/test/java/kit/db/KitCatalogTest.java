@@ -103,7 +103,8 @@ class KitCatalogTest {
     void everyErrorCodeTheSqlRaisesIsListedInKitErrorAndTheReadme() throws Exception {
         Set<String> raised = new TreeSet<>();
         Pattern code = Pattern.compile("'(KT\\d{3})'");
-        try (Stream<Path> files = Files.list(Path.of("src/main/resources/db/migration"))) {
+        try (Stream<Path> files = Stream.concat(Files.list(Path.of("../kit/src/main/resources/db/kit")),
+                Files.list(Path.of("src/main/resources/db/migration")))) {
             for (Path file : files.toList()) {
                 Matcher m = code.matcher(Files.readString(file));
                 while (m.find()) {

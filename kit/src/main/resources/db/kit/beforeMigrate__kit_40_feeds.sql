@@ -1,0 +1,424 @@
+-- Kit script 40 feeds (run by Flyway before every migrate, in file-name order).
+-- Read versions and feeds: projections, the one feed trigger per write table,
+-- and kit.regenerate_generated_code, which an install or upgrade runs.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+
+-- Registers a freshly created read table (primary key id) as a building read
+-- version. `refs` names columns that must point at rows of other read tables,
+-- e.g. '{"src_id": "users_2"}'. A building version is filled by kit.backfill
+-- (run by the afterMigrate callback) and goes live when complete.
+CREATE OR REPLACE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table regclass := to_regclass(format('public.%I', create_read_version.read_table));
+    _ref   record;
+BEGIN
+    IF _table IS NULL THEN
+        PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
+                                       create_read_version.read_table));
+    END IF;
+    IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = create_read_version.read_table) THEN
+        PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
+                                'A read version is never reused; create the next version instead.');
+    END IF;
+    -- The name an online rebuild will need, checked now rather than when it is needed.
+    PERFORM kit.object_name('shadow', create_read_version.read_table);
+    IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id') THEN
+        PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
+                                       create_read_version.read_table));
+    END IF;
+    EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL', _table);
+    INSERT INTO kit.read_version (read_table, entity)
+    VALUES (create_read_version.read_table, create_read_version.entity);
+    FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
+        IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state IN ('building', 'live')) THEN
+            PERFORM kit.usage_error(format('Referenced read version is not live: %s (Read table: %s, Column: %s)',
+                                           _ref.referenced, create_read_version.read_table, _ref.column_name));
+        END IF;
+        INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
+        VALUES (create_read_version.read_table, _ref.column_name, _ref.referenced);
+    END LOOP;
+END
+$$;
+
+-- The SQL that fails the statement when a fact's `fact_column` names no row of
+-- `target` (a read table). Shared by update feeds (their own row) and
+-- references (another read table's row). Skipped when replaying: those facts
+-- were checked when they were written.
+CREATE OR REPLACE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format($sql$
+    IF NOT replay THEN
+        SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
+          FROM unnest(facts) AS f
+         WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+         ORDER BY f.seq
+         LIMIT 1;
+        IF FOUND THEN
+            PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
+        END IF;
+    END IF;
+$sql$, existence_check_sql.write_table, existence_check_sql.fact_column, existence_check_sql.target,
+       existence_check_sql.entity)
+$$;
+
+-- Writes the projection function of a feed into `target` (the read table, or
+-- the shadow table of an online rebuild). Columns map by name: an insert feed
+-- fills each read column from the fact column of the same name (NULL when the
+-- fact has none); an update feed sets every read column the fact also has, on
+-- the row whose id is in key_column, unless a later fact was already applied
+-- to it (last_fact_seq), so racing facts end as a replay in seq order would.
+--
+-- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
+-- insert facts but never write a read table; the feed trigger writes it as
+-- the kit's owner. No SET search_path: every name in it is qualified, and it
+-- runs inside the trigger's or a kit function's pinned search_path.
+CREATE OR REPLACE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text, target text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _write   regclass := format('public.%I', projection_sql.write_table)::regclass;
+    _read    regclass := format('public.%I', projection_sql.read_table)::regclass;
+    _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = projection_sql.read_table);
+    _checks  text;
+    _body    text;
+    _targets text;
+    _values  text;
+    _sets    text;
+BEGIN
+    SELECT coalesce(string_agg(kit.existence_check_sql(projection_sql.write_table, c.column_name, c.checked_table, c.entity), ''), '')
+      INTO _checks
+      FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
+              FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
+             WHERE rr.read_table = projection_sql.read_table AND projection_sql.key_column IS NULL
+            UNION ALL
+            SELECT projection_sql.key_column, projection_sql.target, _entity WHERE projection_sql.key_column IS NOT NULL) c;
+
+    IF projection_sql.key_column IS NULL THEN
+        SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
+               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq'
+                               WHEN w.attname IS NOT NULL THEN format('f.%I', w.attname)
+                               ELSE 'NULL' END, ', ' ORDER BY r.attnum)
+          INTO _targets, _values
+          FROM pg_attribute r
+          LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
+        _body := format($sql$
+    INSERT INTO public.%1$I (%2$s)
+    SELECT %3$s FROM unnest(facts) AS f
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS _inserted = ROW_COUNT;
+    IF _inserted < cardinality(facts) THEN
+        PERFORM kit.raise_rejected_insert(%1$L, %4$L, to_jsonb(facts));
+    END IF;
+$sql$, projection_sql.target, _targets, _values, projection_sql.write_table);
+    ELSE
+        SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
+          INTO _sets
+          FROM pg_attribute r
+          JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
+           AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
+        IF _sets IS NULL THEN
+            PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                           projection_sql.read_table, projection_sql.write_table));
+        END IF;
+        _body := format($sql$
+    UPDATE public.%1$I AS r
+       SET %2$s, last_fact_seq = f.seq
+      FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM unnest(facts) AS u ORDER BY u.%3$I, u.seq DESC) AS f
+     WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
+$sql$, projection_sql.target, _sets, projection_sql.key_column);
+    END IF;
+
+    RETURN format($fn$
+CREATE OR REPLACE FUNCTION public.%1$I(facts public.%2$I[], replay boolean)
+RETURNS void
+LANGUAGE plpgsql STRICT
+AS $body$
+DECLARE
+    _inserted    bigint;
+    _missing     text;
+    _missing_seq bigint;
+BEGIN
+%3$s%4$s
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I(public.%2$I[], boolean) FROM PUBLIC;
+$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target),
+      projection_sql.write_table, _checks, _body);
+END
+$$;
+
+-- The trigger function that applies a write table's facts to every live
+-- read version it feeds, in the inserting transaction: one per write table,
+-- made from the catalog, so the kit regenerates it whenever a feed into a
+-- live version is added or dropped (kit.regenerate_feed_trigger).
+--
+-- Statement-level with a transition table: a multi-row INSERT or COPY hands
+-- all its facts to each projection at once (set-based SQL), where a row
+-- trigger would run each projection's statements once per row; the array of
+-- facts is built once for all feeds. Feeds run in read-table name order, the
+-- same for every write table: two writers racing one email through
+-- user_registered_0 and user_registered_1 then wait on the read tables'
+-- unique indexes in one order, and never deadlock.
+--
+-- SECURITY DEFINER: the privilege boundary. The inserting app role may not
+-- write read tables; the feeds do, as the kit's owner. Therefore nothing they
+-- run may resolve a name through the writer's search_path, or a writer that
+-- owns a schema could put its own cardinality() or = operator first and have
+-- it run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
+-- whole call, projection functions and error helpers included (they inherit
+-- it); pg_temp last, so no temporary object shadows anything, and the
+-- domain's tables are always named public.x. One SET per statement, not per
+-- feed. kit.check_security() reports any SECURITY DEFINER function without
+-- such a path.
+CREATE OR REPLACE FUNCTION kit.feed_trigger_sql(write_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- NULL when the write table feeds no live read version.
+    SELECT CASE WHEN count(*) > 0 THEN format($fn$
+CREATE OR REPLACE FUNCTION public.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    _facts public.%2$I[] := ARRAY(SELECT n::public.%2$I FROM new_rows AS n);
+BEGIN
+%3$s    RETURN NULL;
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
+$fn$, kit.object_name('feed', feed_trigger_sql.write_table), feed_trigger_sql.write_table,
+      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.read_table)) END
+      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
+$$;
+
+-- Makes write_table's feed trigger apply exactly its live feeds: replaces the
+-- trigger function, creates the trigger when the first feed goes live and
+-- drops both when the last one goes. The caller holds a lock on the write
+-- table that keeps writers out (add_feed, finish_backfill, retire).
+CREATE OR REPLACE FUNCTION kit.regenerate_feed_trigger(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _trigger text := kit.object_name('feed', regenerate_feed_trigger.write_table);
+    _sql     text := kit.feed_trigger_sql(regenerate_feed_trigger.write_table);
+BEGIN
+    IF _sql IS NULL THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _trigger, regenerate_feed_trigger.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _trigger);
+        RETURN;
+    END IF;
+    EXECUTE _sql;
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', regenerate_feed_trigger.write_table)::regclass
+                      AND t.tgname = _trigger) THEN
+        EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _trigger, regenerate_feed_trigger.write_table);
+    END IF;
+END
+$$;
+
+-- Drops every feed into read_table: projection functions and catalog rows,
+-- and, when read_table is live, its place in its write tables' feed
+-- triggers (a building version's feeds are in none). Shared by retire, abort
+-- and the swap at the end of an online rebuild.
+CREATE OR REPLACE FUNCTION kit.drop_feeds(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed record;
+    _live boolean := EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = drop_feeds.read_table AND v.state = 'live');
+BEGIN
+    FOR _feed IN DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table
+                 RETURNING f.write_table, f.projection LOOP
+        IF _live THEN
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END IF;
+        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
+    END LOOP;
+END
+$$;
+
+-- Takes `mode` locks on tables, each tried for at most lock_timeout, all of
+-- them again after a pause when one is busy, up to `attempts` times; then
+-- gives up with KT007 naming `what`. Never queues behind a long transaction
+-- for longer than one lock_timeout, so writers behind it wait no longer.
+CREATE OR REPLACE FUNCTION kit.lock_briefly(tables regclass[], mode text, what text,
+                                 lock_timeout text DEFAULT '200ms', attempts integer DEFAULT 10)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table regclass;
+BEGIN
+    FOR _attempt IN 1..lock_briefly.attempts LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', lock_briefly.lock_timeout, true);
+            FOREACH _table IN ARRAY lock_briefly.tables LOOP
+                EXECUTE format('LOCK TABLE %s IN %s MODE', _table, lock_briefly.mode);
+            END LOOP;
+            PERFORM set_config('lock_timeout', '0', true);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM set_config('lock_timeout', '0', true);
+        END;
+        PERFORM pg_sleep(0.05 * _attempt);
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'KT007',
+        MESSAGE = format('Could not %s: its tables stayed busy for %s attempts of %s (Tables: %s)', lock_briefly.what,
+                         lock_briefly.attempts, lock_briefly.lock_timeout, array_to_string(lock_briefly.tables, ', ')),
+        HINT = 'Long transactions are using them; run it again later.';
+END
+$$;
+
+-- Declares that facts of write_table reach read_table and writes the feed's
+-- projection function. For a live read version (fed by a new, empty write
+-- table) the feed goes into the write table's trigger at once, under a lock
+-- that first waits, briefly, for writers already inserting (their facts
+-- would otherwise be missed); for a building one it does when the backfill
+-- completes, so that every fact is applied exactly once: history by the
+-- backfill, the rest by the trigger. Every name the feed will ever need is
+-- checked here, and its key column too, not at the first write.
+CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _state     text;
+    _has_facts boolean;
+    _key_type  text;
+    _id_type   text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
+        PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
+    END IF;
+    _state := kit.require_state(add_feed.read_table, ARRAY['building', 'live']);
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.write_table = add_feed.write_table AND f.read_table = add_feed.read_table) THEN
+        PERFORM kit.usage_error(format('Feed already declared: %s into %s', add_feed.write_table, add_feed.read_table));
+    END IF;
+    IF add_feed.key_column IS NOT NULL THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _key_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.write_table)::regclass AND a.attname = add_feed.key_column
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.read_table)::regclass AND a.attname = 'id';
+        IF _key_type IS NULL OR _key_type <> _id_type THEN
+            PERFORM kit.usage_error(
+                format('Key column of an update feed must be a %s column of the write table: %s (Write table: %s, Read table: %s, Found: %s)',
+                       _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
+        END IF;
+    END IF;
+    PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF _state = 'live' THEN
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
+        EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+        IF _has_facts THEN
+            PERFORM kit.usage_error(
+                format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
+                       add_feed.read_table, add_feed.write_table),
+                'Create a new read version: it is backfilled from every existing fact.');
+        END IF;
+    END IF;
+    EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.read_table);
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
+    VALUES (add_feed.write_table, add_feed.read_table,
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table),
+            kit.object_name('feed', add_feed.write_table));
+    IF _state = 'live' THEN
+        PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
+    END IF;
+END
+$$;
+
+-- Records that apps of `version` read `read_tables`.
+CREATE OR REPLACE FUNCTION kit.create_schema_version(version integer, read_tables text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _missing text;
+BEGIN
+    SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
+     WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state IN ('building', 'live'))
+     LIMIT 1;
+    IF _missing IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s names a read version that is not live or building: %s',
+                                       create_schema_version.version, _missing));
+    END IF;
+    INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
+    INSERT INTO kit.schema_version_read (version, read_table)
+    SELECT create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
+END
+$$;
+
+-- The write tables an app of `version` writes: the newest version of each
+-- fact (user_registered_1 rather than _0 from version 1 on). The same rule
+-- gives the app's generated code and its role's grants.
+CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT DISTINCT ON (regexp_replace(w.write_table, '_[0-9]+$', '')) w.write_table
+      FROM kit.write_table w
+     WHERE substring(w.write_table FROM '_([0-9]+)$')::integer <= schema_version_write_tables.version
+     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::integer DESC
+$$;
+
+-- Re-generates, from the catalog, every function and trigger the kit
+-- generates: each id space's id assigner, each feed's projection (into its
+-- read table, or a rebuild's shadow) and each write table's feed trigger, so
+-- that a fixed generator reaches every database at its next migrate. The
+-- install or upgrade of a kit calls it (beforeMigrate__kit_99_finish.sql).
+-- Commits after each write table: its feed trigger is switched under a brief
+-- lock (kit.lock_briefly) that is released at once, so writers wait at most
+-- one short lock at a time, never for the whole upgrade.
+CREATE OR REPLACE PROCEDURE kit.regenerate_generated_code()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _space record;
+    _feed  record;
+    _write text;
+BEGIN
+    FOR _space IN SELECT DISTINCT w.id_space, w.id_sequence FROM kit.write_table w LOOP
+        EXECUTE kit.assign_id_sql(_space.id_space, _space.id_sequence);
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', _space.id_space));
+    END LOOP;
+    FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
+                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table LOOP
+        EXECUTE kit.projection_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
+                                   _feed.read_table);
+    END LOOP;
+    COMMIT;
+    FOR _write IN SELECT w.write_table FROM kit.write_table w ORDER BY w.write_table LOOP
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', _write)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 'regenerate the feed trigger of ' || _write);
+        PERFORM kit.regenerate_feed_trigger(_write);
+        COMMIT;
+    END LOOP;
+END
+$$;

@@ -1,0 +1,300 @@
+-- Kit script 50 backfill (run by Flyway before every migrate, in file-name order).
+-- Backfill: building -> live, batch by batch, resumable.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+
+-- Applies the facts with from_seq < seq <= to_seq to read_table through its
+-- feeds' projection functions (insert feeds first, so rows exist before facts
+-- change them; then update feeds; each in seq order, in batches). The same
+-- functions the live triggers call, in replay mode. Returns the facts applied.
+CREATE OR REPLACE FUNCTION kit.replay_facts(read_table text, from_seq bigint, to_seq bigint, batch_size integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed  record;
+    _last  bigint;
+    _count bigint;
+    _total bigint := 0;
+BEGIN
+    FOR _feed IN SELECT f.write_table, f.projection FROM kit.feed f
+                  WHERE f.read_table = replay_facts.read_table
+                  ORDER BY f.kind = 'update', f.position LOOP
+        _last := replay_facts.from_seq;
+        LOOP
+            EXECUTE format($q$
+                SELECT max(w.seq), count(*), public.%1$I(array_agg(w::public.%2$I ORDER BY w.seq), true)
+                  FROM (SELECT * FROM public.%2$I WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS w
+                $q$, _feed.projection, _feed.write_table)
+               INTO _last, _count USING _last, replay_facts.to_seq, replay_facts.batch_size;
+            EXIT WHEN _count = 0;
+            _total := _total + _count;
+        END LOOP;
+    END LOOP;
+    RETURN _total;
+END
+$$;
+
+-- The write tables that feed read_table, as regclasses.
+CREATE OR REPLACE FUNCTION kit.feeding_tables(read_table text)
+RETURNS regclass[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(array_agg(DISTINCT format('public.%I', f.write_table)::regclass), '{}')
+      FROM kit.feed f WHERE f.read_table = feeding_tables.read_table
+$$;
+
+-- A seq below which every fact of read_table's write tables is committed or
+-- rolled back, found without blocking any writer: read the fact sequence, then
+-- wait until every transaction that was writing to those tables at that moment
+-- has ended (a writer holds its table lock from before it takes its seq until
+-- it ends). Gives up after `timeout` with KT007 naming the transaction.
+CREATE OR REPLACE FUNCTION kit.safe_watermark(read_table text, timeout interval DEFAULT '60 seconds')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _tables  regclass[] := kit.feeding_tables(safe_watermark.read_table);
+    _mark    bigint := coalesce(pg_sequence_last_value('kit.fact_seq'), 0);
+    _writers text[];
+    _oldest  record;
+    _started timestamptz := clock_timestamp();
+BEGIN
+    SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') INTO _writers
+      FROM pg_locks l
+     WHERE l.locktype = 'relation' AND l.relation = ANY (_tables::oid[]) AND l.mode = 'RowExclusiveLock'
+       AND l.granted AND l.pid <> pg_backend_pid();
+    WHILE EXISTS (SELECT FROM pg_locks l WHERE l.virtualtransaction = ANY (_writers)) LOOP
+        IF clock_timestamp() - _started > safe_watermark.timeout THEN
+            SELECT a.pid, a.application_name, now() - a.xact_start AS age INTO _oldest
+              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.virtualtransaction = ANY (_writers) ORDER BY a.xact_start LIMIT 1;
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (Pid: %s, Application: %s, Open for: %s)',
+                                 safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age),
+                HINT = 'End that transaction, then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+        END IF;
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+    RETURN _mark;
+END
+$$;
+
+-- One batch of a building read version's backfill, in the caller's
+-- transaction: applies up to batch_size facts after backfilled_to and records
+-- how far it got. Returns the facts applied, the new backfilled_to, the
+-- watermark (backfilled_to = watermark means caught up) and the version's
+-- state. Two backfillers of one version (a rerun while a killed run's session
+-- is still finishing) take turns batch by batch on the catalog row; when one
+-- completes the version, the other sees state live and stops.
+CREATE OR REPLACE FUNCTION kit.backfill_step(read_table text, batch_size integer DEFAULT 10000,
+                                  OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint, OUT state text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _from  bigint;
+    _to    bigint;
+    _count bigint;
+    _union text;
+BEGIN
+    SELECT v.backfilled_to, v.state INTO _from, state FROM kit.read_version v
+     WHERE v.read_table = backfill_step.read_table FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM kit.require_state(backfill_step.read_table, ARRAY['building']);
+    END IF;
+    IF state <> 'building' THEN
+        applied := 0;
+        backfilled_to := _from;
+        watermark := _from;
+        RETURN;
+    END IF;
+    watermark := kit.safe_watermark(backfill_step.read_table);
+    SELECT string_agg(format('SELECT seq FROM public.%I WHERE seq > $1 AND seq <= $2', f.write_table), ' UNION ALL ')
+      INTO _union FROM kit.feed f WHERE f.read_table = backfill_step.read_table;
+    -- The batch ends at the batch_size-th fact after backfilled_to, or at the
+    -- watermark when fewer are left.
+    EXECUTE format('SELECT max(seq), count(*) FROM (SELECT seq FROM (%s) AS s ORDER BY seq LIMIT $3) AS b', _union)
+       INTO _to, _count USING _from, watermark, backfill_step.batch_size;
+    IF _count < backfill_step.batch_size THEN
+        _to := watermark;
+    END IF;
+    applied := kit.replay_facts(backfill_step.read_table, _from, greatest(_to, _from));
+    backfilled_to := greatest(_to, _from);
+    UPDATE kit.read_version v
+       SET backfilled_to = backfill_step.backfilled_to, backfilled_facts = v.backfilled_facts + applied
+     WHERE v.read_table = backfill_step.read_table;
+END
+$$;
+
+-- How many facts a building read version still has to apply (its feeding
+-- write tables' facts after backfilled_to), for progress reports.
+CREATE OR REPLACE FUNCTION kit.backfill_remaining(read_table text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _from  bigint := (SELECT v.backfilled_to FROM kit.read_version v WHERE v.read_table = backfill_remaining.read_table);
+    _count bigint;
+    _total bigint := 0;
+    _table text;
+BEGIN
+    FOR _table IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = backfill_remaining.read_table LOOP
+        EXECUTE format('SELECT count(*) FROM public.%I WHERE seq > $1', _table) INTO _count USING _from;
+        _total := _total + _count;
+    END LOOP;
+    RETURN _total;
+END
+$$;
+
+-- Completes a caught-up building read version, in the caller's transaction:
+-- locks its write tables against writers (SHARE ROW EXCLUSIVE, at most
+-- lock_timeout; the caller retries), applies the facts written since the last
+-- batch, then either creates the feed triggers and marks it live, or, for an
+-- online rebuild, swaps the shadow table in for the live one.
+CREATE OR REPLACE FUNCTION kit.finish_backfill(read_table text, lock_timeout text DEFAULT '50ms')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _version  record;
+    _table    regclass;
+    _tail     bigint;
+    _feed     record;
+    _index    record;
+BEGIN
+    SELECT * INTO _version FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table FOR UPDATE;
+    IF NOT FOUND AND finish_backfill.read_table LIKE '%\_\_rebuild' OR _version.state = 'live' THEN
+        RETURN 0;  -- another backfiller completed it first
+    END IF;
+    PERFORM kit.require_state(finish_backfill.read_table, ARRAY['building']);
+    PERFORM set_config('lock_timeout', finish_backfill.lock_timeout, true);
+    FOREACH _table IN ARRAY kit.feeding_tables(finish_backfill.read_table) LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', _table);
+    END LOOP;
+    IF _version.rebuild_of IS NOT NULL THEN
+        EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', _version.rebuild_of);
+    END IF;
+    PERFORM set_config('lock_timeout', '0', true);
+    -- Writers are held: every fact is committed, and none arrives until commit.
+    _tail := kit.replay_facts(finish_backfill.read_table, _version.backfilled_to, (SELECT max(last_value) FROM kit.fact_seq));
+
+    IF _version.rebuild_of IS NULL THEN
+        UPDATE kit.read_version v
+           SET state = 'live', live_at = now(), backfilled_to = (SELECT last_value FROM kit.fact_seq),
+               backfilled_facts = v.backfilled_facts + _tail
+         WHERE v.read_table = finish_backfill.read_table;
+        FOR _feed IN SELECT DISTINCT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END LOOP;
+        RETURN _tail;
+    END IF;
+
+    -- Online rebuild: the shadow replaces the live table under the same name;
+    -- the live projection functions name the table, so they write the new one.
+    PERFORM kit.drop_feeds(finish_backfill.read_table);
+    DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
+    DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
+    EXECUTE format('DROP TABLE public.%I', _version.rebuild_of);
+    EXECUTE format('ALTER TABLE public.%I RENAME TO %I', finish_backfill.read_table, _version.rebuild_of);
+    FOR _index IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   WHERE i.indrelid = format('public.%I', _version.rebuild_of)::regclass LOOP
+        EXECUTE format('ALTER INDEX public.%I RENAME TO %I', _index.relname,
+                       replace(_index.relname, finish_backfill.read_table, _version.rebuild_of));
+    END LOOP;
+    PERFORM kit.grant_app_role(a.version) FROM kit.app_role a
+      JOIN kit.schema_version_read s USING (version) WHERE s.read_table = _version.rebuild_of;
+    RETURN _tail;
+END
+$$;
+
+-- Backfills building read versions (one, or all) batch by batch, each batch
+-- committed on its own, then completes them. Killed half-way, it resumes from
+-- the last committed batch when run again. Reports progress as NOTICEs.
+-- The afterMigrate callback calls it, so `flyway:migrate` ends with every
+-- version live.
+CREATE OR REPLACE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _target   text;
+    _step     record;
+    _total    bigint;
+    _done     bigint;
+    _started  timestamptz;
+    _reported timestamptz;
+    _finished boolean;
+    _rate     numeric;
+BEGIN
+    FOR _target IN SELECT v.read_table FROM kit.read_version v
+                    WHERE v.state = 'building' AND (backfill.read_table IS NULL OR v.read_table = backfill.read_table)
+                    ORDER BY v.created_at, v.read_table LOOP
+        _started := clock_timestamp();
+        _reported := _started;
+        _done := 0;
+        _total := kit.backfill_remaining(_target);
+        RAISE NOTICE 'kit: backfilling % from % facts', _target, _total;
+        LOOP
+            _step := kit.backfill_step(_target, backfill.batch_size);
+            _done := _done + _step.applied;
+            COMMIT;
+            EXIT WHEN _step.state <> 'building';
+            IF clock_timestamp() - _reported > interval '2 seconds' THEN
+                _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
+                RAISE NOTICE 'kit: % backfill: % of about % facts, % facts/s, about % s left', _target, _done, _total,
+                    round(_rate), round(greatest(_total - _done, 0) / greatest(_rate, 1));
+                _reported := clock_timestamp();
+            END IF;
+            EXIT WHEN _step.backfilled_to >= _step.watermark;
+        END LOOP;
+        _finished := false;
+        FOR _attempt IN 1..40 LOOP
+            BEGIN
+                _done := _done + kit.finish_backfill(_target);
+                _finished := true;
+            EXCEPTION WHEN lock_not_available THEN
+                _finished := false;
+            END;
+            EXIT WHEN _finished;
+            COMMIT;
+            PERFORM pg_sleep(least(0.02 * _attempt, 0.5));
+            PERFORM kit.backfill_step(_target, backfill.batch_size);
+            COMMIT;
+        END LOOP;
+        IF NOT _finished THEN
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Could not complete %s: its write tables stayed busy for 40 short lock attempts', _target),
+                HINT = 'Long transactions are writing to them; run the backfill again later (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+        END IF;
+        COMMIT;
+        RAISE NOTICE 'kit: % is live: % facts in % s', _target, _done,
+            round(extract(epoch FROM clock_timestamp() - _started)::numeric, 1);
+    END LOOP;
+END
+$$;
+
+-- Drops a building read version (aborting its backfill): its table, feeds and
+-- projections go; write tables and other versions are untouched. Schema
+-- versions that needed it show as aborted.
+CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
+    PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
+    PERFORM kit.drop_feeds(abort_read_version.read_table);
+    EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
+    IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
+        DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
+        DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
+    ELSE
+        UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
+    END IF;
+END
+$$;
