@@ -53,6 +53,15 @@ public final class Migrations {
         return migrateTo(null);
     }
 
+    /**
+     * Realigns the recorded checksums and descriptions of applied steps with these files, as
+     * {@code flyway:repair} does: needed once when upgrading a database whose V0 still holds the kit
+     * (before 0.2.0), since V0 is now the domain's first step only.
+     */
+    public void repair() {
+        flyway(null).repair();
+    }
+
     /** Every step the kit ships, in order: "0", "1", "2", "2.1", "3". */
     public List<String> steps() {
         return Arrays.stream(flyway(null).info().all())

@@ -388,36 +388,131 @@ AS $$
      ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::integer DESC
 $$;
 
+-- Feed triggers a write table has that the kit no longer generates: the
+-- per-feed triggers (feed_<write>__<read>) of kits before 0.2.0. Dropped,
+-- with their functions, when the write table's trigger is regenerated.
+CREATE OR REPLACE FUNCTION kit.stale_feed_triggers(write_table text)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.tgname::text FROM pg_trigger t
+     WHERE t.tgrelid = format('public.%I', stale_feed_triggers.write_table)::regclass AND NOT t.tgisinternal
+       AND t.tgname LIKE 'feed\_%' AND t.tgname <> kit.object_name('feed', stale_feed_triggers.write_table)
+$$;
+
+-- Brings an id space's write tables to the id rule of this kit, in the
+-- caller's transaction, where a kit before 0.2.0 left them: ids from a column
+-- DEFAULT, moved past explicit ids by an AFTER trigger (advance_ids_<write>).
+-- Every id the space already holds becomes a claimed explicit id (so no new
+-- explicit id can repeat one), and the sequence then gives ids from
+-- explicit_ids_below on: 10^9, or past the last id it gave if that is more.
+-- The caller holds ACCESS EXCLUSIVE locks on the write tables; `claimed_to`
+-- is the seq up to which ids were claimed before they were taken.
+CREATE OR REPLACE FUNCTION kit.adopt_id_rule(id_space text, claimed_to bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _sequence regclass := (SELECT w.id_sequence FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LIMIT 1)::regclass;
+    _first    bigint;
+    _table    text;
+BEGIN
+    PERFORM kit.claim_existing_ids(adopt_id_rule.id_space, adopt_id_rule.claimed_to);
+    _first := greatest(1000000000, coalesce(pg_sequence_last_value(_sequence), 0) + 1);
+    IF (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence) < _first THEN
+        EXECUTE format('ALTER SEQUENCE %s MINVALUE %s RESTART %2$s', _sequence, _first);
+    END IF;
+    FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'advance_ids_' || _table, _table);
+        EXECUTE format('ALTER TABLE public.%I ALTER COLUMN id DROP DEFAULT', _table);
+        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', _table)::regclass
+                          AND t.tgname = kit.object_name('assign_id', _table)) THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON public.%I FOR EACH ROW EXECUTE FUNCTION kit.%I()',
+                           kit.object_name('assign_id', _table), _table, kit.object_name('id_space', adopt_id_rule.id_space));
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Claims every id the id space's facts hold after seq `after` (returns the
+-- highest seq seen), so that an adopted id space refuses them as explicit ids.
+CREATE OR REPLACE FUNCTION kit.claim_existing_ids(id_space text, after bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table text;
+    _seen  bigint := claim_existing_ids.after;
+    _max   bigint;
+BEGIN
+    FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = claim_existing_ids.id_space LOOP
+        EXECUTE format('WITH claimed AS (INSERT INTO kit.explicit_id (id_space, id)
+                                         SELECT DISTINCT $1, f.id FROM public.%I AS f WHERE f.seq > $2
+                                         ON CONFLICT DO NOTHING)
+                        SELECT max(f.seq) FROM public.%I AS f WHERE f.seq > $2', _table, _table)
+           INTO _max USING claim_existing_ids.id_space, claim_existing_ids.after;
+        _seen := greatest(_seen, _max);
+    END LOOP;
+    RETURN _seen;
+END
+$$;
+
 -- Re-generates, from the catalog, every function and trigger the kit
 -- generates: each id space's id assigner, each feed's projection (into its
 -- read table, or a rebuild's shadow) and each write table's feed trigger, so
--- that a fixed generator reaches every database at its next migrate. The
--- install or upgrade of a kit calls it (beforeMigrate__kit_99_finish.sql).
--- Commits after each write table: its feed trigger is switched under a brief
--- lock (kit.lock_briefly) that is released at once, so writers wait at most
--- one short lock at a time, never for the whole upgrade.
+-- that a fixed generator reaches every database at its next migrate; and
+-- brings what an older kit generated to this kit's rules (kit.adopt_id_rule,
+-- kit.stale_feed_triggers). The install or upgrade of a kit calls it
+-- (beforeMigrate__kit_99_finish.sql). Commits after each id space: its write
+-- tables are switched under a brief lock (kit.lock_briefly) that is released
+-- at once, so writers wait at most one short lock at a time, never for the
+-- whole upgrade; the long part (claiming existing ids) runs before the lock.
 CREATE OR REPLACE PROCEDURE kit.regenerate_generated_code()
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    _space record;
-    _feed  record;
-    _write text;
+    _space   record;
+    _feed    record;
+    _write   text;
+    _stale   text;
+    _claimed bigint;
+    _adopt   boolean;
 BEGIN
-    FOR _space IN SELECT DISTINCT w.id_space, w.id_sequence FROM kit.write_table w LOOP
-        EXECUTE kit.assign_id_sql(_space.id_space, _space.id_sequence);
-        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', _space.id_space));
-    END LOOP;
     FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
                    FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table LOOP
         EXECUTE kit.projection_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
                                    _feed.read_table);
     END LOOP;
+    UPDATE kit.feed f SET trigger_name = kit.object_name('feed', f.write_table)
+     WHERE f.trigger_name <> kit.object_name('feed', f.write_table);
     COMMIT;
-    FOR _write IN SELECT w.write_table FROM kit.write_table w ORDER BY w.write_table LOOP
-        PERFORM kit.lock_briefly(ARRAY[format('public.%I', _write)::regclass], 'SHARE ROW EXCLUSIVE',
-                                 'regenerate the feed trigger of ' || _write);
-        PERFORM kit.regenerate_feed_trigger(_write);
+    FOR _space IN SELECT w.id_space, min(w.id_sequence) AS id_sequence,
+                         array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
+                         array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
+                    FROM kit.write_table w GROUP BY w.id_space ORDER BY w.id_space LOOP
+        EXECUTE kit.assign_id_sql(_space.id_space, _space.id_sequence);
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', _space.id_space));
+        _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
+                           WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
+                                                AND t.tgname = kit.object_name('assign_id', w)));
+        IF _adopt THEN
+            _claimed := kit.claim_existing_ids(_space.id_space);
+            COMMIT;
+        END IF;
+        PERFORM kit.lock_briefly(_space.tables, 'ACCESS EXCLUSIVE', 'upgrade the write tables of id space ' || _space.id_space);
+        IF _adopt THEN
+            PERFORM kit.adopt_id_rule(_space.id_space, _claimed);
+        END IF;
+        FOREACH _write IN ARRAY _space.write_tables LOOP
+            FOR _stale IN SELECT kit.stale_feed_triggers(_write) LOOP
+                EXECUTE format('DROP TRIGGER %I ON public.%I', _stale, _write);
+                EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _stale);
+            END LOOP;
+            PERFORM kit.regenerate_feed_trigger(_write);
+        END LOOP;
         COMMIT;
     END LOOP;
 END

@@ -12,6 +12,7 @@ DO $$
 BEGIN
     IF current_setting('kit.install_action') IN ('install', 'upgrade') THEN
         CALL kit.regenerate_generated_code();
+        DROP FUNCTION IF EXISTS kit.advance_id_sequence();  -- kits before 0.2.0: its triggers are gone now
     END IF;
 END
 $$;
