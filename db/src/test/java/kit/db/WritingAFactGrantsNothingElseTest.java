@@ -82,9 +82,21 @@ class WritingAFactGrantsNothingElseTest {
 
     @Test
     void aWriterThatShadowsBuiltInsNeverRunsItsCodeAsAnotherRoleNorGainsAPrivilege() throws Exception {
-        TestDatabase db = TestDatabases.migrated();
-        String intruder = TestDatabases.runRole("intruder");
+        aWriterThatShadowsBuiltInsGainsNothing(TestDatabases.migrated(), "intruder");
+    }
+
+    /**
+     * The attack, on any database at the last schema version: a login that is a member of every app role
+     * and owns a schema of shadows writes to every write table; none of its code may run as another role.
+     * Its explicit ids are from 700000000 on, so that a database with history can take it too.
+     */
+    static void aWriterThatShadowsBuiltInsGainsNothing(TestDatabase db, String name) throws Exception {
+        String intruder = TestDatabases.runRole(name);
+        long users;
+        long messages;
         try (Connection owner = db.connect()) {
+            users = Sql.count(owner, "users_2");
+            messages = Sql.count(owner, "messages_3");
             exec(owner, "CREATE ROLE " + intruder + " LOGIN");
             for (int version = 0; version <= 3; version++) {
                 exec(owner, "GRANT " + TestDatabases.rolePrefix() + version + " TO " + intruder);
@@ -103,21 +115,21 @@ class WritingAFactGrantsNothingElseTest {
 
             // Every write table, with and without ids, as each version's role.
             collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 0);
-            collect(notices, c, "INSERT INTO user_registered_0 VALUES (5, 'five@example.com', 'h')");
+            collect(notices, c, "INSERT INTO user_registered_0 VALUES (700000005, 'five@example.com', 'h')");
             collect(notices, c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('a@example.com', 'h'), ('b@example.com', 'h')");
             collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 1);
-            collect(notices, c, "INSERT INTO user_registered_1 VALUES (6, 'six@example.com', 'h', 'six')");
+            collect(notices, c, "INSERT INTO user_registered_1 VALUES (700000006, 'six@example.com', 'h', 'six')");
             collect(notices, c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('c@example.com', 'h', 'c')");
             collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 2);
-            collect(notices, c, "INSERT INTO password_changed_2 VALUES (7, 5, 'h2')");
-            collect(notices, c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (6, 'h3'), (5, 'h4')");
+            collect(notices, c, "INSERT INTO password_changed_2 VALUES (700000007, 700000005, 'h2')");
+            collect(notices, c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (700000006, 'h3'), (700000005, 'h4')");
             collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 3);
-            collect(notices, c, "INSERT INTO message_sent_3 VALUES (8, 5, 6, 'hi')");
-            collect(notices, c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (6, 5, 'hello'), (5, 5, 'me')");
+            collect(notices, c, "INSERT INTO message_sent_3 VALUES (700000008, 700000005, 700000006, 'hi')");
+            collect(notices, c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (700000006, 700000005, 'hello'), (700000005, 700000005, 'me')");
             // Refused facts run the kit's error paths as the owner too.
             collect(notices, c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('c@example.com', 'h', 'again')");
-            collect(notices, c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (5, 424242, 'nobody')");
-            collect(notices, c, "INSERT INTO user_registered_1 VALUES (6, 'other@example.com', 'h', 'other')");
+            collect(notices, c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (700000005, 424242424242, 'nobody')");
+            collect(notices, c, "INSERT INTO user_registered_1 VALUES (700000006, 'other@example.com', 'h', 'other')");
             collect(notices, c, "RESET ROLE");
             // The intruder's own calls do reach its shadows, and their notices are collected.
             collect(notices, c, "SELECT now()");
@@ -131,9 +143,9 @@ class WritingAFactGrantsNothingElseTest {
                     SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
                      WHERE m.member = ?::regrole AND r.rolname NOT LIKE ?""", intruder, TestDatabases.rolePrefix() + "%"))
                     .as("roles granted to the intruder other than the app roles").isEqualTo(0L);
-            assertThat(value(c, "SELECT count(*) FROM users_2")).as("the good facts were written").isEqualTo(5L);
-            assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = 5")).isEqualTo("h4");
-            assertThat(value(c, "SELECT count(*) FROM messages_3")).isEqualTo(3L);
+            assertThat(value(c, "SELECT count(*) FROM users_2")).as("the good facts were written").isEqualTo(users + 5);
+            assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = 700000005")).isEqualTo("h4");
+            assertThat(value(c, "SELECT count(*) FROM messages_3")).isEqualTo(messages + 3);
             assertThat(Sql.verify(c, "users_2")).isEmpty();
             assertThat(Sql.verify(c, "messages_3")).isEmpty();
             exec(c, "DROP SCHEMA mine CASCADE");

@@ -422,7 +422,7 @@ BEGIN
     PERFORM kit.claim_existing_ids(adopt_id_rule.id_space, adopt_id_rule.claimed_to);
     _first := greatest(1000000000, coalesce(pg_sequence_last_value(_sequence), 0) + 1);
     IF (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence) < _first THEN
-        EXECUTE format('ALTER SEQUENCE %s MINVALUE %s RESTART %2$s', _sequence, _first);
+        EXECUTE format('ALTER SEQUENCE %s MINVALUE %s START %2$s RESTART %2$s', _sequence, _first);
     END IF;
     FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'advance_ids_' || _table, _table);

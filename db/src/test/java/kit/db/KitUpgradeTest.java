@@ -1,0 +1,126 @@
+package kit.db;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static kit.db.Sql.assertFailsWith;
+import static kit.db.Sql.count;
+import static kit.db.Sql.exec;
+import static kit.db.Sql.rows;
+import static kit.db.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A database made with an older kit upgrades in place at its next migrate:
+ * here the frozen 0.1.0 kit (welded into the example's V0, before the
+ * security fix), with facts, live read versions and a building one, while
+ * writers write. Afterwards every read table equals a rebuild, no generated
+ * code of the old kit is left, and the security rule holds.
+ */
+class KitUpgradeTest {
+
+    @Test
+    void aDatabaseOfKit010UpgradesInPlaceWhileWritersWrite() throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations("classpath:frozen-kit-0.1.0")
+                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                .load().migrate();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT to_regprocedure('kit.version()') IS NULL")).as("the old kit has no version").isEqualTo(true);
+            assertThat(value(c, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'feed\\_%\\_\\_users\\_%'"))
+                    .as("the old kit's per-feed triggers").isEqualTo(9L);
+            exec(c, "INSERT INTO user_registered_0 VALUES (0, 'foo@example.com', 'h0')");
+            exec(c, "INSERT INTO user_registered_1 VALUES (1, 'bar@example.com', 'h1', 'bar')");
+            exec(c, "INSERT INTO password_changed_2 VALUES (0, 1, 'h2')");
+            exec(c, """
+                    INSERT INTO user_registered_1 (email, password_hash, username)
+                    SELECT 'old' || g || '@example.com', 'h', 'old' || g FROM generate_series(1, 500) g""");
+            // A version still building when the upgrade comes.
+            exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text NOT NULL, password_hash text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('people_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9')");
+            exec(c, "SELECT kit.add_feed('password_changed_2', 'people_9', 'user_id')");
+        }
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger written = new AtomicInteger();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        ExecutorService writers = Executors.newFixedThreadPool(3);
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            int writer = w;
+            running.add(writers.submit(() -> {
+                try (Connection app = db.connectAsAppRole(2)) {
+                    for (int i = 0; !stop.get(); i++) {
+                        try {
+                            long id = (Long) value(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', ?) RETURNING id",
+                                    "w" + writer + "." + i + "@upgrade.example", "w" + writer + "." + i);
+                            exec(app, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'changed')", id);
+                            written.incrementAndGet();
+                        } catch (SQLException e) {
+                            failures.add(e.getSQLState() + " " + e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        Thread.sleep(300);
+        Migrations migrations = db.migrations();
+        long started = System.nanoTime();
+        int before = written.get();
+        migrations.repair();
+        migrations.migrateTo("2");
+        int during = written.get() - before;
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        Thread.sleep(300);
+        stop.set(true);
+        for (Future<?> f : running) {
+            f.get();
+        }
+        writers.shutdown();
+
+        System.out.printf("kit upgrade 0.1.0 -> %s: %d ms, %d registrations + password changes by 3 writers during it, %d in all, 0 failed%n",
+                KitInstallTest.THIS_KIT, tookMs, during, written.get());
+        assertThat(failures).as("writes that failed during the upgrade").isEmpty();
+        assertThat(written.get()).isPositive();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
+            assertThat(rows(c, "SELECT action, from_version FROM kit.installation"))
+                    .singleElement().satisfies(r -> assertThat(r).containsEntry("action", "upgrade").containsEntry("from_version", "0.1.0"));
+            assertThat(Sql.liveReadTables(c)).containsExactly("people_9", "users_0", "users_1", "users_2");
+            for (String table : Sql.liveReadTables(c)) {
+                assertThat(Sql.verify(c, table)).as("%s against a rebuild", table).isEmpty();
+            }
+            assertThat(value(c, "SELECT count(*) FROM users_2")).isEqualTo(502L + written.get());
+            assertThat(value(c, "SELECT count(*) FROM users_0 WHERE password_hash = 'changed'")).isEqualTo((long) written.get());
+            assertThat(value(c, """
+                    SELECT count(*) FROM pg_trigger t
+                     WHERE t.tgname LIKE 'advance\\_ids\\_%' OR t.tgname LIKE 'feed\\_%\\_\\_%'""")).as("old kit triggers left").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname IN ('advance_id_sequence', 'advance_id_sequence_past', 'next_id', 'create_feed_trigger')"))
+                    .isEqualTo(0L);
+            assertThat(rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+            // Old ids stay taken; new ones come from the sequence's new range.
+            assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO user_registered_0 VALUES (1, 'again@example.com', 'h')"));
+            assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO password_changed_2 VALUES (0, 1, 'h3')"));
+            assertThat((Long) value(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('new@example.com', 'h') RETURNING id"))
+                    .isGreaterThanOrEqualTo(1_000_000_000L);
+            assertThat(count(c, "people_9")).isEqualTo(count(c, "users_2"));
+        }
+        migrations.migrateAll();
+        WritingAFactGrantsNothingElseTest.aWriterThatShadowsBuiltInsGainsNothing(db, "upgraded_intruder");
+    }
+}
