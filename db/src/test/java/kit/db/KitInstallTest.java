@@ -1,8 +1,12 @@
 package kit.db;
 
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
+import java.util.List;
 
 import static kit.db.Sql.exec;
 import static kit.db.Sql.rows;
@@ -70,6 +74,31 @@ class KitInstallTest {
             assertThat(refused).hasStackTraceContaining("This database has a newer kit than this one: 0.10.0 (This kit: " + THIS_KIT + ")");
             assertThat(value(c, "SELECT count(*) FROM kit.schema_version WHERE version = 3")).isEqualTo(0L);
             assertThat(value(c, "SELECT count(*) FROM kit.installation")).isEqualTo(1L);
+        }
+    }
+
+    /** What a schema version consists of, for comparing two ways of reaching it. */
+    static final List<String> DOMAIN_AND_CATALOG = List.of(
+            "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2",
+            "SELECT write_table, id_space, id_sequence FROM kit.write_table ORDER BY 1",
+            "SELECT read_table, entity, state, rebuild_of FROM kit.read_version ORDER BY 1",
+            "SELECT write_table, read_table, kind, key_column, projection FROM kit.feed ORDER BY 1, 2",
+            "SELECT version, read_table FROM kit.schema_version_read ORDER BY 1, 2",
+            "SELECT version, retired_at IS NULL AS current FROM kit.schema_version ORDER BY 1",
+            "SELECT version, role_name FROM kit.app_role ORDER BY 1");
+
+    @ParameterizedTest(name = "target {0}")
+    @ValueSource(strings = {"0", "1", "2"})
+    void eachTargetGivesTheSameDomainAndCatalogAsWhenTheKitLivedInV0(String target) throws Exception {
+        TestDatabase before = TestDatabases.empty();
+        Flyway.configure().dataSource(before.url().jdbc(), null, null).locations("classpath:frozen-kit-0.1.0")
+                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'").target(target).load().migrate();
+        TestDatabase now = TestDatabases.empty();
+        now.migrations().migrateTo(target);
+        try (Connection b = before.connect(); Connection n = now.connect()) {
+            for (String query : DOMAIN_AND_CATALOG) {
+                assertThat(rows(n, query)).as(query).isNotEmpty().isEqualTo(rows(b, query));
+            }
         }
     }
 }

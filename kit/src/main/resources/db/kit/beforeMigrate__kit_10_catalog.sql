@@ -2,7 +2,15 @@
 -- The kit's catalog: write tables and their id spaces, read versions and
 -- their state, feeds, schema versions, the global fact sequence. Additive
 -- only (IF NOT EXISTS): a newer kit adds tables and columns, never drops them.
--- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again; and run
+-- only to install or upgrade, so that a migrate with the same kit installed
+-- takes no lock on the catalog (kit.schema_versions is read by app gates).
+
+DO $catalog$
+BEGIN
+IF current_setting('kit.install_action') = 'none' THEN
+    RETURN;
+END IF;
 
 COMMENT ON SCHEMA kit IS 'The versioned CQRS kit: catalog of write tables, read versions, feeds and schema versions, and the functions migrations call.';
 
@@ -106,3 +114,6 @@ SELECT v.version,
   JOIN kit.schema_version_read s USING (version)
   JOIN kit.read_version r USING (read_table)
  GROUP BY v.version;
+
+END
+$catalog$;
