@@ -1,5 +1,6 @@
 package kit.app;
 
+import kit.db.AppRoles;
 import kit.db.DatabaseUrl;
 
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Map;
 public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
                         int poolSize, int hashIterations, int maxBodyBytes) {
 
-    public static final String DEFAULT_DB_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+    public static final String DEFAULT_DB_URL = DatabaseUrl.LOCAL_DEFAULT;
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
 
     /** Thrown for --help (with status 0) and for bad flags (status 2). */
@@ -36,7 +37,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
 
     /** The role the migrations create for app version {@code version} (prefix kit_app_v by default). */
     public static String defaultRole(int version) {
-        return "kit_app_v" + version;
+        return AppRoles.defaultRole(version);
     }
 
     public String applicationName() {
@@ -46,7 +47,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
     public static AppConfig parse(int version, String[] args, Map<String, String> env) {
         String host = env.getOrDefault("KIT_APP_HOST", "127.0.0.1");
         String port = env.getOrDefault("KIT_APP_PORT", String.valueOf(defaultPort(version)));
-        String url = env.getOrDefault("KIT_DB_URL", DEFAULT_DB_URL);
+        String url = env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_DB_URL);
         String role = env.getOrDefault("KIT_DB_ROLE", defaultRole(version));
         String pool = env.getOrDefault("KIT_POOL_SIZE", "10");
         String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
@@ -108,11 +109,11 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                   --db-url URL             PostgreSQL JDBC URL       (KIT_DB_URL, default %3$s)
                   --db-role ROLE           role every connection takes with SET ROLE, so the
                                            app can do only what version %1$d may (KIT_DB_ROLE,
-                                           default kit_app_v%1$d; empty for none)
+                                           default %5$s; empty for none)
                   --pool-size N            database connections      (KIT_POOL_SIZE, default 10)
                   --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
                   --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)
                   -h, --help               this text
-                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS);
+                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version));
     }
 }

@@ -43,7 +43,7 @@ public final class Kit {
             --db-url URL   the database (KIT_DB_URL, default %s)
             Exit status: 0 done, 1 verify found differences, 2 bad usage, 3 the database refused.""";
 
-    static final String DEFAULT_URL = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+    static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -59,7 +59,7 @@ public final class Kit {
 
     /** Runs one command; returns the exit status. */
     int run(String[] args, Map<String, String> env) {
-        String url = env.getOrDefault("KIT_DB_URL", DEFAULT_URL);
+        String url = env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_URL);
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--db-url") && i + 1 < args.length) {

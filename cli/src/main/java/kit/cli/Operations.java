@@ -1,5 +1,6 @@
 package kit.cli;
 
+import kit.db.Jdbc;
 import kit.db.TextTable;
 
 import java.io.PrintStream;
@@ -9,11 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The kit command's work, on one autocommit connection. */
 final class Operations {
-
-    private static final int FINISH_ATTEMPTS = 40;
 
     private final Connection c;
     private final PrintStream out;
@@ -126,53 +127,57 @@ final class Operations {
         return 0;
     }
 
-    /** Applies batches (each its own transaction) with progress, then completes the version under a short lock. */
+    /**
+     * Backfills one building version with {@code CALL kit.backfill}: the one copy of the policy (batches
+     * each in its own transaction, the wait for open writers, the short-lock completion and its retries).
+     * This only shows its progress, read from the catalog once a second on a connection of its own.
+     */
     private void backfill(String table, int batchSize) throws SQLException {
         long remaining = Long.parseLong(Kit.strings(c, "SELECT kit.backfill_remaining(?)", table).getFirst());
         long started = System.nanoTime();
-        long lastReport = started;
-        long done = 0;
         out.printf("Backfilling %s: about %d facts to apply%n", table, remaining);
-        while (true) {
-            Step step = step(table, batchSize);
-            done += step.applied();
-            long now = System.nanoTime();
-            if (now - lastReport > 1_000_000_000L) {
-                progress(table, done, remaining, started, now);
-                lastReport = now;
-            }
-            if (step.backfilledTo() >= step.watermark() || !"building".equals(step.state())) {
-                break;
-            }
-        }
-        for (int attempt = 1; ; attempt++) {
-            try {
-                done += Long.parseLong(Kit.strings(c, "SELECT kit.finish_backfill(?)", table).getFirst());
-                break;
-            } catch (SQLException e) {
-                if (!"55P03".equals(e.getSQLState()) || attempt == FINISH_ATTEMPTS) {
-                    throw e;
+        AtomicLong done = new AtomicLong();
+        String url = c.getMetaData().getURL();
+        Thread watcher = Thread.ofVirtual().start(() -> {
+            try (Connection w = Jdbc.connect(url)) {
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(1000);
+                    appliedSoFar(w, table).ifPresent(n -> {
+                        done.set(n);
+                        progress(table, n, remaining, started, System.nanoTime());
+                    });
                 }
-                out.printf("  %s: its write tables are busy; trying again (%d/%d)%n", table, attempt, FINISH_ATTEMPTS);
-                sleep(Math.min(20L * attempt, 500));
-                done += step(table, batchSize).applied();
+            } catch (InterruptedException | SQLException e) {
+                // The backfill ended (or the watcher lost its connection): progress is only a courtesy.
             }
+        });
+        try (PreparedStatement call = c.prepareStatement("CALL kit.backfill(?, ?)")) {
+            call.setString(1, table);
+            call.setInt(2, batchSize);
+            call.execute();
+        } finally {
+            watcher.interrupt();
+            joinQuietly(watcher);
         }
-        progress(table, done, remaining, started, System.nanoTime());
+        progress(table, appliedSoFar(c, table).orElse(Math.max(done.get(), remaining)), remaining, started, System.nanoTime());
         out.println("  " + table + " is complete");
     }
 
-    private record Step(long applied, long backfilledTo, long watermark, String state) {
+    /** Facts the backfill of {@code table} has applied so far; empty once a rebuild's shadow is swapped in. */
+    private static Optional<Long> appliedSoFar(Connection connection, String table) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement("SELECT backfilled_facts FROM kit.read_version WHERE read_table = ?")) {
+            s.setString(1, table);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
     }
 
-    private Step step(String table, int batchSize) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT applied, backfilled_to, watermark, state FROM kit.backfill_step(?, ?)")) {
-            s.setString(1, table);
-            s.setInt(2, batchSize);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return new Step(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4));
-            }
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -221,13 +226,5 @@ final class Operations {
         Kit.strings(c, "SELECT kit.abort_read_version(?)::text", table);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");
         return 0;
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -10,6 +10,12 @@ import java.util.regex.Pattern;
  */
 public record DatabaseUrl(String hostAndPort, String database, String query) {
 
+    /** The environment variable that names the database, for the apps, the kit command and the tests. */
+    public static final String VARIABLE = "KIT_DB_URL";
+
+    /** Where the apps and the kit command go without a URL: a local PostgreSQL, as on the development machines. */
+    public static final String LOCAL_DEFAULT = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres";
+
     private static final Pattern FORM = Pattern.compile(
             "^(?:jdbc:)?postgres(?:ql)?://(?:([^@/]+)@)?([^/?]+)(?:/([^?]*))?(?:\\?(.*))?$");
 

@@ -21,7 +21,7 @@ public final class Migrations {
     public static final String LOCATION = "classpath:db/migration";
 
     /** The default prefix of the app roles the migrations create: kit_app_v0, kit_app_v1, ... */
-    public static final String DEFAULT_ROLE_PREFIX = "kit_app_v";
+    public static final String DEFAULT_ROLE_PREFIX = AppRoles.DEFAULT_PREFIX;
 
     private final DatabaseUrl url;
     private final String location;

@@ -12,7 +12,7 @@ import java.sql.Statement;
 public interface PostgresServer extends AutoCloseable {
 
     /** Environment variable naming an external server, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. */
-    String URL_VARIABLE = "KIT_DB_URL";
+    String URL_VARIABLE = DatabaseUrl.VARIABLE;
 
     /** A URL for the server's maintenance database; {@link DatabaseUrl#withDatabase} reaches the others. */
     DatabaseUrl url();

@@ -39,16 +39,31 @@ BEGIN
 END
 $$;
 
+-- The prefix of app role names in this database: the setting
+-- kit.app_role_prefix when a migration sets it, else the prefix the catalog
+-- recorded with the newest app role (so a later migration run without the
+-- setting keeps the names consistent), else 'kit_app_v'.
+CREATE OR REPLACE FUNCTION kit.app_role_prefix()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(nullif(current_setting('kit.app_role_prefix', true), ''),
+                    (SELECT left(a.role_name, length(a.role_name) - length(a.version::text))
+                       FROM kit.app_role a WHERE a.role_name LIKE '%' || a.version ORDER BY a.version DESC LIMIT 1),
+                    'kit_app_v')
+$$;
+
 -- Creates (once per server: roles are shared by its databases) and grants the
--- role of app version `version`, named by the setting kit.app_role_prefix
--- (default 'kit_app_v') followed by the version: kit_app_v2.
+-- role of app version `version`, named by kit.app_role_prefix() followed by
+-- the version: kit_app_v2.
 CREATE OR REPLACE FUNCTION kit.create_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    _role text := coalesce(nullif(current_setting('kit.app_role_prefix', true), ''), 'kit_app_v') || create_app_role.version;
+    _role text := kit.app_role_prefix() || create_app_role.version;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
         BEGIN
