@@ -4,15 +4,6 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static kit.db.Sql.assertFailsWith;
 import static kit.db.Sql.exec;
@@ -42,39 +33,19 @@ class AdoptingTheKitTest {
             exec(c, "INSERT INTO order_placed_0 (customer, total_cents) SELECT 'c' || g, g FROM generate_series(1, 1000) g");
         }
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger placed = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        ExecutorService writers = Executors.newFixedThreadPool(2);
-        List<Future<?>> running = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            running.add(writers.submit(() -> {
-                try (Connection c = db.connect()) {
-                    while (!stop.get()) {
-                        try {
-                            exec(c, "INSERT INTO order_placed_0 (customer, total_cents) VALUES ('live', 100)");
-                            placed.incrementAndGet();
-                        } catch (SQLException e) {
-                            failures.add(e.getSQLState() + " " + e.getMessage());
-                        }
-                    }
-                }
-                return null;
-            }));
+        int placed;
+        try (BackgroundWriters writers = new BackgroundWriters(2, db::connect,
+                (c, writer, n) -> exec(c, "INSERT INTO order_placed_0 (customer, total_cents) VALUES ('live', 100)"))) {
+            Thread.sleep(200);
+            orders(db, "1").migrate();
+            Thread.sleep(200);
+            assertThat(writers.stop()).as("writes that failed while version 1 was added").isEmpty();
+            placed = writers.written();
         }
-        Thread.sleep(200);
-        orders(db, "1").migrate();
-        Thread.sleep(200);
-        stop.set(true);
-        for (Future<?> f : running) {
-            f.get();
-        }
-        writers.shutdown();
-        assertThat(failures).isEmpty();
 
         try (Connection c = db.connect()) {
             assertThat(Sql.liveReadTables(c)).containsExactly("orders_0", "orders_1");
-            long orders = 1000 + placed.get();
+            long orders = 1000 + placed;
             assertThat(Sql.count(c, "orders_0")).isEqualTo(orders);
             assertThat(Sql.count(c, "orders_1")).isEqualTo(orders);
             long first = (Long) value(c, "SELECT min(id) FROM orders_1");

@@ -4,15 +4,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static kit.db.Sql.assertFailsWith;
 import static kit.db.Sql.count;
@@ -55,48 +47,28 @@ class KitUpgradeTest {
             exec(c, "SELECT kit.add_feed('password_changed_2', 'people_9', 'user_id')");
         }
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger written = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        ExecutorService writers = Executors.newFixedThreadPool(3);
-        List<Future<?>> running = new ArrayList<>();
-        for (int w = 0; w < 3; w++) {
-            int writer = w;
-            running.add(writers.submit(() -> {
-                try (Connection app = db.connectAsAppRole(2)) {
-                    for (int i = 0; !stop.get(); i++) {
-                        try {
-                            long id = (Long) value(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', ?) RETURNING id",
-                                    "w" + writer + "." + i + "@upgrade.example", "w" + writer + "." + i);
-                            exec(app, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'changed')", id);
-                            written.incrementAndGet();
-                        } catch (SQLException e) {
-                            failures.add(e.getSQLState() + " " + e.getMessage());
-                        }
-                    }
-                }
-                return null;
-            }));
-        }
-        Thread.sleep(300);
         Migrations migrations = db.migrations();
-        long started = System.nanoTime();
-        int before = written.get();
-        migrations.repair();
-        migrations.migrateTo("2");
-        int during = written.get() - before;
-        long tookMs = (System.nanoTime() - started) / 1_000_000;
-        Thread.sleep(300);
-        stop.set(true);
-        for (Future<?> f : running) {
-            f.get();
+        int written;
+        try (BackgroundWriters writers = new BackgroundWriters(3, () -> db.connectAsAppRole(2), (app, writer, n) -> {
+            long id = (Long) value(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', ?) RETURNING id",
+                    "w" + writer + "." + n + "@upgrade.example", "w" + writer + "." + n);
+            exec(app, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'changed')", id);
+        })) {
+            Thread.sleep(300);
+            long started = System.nanoTime();
+            int before = writers.written();
+            migrations.repair();
+            migrations.migrateTo("2");
+            int during = writers.written() - before;
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            Thread.sleep(300);
+            List<String> failures = writers.stop();
+            written = writers.written();
+            System.out.printf("kit upgrade 0.1.0 -> %s: %d ms, %d registrations + password changes by 3 writers during it, %d in all, %d failed%n",
+                    KitInstallTest.THIS_KIT, tookMs, during, written, failures.size());
+            assertThat(failures).as("writes that failed during the upgrade").isEmpty();
         }
-        writers.shutdown();
-
-        System.out.printf("kit upgrade 0.1.0 -> %s: %d ms, %d registrations + password changes by 3 writers during it, %d in all, 0 failed%n",
-                KitInstallTest.THIS_KIT, tookMs, during, written.get());
-        assertThat(failures).as("writes that failed during the upgrade").isEmpty();
-        assertThat(written.get()).isPositive();
+        assertThat(written).isPositive();
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
             assertThat(rows(c, "SELECT action, from_version FROM kit.installation"))
@@ -105,8 +77,8 @@ class KitUpgradeTest {
             for (String table : Sql.liveReadTables(c)) {
                 assertThat(Sql.verify(c, table)).as("%s against a rebuild", table).isEmpty();
             }
-            assertThat(value(c, "SELECT count(*) FROM users_2")).isEqualTo(502L + written.get());
-            assertThat(value(c, "SELECT count(*) FROM users_0 WHERE password_hash = 'changed'")).isEqualTo((long) written.get());
+            assertThat(value(c, "SELECT count(*) FROM users_2")).isEqualTo(502L + written);
+            assertThat(value(c, "SELECT count(*) FROM users_0 WHERE password_hash = 'changed'")).isEqualTo((long) written);
             assertThat(value(c, """
                     SELECT count(*) FROM pg_trigger t
                      WHERE t.tgname LIKE 'advance\\_ids\\_%' OR t.tgname LIKE 'feed\\_%\\_\\_%'""")).as("old kit triggers left").isEqualTo(0L);
