@@ -72,6 +72,35 @@ $body$;
 $fn$, kit.object_name('id_space', assign_id_sql.id_space), assign_id_sql.id_sequence, assign_id_sql.id_space)
 $$;
 
+-- (Re)creates an id space's id assigner from kit.assign_id_sql; only the
+-- triggers that use it may run it.
+CREATE OR REPLACE FUNCTION kit.create_id_assigner(id_space text, id_sequence text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE kit.assign_id_sql(create_id_assigner.id_space, create_id_assigner.id_sequence);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', create_id_assigner.id_space));
+END
+$$;
+
+-- Puts the id assigner of its id space on a write table, unless it is there.
+CREATE OR REPLACE FUNCTION kit.attach_id_assigner(write_table text, id_space text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', attach_id_assigner.write_table)::regclass
+                      AND t.tgname = kit.object_name('assign_id', attach_id_assigner.write_table)) THEN
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON public.%I FOR EACH ROW EXECUTE FUNCTION kit.%I()',
+                       kit.object_name('assign_id', attach_id_assigner.write_table), attach_id_assigner.write_table,
+                       kit.object_name('id_space', attach_id_assigner.id_space));
+    END IF;
+END
+$$;
+
 -- Turns a freshly created table of domain columns (id bigint first) into a
 -- write table: adds the kit columns, the id space's sequence and id assigner,
 -- the append-only guard and registers it. The first write table of an id
@@ -88,9 +117,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _table    regclass := to_regclass(format('public.%I', create_write_table.write_table));
-    _sequence text := format('kit.%I', create_write_table.id_space || '_id_seq');
-    _id_type  text;
+    _table       regclass := to_regclass(format('public.%I', create_write_table.write_table));
+    _sequence    text := format('kit.%I', create_write_table.id_space || '_id_seq');
+    _id_type     text;
+    _first_given bigint;
 BEGIN
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_write_table)',
@@ -106,14 +136,15 @@ BEGIN
         PERFORM kit.usage_error(format('explicit_ids_below must be positive (Write table: %s, Given: %s)',
                                        create_write_table.write_table, create_write_table.explicit_ids_below));
     END IF;
-    IF to_regclass(_sequence) IS NULL THEN
+    -- The names its triggers will need, checked before anything is made.
+    PERFORM kit.object_name('feed', create_write_table.write_table), kit.object_name('assign_id', create_write_table.write_table);
+    _first_given := (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = to_regclass(_sequence));
+    IF _first_given IS NULL THEN
         EXECUTE format('CREATE SEQUENCE %s AS bigint MINVALUE %s START %2$s', _sequence, create_write_table.explicit_ids_below);
-        EXECUTE kit.assign_id_sql(create_write_table.id_space, _sequence);
-        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', create_write_table.id_space));
-    ELSIF (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence::regclass) <> create_write_table.explicit_ids_below THEN
+        PERFORM kit.create_id_assigner(create_write_table.id_space, _sequence);
+    ELSIF _first_given <> create_write_table.explicit_ids_below THEN
         PERFORM kit.usage_error(format('The %s id space already gives ids from %s on (Write table: %s, explicit_ids_below: %s)',
-                                       create_write_table.id_space,
-                                       (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence::regclass),
+                                       create_write_table.id_space, _first_given,
                                        create_write_table.write_table, create_write_table.explicit_ids_below),
                                 'Leave explicit_ids_below out for a second write table of an id space.');
     END IF;
@@ -130,11 +161,8 @@ BEGIN
     -- ALWAYS: the guard holds even with session_replication_role = replica.
     EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
                    _table, kit.object_name('append_only', create_write_table.write_table));
-    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION kit.%I()',
-                   kit.object_name('assign_id', create_write_table.write_table), _table,
-                   kit.object_name('id_space', create_write_table.id_space));
+    PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
     INSERT INTO kit.write_table (write_table, id_space, id_sequence)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);
-    PERFORM kit.object_name('feed', create_write_table.write_table);
 END
 $$;

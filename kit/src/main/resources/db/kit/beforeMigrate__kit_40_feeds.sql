@@ -427,11 +427,7 @@ BEGIN
     FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'advance_ids_' || _table, _table);
         EXECUTE format('ALTER TABLE public.%I ALTER COLUMN id DROP DEFAULT', _table);
-        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', _table)::regclass
-                          AND t.tgname = kit.object_name('assign_id', _table)) THEN
-            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON public.%I FOR EACH ROW EXECUTE FUNCTION kit.%I()',
-                           kit.object_name('assign_id', _table), _table, kit.object_name('id_space', adopt_id_rule.id_space));
-        END IF;
+        PERFORM kit.attach_id_assigner(_table, adopt_id_rule.id_space);
     END LOOP;
 END
 $$;
@@ -493,8 +489,7 @@ BEGIN
                          array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
                          array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
                     FROM kit.write_table w GROUP BY w.id_space ORDER BY w.id_space LOOP
-        EXECUTE kit.assign_id_sql(_space.id_space, _space.id_sequence);
-        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', _space.id_space));
+        PERFORM kit.create_id_assigner(_space.id_space, _space.id_sequence);
         _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
                            WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
                                                 AND t.tgname = kit.object_name('assign_id', w)));
