@@ -1,5 +1,7 @@
 package kit.app;
 
+import kit.client.State;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
@@ -39,7 +41,7 @@ public final class App implements AutoCloseable {
             SchemaGate.requireLive(db, config.version());
             Api api = new Api(config, stores.apply(db), new Passwords(config.hashIterations()), () -> {
                 try {
-                    return SchemaGate.state(db, config.version());
+                    return SchemaGate.state(db, config.version()).map(State::label).orElse("missing");
                 } catch (RuntimeException e) {
                     return null;
                 }

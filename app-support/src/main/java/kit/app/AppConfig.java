@@ -1,7 +1,7 @@
 package kit.app;
 
-import kit.db.AppRoles;
-import kit.db.DatabaseUrl;
+import kit.client.AppRoles;
+import kit.client.DatabaseUrl;
 
 import java.util.Map;
 

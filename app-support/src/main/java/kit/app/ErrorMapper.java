@@ -1,6 +1,6 @@
 package kit.app;
 
-import kit.db.KitError;
+import kit.client.KitError;
 
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;

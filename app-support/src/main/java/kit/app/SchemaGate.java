@@ -1,15 +1,13 @@
 package kit.app;
 
+import kit.client.State;
 import org.jooq.DSLContext;
-import org.jooq.Record1;
 import org.jooq.exception.DataAccessException;
 
 import java.util.Optional;
 
-import static org.jooq.impl.DSL.field;
-import static org.jooq.impl.DSL.name;
-import static org.jooq.impl.DSL.table;
-import static org.jooq.impl.DSL.val;
+import static kit.catalog.Tables.SCHEMA_VERSIONS;
+import static kit.catalog.Routines.schemaVersionState;
 
 /**
  * An app may only serve when its schema version is live: every read version
@@ -27,16 +25,16 @@ public final class SchemaGate {
         }
     }
 
+    /** What {@code kit.schema_version_state} says of a version never migrated into this database. */
+    private static final String MISSING = "missing";
+
     private SchemaGate() {
     }
 
-    /** The state of schema version {@code version}: live, building, retired, or "missing" when it was never migrated. */
-    public static String state(DSLContext db, int version) {
-        Optional<Record1<String>> row = db.select(field(name("state"), String.class))
-                .from(table(name("kit", "schema_versions")))
-                .where(field(name("version"), Integer.class).eq(version))
-                .fetchOptional();
-        return row.map(Record1::value1).orElse("missing");
+    /** The state of schema version {@code version}, or empty when it was never migrated into this database. */
+    public static Optional<State> state(DSLContext db, int version) {
+        return db.select(SCHEMA_VERSIONS.STATE).from(SCHEMA_VERSIONS).where(SCHEMA_VERSIONS.VERSION.eq(version))
+                .fetchOptional(SCHEMA_VERSIONS.STATE);
     }
 
     /**
@@ -48,7 +46,7 @@ public final class SchemaGate {
     public static void requireLive(DSLContext db, int version) {
         String state;
         try {
-            state = db.select(field("kit.schema_version_state({0})", String.class, val(version))).fetchSingle().value1();
+            state = db.select(schemaVersionState(version)).fetchSingle().value1();
         } catch (DataAccessException e) {
             if ("42501".equals(e.sqlState())) {
                 // The role exists (roles are per server) but this database granted it nothing.
@@ -62,25 +60,27 @@ public final class SchemaGate {
             }
             throw e;
         }
-        switch (state) {
-            case "live" -> {
-            }
-            case "missing" -> throw new NotLiveException("schema version " + version + " is not live: it has not been migrated "
+        if (MISSING.equals(state)) {
+            throw new NotLiveException("schema version " + version + " is not live: it has not been migrated "
                     + "into this database yet. Apply it first: mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
-            case "building" -> throw new NotLiveException("schema version " + version + " is not live: it is still building "
+        }
+        switch (State.of(state)) {
+            case LIVE -> {
+            }
+            case BUILDING -> throw new NotLiveException("schema version " + version + " is not live: it is still building "
                     + "(a read version it needs is being backfilled). Start app-v" + version + " once it is live.");
-            case "retired" -> throw new NotLiveException("schema version " + version + " is retired: its read tables were "
+            case RETIRED -> throw new NotLiveException("schema version " + version + " is retired: its read tables were "
                     + "removed by a tidy-up migration" + newestLive(db).map(v -> ". Run app-v" + v + " instead.").orElse("."));
-            default -> throw new NotLiveException("schema version " + version + " is in an unknown state: " + state);
+            case ABORTED -> throw new NotLiveException("schema version " + version + " is not live: a read version it needs "
+                    + "was aborted while building. Migrate a version that replaces it, and run that version's app.");
         }
     }
 
     private static Optional<Integer> newestLive(DSLContext db) {
-        return db.select(field(name("version"), Integer.class))
-                .from(table(name("kit", "schema_versions")))
-                .where(field(name("state"), String.class).eq("live"))
-                .orderBy(field(name("version")).desc())
+        return db.select(SCHEMA_VERSIONS.VERSION).from(SCHEMA_VERSIONS)
+                .where(SCHEMA_VERSIONS.STATE.eq(State.LIVE))
+                .orderBy(SCHEMA_VERSIONS.VERSION.desc())
                 .limit(1)
-                .fetchOptional(Record1::value1);
+                .fetchOptional(SCHEMA_VERSIONS.VERSION);
     }
 }

@@ -1,6 +1,6 @@
 package kit.bench;
 
-import kit.db.PostgresServer;
+import kit.testing.PostgresServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

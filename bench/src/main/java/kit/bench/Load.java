@@ -1,7 +1,7 @@
 package kit.bench;
 
-import kit.db.DatabaseUrl;
-import kit.db.Jdbc;
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -3,10 +3,10 @@ package kit.bench;
 import kit.app.App;
 import kit.app.AppConfig;
 import kit.app.Passwords;
-import kit.db.DatabaseUrl;
-import kit.db.Jdbc;
-import kit.db.Migrations;
-import kit.db.PostgresServer;
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
+import kit.client.Migrations;
+import kit.testing.PostgresServer;
 
 import java.net.URI;
 import java.net.http.HttpClient;

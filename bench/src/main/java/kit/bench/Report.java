@@ -1,6 +1,6 @@
 package kit.bench;
 
-import kit.db.TextTable;
+import kit.client.TextTable;
 
 import java.io.IOException;
 import java.nio.file.Files;

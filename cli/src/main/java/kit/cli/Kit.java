@@ -1,9 +1,10 @@
 package kit.cli;
 
-import kit.db.CatalogReport;
-import kit.db.DatabaseUrl;
-import kit.db.Jdbc;
-import kit.db.TextTable;
+import kit.client.CatalogReport;
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
+import kit.client.TextTable;
+import org.jooq.exception.DataAccessException;
 import org.postgresql.util.PSQLException;
 
 import java.io.PrintStream;
@@ -83,15 +84,22 @@ public final class Kit {
         try (Connection c = Jdbc.connect(DatabaseUrl.parse(url).with("ApplicationName", "kit-cli"))) {
             return new Operations(c, out).run(command);
         } catch (SQLException e) {
-            err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
-            if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
-                err.println("hint: " + p.getServerErrorMessage().getHint());
-            }
-            return 3;
+            return refused(e);
+        } catch (DataAccessException e) {
+            return refused(e.getCause(SQLException.class) instanceof SQLException cause ? cause : new SQLException(e.getMessage(), e.sqlState()));
         } catch (IllegalArgumentException e) {
             err.println("kit: " + e.getMessage());
             return 2;
         }
+    }
+
+    /** The database refused: its message, SQLSTATE and hint, as the server gave them. */
+    private int refused(SQLException e) {
+        err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
+            err.println("hint: " + p.getServerErrorMessage().getHint());
+        }
+        return 3;
     }
 
     private static String firstLine(String message) {
@@ -140,15 +148,11 @@ public final class Kit {
         }
     }
 
-    static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
-        return Jdbc.strings(c, sql, params);
-    }
-
     static String render(TextTable table) {
         return table.render("  ");
     }
 
-    static String catalog(Connection c) throws SQLException {
+    static String catalog(Connection c) {
         return CatalogReport.render(c);
     }
 }

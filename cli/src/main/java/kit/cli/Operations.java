@@ -1,26 +1,42 @@
 package kit.cli;
 
-import kit.db.Jdbc;
-import kit.db.TextTable;
+import kit.catalog.routines.RetireReadVersion;
+import kit.catalog.routines.RetirementPlan;
+import kit.client.Jdbc;
+import kit.client.State;
+import kit.client.TextTable;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The kit command's work, on one autocommit connection. */
+import static kit.catalog.Routines.abortReadVersion;
+import static kit.catalog.Routines.backfillRemaining;
+import static kit.catalog.Routines.beginRebuild;
+import static kit.catalog.Routines.checkSecurity;
+import static kit.catalog.Routines.clientSchemaVersion;
+import static kit.catalog.Routines.retirementPlan;
+import static kit.catalog.Routines.verifyReadTable;
+import static kit.catalog.Tables.READ_VERSION;
+
+/** The kit command's work, on one autocommit connection, reading the catalog through its jOOQ classes. */
 final class Operations {
 
     private final Connection c;
+    private final DSLContext db;
     private final PrintStream out;
 
     Operations(Connection c, PrintStream out) {
         this.c = c;
+        this.db = DSL.using(c, SQLDialect.POSTGRES);
         this.out = out;
     }
 
@@ -36,42 +52,32 @@ final class Operations {
         };
     }
 
-    private int status() throws SQLException {
+    private int status() {
         out.print(Kit.catalog(c));
         TextTable clients = new TextTable("app version", "connections", "application names");
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
-                SELECT kit.client_schema_version(application_name) AS version, count(*),
-                       string_agg(DISTINCT application_name, ', ')
-                  FROM pg_stat_activity
-                 WHERE datname = current_database() AND kit.client_schema_version(application_name) IS NOT NULL
-                 GROUP BY 1 ORDER BY 1""")) {
-            while (rs.next()) {
-                clients.row("app-v" + rs.getInt(1), rs.getLong(2), rs.getString(3));
-            }
-        }
+        Field<String> applicationName = DSL.field(DSL.name("application_name"), String.class);
+        Field<Integer> version = clientSchemaVersion(applicationName);
+        db.select(version, DSL.count(), DSL.stringAggDistinct(applicationName, ", ").orderBy(applicationName))
+                .from(DSL.table(DSL.name("pg_catalog", "pg_stat_activity")))
+                .where(DSL.field(DSL.name("datname")).eq(DSL.currentCatalog()), version.isNotNull())
+                .groupBy(version).orderBy(version)
+                .forEach(r -> clients.row("app-v" + r.value1(), r.value2(), r.value3()));
         out.println();
         out.println("Connected clients");
         out.print(Kit.render(clients));
         return 0;
     }
 
-    private int verify(String only, int maxRows) throws SQLException {
+    private int verify(String only, int maxRows) {
         List<String> tables = only != null ? List.of(only)
-                : Kit.strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY read_table");
+                : db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.eq(State.LIVE))
+                        .orderBy(READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
         int differing = 0;
         for (String table : tables) {
             TextTable diff = new TextTable("difference", "row");
-            int rows = 0;
-            try (PreparedStatement s = c.prepareStatement("SELECT difference, row_data::text FROM kit.verify_read_table(?, ?)")) {
-                s.setString(1, table);
-                s.setInt(2, maxRows);
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        diff.row(rs.getString(1), rs.getString(2));
-                        rows++;
-                    }
-                }
-            }
+            var found = db.selectFrom(verifyReadTable(table, maxRows)).fetch();
+            found.forEach(r -> diff.row(r.getDifference(), r.getRowData()));
+            int rows = found.size();
             if (rows == 0) {
                 out.println("ok    " + table + " equals a rebuild from its facts");
             } else {
@@ -85,16 +91,11 @@ final class Operations {
     }
 
     /** Prints what kit.check_security() finds (SECURITY DEFINER functions whose search_path a writer could influence). */
-    private int insecureFunctions() throws SQLException {
+    private int insecureFunctions() {
         TextTable found = new TextTable("function", "problem");
-        int count = 0;
-        try (PreparedStatement s = c.prepareStatement("SELECT function, problem FROM kit.check_security()");
-             ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-                found.row(rs.getString(1), rs.getString(2));
-                count++;
-            }
-        }
+        var findings = db.selectFrom(checkSecurity()).fetch();
+        findings.forEach(r -> found.row(r.getFunction(), r.getProblem()));
+        int count = findings.size();
         if (count == 0) {
             out.println("ok    every SECURITY DEFINER function in schemas kit and public pins its search_path");
         } else {
@@ -106,9 +107,9 @@ final class Operations {
     }
 
     private int backfillAll(String only, int batchSize) throws SQLException {
-        List<String> building = Kit.strings(c, """
-                SELECT read_table FROM kit.read_version WHERE state = 'building' AND (?::text IS NULL OR read_table = ?::text)
-                 ORDER BY created_at, read_table""", only, only);
+        List<String> building = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
+                .where(READ_VERSION.STATE.eq(State.BUILDING), only == null ? DSL.noCondition() : READ_VERSION.READ_TABLE.eq(only))
+                .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
         if (building.isEmpty()) {
             out.println(only == null ? "Nothing to backfill: no read version is building." : only + " is not building.");
             return only == null ? 0 : 3;
@@ -120,7 +121,7 @@ final class Operations {
     }
 
     private int rebuild(String table, int batchSize) throws SQLException {
-        String shadow = Kit.strings(c, "SELECT kit.begin_rebuild(?)", table).getFirst();
+        String shadow = beginRebuild(db.configuration(), table);
         out.println("Rebuilding " + table + " into " + shadow + " while writers go on");
         backfill(shadow, batchSize);
         out.println(table + " rebuilt from its facts and swapped in");
@@ -133,7 +134,7 @@ final class Operations {
      * This only shows its progress, read from the catalog once a second on a connection of its own.
      */
     private void backfill(String table, int batchSize) throws SQLException {
-        long remaining = Long.parseLong(Kit.strings(c, "SELECT kit.backfill_remaining(?)", table).getFirst());
+        long remaining = backfillRemaining(db.configuration(), table);
         long started = System.nanoTime();
         out.printf("Backfilling %s: about %d facts to apply%n", table, remaining);
         AtomicLong done = new AtomicLong();
@@ -142,7 +143,7 @@ final class Operations {
             try (Connection w = Jdbc.connect(url)) {
                 while (!Thread.currentThread().isInterrupted()) {
                     Thread.sleep(1000);
-                    appliedSoFar(w, table).ifPresent(n -> {
+                    appliedSoFar(DSL.using(w, SQLDialect.POSTGRES), table).ifPresent(n -> {
                         done.set(n);
                         progress(table, n, remaining, started, System.nanoTime());
                     });
@@ -151,6 +152,7 @@ final class Operations {
                 // The backfill ended (or the watcher lost its connection): progress is only a courtesy.
             }
         });
+        // CALL as written: a procedure that commits per batch, which jOOQ would call with a JDBC escape.
         try (PreparedStatement call = c.prepareStatement("CALL kit.backfill(?, ?)")) {
             call.setString(1, table);
             call.setInt(2, batchSize);
@@ -159,18 +161,14 @@ final class Operations {
             watcher.interrupt();
             joinQuietly(watcher);
         }
-        progress(table, appliedSoFar(c, table).orElse(Math.max(done.get(), remaining)), remaining, started, System.nanoTime());
+        progress(table, appliedSoFar(db, table).orElse(Math.max(done.get(), remaining)), remaining, started, System.nanoTime());
         out.println("  " + table + " is complete");
     }
 
     /** Facts the backfill of {@code table} has applied so far; empty once a rebuild's shadow is swapped in. */
-    private static Optional<Long> appliedSoFar(Connection connection, String table) throws SQLException {
-        try (PreparedStatement s = connection.prepareStatement("SELECT backfilled_facts FROM kit.read_version WHERE read_table = ?")) {
-            s.setString(1, table);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
-            }
-        }
+    private static Optional<Long> appliedSoFar(DSLContext db, String table) {
+        return db.select(READ_VERSION.BACKFILLED_FACTS).from(READ_VERSION).where(READ_VERSION.READ_TABLE.eq(table))
+                .fetchOptional(READ_VERSION.BACKFILLED_FACTS);
     }
 
     private static void joinQuietly(Thread thread) {
@@ -189,41 +187,39 @@ final class Operations {
                 table, done, total, total == 0 ? 100 : Math.min(100, done * 100 / total), rate, left);
     }
 
-    private int retire(String table, boolean dryRun) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("""
-                SELECT array_to_string(versions, ', '), array_to_string(feeds, ', '), clients, referrers,
-                       (SELECT state FROM kit.read_version WHERE read_table = ?)
-                  FROM kit.retirement_plan(?)""")) {
-            s.setString(1, table);
-            s.setString(2, table);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                String state = rs.getString(5);
-                if (state == null || !(state.equals("live") || state.equals("building"))) {
-                    throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
-                }
-                out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
-                out.println("  drop table " + table + " and its feeds: " + (rs.getString(2).isEmpty() ? "none" : rs.getString(2)));
-                out.println("  retire schema versions: " + (rs.getString(1).isEmpty() ? "none" : rs.getString(1)));
-                out.println("  keep every write table and fact");
-                if (rs.getString(3) != null) {
-                    out.println("  blocked by connected clients: " + rs.getString(3));
-                }
-                if (rs.getString(4) != null) {
-                    out.println("  blocked by live read versions that reference it: " + rs.getString(4));
-                }
-            }
+    private int retire(String table, boolean dryRun) {
+        State state = db.select(READ_VERSION.STATE).from(READ_VERSION).where(READ_VERSION.READ_TABLE.eq(table))
+                .fetchOptional(READ_VERSION.STATE).orElse(null);
+        if (state != State.LIVE && state != State.BUILDING) {
+            throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
+        }
+        RetirementPlan plan = retirementPlan(db.configuration(), table);
+        out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
+        out.println("  drop table " + table + " and its feeds: " + listOrNone(plan.getFeeds()));
+        out.println("  retire schema versions: " + listOrNone(plan.getVersions()));
+        out.println("  keep every write table and fact");
+        if (plan.getClients() != null) {
+            out.println("  blocked by connected clients: " + plan.getClients());
+        }
+        if (plan.getReferrers() != null) {
+            out.println("  blocked by live read versions that reference it: " + plan.getReferrers());
         }
         if (dryRun) {
             return 0;
         }
-        Kit.strings(c, "SELECT kit.retire_read_version(?)::text", table);
+        RetireReadVersion retirement = new RetireReadVersion();
+        retirement.setReadTable(table); // and the function's default lock timeout
+        retirement.execute(db.configuration());
         out.println(table + " retired");
         return 0;
     }
 
-    private int abort(String table) throws SQLException {
-        Kit.strings(c, "SELECT kit.abort_read_version(?)::text", table);
+    private static String listOrNone(Object[] items) {
+        return items.length == 0 ? "none" : String.join(", ", java.util.Arrays.stream(items).map(String::valueOf).toList());
+    }
+
+    private int abort(String table) {
+        abortReadVersion(db.configuration(), table);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");
         return 0;
     }

@@ -1,7 +1,7 @@
 package kit.cli;
 
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

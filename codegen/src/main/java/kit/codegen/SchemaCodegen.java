@@ -1,7 +1,7 @@
 package kit.codegen;
 
-import kit.db.Migrations;
-import kit.db.PostgresServer;
+import kit.client.Migrations;
+import kit.testing.PostgresServer;
 import org.jooq.codegen.GenerationTool;
 import org.jooq.meta.jaxb.Configuration;
 import org.jooq.meta.jaxb.Database;
@@ -71,7 +71,7 @@ public final class SchemaCodegen {
 
     /** The read tables of the version and the newest version of each write table. */
     static List<String> tablesOf(String url, int version) throws SQLException {
-        try (Connection c = kit.db.Jdbc.connect(url)) {
+        try (Connection c = kit.client.Jdbc.connect(url)) {
             List<String> state = strings(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version);
             if (!state.equals(List.of("live"))) {
                 throw new IllegalStateException("Schema version " + version + " is not live after migrating to it (state: "
@@ -114,6 +114,6 @@ public final class SchemaCodegen {
     }
 
     private static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
-        return kit.db.Jdbc.strings(c, sql, params);
+        return kit.client.Jdbc.strings(c, sql, params);
     }
 }

@@ -1,12 +1,12 @@
 package kit.it;
 
-import kit.db.CatalogReport;
-import kit.db.DatabaseUrl;
-import kit.db.Jdbc;
-import kit.db.KitError;
-import kit.db.Migrations;
-import kit.db.PostgresServer;
-import kit.db.TextTable;
+import kit.client.CatalogReport;
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
+import kit.client.KitError;
+import kit.client.Migrations;
+import kit.testing.PostgresServer;
+import kit.client.TextTable;
 
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,7 +1,7 @@
 package kit.it;
 
-import kit.db.DatabaseUrl;
-import kit.db.Migrations;
+import kit.client.DatabaseUrl;
+import kit.client.Migrations;
 
 /**
  * Applies the kit's migrations in a process of its own, so that a test can

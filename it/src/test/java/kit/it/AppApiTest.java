@@ -1,6 +1,6 @@
 package kit.it;
 
-import kit.db.TestDatabases;
+import kit.testing.TestDatabases;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

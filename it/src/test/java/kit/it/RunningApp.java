@@ -3,8 +3,8 @@ package kit.it;
 import kit.app.Api;
 import kit.app.App;
 import kit.app.AppConfig;
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import org.jooq.DSLContext;
 
 import java.sql.Connection;

@@ -1,8 +1,8 @@
 package kit.it.scenarios;
 
-import kit.db.Jdbc;
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.client.Jdbc;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import kit.it.AppProcess;
 import kit.it.LoadGenerator;
 import kit.it.StepStats;

@@ -1,9 +1,9 @@
 package kit.it.scenarios;
 
-import kit.db.DatabaseUrl;
-import kit.db.EmbeddedServer;
-import kit.db.Jdbc;
-import kit.db.Migrations;
+import kit.client.DatabaseUrl;
+import kit.testing.EmbeddedServer;
+import kit.client.Jdbc;
+import kit.client.Migrations;
 import kit.it.AppProcess;
 import kit.it.LoadGenerator;
 import kit.it.StepStats;

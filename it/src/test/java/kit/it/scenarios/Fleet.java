@@ -1,6 +1,6 @@
 package kit.it.scenarios;
 
-import kit.db.DatabaseUrl;
+import kit.client.DatabaseUrl;
 import kit.it.AppProcess;
 import kit.it.Http;
 import kit.it.LoadGenerator;

@@ -1,6 +1,6 @@
 package kit.it.scenarios;
 
-import kit.db.TestDatabases;
+import kit.testing.TestDatabases;
 import kit.it.Http;
 import kit.it.RunningApp;
 import org.junit.jupiter.params.ParameterizedTest;

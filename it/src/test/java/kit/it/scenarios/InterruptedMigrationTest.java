@@ -2,12 +2,12 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
-import kit.db.DatabaseUrl;
-import kit.db.EmbeddedServer;
-import kit.db.Jdbc;
-import kit.db.Migrations;
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.client.DatabaseUrl;
+import kit.testing.EmbeddedServer;
+import kit.client.Jdbc;
+import kit.client.Migrations;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import kit.it.MigrateMain;
 import kit.it.RunningApp;
 import org.junit.jupiter.api.Test;

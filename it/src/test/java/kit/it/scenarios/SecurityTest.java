@@ -2,9 +2,9 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
-import kit.db.KitError;
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import kit.it.RunningApp;
 import org.junit.jupiter.api.Test;
 

@@ -2,8 +2,8 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
-import kit.db.TestDatabase;
-import kit.db.TestDatabases;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import kit.it.RunningApp;
 import org.junit.jupiter.api.Test;
 

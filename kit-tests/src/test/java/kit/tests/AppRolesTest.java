@@ -1,0 +1,102 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.client.Migrations;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.exec;
+import static kit.tests.Sql.rows;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Each app version's role may insert into its own write tables, read its own
+ * read tables and the catalog, and nothing else; read tables change only
+ * through the feeds. Refusals are insufficient_privilege (42501).
+ */
+class AppRolesTest {
+
+    static final String DENIED = "42501";
+
+    @Test
+    void version2sRoleWritesItsFactsAndReadsItsTablesOnly() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection app = db.connectAsAppRole(2)) {
+            long id = (Long) value(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('r@example.com', 'h', 'r') RETURNING id");
+            exec(app, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'h2')", id);
+            assertThat(value(app, "SELECT password_hash FROM users_2 WHERE id = ?", id)).as("the feed wrote users_2 for it").isEqualTo("h2");
+            assertThat(value(app, "SELECT state FROM kit.schema_versions WHERE version = 2")).isEqualTo("live");
+
+            assertFailsWith(DENIED, () -> exec(app, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('old@example.com', 'h')"));
+            assertFailsWith(DENIED, () -> exec(app, "INSERT INTO users_2 (id, email, password_hash, last_fact_seq) VALUES (999, 'f@example.com', 'h', 0)"));
+            assertFailsWith(DENIED, () -> exec(app, "UPDATE users_2 SET password_hash = 'forged'"));
+            assertFailsWith(DENIED, () -> exec(app, "DELETE FROM users_2"));
+            assertFailsWith(DENIED, () -> exec(app, "UPDATE user_registered_1 SET email = 'x'"));
+            assertFailsWith(DENIED, () -> exec(app, "DELETE FROM password_changed_2"));
+            assertFailsWith(DENIED, () -> exec(app, "TRUNCATE user_registered_1"));
+            assertFailsWith(DENIED, () -> rows(app, "SELECT * FROM users_1"));
+            assertFailsWith(DENIED, () -> rows(app, "SELECT * FROM kit.feed"));
+            assertFailsWith(DENIED, () -> exec(app, "INSERT INTO user_registered_1 (email, password_hash, seq) VALUES ('s@example.com', 'h', 1)"));
+            assertFailsWith(DENIED, () -> exec(app,
+                    "SELECT project_password_changed_2_into_users_2(ARRAY[(1, ?, 'forged', 999, now())::password_changed_2], true)", id));
+            assertFailsWith(DENIED, () -> exec(app, "SELECT kit.retire_read_version('users_0')"));
+            assertFailsWith(DENIED, () -> exec(app, "CALL kit.backfill()"));
+            assertFailsWith(DENIED, () -> exec(app, "SELECT setval('kit.user_id_seq', 1)"));
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(*) FROM users_2 WHERE password_hash = 'forged'")).isEqualTo(0L);
+        }
+    }
+
+    @Test
+    void eachVersionsRoleReachesItsOwnTables() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            assertThat(rows(c, "SELECT version, role_name FROM kit.app_role ORDER BY version"))
+                    .extracting(r -> r.get("role_name"))
+                    .containsExactly(TestDatabases.rolePrefix() + 0, TestDatabases.rolePrefix() + 1,
+                            TestDatabases.rolePrefix() + 2, TestDatabases.rolePrefix() + 3);
+        }
+        try (Connection v3 = db.connectAsAppRole(3)) {
+            long a = (Long) value(v3, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('a@example.com', 'h') RETURNING id");
+            exec(v3, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hi')", a, a);
+            assertThat(value(v3, "SELECT count(*) FROM messages_3")).isEqualTo(1L);
+            assertFailsWith(DENIED, () -> exec(v3, "UPDATE messages_3 SET content = 'x'"));
+            assertFailsWith(KitError.UNKNOWN_ENTITY, () -> exec(v3, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, -1, 'x')", a));
+        }
+        try (Connection v1 = db.connectAsAppRole(1)) {
+            assertFailsWith(DENIED, () -> rows(v1, "SELECT * FROM users_2"));
+            assertFailsWith(DENIED, () -> exec(v1, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (1, 1, 'x')"));
+        }
+    }
+
+    @Test
+    void creatingARoleAgainIsHarmless() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            exec(c, "SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'");
+            exec(c, "SELECT kit.create_app_role(2)");
+            assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
+            assertThat(value(c, "SELECT count(*) FROM kit.app_role")).isEqualTo(3L);
+        }
+        try (Connection app = db.connectAsAppRole(2)) {
+            assertThat(value(app, "SELECT count(*) FROM users_2")).isEqualTo(0L);
+        }
+    }
+
+    @Test
+    void aLaterMigrationWithoutThePrefixSettingKeepsThePrefixTheCatalogRecorded() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("1");
+        org.flywaydb.core.Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations(Migrations.KIT_LOCATION, Migrations.LOCATION).target("2").load().migrate();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
+        }
+    }
+}

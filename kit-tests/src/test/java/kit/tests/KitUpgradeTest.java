@@ -1,0 +1,103 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.client.Migrations;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.util.List;
+
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.count;
+import static kit.tests.Sql.exec;
+import static kit.tests.Sql.rows;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A database made with an older kit upgrades in place at its next migrate:
+ * here the frozen 0.1.0 kit (welded into the example's V0, before the
+ * security fix), with facts, live read versions and a building one, while
+ * writers write. Afterwards every read table equals a rebuild, no generated
+ * code of the old kit is left, and the security rule holds.
+ */
+class KitUpgradeTest {
+
+    @Test
+    void aDatabaseOfKit010UpgradesInPlaceWhileWritersWrite() throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations("classpath:frozen-kit-0.1.0")
+                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                .load().migrate();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT to_regprocedure('kit.version()') IS NULL")).as("the old kit has no version").isEqualTo(true);
+            assertThat(value(c, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'feed\\_%\\_\\_users\\_%'"))
+                    .as("the old kit's per-feed triggers").isEqualTo(9L);
+            exec(c, "INSERT INTO user_registered_0 VALUES (0, 'foo@example.com', 'h0')");
+            exec(c, "INSERT INTO user_registered_1 VALUES (1, 'bar@example.com', 'h1', 'bar')");
+            exec(c, "INSERT INTO password_changed_2 VALUES (0, 1, 'h2')");
+            exec(c, """
+                    INSERT INTO user_registered_1 (email, password_hash, username)
+                    SELECT 'old' || g || '@example.com', 'h', 'old' || g FROM generate_series(1, 500) g""");
+            // A version still building when the upgrade comes.
+            exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text NOT NULL, password_hash text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('people_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9')");
+            exec(c, "SELECT kit.add_feed('password_changed_2', 'people_9', 'user_id')");
+        }
+
+        Migrations migrations = db.migrations();
+        int written;
+        try (BackgroundWriters writers = new BackgroundWriters(3, () -> db.connectAsAppRole(2), (app, writer, n) -> {
+            long id = (Long) value(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', ?) RETURNING id",
+                    "w" + writer + "." + n + "@upgrade.example", "w" + writer + "." + n);
+            exec(app, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'changed')", id);
+        })) {
+            Thread.sleep(300);
+            long started = System.nanoTime();
+            int before = writers.written();
+            migrations.repair();
+            migrations.migrateTo("2");
+            int during = writers.written() - before;
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            Thread.sleep(300);
+            List<String> failures = writers.stop();
+            written = writers.written();
+            System.out.printf("kit upgrade 0.1.0 -> %s: %d ms, %d registrations + password changes by 3 writers during it, %d in all, %d failed%n",
+                    KitInstallTest.THIS_KIT, tookMs, during, written, failures.size());
+            assertThat(failures).as("writes that failed during the upgrade").isEmpty();
+        }
+        assertThat(written).isPositive();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
+            assertThat(rows(c, "SELECT action, from_version FROM kit.installation"))
+                    .singleElement().satisfies(r -> assertThat(r).containsEntry("action", "upgrade").containsEntry("from_version", "0.1.0"));
+            assertThat(Sql.liveReadTables(c)).containsExactly("people_9", "users_0", "users_1", "users_2");
+            for (String table : Sql.liveReadTables(c)) {
+                assertThat(Sql.verify(c, table)).as("%s against a rebuild", table).isEmpty();
+            }
+            assertThat(value(c, "SELECT count(*) FROM users_2")).isEqualTo(502L + written);
+            assertThat(value(c, "SELECT count(*) FROM users_0 WHERE password_hash = 'changed'")).isEqualTo((long) written);
+            assertThat(value(c, """
+                    SELECT count(*) FROM pg_trigger t
+                     WHERE t.tgname LIKE 'advance\\_ids\\_%' OR t.tgname LIKE 'feed\\_%\\_\\_%'""")).as("old kit triggers left").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname IN ('advance_id_sequence', 'advance_id_sequence_past', 'next_id', 'create_feed_trigger')"))
+                    .isEqualTo(0L);
+            assertThat(rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+            // Old ids stay taken; new ones come from the sequence's new range.
+            assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO user_registered_0 VALUES (1, 'again@example.com', 'h')"));
+            assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO password_changed_2 VALUES (0, 1, 'h3')"));
+            assertThat((Long) value(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('new@example.com', 'h') RETURNING id"))
+                    .isGreaterThanOrEqualTo(1_000_000_000L);
+            assertThat(count(c, "people_9")).isEqualTo(count(c, "users_2"));
+        }
+        migrations.migrateAll();
+        WritingAFactGrantsNothingElseTest.aWriterThatShadowsBuiltInsGainsNothing(db, "upgraded_intruder");
+    }
+}

@@ -1,0 +1,199 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.count;
+import static kit.tests.Sql.exec;
+import static kit.tests.Sql.value;
+import static kit.tests.Sql.verify;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A new read version is created building and backfilled in batches, each its
+ * own transaction, while writers go on; it goes live under a short lock. Every
+ * fact lands exactly once, a killed backfill resumes to the same result, and
+ * a building version can be aborted.
+ */
+class OnlineVersionAddTest {
+
+    /** Declares users_9, shaped like users_2 and fed like it, in one short transaction (no backfill yet). */
+    static void declareUsers9(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        exec(c, "CREATE TABLE users_9 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL, username text)");
+        exec(c, "SELECT kit.create_read_version('users_9', 'user')");
+        exec(c, "SELECT kit.add_feed('user_registered_0', 'users_9')");
+        exec(c, "SELECT kit.add_feed('user_registered_1', 'users_9')");
+        exec(c, "SELECT kit.add_feed('password_changed_2', 'users_9', key_column => 'user_id')");
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
+    static void seed(Connection c, int users) throws SQLException {
+        exec(c, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'a' || g || '@example.com', 'h' FROM generate_series(1, ?) g", users / 2);
+        exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'b' || g || '@example.com', 'h', 'b' || g FROM generate_series(1, ?) g", users / 2);
+        exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) SELECT id, 'p' || id FROM users_2 WHERE id % 3 = 0");
+    }
+
+    static String contents(Connection c, String table) throws SQLException {
+        return (String) value(c, "SELECT md5(coalesce(string_agg(format('%s|%s|%s|%s|%s', id, email, password_hash, username, last_fact_seq), ',' ORDER BY id), '')) FROM " + table);
+    }
+
+    @Test
+    void addingAVersionWhileSeveralAppVersionsWriteAppliesEveryFactExactlyOnce() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            seed(c, 4000);
+        }
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong written = new AtomicLong();
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            writers.add(CompletableFuture.runAsync(() -> {
+                try (Connection c = db.connectAs("app-v" + writer % 3)) {
+                    for (int i = 0; writing.get(); i++) {
+                        switch (i % 3) {
+                            case 0 -> exec(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES (?, 'h')", "w" + writer + "-" + i + "@x.org");
+                            case 1 -> exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', 'u')", "w" + writer + "-" + i + "@x.org");
+                            default -> exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) SELECT id, ? FROM users_2 ORDER BY random() LIMIT 1", "w" + i);
+                        }
+                        written.incrementAndGet();
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        try (Connection c = db.connect()) {
+            Thread.sleep(200);
+            declareUsers9(c);
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).isEqualTo("building");
+            exec(c, "CALL kit.backfill('users_9', 250)");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).isEqualTo("live");
+            long during = written.get();
+            Thread.sleep(300);
+            writing.set(false);
+            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            assertThat(written.get()).as("facts written while the version was added and after").isGreaterThan(during).isGreaterThan(100);
+            assertThat(count(c, "users_9")).isEqualTo(count(c, "users_2"));
+            assertThat(contents(c, "users_9")).as("users_9 holds exactly what users_2 holds").isEqualTo(contents(c, "users_2"));
+            assertThat(verify(c, "users_9")).isEmpty();
+        }
+    }
+
+    @Test
+    void aKilledBackfillResumesToTheSameResultAsAnUninterruptedOne() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            seed(c, 20_000);
+            declareUsers9(c);
+        }
+        try (Connection backfiller = db.connect(); Connection observer = db.connect()) {
+            int pid = (Integer) value(backfiller, "SELECT pg_backend_pid()");
+            CompletableFuture<Void> run = CompletableFuture.runAsync(() -> {
+                try {
+                    exec(backfiller, "CALL kit.backfill('users_9', 500)");
+                } catch (SQLException expected) {
+                    // terminated below
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((Long) value(observer, "SELECT backfilled_to FROM kit.read_version WHERE read_table = 'users_9'") == 0L) {
+                assertThat(System.nanoTime()).as("the backfill made progress").isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            exec(observer, "SELECT pg_terminate_backend(?)", pid);
+            run.get(30, TimeUnit.SECONDS);
+            assertThat(value(observer, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).isEqualTo("building");
+            long done = (Long) value(observer, "SELECT backfilled_facts FROM kit.read_version WHERE read_table = 'users_9'");
+            assertThat(done).as("killed half-way").isPositive().isLessThan(20_000);
+            assertThat(count(observer, "users_9")).as("rows of committed batches stay").isPositive();
+        }
+        try (Connection c = db.connect()) {
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).isEqualTo("live");
+            assertThat(value(c, "SELECT backfilled_facts FROM kit.read_version WHERE read_table = 'users_9'"))
+                    .as("every fact applied once across both runs").isEqualTo(value(c,
+                            "SELECT (SELECT count(*) FROM user_registered_0) + (SELECT count(*) FROM user_registered_1) + (SELECT count(*) FROM password_changed_2)"));
+            assertThat(contents(c, "users_9")).as("same as the uninterrupted users_2").isEqualTo(contents(c, "users_2"));
+            assertThat(verify(c, "users_9")).isEmpty();
+        }
+    }
+
+    @Test
+    void theBackfillWaitsForAnOpenWriterInsteadOfMissingItsFact() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            seed(c, 100);
+            declareUsers9(c);
+        }
+        try (Connection writer = db.connect(); Connection backfiller = db.connect()) {
+            writer.setAutoCommit(false);
+            exec(writer, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('slow@example.com', 'h')");
+            CompletableFuture<Void> backfill = CompletableFuture.runAsync(() -> {
+                try {
+                    exec(backfiller, "CALL kit.backfill('users_9')");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(500);
+            assertThat(backfill).as("waits for the open writer").isNotDone();
+            writer.commit();
+            backfill.get(30, TimeUnit.SECONDS);
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(*) FROM users_9 WHERE email = 'slow@example.com'")).isEqualTo(1L);
+            assertThat(contents(c, "users_9")).isEqualTo(contents(c, "users_2"));
+        }
+    }
+
+    @Test
+    void aWriterThatStaysOpenMakesTheBackfillGiveUpWithKT007() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            declareUsers9(c);
+        }
+        try (Connection writer = db.connectAs("stuck-writer"); Connection c = db.connect()) {
+            writer.setAutoCommit(false);
+            exec(writer, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('stuck@example.com', 'h')");
+            var failure = assertFailsWith(KitError.BUSY, () -> value(c, "SELECT kit.safe_watermark('users_9', '200 milliseconds')"));
+            assertThat(failure.getMessage()).contains("stuck-writer");
+            writer.rollback();
+        }
+    }
+
+    @Test
+    void abortingABuildingVersionDropsItAndLeavesEverythingElse() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            seed(c, 200);
+            declareUsers9(c);
+            String before = contents(c, "users_2");
+            exec(c, "SELECT kit.abort_read_version('users_9')");
+            assertThat(value(c, "SELECT to_regclass('users_9') IS NULL")).isEqualTo(true);
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).isEqualTo("aborted");
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'users_9'")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname LIKE '%users_9%'")).isEqualTo(0L);
+            assertThat(contents(c, "users_2")).isEqualTo(before);
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('after@example.com', 'h')");
+            assertThat(value(c, "SELECT count(*) FROM users_2 WHERE email = 'after@example.com'")).isEqualTo(1L);
+            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.abort_read_version('users_2')"));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.util.List;
+
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.exec;
+import static kit.tests.Sql.rows;
+import static kit.tests.Sql.value;
+import static kit.tests.Sql.verify;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A read table is derived data: dropping its rows and replaying the facts
+ * gives exactly the live table, because the live trigger and the rebuild call
+ * the same projection function.
+ */
+class ReadTablesAreDerivedTest {
+
+    @Test
+    void aRebuildFromFactsEqualsTheLiveTable() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            seed(c);
+            for (String table : List.of("users_2", "messages_3")) {
+                String before = (String) value(c, "SELECT jsonb_agg(r ORDER BY id)::text FROM " + table + " r");
+                assertThat(verify(c, table)).isEmpty();
+                exec(c, "CALL kit.rebuild(?)", table);
+                assertThat(value(c, "SELECT jsonb_agg(r ORDER BY id)::text FROM " + table + " r")).as(table).isEqualTo(before);
+            }
+        }
+    }
+
+    @Test
+    void verifyFindsATamperedRowAndRebuildRepairsIt() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            seed(c);
+            long id = (Long) value(c, "SELECT min(id) FROM users_2");
+            exec(c, "UPDATE users_2 SET password_hash = 'forged' WHERE id = ?", id);
+            exec(c, "DELETE FROM messages_3 WHERE id = (SELECT min(id) FROM messages_3)");
+
+            var userDiff = verify(c, "users_2");
+            assertThat(userDiff).extracting(r -> r.get("difference")).containsExactlyInAnyOrder("only in live", "only in rebuild");
+            assertThat(userDiff.toString()).contains("forged");
+            assertThat(verify(c, "messages_3")).singleElement()
+                    .satisfies(r -> assertThat(r.get("difference")).isEqualTo("only in rebuild"));
+            assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = ?", id)).as("verify leaves the table as it was").isEqualTo("forged");
+
+            exec(c, "CALL kit.rebuild('users_2')");
+            exec(c, "CALL kit.rebuild('messages_3')");
+            assertThat(verify(c, "users_2")).isEmpty();
+            assertThat(verify(c, "messages_3")).isEmpty();
+            assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = ?", id)).isNotEqualTo("forged");
+        }
+    }
+
+    @Test
+    void verifyAndRebuildRefuseATableThatIsNotALiveReadVersion() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            assertFailsWith(KitError.USAGE, () -> rows(c, "SELECT * FROM kit.verify_read_table('users_0')"));
+            assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.rebuild('user_registered_0')"));
+        }
+    }
+
+    static void seed(Connection c) throws Exception {
+        exec(c, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'z' || g || '@example.com', 'h' FROM generate_series(1, 200) g");
+        exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'o' || g || '@example.com', 'h', 'o' || g FROM generate_series(1, 200) g");
+        exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) SELECT id, 'p' || id FROM users_2 WHERE id % 3 = 0");
+        exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) SELECT id, 'q' || id FROM users_2 WHERE id % 6 = 0");
+        exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) SELECT a.id, b.id, 'm' FROM users_2 a, users_2 b WHERE a.id % 50 = 0 AND b.id % 40 = 0");
+    }
+}

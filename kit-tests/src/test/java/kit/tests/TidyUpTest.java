@@ -1,0 +1,92 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+
+import org.flywaydb.core.api.FlywayException;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.count;
+import static kit.tests.Sql.exec;
+import static kit.tests.Sql.liveReadTables;
+import static kit.tests.Sql.rows;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Retiring a read version drops its table and feeds and retires the schema
+ * versions that read it; it refuses while an app of such a version is
+ * connected, so the migration fails cleanly instead of breaking a server.
+ */
+class TidyUpTest {
+
+    @Test
+    void theTidyUpRefusesWhileAnOldAppIsConnectedAndSucceedsOnceItIsGone() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            exec(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('old@example.com', 'h')");
+        }
+        try (Connection oldServer = db.connectAs("app-v1"); Connection newServer = db.connectAs("app-v2")) {
+            Throwable failure = catchThrowable(() -> db.migrations().migrateTo("2.1"));
+            assertThat(failure).isInstanceOf(FlywayException.class);
+            assertThat(KitError.of(failure)).contains(KitError.IN_USE);
+            assertThat(failure).hasMessageContaining("app-v1");
+            try (Connection c = db.connect()) {
+                assertThat(liveReadTables(c)).as("nothing of the tidy-up remains").containsExactly("users_0", "users_1", "users_2");
+                assertThat(value(c, "SELECT count(*) FROM kit.schema_versions WHERE state = 'retired'")).isEqualTo(0L);
+            }
+            assertThat(value(oldServer, "SELECT count(*) FROM users_1")).as("the old server still reads").isEqualTo(1L);
+        }
+
+        try (Connection newServer = db.connectAs("app-v2")) {
+            assertThat(db.migrations().migrateTo("2.1")).isEqualTo(1);
+        }
+        try (Connection c = db.connect()) {
+            assertThat(liveReadTables(c)).containsExactly("users_2");
+            assertThat(rows(c, "SELECT version, state FROM kit.schema_versions ORDER BY version"))
+                    .extracting(r -> r.get("version") + ":" + r.get("state")).containsExactly("0:retired", "1:retired", "2:live");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_0'")).isEqualTo("retired");
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table IN ('users_0', 'users_1')")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_trigger WHERE tgname ~ '__users_[01]$'")).as("feed triggers").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname ~ '_users_[01]$'")).as("feed and projection functions").isEqualTo(0L);
+            assertThat(count(c, "user_registered_0")).as("facts stay").isEqualTo(1);
+            exec(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('after@example.com', 'h')");
+            assertThat(count(c, "users_2")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aConnectedVersion0AppAlsoBlocksTheTidyUp() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection oldServer = db.connectAs("app-v0 pool-1")) {
+            assertThat(KitError.of(catchThrowable(() -> db.migrations().migrateTo("2.1")))).contains(KitError.IN_USE);
+        }
+    }
+
+    @Test
+    void aReadVersionThatAnotherLiveVersionReferencesCannotBeRetired() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            var failure = assertFailsWith(KitError.IN_USE, () -> exec(c, "SELECT kit.retire_read_version('users_2')"));
+            assertThat(failure.getMessage()).contains("referenced by messages_3");
+            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.retire_read_version('users_0')"));
+            assertThat(liveReadTables(c)).containsExactly("messages_3", "users_2");
+        }
+    }
+
+    @Test
+    void clientSchemaVersionIsReadFromTheApplicationName() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("0");
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.client_schema_version('app-v2')")).isEqualTo(2);
+            assertThat(value(c, "SELECT kit.client_schema_version('app-v12 worker')")).isEqualTo(12);
+            assertThat(value(c, "SELECT kit.client_schema_version('psql')")).isNull();
+            assertThat(value(c, "SELECT kit.client_schema_version('app-vX')")).isNull();
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package kit.testing;
+
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
+import kit.client.Migrations;
+
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Fixtures for tests and the demo: one PostgreSQL server for the whole run (embedded, or {@code KIT_DB_URL}),
+ * and a fresh database per test, copied from a template migrated once per
+ * target version ({@code CREATE DATABASE ... TEMPLATE}). Every database this run
+ * creates carries the run's prefix and is dropped when the run ends.
+ */
+public final class TestDatabases {
+
+    private static final PostgresServer SERVER = PostgresServer.fromEnvironment();
+    private static final String RUN = "kit_t" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+    /** App roles are shared by every database of a server: each run names its own, and drops them at the end. */
+    private static final String ROLE_PREFIX = RUN + "_app_v";
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Map<String, String> TEMPLATES = new HashMap<>();
+    private static final List<String> CREATED = new ArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(TestDatabases::dropAllAndClose, "drop-test-databases"));
+    }
+
+    private TestDatabases() {
+    }
+
+    public static PostgresServer server() {
+        return SERVER;
+    }
+
+    /** The prefix of the app roles this run's migrations create ({@code <prefix>2} is app-v2's role). */
+    public static String rolePrefix() {
+        return ROLE_PREFIX;
+    }
+
+    /** A role name of this run ({@code <run>_<name>}): dropped with the run's other roles when it ends. */
+    public static String runRole(String name) {
+        return RUN + "_" + name;
+    }
+
+    /** The migrations of a test database, with this run's role prefix. */
+    public static Migrations migrations(DatabaseUrl url) {
+        return new Migrations(url, Migrations.LOCATION, ROLE_PREFIX);
+    }
+
+    /** A new database with every migration applied. */
+    public static TestDatabase migrated() {
+        return migratedTo(null);
+    }
+
+    /** A new database migrated to exactly {@code target} ("0", "2.1", ...), or to the end when null. */
+    public static TestDatabase migratedTo(String target) {
+        return create(template(target));
+    }
+
+    /** A new, empty database (no kit yet), for tests that run migrations themselves. */
+    public static TestDatabase empty() {
+        return create(null);
+    }
+
+    private static synchronized String template(String target) {
+        String key = target == null ? "all" : target;
+        return TEMPLATES.computeIfAbsent(key, k -> {
+            String name = RUN + "_tpl_" + k.replace('.', '_');
+            try {
+                SERVER.createDatabase(name, null);
+                CREATED.add(name);
+                migrations(SERVER.url().withDatabase(name)).migrateTo(target);
+            } catch (SQLException e) {
+                throw new IllegalStateException("Could not create template database " + name, e);
+            }
+            return name;
+        });
+    }
+
+    private static TestDatabase create(String template) {
+        String name = RUN + "_" + COUNTER.incrementAndGet();
+        try {
+            SERVER.createDatabase(name, template);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not create test database " + name, e);
+        }
+        synchronized (TestDatabases.class) {
+            CREATED.add(name);
+        }
+        return new TestDatabase(name, SERVER.url().withDatabase(name));
+    }
+
+    private static synchronized void dropAllAndClose() {
+        for (String name : CREATED.reversed()) {
+            try {
+                SERVER.dropDatabase(name);
+            } catch (SQLException e) {
+                System.err.println("Could not drop test database " + name + ": " + e.getMessage());
+            }
+        }
+        try (var c = Jdbc.connect(SERVER.url()); var s = c.createStatement();
+             var roles = c.createStatement().executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + RUN + "%'")) {
+            while (roles.next()) {
+                s.execute("DROP ROLE IF EXISTS " + roles.getString(1));
+            }
+        } catch (SQLException e) {
+            System.err.println("Could not drop the test roles " + ROLE_PREFIX + "*: " + e.getMessage());
+        }
+        SERVER.close();
+    }
+}
