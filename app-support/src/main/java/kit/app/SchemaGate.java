@@ -6,8 +6,8 @@ import org.jooq.exception.DataAccessException;
 
 import java.util.Optional;
 
-import static kit.catalog.Tables.SCHEMA_VERSIONS;
 import static kit.catalog.Routines.schemaVersionState;
+import static kit.catalog.Tables.SCHEMA_VERSIONS;
 
 /**
  * An app may only serve when its schema version is live: every read version

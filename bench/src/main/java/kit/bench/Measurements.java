@@ -3,6 +3,7 @@ package kit.bench;
 import kit.app.App;
 import kit.app.AppConfig;
 import kit.app.Passwords;
+import kit.client.Catalog;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
@@ -61,10 +62,10 @@ final class Measurements {
         new Migrations(url, Migrations.LOCATION, "kit_bench_v").migrateTo("2");
         try (Connection c = Jdbc.connect(url)) {
             if (readVersions <= 2) {
-                exec(c, "SELECT kit.retire_read_version('users_0')");
+                retire(c, "users_0");
             }
             if (readVersions <= 1) {
-                exec(c, "SELECT kit.retire_read_version('users_1')");
+                retire(c, "users_1");
             }
             exec(c, """
                     CREATE SEQUENCE plain_id;
@@ -281,7 +282,7 @@ final class Measurements {
             declareUsers9(c);
             exec(c, "CALL kit.backfill('users_9')");
         }));
-        Load.Result retiring = Load.run(db, 4, seconds, writer, () -> sql(db, c -> exec(c, "SELECT kit.retire_read_version('users_9')")));
+        Load.Result retiring = Load.run(db, 4, seconds, writer, () -> sql(db, c -> retire(c, "users_9")));
         String conditions = "4 clients, 1 fact/statement, 20000 facts, synchronous_commit=" + syncCommit;
         out.accept(new Figure("6. writer stall", "p99 insert latency, no migration", conditions, baseline.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
         out.accept(new Figure("6. writer stall", "max insert latency while adding a version", conditions, adding.maxMillis(), Double.NaN, "ms", 100, false));
@@ -373,6 +374,10 @@ final class Measurements {
             }
             return ids.stream().mapToLong(Long::longValue).toArray();
         }
+    }
+
+    private static void retire(Connection c, String readTable) {
+        Catalog.retire(Catalog.of(c), readTable);
     }
 
     static void exec(Connection c, String sql) throws SQLException {

@@ -1,13 +1,12 @@
 package kit.cli;
 
-import kit.catalog.routines.RetireReadVersion;
 import kit.catalog.routines.RetirementPlan;
+import kit.client.Catalog;
 import kit.client.Jdbc;
 import kit.client.State;
 import kit.client.TextTable;
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 
 import java.io.PrintStream;
@@ -36,7 +35,7 @@ final class Operations {
 
     Operations(Connection c, PrintStream out) {
         this.c = c;
-        this.db = DSL.using(c, SQLDialect.POSTGRES);
+        this.db = Catalog.of(c);
         this.out = out;
     }
 
@@ -70,8 +69,7 @@ final class Operations {
 
     private int verify(String only, int maxRows) {
         List<String> tables = only != null ? List.of(only)
-                : db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.eq(State.LIVE))
-                        .orderBy(READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
+                : Catalog.readTables(db, State.LIVE);
         int differing = 0;
         for (String table : tables) {
             TextTable diff = new TextTable("difference", "row");
@@ -143,7 +141,7 @@ final class Operations {
             try (Connection w = Jdbc.connect(url)) {
                 while (!Thread.currentThread().isInterrupted()) {
                     Thread.sleep(1000);
-                    appliedSoFar(DSL.using(w, SQLDialect.POSTGRES), table).ifPresent(n -> {
+                    appliedSoFar(Catalog.of(w), table).ifPresent(n -> {
                         done.set(n);
                         progress(table, n, remaining, started, System.nanoTime());
                     });
@@ -188,8 +186,7 @@ final class Operations {
     }
 
     private int retire(String table, boolean dryRun) {
-        State state = db.select(READ_VERSION.STATE).from(READ_VERSION).where(READ_VERSION.READ_TABLE.eq(table))
-                .fetchOptional(READ_VERSION.STATE).orElse(null);
+        State state = Catalog.stateOf(db, table).orElse(null);
         if (state != State.LIVE && state != State.BUILDING) {
             throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
         }
@@ -207,9 +204,7 @@ final class Operations {
         if (dryRun) {
             return 0;
         }
-        RetireReadVersion retirement = new RetireReadVersion();
-        retirement.setReadTable(table); // and the function's default lock timeout
-        retirement.execute(db.configuration());
+        Catalog.retire(db, table);
         out.println(table + " retired");
         return 0;
     }

@@ -1,16 +1,13 @@
 package kit.codegen;
 
 import kit.client.Migrations;
-import kit.testing.PostgresServer;
 import org.flywaydb.core.Flyway;
 import org.jooq.codegen.GenerationTool;
 import org.jooq.meta.jaxb.Configuration;
 import org.jooq.meta.jaxb.Database;
 import org.jooq.meta.jaxb.ForcedType;
-import org.jooq.meta.jaxb.Generate;
 import org.jooq.meta.jaxb.Generator;
 import org.jooq.meta.jaxb.Jdbc;
-import org.jooq.meta.jaxb.Target;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -41,21 +38,12 @@ public final class KitCatalogCodegen {
 
     /** Installs the kit into a new database of the server and generates into {@code directory}. */
     public static void generate(Path directory) throws Exception {
-        try (PostgresServer server = PostgresServer.fromEnvironment()) {
-            String database = "kit_catalog_codegen_" + ProcessHandle.current().pid();
-            server.dropDatabase(database);
-            server.createDatabase(database, null);
-            try {
-                String url = server.url().withDatabase(database).jdbc();
-                Flyway.configure().dataSource(url, null, null).locations(Migrations.KIT_LOCATION).connectRetries(0)
-                        .load().migrate();
-                System.setProperty("org.jooq.no-logo", "true");
-                System.setProperty("org.jooq.no-tips", "true");
-                GenerationTool.generate(configuration(url, directory));
-            } finally {
-                server.dropDatabase(database);
-            }
-        }
+        Generation.inScratchDatabase("kit_catalog_codegen", url -> {
+            Flyway.configure().dataSource(url.jdbc(), null, null).locations(Migrations.KIT_LOCATION).connectRetries(0)
+                    .load().migrate();
+            GenerationTool.generate(configuration(url.jdbc(), directory));
+            return null;
+        });
     }
 
     static Configuration configuration(String url, Path directory) {
@@ -72,18 +60,7 @@ public final class KitCatalogCodegen {
                                         .withUserType("kit.client.State")
                                         .withConverter("kit.client.State.Converter")
                                         .withIncludeExpression("kit\\.(read_version|schema_versions)\\.state")))
-                        .withGenerate(new Generate()
-                                .withJavaTimeTypes(true)
-                                .withRecords(true)
-                                .withPojos(false)
-                                .withDaos(false)
-                                .withGeneratedAnnotation(false)
-                                .withComments(true)
-                                .withSources(false)
-                                .withSourcesOnViews(false))
-                        .withTarget(new Target()
-                                .withPackageName(PACKAGE)
-                                .withDirectory(directory.toString())
-                                .withClean(true)));
+                        .withGenerate(Generation.code().withSources(false).withSourcesOnViews(false))
+                        .withTarget(Generation.target(PACKAGE, directory)));
     }
 }

@@ -1,11 +1,12 @@
 package kit.codegen;
 
+import kit.client.Catalog;
 import kit.client.Migrations;
-import kit.testing.PostgresServer;
+import kit.client.State;
+import org.jooq.DSLContext;
 import org.jooq.codegen.GenerationTool;
 import org.jooq.meta.jaxb.Configuration;
 import org.jooq.meta.jaxb.Database;
-import org.jooq.meta.jaxb.Generate;
 import org.jooq.meta.jaxb.Generator;
 import org.jooq.meta.jaxb.Jdbc;
 import org.jooq.meta.jaxb.MatcherRule;
@@ -13,13 +14,17 @@ import org.jooq.meta.jaxb.MatcherTransformType;
 import org.jooq.meta.jaxb.Matchers;
 import org.jooq.meta.jaxb.MatchersTableType;
 import org.jooq.meta.jaxb.Strategy;
-import org.jooq.meta.jaxb.Target;
 
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+
+import static kit.catalog.Routines.schemaVersionWriteTables;
+import static kit.catalog.Tables.SCHEMA_VERSIONS;
+import static kit.catalog.Tables.SCHEMA_VERSION_READ;
 
 /**
  * Generates the jOOQ code an app of one schema version compiles against, from a
@@ -43,8 +48,6 @@ public final class SchemaCodegen {
             System.err.println("Usage: SchemaCodegen <schema version> <output directory> [migrations location]");
             System.exit(2);
         }
-        System.setProperty("org.jooq.no-logo", "true");
-        System.setProperty("org.jooq.no-tips", "true");
         int version = Integer.parseInt(args[0]);
         String location = args.length > 2 ? args[2] : Migrations.LOCATION;
         List<String> tables = generate(version, Path.of(args[1]), location);
@@ -53,32 +56,28 @@ public final class SchemaCodegen {
 
     /** Generates schema version {@code version}'s code into {@code directory}; returns the tables it covers. */
     public static List<String> generate(int version, Path directory, String migrationsLocation) throws Exception {
-        try (PostgresServer server = PostgresServer.fromEnvironment()) {
-            String database = "kit_codegen_v" + version + "_" + ProcessHandle.current().pid();
-            server.dropDatabase(database);
-            server.createDatabase(database, null);
-            try {
-                String url = server.url().withDatabase(database).jdbc();
-                new Migrations(server.url().withDatabase(database), migrationsLocation, "kit_codegen_v").migrateTo(String.valueOf(version));
-                List<String> tables = tablesOf(url, version);
-                GenerationTool.generate(configuration(url, version, tables, directory));
-                return tables;
-            } finally {
-                server.dropDatabase(database);
-            }
-        }
+        return Generation.inScratchDatabase("kit_codegen_v" + version, url -> {
+            new Migrations(url, migrationsLocation, "kit_codegen_v").migrateTo(String.valueOf(version));
+            List<String> tables = tablesOf(url.jdbc(), version);
+            GenerationTool.generate(configuration(url.jdbc(), version, tables, directory));
+            return tables;
+        });
     }
 
     /** The read tables of the version and the newest version of each write table. */
     static List<String> tablesOf(String url, int version) throws SQLException {
         try (Connection c = kit.client.Jdbc.connect(url)) {
-            List<String> state = strings(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version);
-            if (!state.equals(List.of("live"))) {
+            DSLContext db = Catalog.of(c);
+            Optional<State> state = db.select(SCHEMA_VERSIONS.STATE).from(SCHEMA_VERSIONS)
+                    .where(SCHEMA_VERSIONS.VERSION.eq(version)).fetchOptional(SCHEMA_VERSIONS.STATE);
+            if (state.filter(State.LIVE::equals).isEmpty()) {
                 throw new IllegalStateException("Schema version " + version + " is not live after migrating to it (state: "
-                        + (state.isEmpty() ? "none" : state.getFirst()) + ")");
+                        + state.map(State::label).orElse("none") + ")");
             }
-            List<String> tables = new ArrayList<>(strings(c, "SELECT kit.schema_version_write_tables(?)", version));
-            tables.addAll(strings(c, "SELECT read_table FROM kit.schema_version_read WHERE version = ? ORDER BY read_table", version));
+            List<String> tables = new ArrayList<>(db.selectFrom(schemaVersionWriteTables(version)).fetch(0, String.class));
+            tables.addAll(db.select(SCHEMA_VERSION_READ.READ_TABLE).from(SCHEMA_VERSION_READ)
+                    .where(SCHEMA_VERSION_READ.VERSION.eq(version)).orderBy(SCHEMA_VERSION_READ.READ_TABLE)
+                    .fetch(SCHEMA_VERSION_READ.READ_TABLE));
             return tables;
         }
     }
@@ -100,20 +99,7 @@ public final class SchemaCodegen {
                                 .withTableClass(stripped)
                                 .withTableIdentifier(new MatcherRule().withTransform(MatcherTransformType.UPPER).withExpression("$1"))
                                 .withRecordClass(new MatcherRule().withTransform(MatcherTransformType.PASCAL).withExpression("$1_Record")))))
-                        .withGenerate(new Generate()
-                                .withJavaTimeTypes(true)
-                                .withRecords(true)
-                                .withPojos(false)
-                                .withDaos(false)
-                                .withGeneratedAnnotation(false)
-                                .withComments(true))
-                        .withTarget(new Target()
-                                .withPackageName(packageOf(version))
-                                .withDirectory(directory.toString())
-                                .withClean(true)));
-    }
-
-    private static List<String> strings(Connection c, String sql, Object... params) throws SQLException {
-        return kit.client.Jdbc.strings(c, sql, params);
+                        .withGenerate(Generation.code())
+                        .withTarget(Generation.target(packageOf(version), directory)));
     }
 }

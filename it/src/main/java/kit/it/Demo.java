@@ -1,12 +1,15 @@
 package kit.it;
 
+import kit.client.Catalog;
 import kit.client.CatalogReport;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.KitError;
 import kit.client.Migrations;
-import kit.testing.PostgresServer;
+import kit.client.State;
 import kit.client.TextTable;
+import kit.testing.PostgresServer;
+import org.jooq.DSLContext;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+
+import static kit.catalog.Routines.verifyReadTable;
 
 /**
  * The main job: a real rolling upgrade under live traffic. PostgreSQL (embedded,
@@ -252,7 +257,7 @@ public final class Demo {
                     "the tidy-up refuses (KT005) while app-v0 and app-v1 are connected");
         }
         try (Connection c = Jdbc.connect(appDbUrl)) {
-            checks.check(strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1").equals(List.of("users_0", "users_1", "users_2")),
+            checks.check(Catalog.readTables(Catalog.of(c), State.LIVE).equals(List.of("users_0", "users_1", "users_2")),
                     "the refused tidy-up changed nothing (users_0, users_1, users_2 still live)");
         }
     }
@@ -282,8 +287,9 @@ public final class Demo {
         try (Connection c = Jdbc.connect(url.jdbc())) {
             System.out.println();
             System.out.print(CatalogReport.render(c));
-            for (String table : strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY 1")) {
-                long differences = Long.parseLong(strings(c, "SELECT count(*) FROM kit.verify_read_table('" + table + "')").getFirst());
+            DSLContext db = Catalog.of(c);
+            for (String table : Catalog.readTables(db, State.LIVE)) {
+                int differences = db.fetchCount(verifyReadTable(table, Integer.MAX_VALUE));
                 checks.check(differences == 0, table + " equals a rebuild from the facts (" + differences + " differing rows)");
             }
         }
@@ -319,9 +325,5 @@ public final class Demo {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.toString() : t.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
-    }
-
-    private static List<String> strings(Connection c, String sql) throws SQLException {
-        return Jdbc.strings(c, sql);
     }
 }

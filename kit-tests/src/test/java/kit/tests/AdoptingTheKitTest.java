@@ -4,7 +4,6 @@ import kit.client.KitError;
 import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,6 @@ package kit.tests;
 import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

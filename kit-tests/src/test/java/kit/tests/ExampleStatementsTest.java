@@ -2,7 +2,6 @@ package kit.tests;
 
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;

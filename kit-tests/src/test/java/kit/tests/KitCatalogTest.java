@@ -1,9 +1,9 @@
 package kit.tests;
 
 import kit.client.KitError;
+import kit.client.State;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,6 +52,25 @@ class KitCatalogTest {
                      WHERE (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = w.write_table::regclass
                               AND t.tgname IN (kit.object_name('append_only', w.write_table), kit.object_name('assign_id', w.write_table))) <> 2
                     """)).as("write tables without their guard and id assigner").isEqualTo(0L);
+        }
+    }
+
+    @Test
+    void theJavaClientKnowsEveryStateTheCatalogAllows() throws Exception {
+        try (Connection c = TestDatabases.migrated().connect()) {
+            String check = (String) value(c, """
+                    SELECT pg_get_constraintdef(oid) FROM pg_constraint
+                     WHERE conrelid = 'kit.read_version'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%state%'""");
+            Set<String> allowed = new TreeSet<>();
+            Matcher label = Pattern.compile("'([a-z]+)'").matcher(check);
+            while (label.find()) {
+                allowed.add(label.group(1));
+            }
+            assertThat(allowed).as(check).containsExactlyInAnyOrderElementsOf(
+                    Stream.of(State.values()).map(State::label).toList());
+            for (var row : rows(c, "SELECT DISTINCT state FROM kit.schema_versions")) {
+                assertThat(State.of((String) row.get("state"))).isNotNull();
+            }
         }
     }
 
@@ -108,7 +127,7 @@ class KitCatalogTest {
         Set<String> raised = new TreeSet<>();
         Pattern code = Pattern.compile("'(KT\\d{3})'");
         try (Stream<Path> files = Stream.concat(Files.list(Path.of("../kit/src/main/resources/db/kit")),
-                Files.list(Path.of("src/main/resources/db/migration")))) {
+                Files.list(Path.of("../db/src/main/resources/db/migration")))) {
             for (Path file : files.toList()) {
                 Matcher m = code.matcher(Files.readString(file));
                 while (m.find()) {

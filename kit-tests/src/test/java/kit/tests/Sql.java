@@ -1,7 +1,6 @@
 package kit.tests;
 
 import kit.client.KitError;
-
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 import java.sql.Connection;

@@ -3,7 +3,6 @@ package kit.tests;
 import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-
 import org.flywaydb.core.api.FlywayException;
 import org.junit.jupiter.api.Test;
 

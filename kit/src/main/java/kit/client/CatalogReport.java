@@ -2,7 +2,6 @@ package kit.client;
 
 import org.jooq.DSLContext;
 import org.jooq.Field;
-import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 
 import java.sql.Connection;
@@ -26,7 +25,7 @@ public final class CatalogReport {
     }
 
     public static String render(Connection c) {
-        DSLContext db = DSL.using(c, SQLDialect.POSTGRES);
+        DSLContext db = Catalog.of(c);
         return "Schema versions\n" + schemaVersions(db) + "\nRead versions\n" + readVersions(db)
                 + "\nFeeds (write table -> read table)\n" + feeds(db) + "\nRow counts\n" + rowCounts(db);
     }

@@ -1,8 +1,7 @@
 package kit.testing;
 
-import kit.client.DatabaseUrl;
-
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import kit.client.DatabaseUrl;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

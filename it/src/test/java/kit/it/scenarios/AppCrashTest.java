@@ -1,11 +1,11 @@
 package kit.it.scenarios;
 
 import kit.client.Jdbc;
-import kit.testing.TestDatabase;
-import kit.testing.TestDatabases;
 import kit.it.AppProcess;
 import kit.it.LoadGenerator;
 import kit.it.StepStats;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;

@@ -1,12 +1,12 @@
 package kit.it.scenarios;
 
 import kit.client.DatabaseUrl;
-import kit.testing.EmbeddedServer;
 import kit.client.Jdbc;
 import kit.client.Migrations;
 import kit.it.AppProcess;
 import kit.it.LoadGenerator;
 import kit.it.StepStats;
+import kit.testing.EmbeddedServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

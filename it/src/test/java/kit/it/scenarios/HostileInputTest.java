@@ -1,8 +1,8 @@
 package kit.it.scenarios;
 
-import kit.testing.TestDatabases;
 import kit.it.Http;
 import kit.it.RunningApp;
+import kit.testing.TestDatabases;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

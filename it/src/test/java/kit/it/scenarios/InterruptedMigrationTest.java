@@ -3,13 +3,13 @@ package kit.it.scenarios;
 import kit.app.App;
 import kit.app.SchemaGate;
 import kit.client.DatabaseUrl;
-import kit.testing.EmbeddedServer;
 import kit.client.Jdbc;
 import kit.client.Migrations;
-import kit.testing.TestDatabase;
-import kit.testing.TestDatabases;
 import kit.it.MigrateMain;
 import kit.it.RunningApp;
+import kit.testing.EmbeddedServer;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,9 +2,9 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
+import kit.it.RunningApp;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-import kit.it.RunningApp;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;

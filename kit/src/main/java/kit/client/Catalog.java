@@ -1,0 +1,42 @@
+package kit.client;
+
+import kit.catalog.routines.RetireReadVersion;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+
+import java.sql.Connection;
+import java.util.List;
+import java.util.Optional;
+
+import static kit.catalog.Tables.READ_VERSION;
+
+/** The questions about the kit's catalog that the kit command, the demo and the tests ask alike. */
+public final class Catalog {
+
+    private Catalog() {
+    }
+
+    public static DSLContext of(Connection c) {
+        return DSL.using(c, SQLDialect.POSTGRES);
+    }
+
+    /** The read tables in {@code state}, by name. */
+    public static List<String> readTables(DSLContext db, State state) {
+        return db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.eq(state))
+                .orderBy(READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
+    }
+
+    /** The state of read table {@code readTable}, or empty when the catalog does not know it. */
+    public static Optional<State> stateOf(DSLContext db, String readTable) {
+        return db.select(READ_VERSION.STATE).from(READ_VERSION).where(READ_VERSION.READ_TABLE.eq(readTable))
+                .fetchOptional(READ_VERSION.STATE);
+    }
+
+    /** Retires {@code readTable} as a tidy-up migration does, with the function's default lock timeout. */
+    public static void retire(DSLContext db, String readTable) {
+        RetireReadVersion retirement = new RetireReadVersion();
+        retirement.setReadTable(readTable);
+        retirement.execute(db.configuration());
+    }
+}
