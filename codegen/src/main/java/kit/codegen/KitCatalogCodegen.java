@@ -39,7 +39,7 @@ public final class KitCatalogCodegen {
     /** Installs the kit into a new database of the server and generates into {@code directory}. */
     public static void generate(Path directory) throws Exception {
         Generation.inScratchDatabase("kit_catalog_codegen", url -> {
-            Flyway.configure().dataSource(url.jdbc(), null, null).locations(Migrations.KIT_LOCATION).connectRetries(0)
+            Flyway.configure().dataSource(url.jdbc(), null, null).locations(Migrations.kitLocation()).connectRetries(0)
                     .load().migrate();
             GenerationTool.generate(configuration(url.jdbc(), directory));
             return null;

@@ -24,7 +24,7 @@ class AdoptingTheKitTest {
 
     static Flyway orders(TestDatabase db, String target) {
         return Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations(Migrations.KIT_LOCATION, "classpath:adoption-orders").target(target).load();
+                .locations(Migrations.kitLocation(), "classpath:adoption-orders").target(target).load();
     }
 
     @Test

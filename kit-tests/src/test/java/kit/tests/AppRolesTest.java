@@ -93,7 +93,7 @@ class AppRolesTest {
     void aLaterMigrationWithoutThePrefixSettingKeepsThePrefixTheCatalogRecorded() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("1");
         org.flywaydb.core.Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations(Migrations.KIT_LOCATION, Migrations.LOCATION).target("2").load().migrate();
+                .locations(Migrations.kitLocation(), Migrations.LOCATION).target("2").load().migrate();
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
         }

@@ -4,6 +4,9 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -16,6 +19,23 @@ public final class Migrations {
 
     /** Where the kit's callback scripts are: any project using the kit adds this location. */
     public static final String KIT_LOCATION = "classpath:db/kit";
+
+    /**
+     * {@value #KIT_LOCATION} as this process should name it: the kit's own copy. From the kit's jar
+     * that is {@value #KIT_LOCATION}. From the kit's build directory (a reactor build that stops
+     * before {@code package}) it is that directory: the example's {@code db/target/classes} then also
+     * holds the scripts (for {@code mvn -pl db flyway:migrate}), and Flyway refuses two callbacks of
+     * one name.
+     */
+    public static String kitLocation() {
+        try {
+            Path origin = Path.of(Migrations.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path scripts = origin.resolve("db").resolve("kit");
+            return Files.isDirectory(scripts) ? "filesystem:" + scripts : KIT_LOCATION;
+        } catch (URISyntaxException | RuntimeException e) {
+            return KIT_LOCATION;
+        }
+    }
 
     /** The example domain's migrations. */
     public static final String LOCATION = "classpath:db/migration";
@@ -80,7 +100,7 @@ public final class Migrations {
     private Flyway flyway(String target) {
         var config = Flyway.configure()
                 .dataSource(url.jdbc(), null, null)
-                .locations(KIT_LOCATION, location)
+                .locations(kitLocation(), location)
                 .initSql("SET kit.app_role_prefix = '" + rolePrefix + "'")
                 .connectRetries(0);
         if (target != null) {
