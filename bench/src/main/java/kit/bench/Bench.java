@@ -75,7 +75,9 @@ public final class Bench {
                         Double.isNaN(f.ratio()) ? String.format("%.2f %s", f.value(), f.unit()) : String.format("%.2f  %s", f.ratio(), f.verdict()));
             });
             try {
-                for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill, m::writerStall, m::apps, m::idAssignment)) {
+                for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
+                        m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
+                        m::inlineFeedsAgainstProjectionCalls)) {
                     step.run();
                 }
             } finally {

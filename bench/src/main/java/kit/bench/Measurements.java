@@ -152,17 +152,7 @@ final class Measurements {
 
     /** 3: the trigger path against the application writing the fact and the R=3 read rows itself. */
     void againstTheAppWritingReadRows() throws Exception {
-        DatabaseUrl db = databaseWith(3);
-        try (Connection c = Jdbc.connect(db)) {
-            exec(c, """
-                    CREATE SEQUENCE alt_id;
-                    CREATE TABLE alt_fact (id bigint NOT NULL DEFAULT nextval('alt_id'), email text NOT NULL, password_hash text NOT NULL,
-                        username text, seq bigserial PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
-                    CREATE TABLE alt_users_a (LIKE users_2 INCLUDING ALL);
-                    CREATE TABLE alt_users_b (LIKE users_2 INCLUDING ALL);
-                    CREATE TABLE alt_users_c (LIKE users_2 INCLUDING ALL);
-                    """);
-        }
+        DatabaseUrl db = withAppWrittenTables(databaseWith(3));
         Load.Operation separate = (c, client, n) -> {
             c.setAutoCommit(false);
             long id;
@@ -188,26 +178,102 @@ final class Measurements {
             c.setAutoCommit(true);
             return 1;
         };
-        Load.Operation oneStatement = (c, client, n) -> {
-            try (PreparedStatement s = c.prepareStatement("""
-                    WITH f AS (INSERT INTO alt_fact (email, password_hash, username) VALUES (?, 'h', 'u') RETURNING id, email, password_hash, username, seq),
-                         a AS (INSERT INTO alt_users_a SELECT * FROM f),
-                         b AS (INSERT INTO alt_users_b SELECT * FROM f)
-                    INSERT INTO alt_users_c SELECT * FROM f""")) {
-                s.setString(1, "o" + client + "-" + n + "-" + ThreadLocalRandom.current().nextInt() + "@bench.example");
-                s.executeUpdate();
-            }
-            return 1;
-        };
         for (int clients : new int[] {1, 8}) {
             double kit = Load.run(db, clients, seconds, insert("user_registered_1", false)).factsPerSecond();
             double sep = Load.run(db, clients, seconds, separate).factsPerSecond();
-            double one = Load.run(db, clients, seconds, oneStatement).factsPerSecond();
+            double one = Load.run(db, clients, seconds, APP_WRITES_IN_ONE_STATEMENT).factsPerSecond();
             out.accept(new Figure("3. trigger path vs the app writing the rows", "R=3 triggers / app, one statement (CTE)",
                     conditions(clients, 1), kit, one, "facts/s", 1.0, true));
             out.accept(new Figure("3. trigger path vs the app writing the rows", "R=3 triggers / app, separate statements",
                     conditions(clients, 1), kit, sep, "facts/s", 1.3, true));
         }
+    }
+
+    /**
+     * 9: one fact per transaction at R=3, with synchronous commit on and off, 1 and 8 clients: the kit
+     * against a plain insert and against the application writing the fact and its three read rows in
+     * one statement (a CTE), the cheapest way to write the same rows without triggers.
+     */
+    void againstTheCheapestWayToWriteTheSameRows() throws Exception {
+        DatabaseUrl db = withAppWrittenTables(databaseWith(3));
+        for (String commit : List.of("on", "off")) {
+            DatabaseUrl url = db.with("options", "-csynchronous_commit=" + commit);
+            for (int clients : new int[] {8, 1}) {
+                double plain = Load.run(url, clients, seconds, insert("plain_registered", false)).factsPerSecond();
+                double kit = Load.run(url, clients, seconds, insert("user_registered_1", false)).factsPerSecond();
+                double cte = Load.run(url, clients, seconds, APP_WRITES_IN_ONE_STATEMENT).factsPerSecond();
+                String conditions = clients + (clients == 1 ? " client" : " clients") + ", 1 fact/statement, synchronous_commit=" + commit;
+                out.accept(new Figure("9. the kit vs the cheapest way to write the same rows", "R=3 / plain table", conditions,
+                        kit, plain, "facts/s", againstPlainTarget(commit, clients), true));
+                out.accept(new Figure("9. the kit vs the cheapest way to write the same rows", "R=3 / app, one statement (CTE)", conditions,
+                        kit, cte, "facts/s", 0.9, true));
+            }
+        }
+    }
+
+    /**
+     * 10: the write path of 0.3.0 (each feed's SQL inlined in the write table's trigger, over the
+     * transition table) against that of 0.2.0 (an array of the facts, then one projection call per
+     * feed), measured side by side: the same database shape, the 0.2.0 trigger rebuilt from the catalog.
+     */
+    void inlineFeedsAgainstProjectionCalls() throws Exception {
+        DatabaseUrl inline = databaseWith(3);
+        DatabaseUrl calls = databaseWith(3);
+        try (Connection c = Jdbc.connect(calls)) {
+            exec(c, single(c, """
+                    SELECT format($fn$
+                        CREATE OR REPLACE FUNCTION public.feed_user_registered_1() RETURNS trigger
+                        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+                        DECLARE
+                            _facts public.user_registered_1[] := ARRAY(SELECT n::public.user_registered_1 FROM new_rows AS n);
+                        BEGIN
+                        %s    RETURN NULL;
+                        END
+                        $body$$fn$,
+                        string_agg(format('PERFORM public.%I(_facts, false);' || chr(10), f.projection), '' ORDER BY f.read_table))
+                      FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
+        }
+        for (boolean batch : new boolean[] {false, true}) {
+            for (int clients : new int[] {1, 8}) {
+                double before = Load.run(calls, clients, seconds, insert("user_registered_1", batch)).factsPerSecond();
+                double after = Load.run(inline, clients, seconds, insert("user_registered_1", batch)).factsPerSecond();
+                out.accept(new Figure("10. inline feeds (0.3.0) vs projection calls (0.2.0)", "R=3 inline / calls",
+                        conditions(clients, batch ? 100 : 1), after, before, "facts/s", Double.NaN, true));
+            }
+        }
+    }
+
+    /** Targets: 0.65 of plain with 8 clients and synchronous commit, 0.5 with asynchronous commit. */
+    private static double againstPlainTarget(String synchronousCommit, int clients) {
+        return synchronousCommit.equals("off") ? 0.5 : clients == 8 ? 0.65 : Double.NaN;
+    }
+
+    /** The fact and its three read rows written by the application in one statement, no triggers (alt_ tables). */
+    private static final Load.Operation APP_WRITES_IN_ONE_STATEMENT = (c, client, n) -> {
+        try (PreparedStatement s = c.prepareStatement("""
+                WITH f AS (INSERT INTO alt_fact (email, password_hash, username) VALUES (?, 'h', 'u') RETURNING id, email, password_hash, username, seq),
+                     a AS (INSERT INTO alt_users_a SELECT * FROM f),
+                     b AS (INSERT INTO alt_users_b SELECT * FROM f)
+                INSERT INTO alt_users_c SELECT * FROM f""")) {
+            s.setString(1, "o" + client + "-" + n + "-" + ThreadLocalRandom.current().nextInt() + "@bench.example");
+            s.executeUpdate();
+        }
+        return 1;
+    };
+
+    /** Adds a fact table and three read tables of users_2's shape with no kit: what the app would write itself. */
+    private static DatabaseUrl withAppWrittenTables(DatabaseUrl db) throws SQLException {
+        try (Connection c = Jdbc.connect(db)) {
+            exec(c, """
+                    CREATE SEQUENCE alt_id;
+                    CREATE TABLE alt_fact (id bigint NOT NULL DEFAULT nextval('alt_id'), email text NOT NULL, password_hash text NOT NULL,
+                        username text, seq bigserial PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
+                    CREATE TABLE alt_users_a (LIKE users_2 INCLUDING ALL);
+                    CREATE TABLE alt_users_b (LIKE users_2 INCLUDING ALL);
+                    CREATE TABLE alt_users_c (LIKE users_2 INCLUDING ALL);
+                    """);
+        }
+        return db;
     }
 
     /** 4: password changes (facts that update existing read rows) against a plain UPDATE of one row. */

@@ -92,6 +92,30 @@ class KitCatalogTest {
     }
 
     @Test
+    void everyFeedTriggerAppliesItsFeedsInlineWithNoArrayOfFactsAndNoCallPerFeed() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            assertFeedTriggersAreInline(c);
+        }
+    }
+
+    /**
+     * Every write table's feed trigger applies its live feeds with their SQL over new_rows: no
+     * projection function called, no array of facts built (what the write path paid for before 0.3.0).
+     */
+    static void assertFeedTriggersAreInline(Connection c) throws Exception {
+        var triggers = rows(c, """
+                SELECT DISTINCT f.trigger_name, pg_get_functiondef(to_regproc('public.' || f.trigger_name)) AS definition
+                  FROM kit.feed f JOIN kit.read_version v USING (read_table) WHERE v.state = 'live'""");
+        assertThat(triggers).isNotEmpty();
+        for (var trigger : triggers) {
+            assertThat((String) trigger.get("definition")).as("%s", trigger.get("trigger_name"))
+                    .contains("FROM new_rows AS f")
+                    .doesNotContain("PERFORM public.project_", "ARRAY(", "unnest(");
+        }
+    }
+
+    @Test
     void kitFunctionsRefuseBadCallsWithAClearError() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {

@@ -89,6 +89,7 @@ class KitUpgradeTest {
             assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname IN ('advance_id_sequence', 'advance_id_sequence_past', 'next_id', 'create_feed_trigger')"))
                     .isEqualTo(0L);
             assertThat(rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+            KitCatalogTest.assertFeedTriggersAreInline(c);
             // Old ids stay taken; new ones come from the sequence's new range.
             assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO user_registered_0 VALUES (1, 'again@example.com', 'h')"));
             assertFailsWith(KitError.DUPLICATE_ID, () -> exec(c, "INSERT INTO password_changed_2 VALUES (0, 1, 'h3')"));

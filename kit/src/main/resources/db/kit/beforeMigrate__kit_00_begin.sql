@@ -27,7 +27,7 @@ CREATE SCHEMA IF NOT EXISTS kit;
 
 DO $$
 DECLARE
-    _incoming  text := '0.2.0';
+    _incoming  text := '0.3.0';
     _installed text;
     _action    text;
 BEGIN

@@ -7,6 +7,11 @@
 -- with the same version installed.
 --
 -- Update notes, newest first:
+--   0.3.0  The write path: each write table's feed trigger applies its feeds
+--          with their SQL inlined over the transition table (no array of
+--          facts, no projection call per feed); projections and the trigger
+--          come from one template per feed (kit.feed_sql). Regenerated on
+--          upgrade; nothing changes for writers or migrations.
 --   0.2.0  The kit becomes its own module (classpath:db/kit). Security: the
 --          feeds run from one SECURITY DEFINER trigger per write table with a
 --          pinned search_path. Ids: explicit ids must lie below 10^9 (or the
@@ -24,6 +29,10 @@ BEGIN
         DROP FUNCTION IF EXISTS kit.advance_id_sequence_past(regclass, bigint);
         DROP FUNCTION IF EXISTS kit.next_id(regclass);
         -- kit.advance_id_sequence() goes with the last advance_ids trigger (99 finish).
+    END IF;
+    IF current_setting('kit.install_action') = 'upgrade'
+       AND string_to_array(current_setting('kit.installed_version'), '.')::integer[] < ARRAY[0, 3, 0] THEN
+        DROP FUNCTION IF EXISTS kit.existence_check_sql(text, text, text, text);  -- now takes the facts' FROM item
     END IF;
 END
 $$;

@@ -47,63 +47,76 @@ $$;
 
 -- The SQL that fails the statement when a fact's `fact_column` names no row of
 -- `target` (a read table). Shared by update feeds (their own row) and
--- references (another read table's row). Skipped when replaying: those facts
--- were checked when they were written.
-CREATE OR REPLACE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text)
+-- references (another read table's row). `facts` is the FROM item the facts
+-- come from (see kit.feed_sql).
+CREATE OR REPLACE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text, facts text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
 AS $$
     SELECT format($sql$
-    IF NOT replay THEN
-        SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
-          FROM unnest(facts) AS f
-         WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
-         ORDER BY f.seq
-         LIMIT 1;
-        IF FOUND THEN
-            PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
-        END IF;
+    SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
+      FROM %5$s AS f
+     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
     END IF;
 $sql$, existence_check_sql.write_table, existence_check_sql.fact_column, existence_check_sql.target,
-       existence_check_sql.entity)
+       existence_check_sql.entity, existence_check_sql.facts)
 $$;
 
--- Writes the projection function of a feed into `target` (the read table, or
--- the shadow table of an online rebuild). Columns map by name: an insert feed
--- fills each read column from the fact column of the same name (NULL when the
--- fact has none); an update feed sets every read column the fact also has, on
--- the row whose id is in key_column, unless a later fact was already applied
--- to it (last_fact_seq), so racing facts end as a replay in seq order would.
+-- The one template of a feed: the PL/pgSQL statements that apply facts of
+-- write_table to `target` (the read table, or the shadow table of an online
+-- rebuild), set-based. `facts` is the FROM item they come from: `new_rows`
+-- (the statement's transition table) in the write table's feed trigger, where
+-- they are inlined, and `unnest(facts)` in the feed's projection function,
+-- which replays history. Both are made here, so a rebuild applies exactly what
+-- the live path applies. The code around them declares _fact_count (how many
+-- facts), _applied, _missing and _missing_seq.
 --
--- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
--- insert facts but never write a read table; the feed trigger writes it as
--- the kit's owner. No SET search_path: every name in it is qualified, and it
--- runs inside the trigger's or a kit function's pinned search_path.
-CREATE OR REPLACE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text, target text)
+-- Columns map by name: an insert feed fills each read column from the fact
+-- column of the same name (NULL when the fact has none); an update feed sets
+-- every read column the fact also has, on the row whose id is in key_column,
+-- unless a later fact was already applied to it (last_fact_seq), so racing
+-- facts end as a replay in seq order would. An insert feed checks its read
+-- table's references first. An update feed checks that its rows exist only
+-- when it changed fewer rows than there are facts (a later fact already
+-- applied, several facts about one row, or an unknown one): the check is the
+-- error path, not a lookup per fact. With `checks_unless_replay` the checks
+-- are skipped when a variable `replay` is true: replayed facts were checked
+-- when they were written.
+CREATE OR REPLACE FUNCTION kit.feed_sql(write_table text, read_table text, key_column text, target text, facts text,
+                                        checks_unless_replay boolean)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _write   regclass := format('public.%I', projection_sql.write_table)::regclass;
-    _read    regclass := format('public.%I', projection_sql.read_table)::regclass;
-    _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = projection_sql.read_table);
+    _write   regclass := format('public.%I', feed_sql.write_table)::regclass;
+    _read    regclass := format('public.%I', feed_sql.read_table)::regclass;
+    _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = feed_sql.read_table);
     _checks  text;
-    _body    text;
     _targets text;
     _values  text;
     _sets    text;
 BEGIN
-    SELECT coalesce(string_agg(kit.existence_check_sql(projection_sql.write_table, c.column_name, c.checked_table, c.entity), ''), '')
+    SELECT string_agg(kit.existence_check_sql(feed_sql.write_table, c.column_name, c.checked_table, c.entity, feed_sql.facts), '')
       INTO _checks
       FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
               FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
-             WHERE rr.read_table = projection_sql.read_table AND projection_sql.key_column IS NULL
+             WHERE rr.read_table = feed_sql.read_table AND feed_sql.key_column IS NULL
             UNION ALL
-            SELECT projection_sql.key_column, projection_sql.target, _entity WHERE projection_sql.key_column IS NOT NULL) c;
+            SELECT feed_sql.key_column, feed_sql.target, _entity WHERE feed_sql.key_column IS NOT NULL) c;
+    _checks := CASE WHEN _checks IS NULL THEN ''
+                    WHEN feed_sql.key_column IS NOT NULL AND feed_sql.checks_unless_replay
+                        THEN format(E'    IF _applied < _fact_count AND NOT replay THEN%s    END IF;\n', _checks)
+                    WHEN feed_sql.key_column IS NOT NULL THEN format(E'    IF _applied < _fact_count THEN%s    END IF;\n', _checks)
+                    WHEN feed_sql.checks_unless_replay THEN format(E'    IF NOT replay THEN%s    END IF;\n', _checks)
+                    ELSE _checks END;
 
-    IF projection_sql.key_column IS NULL THEN
+    IF feed_sql.key_column IS NULL THEN
         SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
                string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq'
                                WHEN w.attname IS NOT NULL THEN format('f.%I', w.attname)
@@ -112,51 +125,68 @@ BEGIN
           FROM pg_attribute r
           LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
          WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
-        _body := format($sql$
+        RETURN _checks || format($sql$
     INSERT INTO public.%1$I (%2$s)
-    SELECT %3$s FROM unnest(facts) AS f
+    SELECT %3$s FROM %5$s AS f
     ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS _inserted = ROW_COUNT;
-    IF _inserted < cardinality(facts) THEN
-        PERFORM kit.raise_rejected_insert(%1$L, %4$L, to_jsonb(facts));
+    GET DIAGNOSTICS _applied = ROW_COUNT;
+    IF _applied < _fact_count THEN
+        PERFORM kit.raise_rejected_insert(%1$L, %4$L, (SELECT jsonb_agg(f) FROM %5$s AS f));
     END IF;
-$sql$, projection_sql.target, _targets, _values, projection_sql.write_table);
-    ELSE
-        SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
-          INTO _sets
-          FROM pg_attribute r
-          JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
-         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
-           AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
-        IF _sets IS NULL THEN
-            PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
-                                           projection_sql.read_table, projection_sql.write_table));
-        END IF;
-        _body := format($sql$
-    UPDATE public.%1$I AS r
-       SET %2$s, last_fact_seq = f.seq
-      FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM unnest(facts) AS u ORDER BY u.%3$I, u.seq DESC) AS f
-     WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
-$sql$, projection_sql.target, _sets, projection_sql.key_column);
+$sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts);
     END IF;
 
-    RETURN format($fn$
+    SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
+      INTO _sets
+      FROM pg_attribute r
+      JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+     WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
+       AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
+    IF _sets IS NULL THEN
+        PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                       feed_sql.read_table, feed_sql.write_table));
+    END IF;
+    RETURN format($sql$
+    UPDATE public.%1$I AS r
+       SET %2$s, last_fact_seq = f.seq
+      FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM %4$s AS u ORDER BY u.%3$I, u.seq DESC) AS f
+     WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
+    GET DIAGNOSTICS _applied = ROW_COUNT;
+$sql$, feed_sql.target, _sets, feed_sql.key_column, feed_sql.facts) || _checks;
+END
+$$;
+
+-- Writes the projection function of a feed into `target` (the read table, or
+-- the shadow table of an online rebuild): the feed's template (kit.feed_sql)
+-- over an array of facts. Backfill, rebuild and verify replay history
+-- through it; the live path inlines the same template in the feed trigger.
+--
+-- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
+-- insert facts but never write a read table. No SET search_path: every name
+-- in it is qualified, and it runs inside a kit function's pinned search_path.
+CREATE OR REPLACE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text, target text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, public
+AS $$
+    SELECT format($fn$
 CREATE OR REPLACE FUNCTION public.%1$I(facts public.%2$I[], replay boolean)
 RETURNS void
 LANGUAGE plpgsql STRICT
 AS $body$
 DECLARE
-    _inserted    bigint;
+    _fact_count  bigint := cardinality(facts);
+    _applied     bigint;
     _missing     text;
     _missing_seq bigint;
 BEGIN
-%3$s%4$s
+%3$s
 END
 $body$;
 REVOKE EXECUTE ON FUNCTION public.%1$I(public.%2$I[], boolean) FROM PUBLIC;
-$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target),
-      projection_sql.write_table, _checks, _body);
-END
+$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target), projection_sql.write_table,
+      kit.feed_sql(projection_sql.write_table, projection_sql.read_table, projection_sql.key_column,
+                   projection_sql.target, 'unnest(facts)', true))
 $$;
 
 -- The trigger function that applies a write table's facts to every live
@@ -164,24 +194,26 @@ $$;
 -- made from the catalog, so the kit regenerates it whenever a feed into a
 -- live version is added or dropped (kit.regenerate_feed_trigger).
 --
--- Statement-level with a transition table: a multi-row INSERT or COPY hands
--- all its facts to each projection at once (set-based SQL), where a row
--- trigger would run each projection's statements once per row; the array of
--- facts is built once for all feeds. Feeds run in read-table name order, the
--- same for every write table: two writers racing one email through
--- user_registered_0 and user_registered_1 then wait on the read tables'
--- unique indexes in one order, and never deadlock.
+-- Statement-level with a transition table, every feed's template
+-- (kit.feed_sql) inlined over new_rows: a multi-row INSERT or COPY applies
+-- all its facts with one set-based statement per feed, where a row trigger
+-- would run them once per row; and a single fact pays one trigger call, no
+-- array of facts and no function call per feed. Feeds run in read-table name
+-- order, the same for every write table: two writers racing one email
+-- through user_registered_0 and user_registered_1 then wait on the read
+-- tables' unique indexes in one order, and never deadlock. Each feed's part
+-- starts with a comment naming its projection function (the same feed,
+-- replayed).
 --
 -- SECURITY DEFINER: the privilege boundary. The inserting app role may not
 -- write read tables; the feeds do, as the kit's owner. Therefore nothing they
 -- run may resolve a name through the writer's search_path, or a writer that
--- owns a schema could put its own cardinality() or = operator first and have
--- it run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
--- whole call, projection functions and error helpers included (they inherit
--- it); pg_temp last, so no temporary object shadows anything, and the
--- domain's tables are always named public.x. One SET per statement, not per
--- feed. kit.check_security() reports any SECURITY DEFINER function without
--- such a path.
+-- owns a schema could put its own count() or = operator first and have it
+-- run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
+-- whole call, error helpers included (they inherit it); pg_temp last, so no
+-- temporary object shadows anything, and the domain's tables are always
+-- named public.x. kit.check_security() reports any SECURITY DEFINER function
+-- without such a path.
 CREATE OR REPLACE FUNCTION kit.feed_trigger_sql(write_table text)
 RETURNS text
 LANGUAGE sql STABLE
@@ -195,14 +227,19 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
-    _facts public.%2$I[] := ARRAY(SELECT n::public.%2$I FROM new_rows AS n);
+    _fact_count  bigint := (SELECT count(*) FROM new_rows);
+    _applied     bigint;
+    _missing     text;
+    _missing_seq bigint;
 BEGIN
-%3$s    RETURN NULL;
+%2$s    RETURN NULL;
 END
 $body$;
 REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
-$fn$, kit.object_name('feed', feed_trigger_sql.write_table), feed_trigger_sql.write_table,
-      string_agg(format('    PERFORM public.%I(_facts, false);%s', f.projection, chr(10)), '' ORDER BY f.read_table)) END
+$fn$, kit.object_name('feed', feed_trigger_sql.write_table),
+      string_agg(format('    -- %s%s', f.projection,
+                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'new_rows', false)),
+                 '' ORDER BY f.read_table)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
      WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
 $$;
