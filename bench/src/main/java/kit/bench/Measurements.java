@@ -220,6 +220,21 @@ final class Measurements {
         DatabaseUrl inline = databaseWith(3);
         DatabaseUrl calls = databaseWith(3);
         try (Connection c = Jdbc.connect(calls)) {
+            // 0.2.0's projections took an array of facts: the same template (kit.feed_sql) over unnest(facts).
+            exec(c, single(c, """
+                    SELECT string_agg(format($fn$
+                        CREATE FUNCTION public.%1$I(facts public.user_registered_1[]) RETURNS void LANGUAGE plpgsql AS $body$
+                        DECLARE
+                            _fact_count  bigint := cardinality(facts);
+                            _applied     bigint;
+                            _missing     text;
+                            _missing_seq bigint;
+                        BEGIN
+                        %2$s
+                        END
+                        $body$;$fn$, 'array_' || f.projection,
+                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'unnest(facts)', true)), chr(10))
+                      FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
             exec(c, single(c, """
                     SELECT format($fn$
                         CREATE OR REPLACE FUNCTION public.feed_user_registered_1() RETURNS trigger
@@ -230,7 +245,7 @@ final class Measurements {
                         %s    RETURN NULL;
                         END
                         $body$$fn$,
-                        string_agg(format('PERFORM public.%I(_facts, false);' || chr(10), f.projection), '' ORDER BY f.read_table))
+                        string_agg(format('PERFORM public.%I(_facts);' || chr(10), 'array_' || f.projection), '' ORDER BY f.read_table))
                       FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
         }
         for (boolean batch : new boolean[] {false, true}) {

@@ -36,7 +36,7 @@ class KitCatalogTest {
                            kit.object_name('projection', f.write_table, f.read_table) AS expected_projection,
                            kit.object_name('feed', f.write_table) AS expected_trigger,
                            EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = f.write_table::regclass AND t.tgname = f.trigger_name) AS has_trigger,
-                           to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, f.write_table)) IS NOT NULL AS has_projection
+                           to_regprocedure(format('public.%I(bigint, bigint)', f.projection)) IS NOT NULL AS has_projection
                       FROM kit.feed f""");
             assertThat(feeds).hasSize(feedCount);
             for (var feed : feeds) {

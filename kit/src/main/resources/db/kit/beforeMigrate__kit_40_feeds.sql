@@ -71,10 +71,10 @@ $$;
 -- write_table to `target` (the read table, or the shadow table of an online
 -- rebuild), set-based. `facts` is the FROM item they come from: `new_rows`
 -- (the statement's transition table) in the write table's feed trigger, where
--- they are inlined, and `unnest(facts)` in the feed's projection function,
--- which replays history. Both are made here, so a rebuild applies exactly what
--- the live path applies. The code around them declares _fact_count (how many
--- facts), _applied, _missing and _missing_seq.
+-- they are inlined, and a seq range of the write table in the feed's
+-- projection function, which replays history. Both are made here, so a
+-- rebuild applies exactly what the live path applies. The code around them
+-- declares _fact_count (how many facts), _applied, _missing and _missing_seq.
 --
 -- Columns map by name: an insert feed fills each read column from the fact
 -- column of the same name (NULL when the fact has none); an update feed sets
@@ -84,11 +84,10 @@ $$;
 -- table's references first. An update feed checks that its rows exist only
 -- when it changed fewer rows than there are facts (a later fact already
 -- applied, several facts about one row, or an unknown one): the check is the
--- error path, not a lookup per fact. With `checks_unless_replay` the checks
--- are skipped when a variable `replay` is true: replayed facts were checked
--- when they were written.
+-- error path, not a lookup per fact. Without `checks` (replay) there are
+-- none: replayed facts were checked when they were written.
 CREATE OR REPLACE FUNCTION kit.feed_sql(write_table text, read_table text, key_column text, target text, facts text,
-                                        checks_unless_replay boolean)
+                                        checks boolean)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
@@ -109,11 +108,8 @@ BEGIN
              WHERE rr.read_table = feed_sql.read_table AND feed_sql.key_column IS NULL
             UNION ALL
             SELECT feed_sql.key_column, feed_sql.target, _entity WHERE feed_sql.key_column IS NOT NULL) c;
-    _checks := CASE WHEN _checks IS NULL THEN ''
-                    WHEN feed_sql.key_column IS NOT NULL AND feed_sql.checks_unless_replay
-                        THEN format(E'    IF _applied < _fact_count AND NOT replay THEN%s    END IF;\n', _checks)
+    _checks := CASE WHEN _checks IS NULL OR NOT feed_sql.checks THEN ''
                     WHEN feed_sql.key_column IS NOT NULL THEN format(E'    IF _applied < _fact_count THEN%s    END IF;\n', _checks)
-                    WHEN feed_sql.checks_unless_replay THEN format(E'    IF NOT replay THEN%s    END IF;\n', _checks)
                     ELSE _checks END;
 
     IF feed_sql.key_column IS NULL THEN
@@ -158,8 +154,10 @@ $$;
 
 -- Writes the projection function of a feed into `target` (the read table, or
 -- the shadow table of an online rebuild): the feed's template (kit.feed_sql)
--- over an array of facts. Backfill, rebuild and verify replay history
--- through it; the live path inlines the same template in the feed trigger.
+-- over the facts of the write table with from_seq < seq <= to_seq, without
+-- the existence checks (those facts were checked when they were written).
+-- Backfill, rebuild and verify replay history through it (kit.replay_facts);
+-- the live path inlines the same template in the feed trigger.
 --
 -- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
 -- insert facts but never write a read table. No SET search_path: every name
@@ -170,12 +168,12 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, public
 AS $$
     SELECT format($fn$
-CREATE OR REPLACE FUNCTION public.%1$I(facts public.%2$I[], replay boolean)
+CREATE OR REPLACE FUNCTION public.%1$I(from_seq bigint, to_seq bigint)
 RETURNS void
 LANGUAGE plpgsql STRICT
 AS $body$
 DECLARE
-    _fact_count  bigint := cardinality(facts);
+    _fact_count  bigint := (SELECT count(*) FROM public.%2$I WHERE seq > $1 AND seq <= $2);
     _applied     bigint;
     _missing     text;
     _missing_seq bigint;
@@ -183,10 +181,11 @@ BEGIN
 %3$s
 END
 $body$;
-REVOKE EXECUTE ON FUNCTION public.%1$I(public.%2$I[], boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION public.%1$I(bigint, bigint) FROM PUBLIC;
 $fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target), projection_sql.write_table,
       kit.feed_sql(projection_sql.write_table, projection_sql.read_table, projection_sql.key_column,
-                   projection_sql.target, 'unnest(facts)', true))
+                   projection_sql.target, format('(SELECT * FROM public.%I WHERE seq > $1 AND seq <= $2)', projection_sql.write_table),
+                   false))
 $$;
 
 -- The trigger function that applies a write table's facts to every live
@@ -238,7 +237,7 @@ $body$;
 REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
 $fn$, kit.object_name('feed', feed_trigger_sql.write_table),
       string_agg(format('    -- %s%s', f.projection,
-                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'new_rows', false)),
+                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'new_rows', true)),
                  '' ORDER BY f.read_table)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
      WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
@@ -289,7 +288,7 @@ BEGIN
         IF _live THEN
             PERFORM kit.regenerate_feed_trigger(_feed.write_table);
         END IF;
-        EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _feed.write_table);
+        EXECUTE format('DROP FUNCTION public.%I(bigint, bigint)', _feed.projection);
     END LOOP;
 END
 $$;
@@ -544,6 +543,11 @@ BEGIN
                 EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _stale);
             END LOOP;
             PERFORM kit.regenerate_feed_trigger(_write);
+            -- The projections of kits before 0.3.0 took arrays of facts; the old triggers, gone
+            -- now, called them, so they go here, under the same lock, not before.
+            FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write LOOP
+                EXECUTE format('DROP FUNCTION IF EXISTS public.%I(public.%I[], boolean)', _feed.projection, _write);
+            END LOOP;
         END LOOP;
         COMMIT;
     END LOOP;

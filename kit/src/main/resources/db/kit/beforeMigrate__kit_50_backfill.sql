@@ -4,8 +4,9 @@
 
 -- Applies the facts with from_seq < seq <= to_seq to read_table through its
 -- feeds' projection functions (insert feeds first, so rows exist before facts
--- change them; then update feeds; each in seq order, in batches). The same
--- functions the live triggers call, in replay mode. Returns the facts applied.
+-- change them; then update feeds; each in seq order, in batches of seq ranges
+-- holding batch_size facts). The template the live triggers inline, over the
+-- write table itself. Returns the facts applied.
 CREATE OR REPLACE FUNCTION kit.replay_facts(read_table text, from_seq bigint, to_seq bigint, batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -14,6 +15,7 @@ AS $$
 DECLARE
     _feed  record;
     _last  bigint;
+    _end   bigint;
     _count bigint;
     _total bigint := 0;
 BEGIN
@@ -22,13 +24,13 @@ BEGIN
                   ORDER BY f.kind = 'update', f.position LOOP
         _last := replay_facts.from_seq;
         LOOP
-            EXECUTE format($q$
-                SELECT max(w.seq), count(*), public.%1$I(array_agg(w::public.%2$I ORDER BY w.seq), true)
-                  FROM (SELECT * FROM public.%2$I WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS w
-                $q$, _feed.projection, _feed.write_table)
-               INTO _last, _count USING _last, replay_facts.to_seq, replay_facts.batch_size;
+            EXECUTE format('SELECT max(seq), count(*) FROM (SELECT seq FROM public.%I WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3) AS b',
+                           _feed.write_table)
+               INTO _end, _count USING _last, replay_facts.to_seq, replay_facts.batch_size;
             EXIT WHEN _count = 0;
+            EXECUTE format('SELECT public.%I($1, $2)', _feed.projection) USING _last, _end;
             _total := _total + _count;
+            _last := _end;
         END LOOP;
     END LOOP;
     RETURN _total;
