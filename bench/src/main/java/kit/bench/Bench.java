@@ -77,7 +77,7 @@ public final class Bench {
             try {
                 for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
-                        m::inlineFeedsAgainstProjectionCalls)) {
+                        m::inlineFeedsAgainstProjectionCalls, m::rejection)) {
                     step.run();
                 }
             } finally {

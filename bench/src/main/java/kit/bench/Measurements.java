@@ -212,6 +212,39 @@ final class Measurements {
     }
 
     /**
+     * 11: what naming a rejected fact costs on the path of the facts that are not rejected. The
+     * kit's trigger (INSERT ... ON CONFLICT DO NOTHING, then a row count against the number of facts,
+     * KT002/KT003 named on the error path) against the same trigger with plain INSERTs (a rejected
+     * fact would get PostgreSQL's 23505 with no fact named), and against plain INSERTs inside a
+     * BEGIN ... EXCEPTION block that could name it (a subtransaction per statement).
+     */
+    void rejection() throws Exception {
+        DatabaseUrl kit = databaseWith(3);
+        DatabaseUrl plain = databaseWith(3);
+        DatabaseUrl handler = databaseWith(3);
+        String trigger = "SELECT pg_get_functiondef('public.feed_user_registered_1'::regproc)";
+        try (Connection c = Jdbc.connect(plain)) {
+            exec(c, single(c, "SELECT regexp_replace(regexp_replace((" + trigger + "), 'ON CONFLICT DO NOTHING', '', 'g'), "
+                    + "'IF _applied < _fact_count THEN\\s+PERFORM kit.raise_rejected_insert\\([^;]*;\\s+END IF;', '', 'g')"));
+        }
+        try (Connection c = Jdbc.connect(handler)) {
+            exec(c, single(c, "SELECT regexp_replace(regexp_replace(regexp_replace((" + trigger + "), 'ON CONFLICT DO NOTHING', '', 'g'), "
+                    + "'IF _applied < _fact_count THEN\\s+PERFORM kit.raise_rejected_insert\\([^;]*;\\s+END IF;', '', 'g'), "
+                    + "'BEGIN(.*)RETURN NULL;', 'BEGIN BEGIN\\1EXCEPTION WHEN unique_violation THEN RAISE; END; RETURN NULL;')"));
+        }
+        for (boolean batch : new boolean[] {false, true}) {
+            Load.Operation writer = insert("user_registered_1", batch);
+            double onConflict = Load.run(kit, 1, seconds, writer).factsPerSecond();
+            double plainInserts = Load.run(plain, 1, seconds, writer).factsPerSecond();
+            double withHandler = Load.run(handler, 1, seconds, writer).factsPerSecond();
+            out.accept(new Figure("11. naming rejected facts", "R=3 ON CONFLICT + count / plain INSERT", conditions(1, batch ? 100 : 1),
+                    onConflict, plainInserts, "facts/s", Double.NaN, true));
+            out.accept(new Figure("11. naming rejected facts", "R=3 ON CONFLICT + count / INSERT in an EXCEPTION block",
+                    conditions(1, batch ? 100 : 1), onConflict, withHandler, "facts/s", Double.NaN, true));
+        }
+    }
+
+    /**
      * 10: the write path of 0.3.0 (each feed's SQL inlined in the write table's trigger, over the
      * transition table) against that of 0.2.0 (an array of the facts, then one projection call per
      * feed), measured side by side: the same database shape, the 0.2.0 trigger rebuilt from the catalog.
