@@ -28,6 +28,11 @@ public final class Bench {
               5. backfill of a new read version / a set-based INSERT ... SELECT (10k, 100k; 1M with --full)
               6. a steady writer's latency while a read version is added and while one is retired
               7. app-v2 over HTTP: registrations, logins, reads, and the password hash's cost
+              8. the id rule's trigger / DEFAULT nextval()
+              9. R = 3 / a plain table and / the app writing the same rows in one statement, synchronous commit on and off
+             10. feeds inlined in the trigger / 0.2.0's array of facts and a projection call per feed
+             11. naming rejected facts: ON CONFLICT + count / plain INSERT and / an EXCEPTION block
+             12. the feed trigger statement-level / row-level
             The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
 
               --full         10 s per measurement and backfills up to 1,000,000 facts
@@ -77,7 +82,7 @@ public final class Bench {
             try {
                 for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
-                        m::inlineFeedsAgainstProjectionCalls, m::rejection)) {
+                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger)) {
                     step.run();
                 }
             } finally {

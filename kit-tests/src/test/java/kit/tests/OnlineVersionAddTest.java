@@ -195,4 +195,44 @@ class OnlineVersionAddTest {
             assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.abort_read_version('users_2')"));
         }
     }
+
+    /**
+     * A history that breaks a new version's unique rule fails its backfill with
+     * KT003 naming both facts, whether they fall in one batch, in two committed
+     * batches, or in two batches of one replay; the failing batch leaves nothing.
+     */
+    @Test
+    void aBackfillWhoseHistoryBreaksAUniqueRuleNamesBothFactsInOrAcrossBatches() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            exec(c, """
+                    INSERT INTO user_registered_1 (email, password_hash, username)
+                    SELECT 'u' || g || '@example.com', 'h', 'u' || CASE WHEN g = 50 THEN 3 ELSE g END FROM generate_series(1, 60) g""");
+            long first = (Long) value(c, "SELECT seq FROM user_registered_1 WHERE email = 'u3@example.com'");
+            long second = (Long) value(c, "SELECT seq FROM user_registered_1 WHERE email = 'u50@example.com'");
+            for (int batchSize : new int[] {1000, 20}) {
+                String table = batchSize == 20 ? "users_9" : "users_8";
+                String named = "Duplicate user username: u3 (Fact: user_registered_1 seq " + second
+                        + ", Read table: " + table + ", Taken by fact seq: " + first + ")";
+                exec(c, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL, username text UNIQUE)");
+                exec(c, "SELECT kit.create_read_version(?, 'user')", table);
+                exec(c, "SELECT kit.add_feed('user_registered_1', ?)", table);
+
+                var inOneReplay = assertFailsWith(KitError.DUPLICATE_VALUE,
+                        () -> value(c, "SELECT kit.replay_facts(?, 0, ?, ?)", table, second + 5, batchSize));
+                assertThat(inOneReplay.getMessage()).as("one replay, batches of " + batchSize).contains(named);
+                assertThat(value(c, "SELECT count(*) FROM " + table)).isEqualTo(0L);
+
+                var backfill = assertFailsWith(KitError.DUPLICATE_VALUE, () -> exec(c, "CALL kit.backfill(?, ?)", table, batchSize));
+                assertThat(backfill.getMessage()).as("backfill, batches of " + batchSize).contains(named);
+                assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = ?", table)).isEqualTo("building");
+                long backfilledTo = (Long) value(c, "SELECT backfilled_to FROM kit.read_version WHERE read_table = ?", table);
+                assertThat(backfilledTo).as("the failing batch is not recorded").isLessThan(second);
+                assertThat(value(c, "SELECT count(*) FROM " + table + " WHERE last_fact_seq > ?", backfilledTo))
+                        .as("the failing batch left no rows").isEqualTo(0L);
+                assertThat(value(c, "SELECT count(*) FROM " + table)).isEqualTo(value(c,
+                        "SELECT count(*) FROM user_registered_1 WHERE seq <= ?", backfilledTo));
+            }
+        }
+    }
 }
