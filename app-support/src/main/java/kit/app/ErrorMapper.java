@@ -21,7 +21,7 @@ public final class ErrorMapper {
                 case DUPLICATE_ID -> new ApiException(409, "duplicate_id", message);
                 case UNKNOWN_ENTITY -> ApiException.notFound("unknown_user", message);
                 case BUSY -> new ApiException(503, "database_busy", message);
-                case APPEND_ONLY, IN_USE, USAGE, VERIFY_UNDO, NEWER_KIT -> internal(failure);
+                case APPEND_ONLY, IN_USE, USAGE, NEWER_KIT -> internal(failure);
             };
         }
         if (unavailable(failure)) {

@@ -489,6 +489,21 @@ final class Measurements {
         out.accept(new Figure("6. writer stall", "p99 insert latency while adding a version", conditions, adding.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
         out.accept(new Figure("6. writer stall", "max insert latency while retiring a version", conditions, retiring.maxMillis(), Double.NaN, "ms", 100, false));
         out.accept(new Figure("6. writer stall", "p99 insert latency while retiring a version", conditions, retiring.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+
+        // kit verify on a 300,000-row table: one snapshot, no lock beyond a SELECT's.
+        DatabaseUrl large = databaseWith(1);
+        try (Connection c = Jdbc.connect(large)) {
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'v' || g || '@bench.example', 'h', 'u' FROM generate_series(1, 300000) g");
+            exec(c, "VACUUM ANALYZE user_registered_1, users_2");
+        }
+        int[] differences = {-1};
+        Load.Result verifying = Load.run(large, 4, seconds, writer, () -> sql(large, c -> differences[0] = Catalog.verify(Catalog.of(c), "users_2", 20).size()));
+        if (differences[0] != 0) {
+            throw new IllegalStateException("verify found " + differences[0] + " differing rows in users_2 under the benchmark's writers");
+        }
+        String verifyConditions = "4 clients, 1 fact/statement, 300000 rows, synchronous_commit=" + syncCommit;
+        out.accept(new Figure("6. writer stall", "max insert latency while verifying a table", verifyConditions, verifying.maxMillis(), Double.NaN, "ms", 100, false));
+        out.accept(new Figure("6. writer stall", "p99 insert latency while verifying a table", verifyConditions, verifying.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
     }
 
     /** 7: app-v2 over HTTP: registrations, logins and reads; the password hash's cost measured apart. */

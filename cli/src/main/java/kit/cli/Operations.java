@@ -23,7 +23,6 @@ import static kit.catalog.Routines.beginRebuild;
 import static kit.catalog.Routines.checkSecurity;
 import static kit.catalog.Routines.clientSchemaVersion;
 import static kit.catalog.Routines.retirementPlan;
-import static kit.catalog.Routines.verifyReadTable;
 import static kit.catalog.Tables.READ_VERSION;
 
 /** The kit command's work, on one autocommit connection, reading the catalog through its jOOQ classes. */
@@ -73,7 +72,7 @@ final class Operations {
         int differing = 0;
         for (String table : tables) {
             TextTable diff = new TextTable("difference", "row");
-            var found = db.selectFrom(verifyReadTable(table, maxRows)).fetch();
+            var found = Catalog.verify(db, table, maxRows);
             found.forEach(r -> diff.row(r.getDifference(), r.getRowData()));
             int rows = found.size();
             if (rows == 0) {
@@ -112,8 +111,18 @@ final class Operations {
             out.println(only == null ? "Nothing to backfill: no read version is building." : only + " is not building.");
             return only == null ? 0 : 3;
         }
+        SQLException first = null;
         for (String table : building) {
-            backfill(table, batchSize);
+            try {
+                backfill(table, batchSize);
+            } catch (SQLException e) {
+                // Like kit.backfill(): a version that fails does not hold the others up; the command fails at the end.
+                out.println("  " + table + " FAILED: " + e.getMessage().lines().findFirst().orElse("") + " (kit status shows it)");
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
         }
         return 0;
     }

@@ -107,6 +107,40 @@ class KitCommandTest {
     }
 
     @Test
+    void statusStillWorksAfterAnAbort() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_9', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_9')");
+        assertThat(kit(db, "abort", "people_9").status()).isZero();
+        Result status = kit(db, "status");
+        assertThat(status.status()).as(status.err()).isZero();
+        assertThat(status.out()).containsPattern("people_9 +person +aborted");
+    }
+
+    @Test
+    void aFailedBackfillShowsInStatusWithItsWayOutAndTheOtherVersionsGoOn() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('a@x.org', 'h', 'same'), ('b@x.org', 'h', 'same')",
+                "CREATE TABLE people_8 (id bigint PRIMARY KEY, username text UNIQUE)",
+                "SELECT kit.create_read_version('people_8', 'person')",
+                "SELECT kit.add_feed('user_registered_1', 'people_8')",
+                "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_9', 'person')",
+                "SELECT kit.add_feed('user_registered_1', 'people_9')");
+        Result backfill = kit(db, "backfill");
+        assertThat(backfill.status()).isEqualTo(3);
+        assertThat(backfill.out()).contains("people_8 FAILED", "people_9 is complete");
+        assertThat(backfill.err()).contains("KT003", "Duplicate person username: same", "kit abort people_8");
+
+        Result status = kit(db, "status");
+        assertThat(status.status()).as(status.err()).isZero();
+        assertThat(status.out()).containsPattern("people_8 +person +building").contains("FAILED", "KT003: Duplicate person username: same");
+        assertThat(kit(db, "abort", "people_8").status()).isZero();
+        assertThat(kit(db, "backfill").status()).isZero();
+    }
+
+    @Test
     void verifyReportsASecurityDefinerFunctionWithoutAPinnedSearchPath() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         Result clean = kit(db, "verify");

@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
-import static kit.catalog.Routines.verifyReadTable;
 
 /**
  * The main job: a real rolling upgrade under live traffic. PostgreSQL (embedded,
@@ -289,7 +288,7 @@ public final class Demo {
             System.out.print(CatalogReport.render(c));
             DSLContext db = Catalog.of(c);
             for (String table : Catalog.readTables(db, State.LIVE)) {
-                int differences = db.fetchCount(verifyReadTable(table, Integer.MAX_VALUE));
+                int differences = Catalog.verify(db, table, Integer.MAX_VALUE).size();
                 checks.check(differences == 0, table + " equals a rebuild from the facts (" + differences + " differing rows)");
             }
         }

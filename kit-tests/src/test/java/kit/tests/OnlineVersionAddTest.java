@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -171,8 +172,15 @@ class OnlineVersionAddTest {
         try (Connection writer = db.connectAs("stuck-writer"); Connection c = db.connect()) {
             writer.setAutoCommit(false);
             exec(writer, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('stuck@example.com', 'h')");
-            var failure = assertFailsWith(KitError.BUSY, () -> value(c, "SELECT kit.safe_watermark('users_9', '200 milliseconds')"));
-            assertThat(failure.getMessage()).contains("stuck-writer");
+            Thread.sleep(1500);
+            try (Statement s = c.createStatement()) {
+                var failure = assertFailsWith(KitError.BUSY, () -> s.execute("SELECT kit.safe_watermark('users_9', '1.2 seconds')"));
+                assertThat(failure.getMessage()).contains("stuck-writer");
+                assertThat(failure.getMessage()).as("the writer's age when the wait gave up, 2.7 s, not when it began")
+                        .containsPattern("Open for: 00:00:0[2-9]");
+                String notice = s.getWarnings() == null ? null : s.getWarnings().getMessage();
+                assertThat(notice).as("a NOTICE while waiting").contains("waits for a transaction", "stuck-writer", "gives up after");
+            }
             writer.rollback();
         }
     }
@@ -233,6 +241,34 @@ class OnlineVersionAddTest {
                 assertThat(value(c, "SELECT count(*) FROM " + table)).isEqualTo(value(c,
                         "SELECT count(*) FROM user_registered_1 WHERE seq <= ?", backfilledTo));
             }
+        }
+    }
+
+    /**
+     * A building version whose history breaks its own rule does not hold the
+     * others up: the backfill records its error, completes the rest, then fails
+     * with a hint that says how to get out; after the abort it runs clean.
+     */
+    @Test
+    void aFailedBackfillIsRecordedAndTheOtherBuildingVersionsGoOn() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('a@example.com', 'h', 'same'), ('b@example.com', 'h', 'same')");
+            exec(c, "CREATE TABLE users_8 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL, username text UNIQUE)");
+            exec(c, "SELECT kit.create_read_version('users_8', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'users_8')");
+            declareUsers9(c);
+
+            var failure = assertFailsWith(KitError.DUPLICATE_VALUE, () -> exec(c, "CALL kit.backfill()"));
+            assertThat(failure.getMessage()).contains("Duplicate user username: same", "users_8");
+            assertThat(failure.getMessage()).as("the way out").contains("kit abort users_8");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_9'")).as("the next version went on").isEqualTo("live");
+            assertThat(contents(c, "users_9")).isEqualTo(contents(c, "users_2"));
+            assertThat((String) value(c, "SELECT backfill_error FROM kit.read_version WHERE read_table = 'users_8'"))
+                    .startsWith("KT003: Duplicate user username: same");
+
+            exec(c, "SELECT kit.abort_read_version('users_8')");
+            exec(c, "CALL kit.backfill()");
         }
     }
 }

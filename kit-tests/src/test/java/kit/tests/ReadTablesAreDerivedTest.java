@@ -17,8 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A read table is derived data: dropping its rows and replaying the facts
- * gives exactly the live table, because the live trigger and the rebuild call
- * the same projection function.
+ * gives exactly the live table, because the live trigger and the rebuild come
+ * from the same template. Verify checks that as of one snapshot, beside
+ * writers, through the code the kit would generate now.
  */
 class ReadTablesAreDerivedTest {
 
@@ -66,6 +67,71 @@ class ReadTablesAreDerivedTest {
         try (Connection c = db.connect()) {
             assertFailsWith(KitError.USAGE, () -> rows(c, "SELECT * FROM kit.verify_read_table('users_0')"));
             assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.rebuild('user_registered_0')"));
+        }
+    }
+
+    @Test
+    void verifyNeitherWaitsForAnOpenWriterNorHoldsWritersUp() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect(); Connection writer = db.connect(); Connection verifier = db.connect()) {
+            seed(c);
+            writer.setAutoCommit(false);
+            exec(writer, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('open@example.com', 'h')");
+
+            verifier.setAutoCommit(false);
+            verifier.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            exec(verifier, "SET LOCAL statement_timeout = '5s'");
+            assertThat(rows(verifier, "SELECT * FROM kit.verify_read_table('users_2')")).as("verify beside an open writer").isEmpty();
+            writer.commit();
+
+            exec(c, "SET lock_timeout = '500ms'");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('during@example.com', 'h')");
+            exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) SELECT min(id), 'during' FROM users_2");
+            assertThat(value(c, """
+                    SELECT string_agg(DISTINCT l.mode, ', ') FROM pg_locks l
+                     WHERE l.pid = ? AND l.relation IN ('users_2'::regclass, 'user_registered_1'::regclass)""",
+                    value(verifier, "SELECT pg_backend_pid()"))).as("the locks verify holds on the live and write tables").isEqualTo("AccessShareLock");
+            verifier.commit();
+            assertThat(verify(c, "users_2")).isEmpty();
+        }
+    }
+
+    @Test
+    void verifyLeavesTheLiveTableUntouched() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            seed(c);
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash) SELECT 'v' || g || '@example.com', 'h' FROM generate_series(1, 3000) g");
+            exec(c, "VACUUM users_2");
+            Object size = value(c, "SELECT pg_relation_size('users_2')");
+            Object tuples = value(c, "SELECT string_agg(ctid::text || xmin::text || xmax::text, ',' ORDER BY id) FROM users_2");
+            assertThat(verify(c, "users_2")).isEmpty();
+            assertThat(value(c, "SELECT pg_relation_size('users_2')")).as("no row written, no dead tuple left").isEqualTo(size);
+            assertThat(value(c, "SELECT string_agg(ctid::text || xmin::text || xmax::text, ',' ORDER BY id) FROM users_2"))
+                    .as("no row deleted, not even in a rolled-back subtransaction").isEqualTo(tuples);
+        }
+    }
+
+    @Test
+    void verifyReplaysTheProjectionsTheKitWouldGenerateNotTheInstalledOnes() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            seed(c);
+            exec(c, "CREATE OR REPLACE FUNCTION public.project_password_changed_2_into_users_2(from_seq bigint, to_seq bigint) "
+                    + "RETURNS void LANGUAGE sql AS 'SELECT'");
+            assertThat(verify(c, "users_2")).as("a projection that does nothing cannot make a right table look wrong").isEmpty();
+
+            exec(c, "UPDATE users_2 SET password_hash = 'stale' WHERE id = (SELECT max(user_id) FROM password_changed_2)");
+            assertThat(verify(c, "users_2")).as("nor vouch for a wrong one").isNotEmpty();
+        }
+    }
+
+    @Test
+    void verifyOutsideOneSnapshotIsRefusedWithAHint() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            var refused = assertFailsWith(KitError.USAGE, () -> rows(c, "SELECT * FROM kit.verify_read_table('users_2')"));
+            assertThat(refused.getMessage()).contains("REPEATABLE READ", "users_2");
         }
     }
 

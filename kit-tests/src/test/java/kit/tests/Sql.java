@@ -69,7 +69,17 @@ public final class Sql {
 
     /** Differences between a live read table and its rebuild (empty when they agree). */
     public static List<Map<String, Object>> verify(Connection c, String readTable) throws SQLException {
-        return rows(c, "SELECT * FROM kit.verify_read_table(?, 50)", readTable);
+        boolean autoCommit = c.getAutoCommit();
+        int isolation = c.getTransactionIsolation();
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try {
+            return rows(c, "SELECT * FROM kit.verify_read_table(?, 50)", readTable);
+        } finally {
+            c.commit();
+            c.setTransactionIsolation(isolation);
+            c.setAutoCommit(autoCommit);
+        }
     }
 
     public static List<String> liveReadTables(Connection c) throws SQLException {

@@ -1,6 +1,7 @@
 package kit.client;
 
 import kit.catalog.routines.RetireReadVersion;
+import kit.catalog.tables.records.VerifyReadTableRecord;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -9,6 +10,7 @@ import java.sql.Connection;
 import java.util.List;
 import java.util.Optional;
 
+import static kit.catalog.Routines.verifyReadTable;
 import static kit.catalog.Tables.READ_VERSION;
 
 /** The questions about the kit's catalog that the kit command, the demo and the tests ask alike. */
@@ -38,5 +40,17 @@ public final class Catalog {
         RetireReadVersion retirement = new RetireReadVersion();
         retirement.setReadTable(readTable);
         retirement.execute(db.configuration());
+    }
+
+    /**
+     * The rows where live read table {@code readTable} differs from a replay of its facts (at most
+     * {@code maxRows}), read as of one snapshot: in a REPEATABLE READ transaction of its own, which
+     * kit.verify_read_table requires, so writers are never held up.
+     */
+    public static List<VerifyReadTableRecord> verify(DSLContext db, String readTable, int maxRows) {
+        return db.transactionResult(t -> {
+            t.dsl().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            return t.dsl().selectFrom(verifyReadTable(readTable, maxRows)).fetch();
+        });
     }
 }

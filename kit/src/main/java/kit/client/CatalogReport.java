@@ -47,7 +47,9 @@ public final class CatalogReport {
                     table.row(v.getReadTable(), v.getEntity(),
                             v.getState() + (v.getRebuildOf() == null ? "" : " (rebuild of " + v.getRebuildOf() + ")"),
                             switch (v.getState()) {
-                                case BUILDING -> v.getBackfilledFacts() + " facts applied, " + r.get(remaining) + " to go";
+                                case BUILDING -> v.getBackfilledFacts() + " facts applied, " + r.get(remaining) + " to go"
+                                        + (v.getBackfillError() == null ? ""
+                                                : "; FAILED " + since(v.getBackfillFailedAt()) + ": " + v.getBackfillError());
                                 case LIVE -> v.getBackfilledFacts() + " facts backfilled";
                                 case RETIRED, ABORTED -> null;
                             },
@@ -68,13 +70,19 @@ public final class CatalogReport {
         TextTable table = new TextTable("table", "kind", "rows");
         db.select(WRITE_TABLE.WRITE_TABLE_).from(WRITE_TABLE).orderBy(WRITE_TABLE.WRITE_TABLE_)
                 .forEach(w -> table.row(w.value1(), "write", count(db, w.value1())));
-        db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.ne(State.RETIRED))
+        // Retired and aborted versions have no table any more.
+        db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.in(State.BUILDING, State.LIVE))
                 .orderBy(READ_VERSION.READ_TABLE)
                 .forEach(r -> table.row(r.value1(), "read", count(db, r.value1())));
         return table.render(INDENT);
     }
 
-    private static int count(DSLContext db, String table) {
+    /** The table's row count, or a word saying it is missing: status must work on any database it is pointed at. */
+    private static Object count(DSLContext db, String table) {
+        Field<Object> exists = DSL.field("to_regclass({0})", Object.class, DSL.val(DSL.name("public", table).toString()));
+        if (db.select(exists).fetchOne(exists) == null) {
+            return "missing";
+        }
         return db.fetchCount(DSL.table(DSL.name("public", table)));
     }
 

@@ -10,8 +10,6 @@ import java.util.Optional;
  * the SQL raises no code that is missing here.
  */
 public enum KitError {
-    /** Internal: verify rolls its rebuild back with it; never reaches a client. */
-    VERIFY_UNDO("KT000", "internal: undoes verify's trial rebuild"),
     APPEND_ONLY("KT001", "UPDATE, DELETE or TRUNCATE on a write table: facts are append-only"),
     DUPLICATE_ID("KT002", "a fact would give a read table a second row with the same id"),
     DUPLICATE_VALUE("KT003", "a fact would break a unique column of a read table (e.g. a second user with the same email)"),

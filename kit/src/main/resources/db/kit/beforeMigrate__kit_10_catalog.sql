@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS kit.read_version (
 COMMENT ON TABLE kit.read_version IS 'Read tables and their lifecycle: building (being backfilled), live (complete, fed by triggers), retired (dropped by a tidy-up), aborted (dropped while building).';
 COMMENT ON COLUMN kit.read_version.rebuild_of IS 'Set on the shadow table of an online rebuild: the live read table it replaces when complete.';
 COMMENT ON COLUMN kit.read_version.backfilled_to IS 'While building: every feeding fact with seq up to this one has been applied.';
+ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_error text;
+ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_failed_at timestamptz;
+COMMENT ON COLUMN kit.read_version.backfill_error IS 'While building: why its last backfill stopped (SQLSTATE: message); cleared by the next batch that succeeds.';
 
 CREATE TABLE IF NOT EXISTS kit.app_role (
     version    integer PRIMARY KEY,

@@ -94,8 +94,10 @@ $$;
 -- and a rejected fact fails it with unique_violation: replay takes that path
 -- and, only when it fails, applies the same facts again with names
 -- (kit.replay_facts).
+--
+-- target_schema is public but for verify's scratch copy (pg_temp).
 CREATE OR REPLACE FUNCTION kit.feed_sql(write_table text, read_table text, key_column text, target text, facts text,
-                                        checks boolean, name_rejections boolean)
+                                        checks boolean, name_rejections boolean, target_schema text DEFAULT 'public')
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
@@ -104,6 +106,7 @@ DECLARE
     _write   regclass := format('public.%I', feed_sql.write_table)::regclass;
     _read    regclass := format('public.%I', feed_sql.read_table)::regclass;
     _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = feed_sql.read_table);
+    _into    text := format('%I.%I', feed_sql.target_schema, feed_sql.target);
     _checks  text;
     _targets text;
     _values  text;
@@ -131,19 +134,19 @@ BEGIN
          WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
         IF NOT feed_sql.name_rejections THEN
             RETURN _checks || format($sql$
-    INSERT INTO public.%1$I (%2$s)
+    INSERT INTO %1$s (%2$s)
     SELECT %3$s FROM %4$s AS f;
-$sql$, feed_sql.target, _targets, _values, feed_sql.facts);
+$sql$, _into, _targets, _values, feed_sql.facts);
         END IF;
         RETURN _checks || format($sql$
-    INSERT INTO public.%1$I (%2$s)
+    INSERT INTO %6$s (%2$s)
     SELECT %3$s FROM %5$s AS f
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS _applied = ROW_COUNT;
     IF _applied < _fact_count THEN
         PERFORM kit.raise_rejected_insert(%1$L, %4$L, (SELECT jsonb_agg(f) FROM %5$s AS f));
     END IF;
-$sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts);
+$sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts, _into);
     END IF;
 
     SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
@@ -157,12 +160,12 @@ $sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts)
                                        feed_sql.read_table, feed_sql.write_table));
     END IF;
     RETURN format($sql$
-    UPDATE public.%1$I AS r
+    UPDATE %1$s AS r
        SET %2$s, last_fact_seq = f.seq
       FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM %4$s AS u ORDER BY u.%3$I, u.seq DESC) AS f
      WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
     GET DIAGNOSTICS _applied = ROW_COUNT;
-$sql$, feed_sql.target, _sets, feed_sql.key_column, feed_sql.facts) || _checks;
+$sql$, _into, _sets, feed_sql.key_column, feed_sql.facts) || _checks;
 END
 $$;
 
@@ -247,7 +250,9 @@ $$;
 -- (kit.feed_sql) inlined over new_rows: a multi-row INSERT or COPY applies
 -- all its facts with one set-based statement per feed, where a row trigger
 -- would run them once per row; and a single fact pays one trigger call, no
--- array of facts and no function call per feed. Feeds run in read-table name
+-- array of facts and no function call per feed. Measured against the same
+-- template as a row trigger over NEW (bench figure 12): as fast for one fact
+-- per statement (0.86-1.05), 1.3-1.5x as fast for batches of 100. Feeds run in read-table name
 -- order, the same for every write table: two writers racing one email
 -- through user_registered_0 and user_registered_1 then wait on the read
 -- tables' unique indexes in one order, and never deadlock. Each feed's part

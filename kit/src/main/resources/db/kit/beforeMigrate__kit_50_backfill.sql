@@ -131,32 +131,43 @@ $$;
 -- rolled back, found without blocking any writer: read the fact sequence, then
 -- wait until every transaction that was writing to those tables at that moment
 -- has ended (a writer holds its table lock from before it takes its seq until
--- it ends). Gives up after `timeout` with KT007 naming the transaction.
+-- it ends). Says what it waits for in a NOTICE after a second and every 5
+-- seconds after that; gives up after `timeout` with KT007 naming the
+-- transaction.
 CREATE OR REPLACE FUNCTION kit.safe_watermark(read_table text, timeout interval DEFAULT '60 seconds')
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    _tables  regclass[] := kit.feeding_tables(safe_watermark.read_table);
-    _mark    bigint := coalesce(pg_sequence_last_value('kit.fact_seq'), 0);
-    _writers text[];
-    _oldest  record;
-    _started timestamptz := clock_timestamp();
+    _tables    regclass[] := kit.feeding_tables(safe_watermark.read_table);
+    _mark      bigint := coalesce(pg_sequence_last_value('kit.fact_seq'), 0);
+    _writers   text[];
+    _oldest    record;
+    _started   timestamptz := clock_timestamp();
+    _report_at timestamptz := clock_timestamp() + interval '1 second';
+    _now       timestamptz;
 BEGIN
     SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') INTO _writers
       FROM pg_locks l
      WHERE l.locktype = 'relation' AND l.relation = ANY (_tables::oid[]) AND l.mode = 'RowExclusiveLock'
        AND l.granted AND l.pid <> pg_backend_pid();
     WHILE EXISTS (SELECT FROM pg_locks l WHERE l.virtualtransaction = ANY (_writers)) LOOP
-        IF clock_timestamp() - _started > safe_watermark.timeout THEN
-            SELECT a.pid, a.application_name, now() - a.xact_start AS age INTO _oldest
+        _now := clock_timestamp();
+        IF _now - _started > safe_watermark.timeout OR _now > _report_at THEN
+            -- The writer's age now: clock_timestamp(), as now() is this transaction's start.
+            SELECT a.pid, a.application_name, date_trunc('second', _now - a.xact_start) AS age INTO _oldest
               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.virtualtransaction = ANY (_writers) ORDER BY a.xact_start LIMIT 1;
-            RAISE EXCEPTION USING ERRCODE = 'KT007',
-                MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (Pid: %s, Application: %s, Open for: %s)',
-                                 safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age),
-                HINT = 'End that transaction, then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+            IF _now - _started > safe_watermark.timeout THEN
+                RAISE EXCEPTION USING ERRCODE = 'KT007',
+                    MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (Pid: %s, Application: %s, Open for: %s)',
+                                     safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age),
+                    HINT = 'End that transaction, then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+            END IF;
+            RAISE NOTICE 'kit: backfill of % waits for a transaction that writes to its write tables (Pid: %, Application: %, Open for: %); gives up after %',
+                safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age, safe_watermark.timeout;
+            _report_at := _now + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.005);
     END LOOP;
@@ -196,8 +207,28 @@ BEGIN
     applied := kit.replay_facts(backfill_step.read_table, _from, _to, backfill_step.batch_size);
     backfilled_to := _to;
     UPDATE kit.read_version v
-       SET backfilled_to = backfill_step.backfilled_to, backfilled_facts = v.backfilled_facts + applied
+       SET backfilled_to = backfill_step.backfilled_to, backfilled_facts = v.backfilled_facts + applied,
+           backfill_error = NULL, backfill_failed_at = NULL
      WHERE v.read_table = backfill_step.read_table;
+END
+$$;
+
+-- How many facts of read_table's feeding write tables come after after_seq.
+CREATE OR REPLACE FUNCTION kit.facts_after(read_table text, after_seq bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _count bigint;
+    _total bigint := 0;
+    _table text;
+BEGIN
+    FOR _table IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = facts_after.read_table LOOP
+        EXECUTE format('SELECT count(*) FROM public.%I WHERE seq > $1', _table) INTO _count USING facts_after.after_seq;
+        _total := _total + _count;
+    END LOOP;
+    RETURN _total;
 END
 $$;
 
@@ -205,21 +236,11 @@ $$;
 -- write tables' facts after backfilled_to), for progress reports.
 CREATE OR REPLACE FUNCTION kit.backfill_remaining(read_table text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, public
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
 AS $$
-DECLARE
-    _from  bigint := (SELECT v.backfilled_to FROM kit.read_version v WHERE v.read_table = backfill_remaining.read_table);
-    _count bigint;
-    _total bigint := 0;
-    _table text;
-BEGIN
-    FOR _table IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = backfill_remaining.read_table LOOP
-        EXECUTE format('SELECT count(*) FROM public.%I WHERE seq > $1', _table) INTO _count USING _from;
-        _total := _total + _count;
-    END LOOP;
-    RETURN _total;
-END
+    SELECT kit.facts_after(backfill_remaining.read_table,
+                           (SELECT v.backfilled_to FROM kit.read_version v WHERE v.read_table = backfill_remaining.read_table))
 $$;
 
 -- Completes a caught-up building read version, in the caller's transaction:
@@ -284,22 +305,65 @@ BEGIN
 END
 $$;
 
+-- kit.backfill_step with its error returned (error_state, _message, _hint)
+-- instead of raised, so that kit.backfill can go on with other versions.
+CREATE OR REPLACE FUNCTION kit.try_backfill_step(read_table text, batch_size integer,
+                                      OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint, OUT state text,
+                                      OUT error_state text, OUT error_message text, OUT error_hint text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    SELECT s.applied, s.backfilled_to, s.watermark, s.state INTO applied, backfilled_to, watermark, state
+      FROM kit.backfill_step(try_backfill_step.read_table, try_backfill_step.batch_size) AS s;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT, error_hint = PG_EXCEPTION_HINT;
+END
+$$;
+
+-- kit.finish_backfill with its error returned instead of raised; busy when
+-- its short lock timed out (the caller retries).
+CREATE OR REPLACE FUNCTION kit.try_finish_backfill(read_table text,
+                                        OUT applied bigint, OUT busy boolean,
+                                        OUT error_state text, OUT error_message text, OUT error_hint text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    busy := false;
+    applied := kit.finish_backfill(try_finish_backfill.read_table);
+EXCEPTION
+    WHEN lock_not_available THEN
+        busy := true;
+    WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT, error_hint = PG_EXCEPTION_HINT;
+END
+$$;
+
 -- Backfills building read versions (one, or all) batch by batch, each batch
 -- committed on its own, then completes them. Killed half-way, it resumes from
 -- the last committed batch when run again. Reports progress as NOTICEs.
 -- The afterMigrate callback calls it, so `flyway:migrate` ends with every
 -- version live.
+--
+-- A version that fails (a history that breaks its rule, a writer that stays
+-- open) keeps its error in kit.read_version.backfill_error, shown by kit
+-- status, and does not hold the others up: they are completed, then the
+-- procedure fails with the first error and a hint that says how to get out.
 CREATE OR REPLACE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     _target   text;
     _step     record;
+    _finish   record;
+    _error    text[];  -- SQLSTATE, message, hint of this version's failure
+    _first    text[];  -- the same of the first version that failed
+    _failed   text[] := '{}';
     _total    bigint;
     _done     bigint;
     _started  timestamptz;
     _reported timestamptz;
-    _finished boolean;
     _rate     numeric;
 BEGIN
     FOR _target IN SELECT v.read_table FROM kit.read_version v
@@ -309,9 +373,14 @@ BEGIN
         _reported := _started;
         _done := 0;
         _total := kit.backfill_remaining(_target);
+        _error := NULL;
         RAISE NOTICE 'kit: backfilling % from % facts', _target, _total;
         LOOP
-            _step := kit.backfill_step(_target, backfill.batch_size);
+            _step := kit.try_backfill_step(_target, backfill.batch_size);
+            IF _step.error_state IS NOT NULL THEN
+                _error := ARRAY[_step.error_state, _step.error_message, _step.error_hint];
+                EXIT;
+            END IF;
             _done := _done + _step.applied;
             COMMIT;
             EXIT WHEN _step.state <> 'building';
@@ -323,29 +392,46 @@ BEGIN
             END IF;
             EXIT WHEN _step.backfilled_to >= _step.watermark;
         END LOOP;
-        _finished := false;
-        FOR _attempt IN 1..40 LOOP
-            BEGIN
-                _done := _done + kit.finish_backfill(_target);
-                _finished := true;
-            EXCEPTION WHEN lock_not_available THEN
-                _finished := false;
-            END;
-            EXIT WHEN _finished;
+        IF _error IS NULL THEN
+            FOR _attempt IN 1..40 LOOP
+                _finish := kit.try_finish_backfill(_target);
+                EXIT WHEN NOT _finish.busy;
+                COMMIT;
+                PERFORM pg_sleep(least(0.02 * _attempt, 0.5));
+                _step := kit.try_backfill_step(_target, backfill.batch_size);
+                COMMIT;
+            END LOOP;
+            IF _finish.error_state IS NOT NULL THEN
+                _error := ARRAY[_finish.error_state, _finish.error_message, _finish.error_hint];
+            ELSIF _finish.busy THEN
+                _error := ARRAY['KT007', format('Could not complete %s: its write tables stayed busy for 40 short lock attempts', _target),
+                                'Long transactions are writing to them; run the backfill again later (mvn flyway:migrate, or kit backfill): it resumes where it stopped.'];
+            END IF;
+        END IF;
+        IF _error IS NOT NULL THEN
+            UPDATE kit.read_version v SET backfill_error = _error[1] || ': ' || _error[2], backfill_failed_at = now()
+             WHERE v.read_table = _target;
             COMMIT;
-            PERFORM pg_sleep(least(0.02 * _attempt, 0.5));
-            PERFORM kit.backfill_step(_target, backfill.batch_size);
-            COMMIT;
-        END LOOP;
-        IF NOT _finished THEN
-            RAISE EXCEPTION USING ERRCODE = 'KT007',
-                MESSAGE = format('Could not complete %s: its write tables stayed busy for 40 short lock attempts', _target),
-                HINT = 'Long transactions are writing to them; run the backfill again later (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+            RAISE WARNING 'kit: backfill of % failed (%: %); going on with the other building versions', _target, _error[1], _error[2];
+            IF cardinality(_failed) = 0 THEN
+                _first := _error;
+            END IF;
+            _failed := _failed || _target;
+            CONTINUE;
         END IF;
         COMMIT;
         RAISE NOTICE 'kit: % is live: % facts in % s', _target, _done,
             round(extract(epoch FROM clock_timestamp() - _started)::numeric, 1);
     END LOOP;
+    IF cardinality(_failed) > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = _first[1],
+            MESSAGE = _first[2] || CASE WHEN cardinality(_failed) > 1
+                                                   THEN format(' (Backfills that failed: %s)', array_to_string(_failed, ', ')) ELSE '' END,
+            HINT = coalesce(nullif(_first[3], '') || ' ', '')
+                   || format('The backfill of %s stopped there; every other building version went on. If its facts can never satisfy it, '
+                             'drop it with kit abort %1$s (SELECT kit.abort_read_version(%2$L)) and fix forward in a new migration.',
+                             _failed[1], _failed[1]);
+    END IF;
 END
 $$;
 

@@ -49,44 +49,101 @@ BEGIN
 END
 $$;
 
--- Compares a live read table with a rebuild from the facts and returns the
--- rows that differ (at most max_rows): 'only in live' or 'only in rebuild'.
--- The rebuild runs in a subtransaction that is rolled back, so the table is
--- left as it was. Writers that feed the table wait while it runs (SHARE lock),
--- which also keeps the set of facts still.
+-- Compares a live read table with a replay of its facts and returns the rows
+-- that differ (at most max_rows): 'only in live' or 'only in rebuild'.
+--
+-- It never holds writers up: it reads the live table and the facts as of one
+-- snapshot (the caller's REPEATABLE READ transaction; the kit command opens
+-- one), takes no lock beyond a plain SELECT's, and replays into a temporary
+-- table (pg_temp.kit_verify), so the live table gets no dead tuples. The
+-- replay runs the projections the kit would generate now from the catalog
+-- (kit.feed_sql, as temporary functions), not the functions installed in the
+-- database: a tampered projection cannot vouch for itself. Progress as
+-- NOTICEs every few seconds on large tables.
 CREATE OR REPLACE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
 RETURNS TABLE (difference text, row_data jsonb)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _diff jsonb;
+    _feeds    text[];
+    _feed     record;
+    _last     bigint := -1;
+    _batch    record;
+    _done     bigint := 0;
+    _total    bigint;
+    _reported timestamptz := clock_timestamp();
+    _diff     jsonb;
 BEGIN
     PERFORM kit.require_state(verify_read_table.read_table, ARRAY['live']);
-    EXECUTE format('LOCK TABLE public.%I IN SHARE MODE', verify_read_table.read_table);
-    IF to_regclass('pg_temp.kit_verify_live') IS NOT NULL THEN
-        DROP TABLE pg_temp.kit_verify_live;
+    IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
+        PERFORM kit.usage_error(
+            format('Verify reads the table and its facts as of one snapshot: call it in a REPEATABLE READ transaction (Read table: %s)',
+                   verify_read_table.read_table),
+            'BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM kit.verify_read_table(...); COMMIT; (kit verify does this)');
     END IF;
-    EXECUTE format('CREATE TEMP TABLE kit_verify_live ON COMMIT DROP AS SELECT to_jsonb(r) AS row_data FROM public.%I AS r',
-                   verify_read_table.read_table);
-    BEGIN
-        EXECUTE format('DELETE FROM public.%I', verify_read_table.read_table);
-        PERFORM kit.replay_facts(verify_read_table.read_table, -1, (SELECT last_value FROM kit.fact_seq));
-        EXECUTE format($q$
-            SELECT coalesce(jsonb_agg(d), '[]') FROM (
-                (SELECT 'only in live' AS difference, row_data FROM pg_temp.kit_verify_live
-                 EXCEPT ALL SELECT 'only in live', to_jsonb(r) FROM public.%1$I AS r)
-                UNION ALL
-                (SELECT 'only in rebuild', to_jsonb(r) FROM public.%1$I AS r
-                 EXCEPT ALL SELECT 'only in rebuild', row_data FROM pg_temp.kit_verify_live)
-                ORDER BY 2 LIMIT $1) AS d
-            $q$, verify_read_table.read_table) INTO _diff USING verify_read_table.max_rows;
-        RAISE EXCEPTION USING ERRCODE = 'KT000', MESSAGE = 'verify: undo the rebuild';
-    EXCEPTION WHEN SQLSTATE 'KT000' THEN
-        NULL;  -- the rebuild is undone; _diff survives
-    END;
-    DROP TABLE pg_temp.kit_verify_live;
+    PERFORM kit.drop_verify_scratch();
+    EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE public.%I INCLUDING DEFAULTS INCLUDING INDEXES)', verify_read_table.read_table);
+    FOR _feed IN SELECT f.write_table, f.key_column, f.position FROM kit.feed f
+                  WHERE f.read_table = verify_read_table.read_table ORDER BY f.kind = 'update', f.position LOOP
+        EXECUTE format($fn$
+            CREATE FUNCTION pg_temp.%1$I(from_seq bigint, to_seq bigint) RETURNS void LANGUAGE plpgsql AS $body$
+            DECLARE
+                _applied bigint;
+            BEGIN
+            %2$s
+            END
+            $body$
+            $fn$, 'kit_verify_' || _feed.position,
+            kit.feed_sql(_feed.write_table, verify_read_table.read_table, _feed.key_column, 'kit_verify',
+                         kit.fact_range_sql(_feed.write_table, '$1', '$2'), checks => false, name_rejections => false,
+                         target_schema => 'pg_temp'));
+        _feeds := _feeds || ('kit_verify_' || _feed.position);
+    END LOOP;
+    _total := kit.facts_after(verify_read_table.read_table, -1);
+    LOOP
+        _batch := kit.next_batch(verify_read_table.read_table, _last, 9223372036854775807, 10000);
+        EXIT WHEN _batch.facts = 0;
+        FOR _i IN 1..coalesce(cardinality(_feeds), 0) LOOP
+            EXECUTE format('SELECT pg_temp.%I($1, $2)', _feeds[_i]) USING _last, _batch.to_seq;
+        END LOOP;
+        _done := _done + _batch.facts;
+        _last := _batch.to_seq;
+        IF clock_timestamp() - _reported > interval '2 seconds' THEN
+            RAISE NOTICE 'kit: verify %: % of % facts replayed', verify_read_table.read_table, _done, _total;
+            _reported := clock_timestamp();
+        END IF;
+    END LOOP;
+    EXECUTE format($q$
+        SELECT coalesce(jsonb_agg(d), '[]') FROM (
+            (SELECT 'only in live' AS difference, to_jsonb(r) AS row_data FROM public.%1$I AS r
+             EXCEPT ALL SELECT 'only in live', to_jsonb(s) FROM pg_temp.kit_verify AS s)
+            UNION ALL
+            (SELECT 'only in rebuild', to_jsonb(s) FROM pg_temp.kit_verify AS s
+             EXCEPT ALL SELECT 'only in rebuild', to_jsonb(r) FROM public.%1$I AS r)
+            ORDER BY 2 LIMIT $1) AS d
+        $q$, verify_read_table.read_table) INTO _diff USING verify_read_table.max_rows;
+    PERFORM kit.drop_verify_scratch();
     RETURN QUERY SELECT d ->> 'difference', d -> 'row_data' FROM jsonb_array_elements(_diff) AS d;
+END
+$$;
+
+-- Drops verify's temporary table and functions, if this session has them.
+CREATE OR REPLACE FUNCTION kit.drop_verify_scratch()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _function regprocedure;
+BEGIN
+    IF to_regclass('pg_temp.kit_verify') IS NOT NULL THEN
+        DROP TABLE pg_temp.kit_verify;
+    END IF;
+    FOR _function IN SELECT p.oid FROM pg_proc p
+                      WHERE p.pronamespace = pg_my_temp_schema() AND p.proname LIKE 'kit\_verify\_%' LOOP
+        EXECUTE format('DROP FUNCTION %s', _function);
+    END LOOP;
 END
 $$;
 

@@ -114,6 +114,18 @@ public class ReadVersion extends TableImpl<ReadVersionRecord> {
      */
     public final TableField<ReadVersionRecord, OffsetDateTime> RETIRED_AT = createField(DSL.name("retired_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
 
+    /**
+     * The column <code>kit.read_version.backfill_error</code>. While building:
+     * why its last backfill stopped (SQLSTATE: message); cleared by the next
+     * batch that succeeds.
+     */
+    public final TableField<ReadVersionRecord, String> BACKFILL_ERROR = createField(DSL.name("backfill_error"), SQLDataType.CLOB, this, "While building: why its last backfill stopped (SQLSTATE: message); cleared by the next batch that succeeds.");
+
+    /**
+     * The column <code>kit.read_version.backfill_failed_at</code>.
+     */
+    public final TableField<ReadVersionRecord, OffsetDateTime> BACKFILL_FAILED_AT = createField(DSL.name("backfill_failed_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
+
     private ReadVersion(Name alias, Table<ReadVersionRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

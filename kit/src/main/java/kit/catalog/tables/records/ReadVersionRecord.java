@@ -155,6 +155,38 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
         return (OffsetDateTime) get(8);
     }
 
+    /**
+     * Setter for <code>kit.read_version.backfill_error</code>. While building:
+     * why its last backfill stopped (SQLSTATE: message); cleared by the next
+     * batch that succeeds.
+     */
+    public void setBackfillError(String value) {
+        set(9, value);
+    }
+
+    /**
+     * Getter for <code>kit.read_version.backfill_error</code>. While building:
+     * why its last backfill stopped (SQLSTATE: message); cleared by the next
+     * batch that succeeds.
+     */
+    public String getBackfillError() {
+        return (String) get(9);
+    }
+
+    /**
+     * Setter for <code>kit.read_version.backfill_failed_at</code>.
+     */
+    public void setBackfillFailedAt(OffsetDateTime value) {
+        set(10, value);
+    }
+
+    /**
+     * Getter for <code>kit.read_version.backfill_failed_at</code>.
+     */
+    public OffsetDateTime getBackfillFailedAt() {
+        return (OffsetDateTime) get(10);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -178,7 +210,7 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
     /**
      * Create a detached, initialised ReadVersionRecord
      */
-    public ReadVersionRecord(String readTable, String entity, State state, String rebuildOf, Long backfilledTo, Long backfilledFacts, OffsetDateTime createdAt, OffsetDateTime liveAt, OffsetDateTime retiredAt) {
+    public ReadVersionRecord(String readTable, String entity, State state, String rebuildOf, Long backfilledTo, Long backfilledFacts, OffsetDateTime createdAt, OffsetDateTime liveAt, OffsetDateTime retiredAt, String backfillError, OffsetDateTime backfillFailedAt) {
         super(ReadVersion.READ_VERSION);
 
         setReadTable(readTable);
@@ -190,6 +222,8 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
         setCreatedAt(createdAt);
         setLiveAt(liveAt);
         setRetiredAt(retiredAt);
+        setBackfillError(backfillError);
+        setBackfillFailedAt(backfillFailedAt);
         resetTouchedOnNotNull();
     }
 }
