@@ -26,12 +26,16 @@ public final class Kit {
 
             Commands:
               status                          schema versions, read versions (state, rows, backfill
-                                              progress), feeds, and connected clients per app version
+                                              progress and errors), feeds, drift, and connected clients
+                                              per app version; exit 1 on drift
               verify [READ_TABLE] [--max-rows N]
-                                              compare each live read table (or one) with a rebuild from
-                                              the facts; print differing rows; also list SECURITY
-                                              DEFINER functions without a pinned search_path
+                                              drift (kit.drift), then each live read table (or one)
+                                              against a replay of its facts as of one snapshot, without
+                                              holding writers up; print differing rows; also list
+                                              SECURITY DEFINER functions without a pinned search_path
                                               (kit.check_security); exit 1 on any finding
+              repair                          restore what kit.drift finds the kit generated and lost
+                                              (triggers, generated functions, grants) from the catalog
               rebuild READ_TABLE              rebuild a read table from the facts online: a shadow copy
                                               is backfilled, then swapped in under a short lock
               backfill [READ_TABLE] [--batch-size N]
@@ -42,7 +46,8 @@ public final class Kit {
               help                            this text
 
             --db-url URL   the database (KIT_DB_URL, default %s)
-            Exit status: 0 done, 1 verify found differences, 2 bad usage, 3 the database refused.""";
+            Exit status: 0 done, 1 status or verify found drift or differences, 2 bad usage,
+            3 the database refused.""";
 
     static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
 
@@ -131,7 +136,7 @@ public final class Kit {
                 }
             }
             boolean needsTable = List.of("rebuild", "retire", "abort").contains(name);
-            if (!List.of("status", "verify", "rebuild", "backfill", "retire", "abort").contains(name)) {
+            if (!List.of("status", "verify", "repair", "rebuild", "backfill", "retire", "abort").contains(name)) {
                 throw new IllegalArgumentException("unknown command " + name);
             }
             if (needsTable && table == null) {

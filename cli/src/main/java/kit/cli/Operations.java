@@ -22,6 +22,7 @@ import static kit.catalog.Routines.backfillRemaining;
 import static kit.catalog.Routines.beginRebuild;
 import static kit.catalog.Routines.checkSecurity;
 import static kit.catalog.Routines.clientSchemaVersion;
+import static kit.catalog.Routines.drift;
 import static kit.catalog.Routines.retirementPlan;
 import static kit.catalog.Tables.READ_VERSION;
 
@@ -42,6 +43,7 @@ final class Operations {
         return switch (command.name()) {
             case "status" -> status();
             case "verify" -> verify(command.table(), command.maxRows());
+            case "repair" -> repair();
             case "backfill" -> backfillAll(command.table(), command.batchSize());
             case "rebuild" -> rebuild(command.table(), command.batchSize());
             case "retire" -> retire(command.table(), command.dryRun());
@@ -63,13 +65,40 @@ final class Operations {
         out.println();
         out.println("Connected clients");
         out.print(Kit.render(clients));
+        out.println();
+        return printDrift() == 0 ? 0 : 1;
+    }
+
+    /** Prints what kit.drift() finds; returns how many. */
+    private int printDrift() {
+        TextTable found = new TextTable("object", "problem");
+        var findings = db.selectFrom(drift()).fetch();
+        findings.forEach(r -> found.row(r.getObject(), r.getProblem()));
+        if (findings.isEmpty()) {
+            out.println("ok    no drift: every trigger, generated function and grant is what the kit generated");
+        } else {
+            out.println("DRIFT " + findings.size() + " difference(s) from what the kit generated; facts written meanwhile may be missing");
+            out.print(Kit.render(found));
+            out.println("      restore them with: kit repair (triggers the kit did not create are only reported), then kit verify");
+        }
+        return findings.size();
+    }
+
+    private int repair() throws SQLException {
+        // CALL as written: a procedure that commits per write table.
+        try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
+            call.execute();
+        }
+        out.println("Repaired from the catalog: generated functions and triggers, trigger states, grants");
+        printDrift();
+        out.println("Facts written while a feed was off are not in its read tables: kit verify, then kit rebuild what differs.");
         return 0;
     }
 
     private int verify(String only, int maxRows) {
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
-        int differing = 0;
+        int differing = printDrift();
         for (String table : tables) {
             TextTable diff = new TextTable("difference", "row");
             var found = Catalog.verify(db, table, maxRows);

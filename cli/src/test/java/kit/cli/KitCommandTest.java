@@ -141,6 +141,25 @@ class KitCommandTest {
     }
 
     @Test
+    void statusAndVerifyReportDriftAndRepairRestoresIt() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        assertThat(kit(db, "status").out()).contains("ok    no drift");
+        sql(db, "ALTER TABLE password_changed_2 DISABLE TRIGGER feed_password_changed_2");
+
+        Result status = kit(db, "status");
+        assertThat(status.status()).isEqualTo(1);
+        assertThat(status.out()).contains("DRIFT 1", "feed_password_changed_2 on password_changed_2", "disabled", "kit repair");
+        Result verify = kit(db, "verify");
+        assertThat(verify.status()).isEqualTo(1);
+        assertThat(verify.out()).contains("DRIFT 1", "ok    users_2 equals a rebuild from its facts");
+
+        Result repair = kit(db, "repair");
+        assertThat(repair.status()).as(repair.err()).isZero();
+        assertThat(repair.out()).contains("ok    no drift", "kit verify, then kit rebuild");
+        assertThat(kit(db, "verify").status()).isZero();
+    }
+
+    @Test
     void verifyReportsASecurityDefinerFunctionWithoutAPinnedSearchPath() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         Result clean = kit(db, "verify");

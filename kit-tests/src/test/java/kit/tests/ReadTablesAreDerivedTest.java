@@ -135,6 +135,32 @@ class ReadTablesAreDerivedTest {
         }
     }
 
+    @Test
+    void aRebuildKeepsGrantsAndCommentsAndRefusesUpFrontWhatItCannotKeep() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String reporting = TestDatabases.rolePrefix() + "reporting";
+        try (Connection c = db.connect()) {
+            seed(c);
+            exec(c, "DROP ROLE IF EXISTS " + reporting);
+            exec(c, "CREATE ROLE " + reporting);
+            exec(c, "GRANT SELECT ON users_2 TO " + reporting);
+            exec(c, "COMMENT ON TABLE users_2 IS 'Users as of version 2'");
+            exec(c, "CALL kit.rebuild('users_2')");
+            assertThat(value(c, "SELECT has_table_privilege(?, 'users_2', 'SELECT')", reporting)).as("a grant to another role").isEqualTo(true);
+            assertThat(value(c, "SELECT obj_description('users_2'::regclass, 'pg_class')")).isEqualTo("Users as of version 2");
+
+            exec(c, "CREATE VIEW message_counts AS SELECT src_id, count(*) FROM messages_3 GROUP BY src_id");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.rebuild('messages_3')"));
+            assertThat(refused.getMessage()).contains("message_counts");
+            assertThat(value(c, "SELECT count(*) FROM kit.read_version WHERE read_table LIKE 'messages_3%'")).as("no shadow left behind").isEqualTo(1L);
+            assertThat(value(c, "SELECT to_regclass('messages_3__rebuild') IS NULL")).isEqualTo(true);
+            exec(c, "CALL kit.backfill()");
+            exec(c, "DROP VIEW message_counts");
+            exec(c, "REVOKE ALL ON users_2 FROM " + reporting);
+            exec(c, "DROP ROLE " + reporting);
+        }
+    }
+
     static void seed(Connection c) throws Exception {
         exec(c, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'z' || g || '@example.com', 'h' FROM generate_series(1, 200) g");
         exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) SELECT 'o' || g || '@example.com', 'h', 'o' || g FROM generate_series(1, 200) g");

@@ -14,9 +14,11 @@ import kit.catalog.routines.RetirementPlan;
 import kit.catalog.routines.SchemaVersionState;
 import kit.catalog.routines.Version;
 import kit.catalog.tables.CheckSecurity;
+import kit.catalog.tables.Drift;
 import kit.catalog.tables.SchemaVersionWriteTables;
 import kit.catalog.tables.VerifyReadTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
+import kit.catalog.tables.records.DriftRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
 
@@ -276,6 +278,24 @@ public class Routines {
      */
     public static CheckSecurity checkSecurity() {
         return kit.catalog.tables.CheckSecurity.CHECK_SECURITY.call(
+        );
+    }
+
+    /**
+     * Call <code>kit.drift</code>.
+     */
+    public static Result<DriftRecord> drift(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.Drift.DRIFT.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.drift</code> as a table.
+     */
+    public static Drift drift() {
+        return kit.catalog.tables.Drift.DRIFT.call(
         );
     }
 

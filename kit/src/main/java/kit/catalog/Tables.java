@@ -6,6 +6,7 @@ package kit.catalog;
 
 import kit.catalog.tables.AppRole;
 import kit.catalog.tables.CheckSecurity;
+import kit.catalog.tables.Drift;
 import kit.catalog.tables.Feed;
 import kit.catalog.tables.Installation;
 import kit.catalog.tables.ReadVersion;
@@ -16,6 +17,7 @@ import kit.catalog.tables.SchemaVersions;
 import kit.catalog.tables.VerifyReadTable;
 import kit.catalog.tables.WriteTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
+import kit.catalog.tables.records.DriftRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
 
@@ -56,6 +58,29 @@ public class Tables {
      */
     public static CheckSecurity CHECK_SECURITY() {
         return kit.catalog.tables.CheckSecurity.CHECK_SECURITY.call(
+        );
+    }
+
+    /**
+     * The table <code>kit.drift</code>.
+     */
+    public static final Drift DRIFT = Drift.DRIFT;
+
+    /**
+     * Call <code>kit.drift</code>.
+     */
+    public static Result<DriftRecord> DRIFT(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.Drift.DRIFT.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.drift</code> as a table.
+     */
+    public static Drift DRIFT() {
+        return kit.catalog.tables.Drift.DRIFT.call(
         );
     }
 

@@ -601,8 +601,9 @@ BEGIN
             PERFORM kit.regenerate_feed_trigger(_write);
             -- The projections of kits before 0.3.0 took arrays of facts; the old triggers, gone
             -- now, called them, so they go here, under the same lock, not before.
-            FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write LOOP
-                EXECUTE format('DROP FUNCTION IF EXISTS public.%I(public.%I[], boolean)', _feed.projection, _write);
+            FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write
+                            AND to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, _write)) IS NOT NULL LOOP
+                EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _write);
             END LOOP;
         END LOOP;
         COMMIT;

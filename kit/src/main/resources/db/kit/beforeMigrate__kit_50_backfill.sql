@@ -292,6 +292,8 @@ BEGIN
     PERFORM kit.drop_feeds(finish_backfill.read_table);
     DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
     DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
+    PERFORM kit.copy_grants_and_comment(format('public.%I', _version.rebuild_of)::regclass,
+                                        format('public.%I', finish_backfill.read_table)::regclass);
     EXECUTE format('DROP TABLE public.%I', _version.rebuild_of);
     EXECUTE format('ALTER TABLE public.%I RENAME TO %I', finish_backfill.read_table, _version.rebuild_of);
     FOR _index IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -360,6 +362,7 @@ DECLARE
     _error    text[];  -- SQLSTATE, message, hint of this version's failure
     _first    text[];  -- the same of the first version that failed
     _failed   text[] := '{}';
+    _rebuild_of text;
     _total    bigint;
     _done     bigint;
     _started  timestamptz;
@@ -407,6 +410,12 @@ BEGIN
                 _error := ARRAY['KT007', format('Could not complete %s: its write tables stayed busy for 40 short lock attempts', _target),
                                 'Long transactions are writing to them; run the backfill again later (mvn flyway:migrate, or kit backfill): it resumes where it stopped.'];
             END IF;
+        END IF;
+        _rebuild_of := (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = _target);
+        IF _error IS NOT NULL AND _error[1] <> 'KT007' AND _rebuild_of IS NOT NULL THEN
+            -- A rebuild that cannot complete is dropped: its shadow must not break later migrations.
+            PERFORM kit.abort_read_version(_target);
+            _error[2] := _error[2] || format(' (The rebuild was dropped: %s is unchanged.)', _rebuild_of);
         END IF;
         IF _error IS NOT NULL THEN
             UPDATE kit.read_version v SET backfill_error = _error[1] || ': ' || _error[2], backfill_failed_at = now()

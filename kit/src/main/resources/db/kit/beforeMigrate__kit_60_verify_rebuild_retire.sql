@@ -2,20 +2,84 @@
 -- Operators' functions: verify, rebuild, retire, and the start-up gate's lock.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
+-- What depends on a read table and would block the swap at the end of its
+-- rebuild (the old table is dropped): views, materialized views and rules
+-- that use it, and foreign keys of other tables that reference it.
+CREATE OR REPLACE FUNCTION kit.rebuild_blockers(read_table text)
+RETURNS TABLE (dependent text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT DISTINCT format('%s %s', CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'v' THEN 'view' ELSE 'rule on' END,
+                           c.oid::regclass)
+      FROM pg_depend d
+      JOIN pg_rewrite r ON r.oid = d.objid
+      JOIN pg_class c ON c.oid = r.ev_class
+     WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+       AND d.refobjid = format('public.%I', rebuild_blockers.read_table)::regclass AND c.oid <> d.refobjid
+    UNION
+    SELECT format('foreign key %s on %s', k.conname, k.conrelid::regclass)
+      FROM pg_constraint k
+     WHERE k.contype = 'f' AND k.confrelid = format('public.%I', rebuild_blockers.read_table)::regclass
+       AND k.conrelid <> k.confrelid
+$$;
+
+-- Gives `target` the grants and the comment `source` has (table and column
+-- grants to every role, PUBLIC included), so that the table swapped in by a
+-- rebuild keeps what users gave the one it replaces.
+CREATE OR REPLACE FUNCTION kit.copy_grants_and_comment(source regclass, target regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _grant record;
+BEGIN
+    FOR _grant IN
+        SELECT NULL::name AS column_name, a.privilege_type, a.grantee, a.is_grantable
+          FROM pg_class c, aclexplode(c.relacl) a
+         WHERE c.oid = copy_grants_and_comment.source AND a.grantee <> c.relowner
+        UNION ALL
+        SELECT t.attname, a.privilege_type, a.grantee, a.is_grantable
+          FROM pg_attribute t, aclexplode(t.attacl) a
+         WHERE t.attrelid = copy_grants_and_comment.source AND t.attacl IS NOT NULL AND NOT t.attisdropped
+           AND a.grantee <> (SELECT c.relowner FROM pg_class c WHERE c.oid = copy_grants_and_comment.source)
+    LOOP
+        EXECUTE format('GRANT %s%s ON %s TO %s%s', _grant.privilege_type,
+                       CASE WHEN _grant.column_name IS NULL THEN '' ELSE format(' (%I)', _grant.column_name) END,
+                       copy_grants_and_comment.target,
+                       CASE WHEN _grant.grantee = 0 THEN 'PUBLIC' ELSE format('%I', pg_get_userbyid(_grant.grantee)) END,
+                       CASE WHEN _grant.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    EXECUTE format('COMMENT ON TABLE %s IS %L', copy_grants_and_comment.target,
+                   obj_description(copy_grants_and_comment.source, 'pg_class'));
+END
+$$;
+
 -- Starts an online rebuild of a live read table: a shadow table of the same
 -- shape, fed by the same write tables, is backfilled like a new read version
 -- (CALL kit.backfill(shadow)); when it has caught up it replaces the live
--- table under a short lock. Returns the shadow's name.
+-- table under a short lock, with the live table's grants and comments
+-- (kit.copy_grants_and_comment). Refuses up front, before creating anything,
+-- when something depends on the table that the swap would have to drop
+-- (kit.rebuild_blockers). Returns the shadow's name.
 CREATE OR REPLACE FUNCTION kit.begin_rebuild(read_table text)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _shadow text := kit.object_name('shadow', begin_rebuild.read_table);
-    _feed   record;
+    _shadow   text := kit.object_name('shadow', begin_rebuild.read_table);
+    _feed     record;
+    _blockers text;
 BEGIN
     PERFORM kit.require_state(begin_rebuild.read_table, ARRAY['live']);
+    SELECT string_agg(d.dependent, ', ' ORDER BY d.dependent) INTO _blockers FROM kit.rebuild_blockers(begin_rebuild.read_table) d;
+    IF _blockers IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Cannot rebuild %s: objects depend on it that the swap would have to drop (Dependents: %s)',
+                                       begin_rebuild.read_table, _blockers),
+                                'Drop them, rebuild, then create them again; nothing was changed.');
+    END IF;
     IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _shadow) THEN
         PERFORM kit.usage_error(format('A rebuild of %s is already under way (Shadow table: %s)', begin_rebuild.read_table, _shadow),
                                 'Run kit backfill to complete it, or kit abort ' || _shadow || ' to drop it.');
