@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -175,30 +176,48 @@ final class Operations {
         out.printf("Backfilling %s: about %d facts to apply%n", table, remaining);
         AtomicLong done = new AtomicLong();
         String url = c.getMetaData().getURL();
-        Thread watcher = Thread.ofVirtual().start(() -> {
-            try (Connection w = Jdbc.connect(url)) {
-                while (!Thread.currentThread().isInterrupted()) {
-                    Thread.sleep(1000);
-                    appliedSoFar(Catalog.of(w), table).ifPresent(n -> {
-                        done.set(n);
-                        progress(table, n, remaining, started, System.nanoTime());
-                    });
-                }
-            } catch (InterruptedException | SQLException e) {
-                // The backfill ended (or the watcher lost its connection): progress is only a courtesy.
-            }
-        });
         // CALL as written: a procedure that commits per batch, which jOOQ would call with a JDBC escape.
         try (PreparedStatement call = c.prepareStatement("CALL kit.backfill(?, ?)")) {
-            call.setString(1, table);
-            call.setInt(2, batchSize);
-            call.execute();
-        } finally {
-            watcher.interrupt();
-            joinQuietly(watcher);
+            Thread watcher = Thread.ofVirtual().start(() -> {
+                try (Connection w = Jdbc.connect(url)) {
+                    int shown = 0;
+                    while (!Thread.currentThread().isInterrupted()) {
+                        Thread.sleep(1000);
+                        appliedSoFar(Catalog.of(w), table).ifPresent(n -> {
+                            done.set(n);
+                            progress(table, n, remaining, started, System.nanoTime());
+                        });
+                        shown = showWaits(call, shown);
+                    }
+                } catch (InterruptedException | SQLException e) {
+                    // The backfill ended (or the watcher lost its connection): progress is only a courtesy.
+                }
+            });
+            try {
+                call.setString(1, table);
+                call.setInt(2, batchSize);
+                call.execute();
+            } finally {
+                watcher.interrupt();
+                joinQuietly(watcher);
+            }
         }
         progress(table, appliedSoFar(db, table).orElse(Math.max(done.get(), remaining)), remaining, started, System.nanoTime());
         out.println("  " + table + " is complete");
+    }
+
+    /**
+     * Prints the backfill's NOTICEs that say what it waits for (an open writer), as they arrive: the
+     * catalog's progress stands still meanwhile. Returns how many of the statement's warnings are seen.
+     */
+    private int showWaits(PreparedStatement call, int seen) throws SQLException {
+        int index = 0;
+        for (SQLWarning w = call.getWarnings(); w != null; w = w.getNextWarning(), index++) {
+            if (index >= seen && w.getMessage() != null && w.getMessage().contains(" waits for ")) {
+                out.println("  " + w.getMessage().replaceFirst("^kit: ", ""));
+            }
+        }
+        return Math.max(seen, index);
     }
 
     /** Facts the backfill of {@code table} has applied so far; empty once a rebuild's shadow is swapped in. */

@@ -116,6 +116,36 @@ class KitCommandTest {
         Result status = kit(db, "status");
         assertThat(status.status()).as(status.err()).isZero();
         assertThat(status.out()).containsPattern("people_9 +person +aborted");
+
+        sql(db, "SELECT kit.begin_rebuild('users_2')");
+        Result halfRebuilt = kit(db, "status");
+        assertThat(halfRebuilt.status()).as(halfRebuilt.err()).isZero();
+        assertThat(halfRebuilt.out()).containsPattern("users_2__rebuild +user +building \\(rebuild of users_2\\)");
+    }
+
+    @Test
+    void backfillSaysWhatItWaitsForWhileAWriterStaysOpen() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_9', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_9')");
+        try (Connection writer = db.connectAs("slow-writer")) {
+            writer.setAutoCommit(false);
+            try (Statement s = writer.createStatement()) {
+                s.execute("INSERT INTO user_registered_0 (email, password_hash) VALUES ('slow@x.org', 'h')");
+            }
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(2500);
+                    writer.commit();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Result backfill = kit(db, "backfill");
+            assertThat(backfill.status()).as(backfill.err()).isZero();
+            assertThat(backfill.out()).contains("waits for a transaction that writes to its write tables", "slow-writer", "people_9 is complete");
+        }
     }
 
     @Test
