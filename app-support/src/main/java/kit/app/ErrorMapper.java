@@ -1,6 +1,7 @@
 package kit.app;
 
 import kit.client.KitError;
+import org.postgresql.util.PSQLException;
 
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -17,7 +18,7 @@ public final class ErrorMapper {
         String message = firstLine(databaseMessage(failure));
         if (kit.isPresent()) {
             return switch (kit.get()) {
-                case DUPLICATE_VALUE -> new ApiException(409, message.contains(" email") ? "duplicate_email" : "duplicate_value", message);
+                case DUPLICATE_VALUE -> new ApiException(409, "email".equals(column(failure)) ? "duplicate_email" : "duplicate_value", message);
                 case DUPLICATE_ID -> new ApiException(409, "duplicate_id", message);
                 case UNKNOWN_ENTITY -> ApiException.notFound("unknown_user", message);
                 case BUSY -> new ApiException(503, "database_busy", message);
@@ -47,6 +48,16 @@ public final class ErrorMapper {
             }
         }
         return false;
+    }
+
+    /** The COLUMN field the kit fills in its errors (PostgreSQL's error fields, never the message's words). */
+    private static String column(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PSQLException p && p.getServerErrorMessage() != null) {
+                return p.getServerErrorMessage().getColumn();
+            }
+        }
+        return null;
     }
 
     private static String databaseMessage(Throwable failure) {

@@ -214,7 +214,7 @@ final class Measurements {
     /**
      * 12: the write table's trigger statement-level (the kit's: every feed once over the transition
      * table) against row-level (every feed once per fact, over NEW), both from the same template
-     * (kit.feed_sql), measured side by side in the order statement, row, row, statement.
+     * (kit.feed_sql), measured side by side (see sideBySide).
      */
     void rowAgainstStatementTrigger() throws Exception {
         DatabaseUrl statement = databaseWith(3);
@@ -243,15 +243,23 @@ final class Measurements {
                         FOR EACH ROW EXECUTE FUNCTION public.feed_user_registered_1();
                     """);
         }
+        sideBySide("12. statement-level vs row-level feed trigger", "R=3 statement / row", statement, row);
+    }
+
+    /**
+     * Registrations into {@code numerator}'s database against {@code denominator}'s, for single facts and
+     * batches of 100 with 1 and 8 clients, in the order denominator, numerator, numerator, denominator:
+     * a drift of the machine during the four runs cancels out.
+     */
+    private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator) throws Exception {
         for (boolean batch : new boolean[] {false, true}) {
             for (int clients : new int[] {1, 8}) {
                 Load.Operation writer = insert("user_registered_1", batch);
-                double statementLevel = Load.run(statement, clients, seconds, writer).factsPerSecond();
-                double rowLevel = Load.run(row, clients, seconds, writer).factsPerSecond()
-                        + Load.run(row, clients, seconds, writer).factsPerSecond();
-                statementLevel += Load.run(statement, clients, seconds, writer).factsPerSecond();
-                out.accept(new Figure("12. statement-level vs row-level feed trigger", "R=3 statement / row",
-                        conditions(clients, batch ? 100 : 1), statementLevel / 2, rowLevel / 2, "facts/s", Double.NaN, true));
+                double below = Load.run(denominator, clients, seconds, writer).factsPerSecond();
+                double above = Load.run(numerator, clients, seconds, writer).factsPerSecond()
+                        + Load.run(numerator, clients, seconds, writer).factsPerSecond();
+                below += Load.run(denominator, clients, seconds, writer).factsPerSecond();
+                out.accept(new Figure(group, name, conditions(clients, batch ? 100 : 1), above / 2, below / 2, "facts/s", Double.NaN, true));
             }
         }
     }
@@ -326,18 +334,7 @@ final class Measurements {
                         string_agg(format('PERFORM public.%I(_facts);' || chr(10), 'array_' || f.projection), '' ORDER BY f.read_table))
                       FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
         }
-        for (boolean batch : new boolean[] {false, true}) {
-            for (int clients : new int[] {1, 8}) {
-                // before, after, after, before: a drift of the machine during the four runs cancels out.
-                Load.Operation writer = insert("user_registered_1", batch);
-                double before = Load.run(calls, clients, seconds, writer).factsPerSecond();
-                double after = Load.run(inline, clients, seconds, writer).factsPerSecond()
-                        + Load.run(inline, clients, seconds, writer).factsPerSecond();
-                before += Load.run(calls, clients, seconds, writer).factsPerSecond();
-                out.accept(new Figure("10. inline feeds (0.3.0) vs projection calls (0.2.0)", "R=3 inline / calls",
-                        conditions(clients, batch ? 100 : 1), after / 2, before / 2, "facts/s", Double.NaN, true));
-            }
-        }
+        sideBySide("10. inline feeds (0.3.0) vs projection calls (0.2.0)", "R=3 inline / calls", inline, calls);
     }
 
     /** Targets: 0.65 of plain with 8 clients and synchronous commit, 0.5 with asynchronous commit. */

@@ -73,6 +73,7 @@ AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = 'KT001',
         MESSAGE = format('Facts are append-only: %s is not allowed (Write table: %s)', TG_OP, TG_TABLE_NAME),
+        SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
         HINT = 'Record a new fact instead (for example a password change).';
 END
 $$;
@@ -88,6 +89,8 @@ BEGIN
         MESSAGE = format('Unknown %s: %s (Fact: %s seq %s, Column: %s, Read table: %s)',
                          raise_unknown_entity.entity, raise_unknown_entity.value, raise_unknown_entity.write_table,
                          raise_unknown_entity.fact_seq, raise_unknown_entity.column_name, raise_unknown_entity.read_table),
+        SCHEMA = 'public', TABLE = raise_unknown_entity.write_table, COLUMN = raise_unknown_entity.column_name,
+        DETAIL = format('Fact seq: %s. Looked up in: %s.', raise_unknown_entity.fact_seq, raise_unknown_entity.read_table),
         HINT = format('Record facts about a %s only after it exists.', raise_unknown_entity.entity);
 END
 $$;
@@ -104,8 +107,9 @@ DECLARE
     _fact     jsonb;
     _seq      bigint;
     _entity   text;
-    _column   text;
-    _type     text;
+    _column     text;
+    _type       text;
+    _constraint text;
     _taken_by bigint;
 BEGIN
     SELECT v.entity INTO _entity FROM kit.read_version v WHERE v.read_table = raise_rejected_insert.read_table;
@@ -121,13 +125,16 @@ BEGIN
                 MESSAGE = format('Duplicate %s id: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
                                  _entity, _fact ->> 'id', raise_rejected_insert.write_table, _seq,
                                  raise_rejected_insert.read_table, _taken_by),
+                SCHEMA = 'public', TABLE = raise_rejected_insert.read_table, COLUMN = 'id',
+                DETAIL = format('Fact: %s seq %s. Taken by fact seq: %s.', raise_rejected_insert.write_table, _seq, _taken_by),
                 HINT = 'Leave the id out and the kit assigns a free one.';
         END IF;
         -- Not there and its id is free: another unique column rejected it.
-        FOR _column, _type IN
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+        FOR _column, _type, _constraint IN
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), c.relname
               FROM pg_index i
               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+              JOIN pg_class c ON c.oid = i.indexrelid
              WHERE i.indrelid = format('public.%I', raise_rejected_insert.read_table)::regclass
                AND i.indisunique AND NOT i.indisprimary AND i.indnatts = 1
         LOOP
@@ -139,12 +146,16 @@ BEGIN
                     MESSAGE = format('Duplicate %s %s: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
                                      _entity, _column, _fact ->> _column, raise_rejected_insert.write_table, _seq,
                                      raise_rejected_insert.read_table, _taken_by),
+                    SCHEMA = 'public', TABLE = raise_rejected_insert.read_table, COLUMN = _column, CONSTRAINT = _constraint,
+                    DETAIL = format('Fact: %s seq %s. Taken by fact seq: %s.', raise_rejected_insert.write_table, _seq, _taken_by),
                     HINT = format('Each %s must be unique across every version.', _column);
             END IF;
         END LOOP;
         RAISE EXCEPTION USING ERRCODE = 'KT003',
             MESSAGE = format('Fact rejected by a unique rule of the read table (Fact: %s seq %s, Read table: %s)',
-                             raise_rejected_insert.write_table, _seq, raise_rejected_insert.read_table);
+                             raise_rejected_insert.write_table, _seq, raise_rejected_insert.read_table),
+            SCHEMA = 'public', TABLE = raise_rejected_insert.read_table,
+            DETAIL = format('Fact: %s seq %s.', raise_rejected_insert.write_table, _seq);
     END LOOP;
 END
 $$;

@@ -24,6 +24,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
             MESSAGE = format('Explicit %s id out of range: %s (Write table: %s, Explicit ids: 0 to %s)',
                              claim_explicit_id.id_space, claim_explicit_id.id, claim_explicit_id.write_table, _first_given - 1),
+            SCHEMA = 'public', TABLE = claim_explicit_id.write_table, COLUMN = 'id',
             HINT = format('Leave the id out and the kit assigns one; ids from %s on are the sequence''s alone.', _first_given);
     END IF;
     INSERT INTO kit.explicit_id (id_space, id) VALUES (claim_explicit_id.id_space, claim_explicit_id.id)
@@ -32,6 +33,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT002',
             MESSAGE = format('Duplicate %s id: %s (Write table: %s, Id space: %s)', claim_explicit_id.id_space,
                              claim_explicit_id.id, claim_explicit_id.write_table, claim_explicit_id.id_space),
+            SCHEMA = 'public', TABLE = claim_explicit_id.write_table, COLUMN = 'id',
             HINT = 'Leave the id out and the kit assigns a free one.';
     END IF;
 END

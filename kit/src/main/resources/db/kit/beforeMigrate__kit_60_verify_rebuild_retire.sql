@@ -307,11 +307,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
             MESSAGE = format('Read version %s is still in use by connected apps of schema version %s (Clients: %s)',
                              retire_read_version.read_table, array_to_string(_plan.versions, ', '), _plan.clients),
+            SCHEMA = 'public', TABLE = retire_read_version.read_table,
             HINT = 'Stop those app servers (every app of the listed versions), then run the migration again.';
     END IF;
     IF _plan.referrers IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
             MESSAGE = format('Read version %s is still referenced by %s', retire_read_version.read_table, _plan.referrers),
+            SCHEMA = 'public', TABLE = retire_read_version.read_table,
             HINT = 'Retire the referencing read versions first.';
     END IF;
 
