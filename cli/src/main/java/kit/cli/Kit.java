@@ -6,53 +6,45 @@ import kit.client.Jdbc;
 import kit.client.TextTable;
 import org.jooq.exception.DataAccessException;
 import org.postgresql.util.PSQLException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The operator's command for a kit database: what state every version is in,
- * whether read tables still equal their facts, and the lifecycle steps
- * (backfill, rebuild, retire, abort) with progress and clear errors.
+ * whether read tables still equal their facts and what the kit generated, and
+ * the lifecycle steps (backfill, rebuild, retire, abort) with progress and
+ * clear errors. Parsed by picocli: `kit --help`, `kit <command> --help`.
  */
+@Command(name = "kit", mixinStandardHelpOptions = true, versionProvider = Kit.Version.class,
+        subcommands = CommandLine.HelpCommand.class, usageHelpAutoWidth = true,
+        description = "The operator's command for a database with the versioned CQRS kit.",
+        footerHeading = "%n", footer = {
+            "Exit status: 0 done, 1 status or verify found drift or differences, 2 bad usage,",
+            "3 the database refused (its message and hint are printed)."})
 public final class Kit {
-
-    static final String USAGE = """
-            Usage: kit [--db-url URL] <command> [arguments]
-
-            Commands:
-              status                          schema versions, read versions (state, rows, backfill
-                                              progress and errors), feeds, drift, and connected clients
-                                              per app version; exit 1 on drift
-              verify [READ_TABLE] [--max-rows N]
-                                              drift (kit.drift), then each live read table (or one)
-                                              against a replay of its facts as of one snapshot, without
-                                              holding writers up; print differing rows; also list
-                                              SECURITY DEFINER functions without a pinned search_path
-                                              (kit.check_security); exit 1 on any finding
-              repair                          restore what kit.drift finds the kit generated and lost
-                                              (triggers, generated functions, grants) from the catalog
-              rebuild READ_TABLE              rebuild a read table from the facts online: a shadow copy
-                                              is backfilled, then swapped in under a short lock
-              backfill [READ_TABLE] [--batch-size N]
-                                              complete building read versions (resumes a killed run)
-              retire READ_TABLE [--dry-run]   what the tidy-up migration does; --dry-run says what would
-                                              go and what blocks it
-              abort READ_TABLE                drop a building read version (write tables are untouched)
-              help                            this text
-
-            --db-url URL   the database (KIT_DB_URL, default %s)
-            Exit status: 0 done, 1 status or verify found drift or differences, 2 bad usage,
-            3 the database refused.""";
 
     static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
 
+    @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
+            description = "the database (default: KIT_DB_URL, else " + DatabaseUrl.LOCAL_DEFAULT + ")")
+    String url;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream out;
     private final PrintStream err;
+    private Map<String, String> env = Map.of();
 
     Kit(PrintStream out, PrintStream err) {
         this.out = out;
@@ -65,41 +57,94 @@ public final class Kit {
 
     /** Runs one command; returns the exit status. */
     int run(String[] args, Map<String, String> env) {
-        String url = env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_URL);
-        List<String> rest = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--db-url") && i + 1 < args.length) {
-                url = args[++i];
-            } else {
-                rest.add(args[i]);
-            }
+        this.env = env;
+        CommandLine line = new CommandLine(this)
+                .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
+                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
+                .setExecutionExceptionHandler((e, cmd, parsed) -> refused(e))
+                .setParameterExceptionHandler((e, parsed) -> {
+                    // One line saying what is wrong, not the whole usage.
+                    err.println("kit: " + e.getMessage());
+                    err.println("Run 'kit --help' for the commands, 'kit <command> --help' for one.");
+                    return CommandLine.ExitCode.USAGE;
+                });
+        if (args.length == 0) {
+            line.usage(out);
+            return CommandLine.ExitCode.USAGE;
         }
-        if (rest.isEmpty() || List.of("help", "-h", "--help").contains(rest.getFirst())) {
-            out.println(USAGE.formatted(DEFAULT_URL));
-            return rest.isEmpty() ? 2 : 0;
-        }
-        Command command;
-        try {
-            command = Command.parse(rest);
-        } catch (IllegalArgumentException e) {
-            err.println("kit: " + e.getMessage());
-            err.println("Run 'kit help' for the commands.");
-            return 2;
-        }
-        try (Connection c = Jdbc.connect(DatabaseUrl.parse(url).with("ApplicationName", "kit-cli"))) {
-            return new Operations(c, out).run(command);
-        } catch (SQLException e) {
-            return refused(e);
-        } catch (DataAccessException e) {
-            return refused(e.getCause(SQLException.class) instanceof SQLException cause ? cause : new SQLException(e.getMessage(), e.sqlState()));
-        } catch (IllegalArgumentException e) {
-            err.println("kit: " + e.getMessage());
-            return 2;
+        return line.execute(args);
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Schema versions, read versions (state, rows, backfill progress and errors), feeds, connected clients per app version, and drift (kit.drift); exit 1 on drift.")
+    int status() throws SQLException {
+        return execute(new Operation("status", null, false, 0, 0));
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Drift (kit.drift), then each live read table (or one) against a replay of its facts as of one snapshot, without holding writers up; prints differing rows; also lists SECURITY DEFINER functions without a pinned search_path; exit 1 on any finding.")
+    int verify(@Parameters(paramLabel = "READ_TABLE", arity = "0..1", description = "only this read table") String table,
+               @Option(names = "--max-rows", paramLabel = "N", defaultValue = "20", description = "rows to show per table (default 20)") int maxRows)
+            throws SQLException {
+        return execute(new Operation("verify", table, false, positive(maxRows, "--max-rows"), 0));
+    }
+
+    @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers, generated functions, grants. Triggers the kit did not create are only reported.")
+    int repair() throws SQLException {
+        return execute(new Operation("repair", null, false, 0, 0));
+    }
+
+    @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Rebuilds a read table from the facts online: a shadow copy is backfilled, then swapped in under a short lock, with the table's grants and comment.")
+    int rebuild(@Parameters(paramLabel = "READ_TABLE", description = "the live read table, e.g. users_2") String table,
+                @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
+            throws SQLException {
+        return execute(new Operation("rebuild", table, false, 0, positive(batchSize, "--batch-size")));
+    }
+
+    @Command(name = "backfill", mixinStandardHelpOptions = true, description = "Completes building read versions (all, or one); resumes a killed run. A version that fails does not hold the others up; the command then exits 3 with the first error.")
+    int backfill(@Parameters(paramLabel = "READ_TABLE", arity = "0..1", description = "only this building read version") String table,
+                 @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
+            throws SQLException {
+        return execute(new Operation("backfill", table, false, 0, positive(batchSize, "--batch-size")));
+    }
+
+    @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while its apps are connected.")
+    int retire(@Parameters(paramLabel = "READ_TABLE", description = "the read version to retire, e.g. users_0") String table,
+               @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun)
+            throws SQLException {
+        return execute(new Operation("retire", table, dryRun, 0, 0));
+    }
+
+    @Command(name = "abort", mixinStandardHelpOptions = true, description = "Drops a building read version (write tables are untouched): the way out of a backfill that cannot complete.")
+    int abort(@Parameters(paramLabel = "READ_TABLE", description = "the building read version") String table) throws SQLException {
+        return execute(new Operation("abort", table, false, 0, 0));
+    }
+
+    /** One parsed command, as Operations runs it. */
+    record Operation(String name, String table, boolean dryRun, int maxRows, int batchSize) {
+    }
+
+    private int execute(Operation operation) throws SQLException {
+        String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_URL);
+        try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
+            return new Operations(c, out).run(operation);
         }
     }
 
-    /** The database refused: its message, SQLSTATE and hint, as the server gave them. */
-    private int refused(SQLException e) {
+    private int positive(int value, String option) {
+        if (value < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " needs a positive whole number");
+        }
+        return value;
+    }
+
+    /** The database refused: its message, SQLSTATE and hint, as the server gave them; a bad argument is a usage error. */
+    private int refused(Exception failure) {
+        if (failure instanceof IllegalArgumentException e) {
+            err.println("kit: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        SQLException e = failure instanceof SQLException sql ? sql
+                : failure instanceof DataAccessException d && d.getCause(SQLException.class) instanceof SQLException cause ? cause
+                : new SQLException(failure.getMessage(), failure instanceof DataAccessException d ? d.sqlState() : null, failure);
         err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
             err.println("hint: " + p.getServerErrorMessage().getHint());
@@ -113,51 +158,23 @@ public final class Kit {
         return newline < 0 ? text : text.substring(0, newline);
     }
 
-    /** A parsed command line. */
-    record Command(String name, String table, boolean dryRun, int maxRows, int batchSize) {
-        static Command parse(List<String> words) {
-            String name = words.getFirst();
-            String table = null;
-            boolean dryRun = false;
-            int maxRows = 20;
-            int batchSize = 10_000;
-            for (int i = 1; i < words.size(); i++) {
-                String w = words.get(i);
-                switch (w) {
-                    case "--dry-run" -> dryRun = true;
-                    case "--max-rows" -> maxRows = number(words, ++i, w);
-                    case "--batch-size" -> batchSize = number(words, ++i, w);
-                    default -> {
-                        if (w.startsWith("-") || table != null) {
-                            throw new IllegalArgumentException("unexpected argument " + w + " for " + name);
-                        }
-                        table = w;
-                    }
-                }
-            }
-            boolean needsTable = List.of("rebuild", "retire", "abort").contains(name);
-            if (!List.of("status", "verify", "repair", "rebuild", "backfill", "retire", "abort").contains(name)) {
-                throw new IllegalArgumentException("unknown command " + name);
-            }
-            if (needsTable && table == null) {
-                throw new IllegalArgumentException(name + " needs a read table, e.g. kit " + name + " users_2");
-            }
-            return new Command(name, table, dryRun, maxRows, batchSize);
-        }
-
-        private static int number(List<String> words, int index, String flag) {
-            if (index >= words.size() || !words.get(index).matches("[1-9][0-9]{0,8}")) {
-                throw new IllegalArgumentException(flag + " needs a positive whole number");
-            }
-            return Integer.parseInt(words.get(index));
-        }
-    }
-
     static String render(TextTable table) {
         return table.render("  ");
     }
 
     static String catalog(Connection c) {
         return CatalogReport.render(c);
+    }
+
+    /** `kit --version`: the kit this command was built with, as its install script declares it. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws Exception {
+            try (var script = Kit.class.getResourceAsStream("/db/kit/beforeMigrate__kit_00_begin.sql")) {
+                String text = script == null ? "" : new String(script.readAllBytes(), StandardCharsets.UTF_8);
+                var version = java.util.regex.Pattern.compile("_incoming\\s+text := '([0-9.]+)'").matcher(text);
+                return new String[] {"kit " + (version.find() ? version.group(1) : "(unknown: no kit scripts on the classpath)")};
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ final class Operations {
         this.out = out;
     }
 
-    int run(Kit.Command command) throws SQLException {
+    int run(Kit.Operation command) throws SQLException {
         return switch (command.name()) {
             case "status" -> status();
             case "verify" -> verify(command.table(), command.maxRows());

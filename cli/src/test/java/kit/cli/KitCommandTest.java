@@ -202,16 +202,37 @@ class KitCommandTest {
     }
 
     @Test
+    void everyCommandHasItsOwnHelp() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("0");
+        for (String command : new String[] {"status", "verify", "repair", "rebuild", "backfill", "retire", "abort"}) {
+            Result help = kit(db, command, "--help");
+            assertThat(help.status()).as(command).isZero();
+            assertThat(help.out()).as(command).contains("Usage: kit " + command, "--db-url");
+        }
+        assertThat(kit(db, "retire", "--help").out()).contains("--dry-run", "READ_TABLE");
+        assertThat(kit(db, "verify", "--help").out()).contains("--max-rows");
+        assertThat(kit(db, "help", "backfill").out()).contains("--batch-size");
+        Result version = kit(db, "--version");
+        assertThat(version.status()).isZero();
+        assertThat(version.out()).containsPattern("^kit [0-9]+\\.[0-9]+\\.[0-9]+");
+    }
+
+    @Test
     void badUsageGetsExitStatus2AndAClearLine() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("0");
         assertThat(kit(db, "frobnicate").status()).isEqualTo(2);
         Result noTable = kit(db, "rebuild");
         assertThat(noTable.status()).isEqualTo(2);
-        assertThat(noTable.err()).contains("rebuild needs a read table");
+        assertThat(noTable.err()).contains("Missing required parameter: 'READ_TABLE'");
         assertThat(kit(db, "verify", "--max-rows", "zero").status()).isEqualTo(2);
+        Result zero = kit(db, "backfill", "--batch-size", "0");
+        assertThat(zero.status()).isEqualTo(2);
+        assertThat(zero.err()).contains("--batch-size needs a positive whole number");
+        assertThat(kit(db).status()).as("no command: the usage, as bad usage").isEqualTo(2);
         Result help = kit(db, "help");
         assertThat(help.status()).isZero();
-        assertThat(help.out()).contains("Usage: kit", "status", "verify", "rebuild", "retire", "--dry-run");
+        assertThat(help.out()).contains("Usage: kit", "status", "verify", "repair", "rebuild", "backfill", "retire", "abort", "--db-url", "Exit status");
+        assertThat(kit(db, "--help").out()).isEqualTo(help.out());
         Result unknownTable = kit(db, "verify", "nope_1");
         assertThat(unknownTable.status()).isEqualTo(3);
         assertThat(unknownTable.err()).contains("Not a live read version: nope_1", "KT006");
