@@ -3,10 +3,13 @@ package kit.app;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import kit.client.LogLevel;
 import kit.client.State;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.function.Function;
@@ -85,6 +88,12 @@ public final class App implements AutoCloseable {
         pool.close();
     }
 
+    /** This build's version (the jar's manifest), or "development" when run from classes. */
+    static String version() {
+        String version = App.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version;
+    }
+
     /** Runs until stopped (SIGTERM or Ctrl-C); exits 2 on bad flags, 3 when it may not start. */
     public static void main(int version, String[] args, Function<DSLContext, Api.Stores> stores) {
         AppConfig config;
@@ -95,17 +104,20 @@ public final class App implements AutoCloseable {
             System.exit(e.exitStatus());
             return;
         }
+        LogLevel.apply(config.logLevel());
+        Logger log = LoggerFactory.getLogger(App.class);
         try {
             App app = start(config, stores);
             Runtime.getRuntime().addShutdownHook(new Thread(app::close, config.applicationName() + "-shutdown"));
-            System.out.printf("%s listening on http://%s:%d (database %s%s, schema version %d live)%n",
-                    config.applicationName(), config.host(), app.port(), config.databaseUrl(),
+            // The URL prints its password as ***.
+            log.info("{} {} listening on http://{}:{} (database {}{}, schema version {} live)",
+                    config.applicationName(), version(), config.host(), app.port(), config.databaseUrl(),
                     config.databaseRole().isEmpty() ? "" : " as role " + config.databaseRole(), version);
         } catch (SchemaGate.NotLiveException | IllegalStateException e) {
-            System.err.println(config.applicationName() + ": refusing to start: " + e.getMessage());
+            log.error("{}: refusing to start: {}", config.applicationName(), e.getMessage());
             System.exit(3);
         } catch (IOException e) {
-            System.err.println(config.applicationName() + ": cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage());
+            log.error("{}: cannot listen on {}:{}: {}", config.applicationName(), config.host(), config.port(), e.getMessage());
             System.exit(3);
         }
     }

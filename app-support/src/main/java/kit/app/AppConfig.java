@@ -2,6 +2,7 @@ package kit.app;
 
 import kit.client.AppRoles;
 import kit.client.DatabaseUrl;
+import kit.client.LogLevel;
 
 import java.util.Map;
 
@@ -10,7 +11,7 @@ import java.util.Map;
  * defaults. {@link #usage} is what {@code --help} prints.
  */
 public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
-                        int poolSize, int hashIterations, int maxBodyBytes) {
+                        int poolSize, int hashIterations, int maxBodyBytes, String logLevel) {
 
     public static final String DEFAULT_DB_URL = DatabaseUrl.LOCAL_DEFAULT;
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
@@ -52,6 +53,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
         String pool = env.getOrDefault("KIT_POOL_SIZE", "10");
         String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
         String maxBody = env.getOrDefault("KIT_MAX_BODY_BYTES", "65536");
+        String logLevel = env.getOrDefault(LogLevel.VARIABLE, "info");
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -69,6 +71,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                 case "--pool-size" -> pool = value;
                 case "--hash-iterations" -> iterations = value;
                 case "--max-body-bytes" -> maxBody = value;
+                case "--log-level" -> logLevel = value;
                 default -> throw new UsageException("app-v" + version + ": unknown flag " + flag + "\n\n" + usage(version), 2);
             }
         }
@@ -78,7 +81,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
             }
             return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url), role,
                     number(pool, "--pool-size", 1, 1000), number(iterations, "--hash-iterations", 1, 10_000_000),
-                    number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024));
+                    number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024), LogLevel.parse(logLevel));
         } catch (IllegalArgumentException e) {
             throw new UsageException("app-v" + version + ": " + e.getMessage(), 2);
         }
@@ -113,6 +116,9 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                   --pool-size N            database connections      (KIT_POOL_SIZE, default 10)
                   --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
                   --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)
+                  --log-level LEVEL        trace, debug, info, warn, error or off, to stderr: the
+                                           start-up line and each failed request at info
+                                           (KIT_LOG_LEVEL, default info)
                   -h, --help               this text
                 """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version));
     }

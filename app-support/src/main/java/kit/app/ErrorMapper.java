@@ -2,6 +2,8 @@ package kit.app;
 
 import kit.client.KitError;
 import org.postgresql.util.PSQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -12,6 +14,8 @@ import java.sql.SQLTransientConnectionException;
  * (logged, since it is a bug).
  */
 public final class ErrorMapper {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
 
     public ApiException map(Throwable failure) {
         var kit = KitError.of(failure);
@@ -32,8 +36,7 @@ public final class ErrorMapper {
     }
 
     private static ApiException internal(Throwable failure) {
-        System.err.println("Internal error: " + failure);
-        failure.printStackTrace();
+        LOG.error("Internal error", failure);
         return new ApiException(500, "internal", "Something went wrong on the server.");
     }
 

@@ -1,5 +1,7 @@
 package kit.app;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -25,6 +27,8 @@ import java.util.regex.Pattern;
  * every answer is JSON, and any failure becomes a JSON error, never an HTML page.
  */
 public final class HttpApp implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApp.class);
 
     /** What a handler sees of a request. */
     public record Request(String method, List<String> pathParameters, byte[] body) {
@@ -121,6 +125,17 @@ public final class HttpApp implements AutoCloseable {
             }
         } catch (Exception e) {
             response = error(errors.map(e));
+        }
+        if (response.status() >= 400) {
+            // One line per failed request, with the code the client got.
+            String line = "{} {} -> {} {}";
+            Object[] fields = {exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), response.status(),
+                    response.body() instanceof Map<?, ?> body ? body.get("error") : ""};
+            if (response.status() >= 500) {
+                LOG.warn(line, fields);
+            } else {
+                LOG.info(line, fields);
+            }
         }
         send(exchange, response);
     }

@@ -1,5 +1,6 @@
 package kit.bench;
 
+import kit.client.LogLevel;
 import kit.testing.PostgresServer;
 
 import java.nio.file.Files;
@@ -40,6 +41,7 @@ public final class Bench {
               --out DIR      where the CSV and SVG go (default bench/target)""";
 
     public static void main(String[] args) throws Exception {
+        LogLevel.apply(System.getenv().getOrDefault(LogLevel.VARIABLE, "warn"));
         boolean full = false;
         double seconds = -1;
         Path outDir = Path.of("bench/target");

@@ -506,7 +506,7 @@ final class Measurements {
     /** 7: app-v2 over HTTP: registrations, logins and reads; the password hash's cost measured apart. */
     void apps() throws Exception {
         DatabaseUrl db = databaseWith(3);
-        AppConfig config = new AppConfig(2, "127.0.0.1", 0, db, "", 16, 1, 65536);
+        AppConfig config = new AppConfig(2, "127.0.0.1", 0, db, "", 16, 1, 65536, "warn");
         try (App app = App.start(config, kit.app.v2.Main::stores)) {
             String base = "http://127.0.0.1:" + app.port();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

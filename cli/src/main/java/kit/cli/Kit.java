@@ -3,6 +3,7 @@ package kit.cli;
 import kit.client.CatalogReport;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
+import kit.client.LogLevel;
 import kit.client.TextTable;
 import org.jooq.exception.DataAccessException;
 import org.postgresql.util.PSQLException;
@@ -38,6 +39,10 @@ public final class Kit {
     @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
             description = "the database (default: KIT_DB_URL, else " + DatabaseUrl.LOCAL_DEFAULT + ")")
     String url;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", scope = CommandLine.ScopeType.INHERIT,
+            description = "trace, debug, info, warn, error or off, to stderr (default: KIT_LOG_LEVEL, else warn)")
+    String logLevel;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -123,6 +128,7 @@ public final class Kit {
     }
 
     private int execute(Operation operation) throws SQLException {
+        LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
         String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_URL);
         try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
             return new Operations(c, out).run(operation);

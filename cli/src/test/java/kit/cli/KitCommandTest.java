@@ -229,6 +229,9 @@ class KitCommandTest {
         assertThat(zero.status()).isEqualTo(2);
         assertThat(zero.err()).contains("--batch-size needs a positive whole number");
         assertThat(kit(db).status()).as("no command: the usage, as bad usage").isEqualTo(2);
+        Result loud = kit(db, "--log-level", "loud", "status");
+        assertThat(loud.status()).isEqualTo(2);
+        assertThat(loud.err()).contains("log level must be one of trace, debug, info, warn, error, off (got loud)");
         Result help = kit(db, "help");
         assertThat(help.status()).isZero();
         assertThat(help.out()).contains("Usage: kit", "status", "verify", "repair", "rebuild", "backfill", "retire", "abort", "--db-url", "Exit status");

@@ -5,6 +5,7 @@ import kit.client.CatalogReport;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.KitError;
+import kit.client.LogLevel;
 import kit.client.Migrations;
 import kit.client.State;
 import kit.client.TextTable;
@@ -49,6 +50,7 @@ public final class Demo {
     }
 
     public static void main(String[] args) throws Exception {
+        LogLevel.apply(System.getenv().getOrDefault(LogLevel.VARIABLE, "warn"));
         Duration perStep = Duration.ofSeconds(8);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {

@@ -34,7 +34,7 @@ public final class RunningApp implements AutoCloseable {
     }
 
     public static AppConfig config(int version, TestDatabase db) {
-        return new AppConfig(version, "127.0.0.1", 0, db.url(), TestDatabases.rolePrefix() + version, 4, 1000, 65536);
+        return new AppConfig(version, "127.0.0.1", 0, db.url(), TestDatabases.rolePrefix() + version, 4, 1000, 65536, "warn");
     }
 
     public String url(String path) {
