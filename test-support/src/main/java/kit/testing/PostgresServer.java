@@ -26,6 +26,34 @@ public interface PostgresServer extends AutoCloseable {
     @Override
     void close();
 
+    /** Environment variable choosing the tests' server: {@code embedded} (the default) or {@code testcontainers:<image>}. */
+    String KIND_VARIABLE = "KIT_DB";
+
+    /** The server cannot be had here (a container without Docker): the tests that need it are skipped. */
+    final class Unavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The tests' server: {@code KIT_DB_URL}'s, a container of the image {@code KIT_DB=testcontainers:<image>}
+     * names (e.g. {@code testcontainers:postgres:16}), or an embedded one.
+     */
+    static PostgresServer forTests() {
+        String kind = System.getenv(KIND_VARIABLE);
+        String url = System.getenv(URL_VARIABLE);
+        if (kind != null && kind.startsWith("testcontainers:") && (url == null || url.isBlank())) {
+            return ContainerServer.start(kind.substring("testcontainers:".length()));
+        }
+        if (kind != null && !kind.isBlank() && !kind.equals("embedded") && !kind.startsWith("testcontainers:")) {
+            throw new IllegalArgumentException(KIND_VARIABLE + " must be embedded or testcontainers:<image> (got " + kind + ")");
+        }
+        return fromEnvironment();
+    }
+
     static PostgresServer fromEnvironment() {
         String url = System.getenv(URL_VARIABLE);
         if (url != null && !url.isBlank()) {

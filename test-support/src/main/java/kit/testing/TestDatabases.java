@@ -4,6 +4,8 @@ import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -21,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TestDatabases {
 
-    private static final PostgresServer SERVER = PostgresServer.fromEnvironment();
+    private static PostgresServer server;
+    private static PostgresServer.Unavailable unavailable;
     private static final String RUN = "kit_t" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
     /** App roles are shared by every database of a server: each run names its own, and drops them at the end. */
     private static final String ROLE_PREFIX = RUN + "_app_v";
@@ -36,8 +39,23 @@ public final class TestDatabases {
     private TestDatabases() {
     }
 
-    public static PostgresServer server() {
-        return SERVER;
+    /**
+     * The run's server, started at the first call. When it cannot be had here (a container without
+     * Docker) every test that asks is skipped, and the reason is printed once.
+     */
+    public static synchronized PostgresServer server() {
+        if (server == null && unavailable == null) {
+            try {
+                server = PostgresServer.forTests();
+            } catch (PostgresServer.Unavailable e) {
+                unavailable = e;
+                System.err.println("kit tests: " + e.getMessage() + ": the tests that need a database are skipped.");
+            }
+        }
+        if (unavailable != null) {
+            Assumptions.abort(unavailable.getMessage());
+        }
+        return server;
     }
 
     /** The prefix of the app roles this run's migrations create ({@code <prefix>2} is app-v2's role). */
@@ -75,9 +93,9 @@ public final class TestDatabases {
         return TEMPLATES.computeIfAbsent(key, k -> {
             String name = RUN + "_tpl_" + k.replace('.', '_');
             try {
-                SERVER.createDatabase(name, null);
+                server().createDatabase(name, null);
                 CREATED.add(name);
-                migrations(SERVER.url().withDatabase(name)).migrateTo(target);
+                migrations(server().url().withDatabase(name)).migrateTo(target);
             } catch (SQLException e) {
                 throw new IllegalStateException("Could not create template database " + name, e);
             }
@@ -88,25 +106,28 @@ public final class TestDatabases {
     private static TestDatabase create(String template) {
         String name = RUN + "_" + COUNTER.incrementAndGet();
         try {
-            SERVER.createDatabase(name, template);
+            server().createDatabase(name, template);
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create test database " + name, e);
         }
         synchronized (TestDatabases.class) {
             CREATED.add(name);
         }
-        return new TestDatabase(name, SERVER.url().withDatabase(name));
+        return new TestDatabase(name, server().url().withDatabase(name));
     }
 
     private static synchronized void dropAllAndClose() {
+        if (server == null) {
+            return;  // no test asked for a database
+        }
         for (String name : CREATED.reversed()) {
             try {
-                SERVER.dropDatabase(name);
+                server.dropDatabase(name);
             } catch (SQLException e) {
                 System.err.println("Could not drop test database " + name + ": " + e.getMessage());
             }
         }
-        try (var c = Jdbc.connect(SERVER.url()); var s = c.createStatement();
+        try (var c = Jdbc.connect(server.url()); var s = c.createStatement();
              var roles = c.createStatement().executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + RUN + "%'")) {
             while (roles.next()) {
                 s.execute("DROP ROLE IF EXISTS " + roles.getString(1));
@@ -114,6 +135,6 @@ public final class TestDatabases {
         } catch (SQLException e) {
             System.err.println("Could not drop the test roles " + ROLE_PREFIX + "*: " + e.getMessage());
         }
-        SERVER.close();
+        server.close();
     }
 }
