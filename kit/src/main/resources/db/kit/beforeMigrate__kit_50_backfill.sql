@@ -79,6 +79,7 @@ BEGIN
         PERFORM kit.replay_range(replay_batches.read_table, _last, _batch.to_seq, replay_batches.named);
         _total := _total + _batch.facts;
         _last := _batch.to_seq;
+        EXIT WHEN _last >= replay_batches.to_seq;  -- the range is done: no query for an empty batch
     END LOOP;
     RETURN _total;
 END

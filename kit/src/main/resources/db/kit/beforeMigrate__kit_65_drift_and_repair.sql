@@ -35,9 +35,10 @@ AS $$
     UNION ALL
     SELECT format('public.%I()', kit.object_name('feed', w.write_table)),
            to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))),
-           kit.function_body(kit.feed_trigger_sql(w.write_table)), true
+           kit.function_body(t.create_sql), true
       FROM kit.write_table w
-     WHERE kit.feed_trigger_sql(w.write_table) IS NOT NULL
+     CROSS JOIN LATERAL (SELECT kit.feed_trigger_sql(w.write_table) AS create_sql) t
+     WHERE t.create_sql IS NOT NULL  -- generated once per write table
 $$;
 
 -- The triggers the kit puts on a write table, and whether each must be there
