@@ -97,4 +97,27 @@ class AppRolesTest {
             assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
         }
     }
+
+    @Test
+    void anAbortedVersionsRoleKeepsNothingOnTheDomainButItsGate() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String role = TestDatabases.rolePrefix() + 9;
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('people_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9')");
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['people_9'])");
+            exec(c, "SELECT kit.create_app_role(9)");
+            assertThat(value(c, "SELECT has_table_privilege(?, 'public.user_registered_1', 'INSERT')", role)).isEqualTo(false);
+            assertThat(value(c, "SELECT has_any_column_privilege(?, 'public.user_registered_1', 'INSERT')", role)).isEqualTo(true);
+            exec(c, "SELECT kit.abort_read_version('people_9')");
+            assertThat(value(c, "SELECT has_any_column_privilege(?, 'public.user_registered_1', 'INSERT')", role)).isEqualTo(false);
+            assertThat(value(c, "SELECT has_sequence_privilege(?, 'kit.user_id_seq', 'USAGE')", role)).isEqualTo(false);
+            assertThat(value(c, "SELECT has_function_privilege(?, 'kit.schema_version_state(integer)', 'EXECUTE')", role)).isEqualTo(true);
+        }
+        try (Connection app = db.connectAsAppRole(9)) {
+            assertThat(value(app, "SELECT kit.schema_version_state(9)")).isEqualTo("aborted");
+            Sql.assertFailsWith("42501", () -> exec(app, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('x@example.com', 'h')"));
+        }
+    }
 }

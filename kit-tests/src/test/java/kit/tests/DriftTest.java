@@ -54,7 +54,7 @@ class DriftTest {
             assertThat(drift(c)).containsExactlyInAnyOrder(
                     "trigger feed_user_registered_1 on user_registered_1: disabled",
                     "trigger feed_password_changed_2 on password_changed_2: missing",
-                    "trigger append_only_user_registered_0 on user_registered_0: not enabled ALWAYS",
+                    "trigger append_only_user_registered_0 on user_registered_0: enabled ORIGIN, not ALWAYS: writes under session_replication_role = replica bypass it",
                     "function public.project_password_changed_2_into_users_2(bigint, bigint): differs from what the kit generates",
                     "function public.feed_message_sent_3(): differs from what the kit generates",
                     "trigger audit on users_2: not created by the kit",

@@ -121,4 +121,96 @@ class FeedDeclarationsTest {
             assertThat(count(c, "note_taken_9")).isEqualTo(1);
         }
     }
+
+    @Test
+    void columnsAFactLacksGetTheirDefaultLiveInBackfillAndAfterRepair() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('old@example.com', 'h', 'old')");
+            // A new version with a NOT NULL column the facts lack: the backfill fills its DEFAULT.
+            exec(c, """
+                    CREATE TABLE loans_9 (id bigint PRIMARY KEY, email text NOT NULL, on_loan boolean NOT NULL DEFAULT false,
+                                          domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED)""");
+            exec(c, "SELECT kit.create_read_version('loans_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'loans_9')");
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['loans_9'])");
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT on_loan::text || ' ' || domain FROM loans_9")).isEqualTo("false example.com");
+            // A live table gains one: writes go on, and so they do after a repair regenerates every feed.
+            exec(c, "ALTER TABLE users_2 ADD COLUMN tier text NOT NULL DEFAULT 'free'");
+            exec(c, "CALL kit.repair()");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('new@example.com', 'h', 'new')");
+            assertThat(value(c, "SELECT tier FROM users_2 WHERE email = 'new@example.com'")).isEqualTo("free");
+            assertThat(value(c, "SELECT count(*) FROM loans_9")).isEqualTo(2L);
+            assertThat(Sql.verify(c, "users_2")).isEmpty();
+            assertThat(Sql.verify(c, "loans_9")).isEmpty();
+        }
+    }
+
+    @Test
+    void aReadVersionNoFeedCanFillIsRefusedBeforeAnythingIsRecorded() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE badges_9 (id bigint PRIMARY KEY, email text NOT NULL, badge text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('badges_9', 'user')");
+            var unfilled = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'badges_9')"));
+            assertThat(unfilled.getMessage()).contains("badges_9", "user_registered_1", "Columns: badge");
+            var noFeed = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.create_schema_version(9, ARRAY['badges_9'])"));
+            assertThat(noFeed.getMessage()).contains("badges_9", "no insert feed");
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'badges_9'")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM kit.schema_version WHERE version = 9")).isEqualTo(0L);
+        }
+    }
+
+    @Test
+    void aReferenceMustNameAnIdColumnOfTheReadTableAndAnotherReadVersion() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE msgs_9 (id bigint PRIMARY KEY, src_id bigint NOT NULL, dst_id bigint NOT NULL, content text NOT NULL)");
+            var missing = assertFailsWith(KitError.USAGE,
+                    () -> exec(c, "SELECT kit.create_read_version('msgs_9', 'message', refs => '{\"srcid\": \"users_2\"}')"));
+            assertThat(missing.getMessage()).contains("srcid", "no such column");
+            var self = assertFailsWith(KitError.USAGE,
+                    () -> exec(c, "SELECT kit.create_read_version('msgs_9', 'message', refs => '{\"src_id\": \"msgs_9\"}')"));
+            assertThat(self.getMessage()).contains("cannot reference itself");
+            assertThat(value(c, "SELECT count(*) FROM kit.read_version WHERE read_table = 'msgs_9'")).isEqualTo(0L);
+            // Nothing half-made: the healthy messages_3 still takes messages.
+            long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('m@example.com', 'h', 'm') RETURNING id");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hi')", id, id);
+            assertThat(count(c, "messages_3")).isEqualTo(1L);
+        }
+    }
+
+    @Test
+    void aVersionThatABuildingVersionReferencesCannotBeAborted() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE users_7 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('users_7', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'users_7')");
+            exec(c, "CREATE TABLE messages_7 (id bigint PRIMARY KEY, src_id bigint NOT NULL, dst_id bigint NOT NULL, content text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('messages_7', 'message', refs => '{\"src_id\": \"users_7\"}')");
+            exec(c, "SELECT kit.add_feed('message_sent_3', 'messages_7')");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.abort_read_version('users_7')"));
+            assertThat(refused.getMessage()).contains("messages_7");
+            exec(c, "SELECT kit.abort_read_version('messages_7')");
+            exec(c, "SELECT kit.abort_read_version('users_7')");
+            long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('m@example.com', 'h', 'm') RETURNING id");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hi')", id, id);
+            assertThat(count(c, "messages_3")).isEqualTo(1L);
+        }
+    }
+
+    @Test
+    void aWriteTableWhoseSuffixIsBeyondAnIntegerIsGrantedAndChecked() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE evt_99999999999 (id bigint NOT NULL, body text NOT NULL)");
+            exec(c, "SELECT kit.create_write_table('evt_99999999999', 'evt')");
+            assertThat(DriftTest.drift(c)).isEmpty();
+            exec(c, "CALL kit.repair()");
+            exec(c, "SELECT kit.create_app_role(3)");
+            assertThat(value(c, "SELECT count(*) FROM kit.schema_version_write_tables(3)")).isEqualTo(3L);
+        }
+    }
 }

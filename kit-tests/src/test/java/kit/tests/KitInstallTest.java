@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class KitInstallTest {
 
-    static final String THIS_KIT = "0.3.0";
+    static final String THIS_KIT = "0.4.0";
 
     /**
      * Every function the kit generated, with the transaction that last wrote it (for those in kit, whose

@@ -100,4 +100,46 @@ class KitUpgradeTest {
         migrations.migrateAll();
         WritingAFactGrantsNothingElseTest.aWriterThatShadowsBuiltInsGainsNothing(db, "upgraded_intruder");
     }
+
+    /**
+     * A database of the released 0.3.0 kit that has run the tidy-up (users_0 and users_1 retired,
+     * their tables dropped) and aborted a version upgrades in place: the upgrade grants nothing on
+     * tables that are gone, records the new version, and leaves writes and verify working.
+     */
+    @Test
+    void aDatabaseOfKit030AfterATidyUpAndAnAbortUpgradesInPlace() throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations("classpath:frozen-kit-0.3.0", Migrations.LOCATION)
+                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                .load().migrate();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo("0.3.0");
+            assertThat(rows(c, "SELECT read_table FROM kit.read_version WHERE state = 'retired' ORDER BY 1"))
+                    .extracting(r -> r.get("read_table")).containsExactly("users_0", "users_1");
+            exec(c, "INSERT INTO user_registered_1 VALUES (1, 'bar@example.com', 'h1', 'bar')");
+            exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('people_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9')");
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['people_9'])");
+            exec(c, "SELECT kit.create_app_role(9)");
+            exec(c, "SELECT kit.abort_read_version('people_9')");
+        }
+
+        db.migrations().migrateAll();
+
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
+            assertThat(rows(c, "SELECT action, from_version FROM kit.installation WHERE action = 'upgrade'"))
+                    .singleElement().satisfies(r -> assertThat(r).containsEntry("from_version", "0.3.0"));
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+            for (String table : Sql.liveReadTables(c)) {
+                assertThat(Sql.verify(c, table)).as("%s against a rebuild", table).isEmpty();
+            }
+        }
+        try (Connection app = db.connectAsAppRole(3)) {
+            exec(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('new@example.com', 'h', 'new')");
+            assertThat(value(app, "SELECT count(*) FROM users_2")).isEqualTo(2L);
+        }
+    }
 }

@@ -22,6 +22,7 @@ import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A new read version is created building and backfilled in batches, each its
@@ -269,6 +270,38 @@ class OnlineVersionAddTest {
 
             exec(c, "SELECT kit.abort_read_version('users_8')");
             exec(c, "CALL kit.backfill()");
+        }
+    }
+
+    @Test
+    void theBackfillWaitsForAPreparedTransactionsFactInsteadOfMissingIt() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            assumeTrue(((Number) value(c, "SELECT current_setting('max_prepared_transactions')::int")).intValue() > 0,
+                    "this server has max_prepared_transactions = 0: PREPARE TRANSACTION cannot be tried here");
+            exec(c, "BEGIN");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('prepared@example.com', 'h', 'p')");
+            exec(c, "PREPARE TRANSACTION 'kit_test_p1'");
+            try {
+                declareUsers9(c);
+                var backfill = CompletableFuture.runAsync(() -> {
+                    try (Connection b = db.connect()) {
+                        exec(b, "CALL kit.backfill('users_9')");
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                Thread.sleep(1500);
+                assertThat(backfill).as("the backfill waits for the prepared transaction").isNotDone();
+                exec(c, "COMMIT PREPARED 'kit_test_p1'");
+                backfill.get(30, TimeUnit.SECONDS);
+            } finally {
+                if ((Long) value(c, "SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'kit_test_p1'") > 0) {
+                    exec(c, "ROLLBACK PREPARED 'kit_test_p1'");
+                }
+            }
+            assertThat(value(c, "SELECT count(*) FROM users_9 WHERE email = 'prepared@example.com'")).isEqualTo(1L);
+            assertThat(Sql.verify(c, "users_9")).isEmpty();
         }
     }
 }

@@ -88,4 +88,33 @@ class TidyUpTest {
             assertThat(value(c, "SELECT kit.client_schema_version('app-vX')")).isNull();
         }
     }
+
+    @Test
+    void aViewOverAReadTableBlocksRetirementUpFrontAndTheDryRunListsIt() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE SCHEMA mine");
+            exec(c, "CREATE VIEW mine.u0 AS SELECT id FROM public.users_0");
+            assertThat(value(c, "SELECT dependents FROM kit.retirement_plan('users_0')")).isEqualTo("view mine.u0");
+            var refused = Sql.assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.retire_read_version('users_0')"));
+            assertThat(refused.getMessage()).contains("mine.u0");
+            assertThat(liveReadTables(c)).contains("users_0");
+        }
+    }
+
+    @Test
+    void aLoginHoldingTheKitsAdvisoryLockMakesTheGateAndRetirementGiveUpNamingIt() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection holder = db.connectAs("lock-holder"); Connection app = db.connectAsAppRole(2)) {
+            exec(holder, "SELECT pg_advisory_lock(1263094, 1)");
+            exec(app, "SET kit.lock_wait = '300ms'");
+            var refused = Sql.assertFailsWith(KitError.BUSY, () -> exec(app, "SELECT kit.schema_version_state(2)"));
+            assertThat(refused.getMessage()).contains("lock-holder").contains("read the schema version's state");
+            try (Connection c = db.connect()) {
+                exec(c, "SET kit.lock_wait = '300ms'");
+                var busy = Sql.assertFailsWith(KitError.BUSY, () -> exec(c, "SELECT kit.retire_read_version('users_0')"));
+                assertThat(busy.getMessage()).contains("lock-holder");
+            }
+        }
+    }
 }

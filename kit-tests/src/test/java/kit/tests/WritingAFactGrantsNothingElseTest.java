@@ -2,6 +2,7 @@ package kit.tests;
 
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
+import kit.client.KitError;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -209,6 +210,24 @@ class WritingAFactGrantsNothingElseTest {
             for (SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
                 notices.add(w.getMessage());
             }
+        }
+    }
+
+    @Test
+    void anAppRoleRunsNoKitFunctionButTheGateSoItCannotClaimIdsOfOtherTables() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection app = db.connectAsAppRole(2)) {
+            Sql.assertFailsWith("42501", () -> exec(app, "SELECT kit.claim_explicit_id('message', 'message_sent_3', 78)"));
+            Sql.assertFailsWith("42501", () -> exec(app, "SELECT kit.claim_explicit_id('message', 'no_such_table', 78)"));
+            assertThat(value(app, "SELECT kit.schema_version_state(2)")).isEqualTo("live");
+            // Its own explicit ids still work, through the id claimer that runs as the kit's owner.
+            exec(app, "INSERT INTO user_registered_1 VALUES (77, 'x@example.com', 'h', 'x')");
+            exec(app, "INSERT INTO password_changed_2 VALUES (78, 77, 'h2')");
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(*) FROM kit.explicit_id WHERE id = 78")).isEqualTo(1L);
+            Sql.assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.claim_explicit_id('message', 'no_such_table', 79)"));
+            assertThat(value(c, "SELECT count(*) FROM kit.explicit_id WHERE id = 79")).isEqualTo(0L);
         }
     }
 }

@@ -16,10 +16,32 @@
 --   * domain tables live in the public schema.
 
 DO $$
+DECLARE
+    _started timestamptz := clock_timestamp();
+    _report  timestamptz := clock_timestamp() + interval '1 second';
+    _limit   interval := coalesce(nullif(current_setting('kit.lock_wait', true), ''), '60s')::interval;
+    _holder  text;
 BEGIN
     -- One installer at a time per database (released by the finish script,
-    -- or with the connection when a script fails).
-    PERFORM pg_advisory_lock(1263094, 0);
+    -- or with the connection when a script fails). Any login can take an
+    -- advisory lock, so the wait is bounded and says who holds it.
+    WHILE NOT pg_try_advisory_lock(1263094, 0) LOOP
+        SELECT format('Pid: %s, User: %s, Application: %s, State: %s', a.pid, a.usename, a.application_name, a.state) INTO _holder
+          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.classid = 1263094 AND l.objid = 0 AND l.objsubid = 2 AND l.granted
+           AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+         LIMIT 1;
+        IF clock_timestamp() - _started > _limit THEN
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Gave up waiting for the kit''s installer lock after %s (%s)', _limit, coalesce(_holder, 'holder gone')),
+                HINT = 'Another migrate of this database is running, or that session holds advisory lock (1263094, 0): let it end (or pg_terminate_backend it), then migrate again. SET kit.lock_wait changes the wait.';
+        END IF;
+        IF clock_timestamp() > _report THEN
+            RAISE NOTICE 'kit: waiting for the kit''s installer lock (%); gives up after %', coalesce(_holder, 'holder gone'), _limit;
+            _report := clock_timestamp() + interval '5 seconds';
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
 END
 $$;
 
@@ -27,7 +49,7 @@ CREATE SCHEMA IF NOT EXISTS kit;
 
 DO $$
 DECLARE
-    _incoming  text := '0.3.0';
+    _incoming  text := '0.4.0';
     _installed text;
     _action    text;
 BEGIN

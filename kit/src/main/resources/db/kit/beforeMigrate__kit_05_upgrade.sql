@@ -7,6 +7,19 @@
 -- with the same version installed.
 --
 -- Update notes, newest first:
+--   0.4.0  Health you can trust. kit.drift() also sees: kit triggers not
+--          ENABLE ALWAYS (all of them fire ALWAYS now, replica sessions
+--          included), a generated function's settings, lost read-table
+--          rules (kit.read_rule, recorded when a version goes live), missing
+--          sequence and gate grants, app roles that may run kit functions,
+--          renamed or dropped read tables (no longer an error). Explicit ids
+--          are claimed by a SECURITY DEFINER trigger (accept_id_<w>); app
+--          roles lose EXECUTE on kit.claim_explicit_id. Insert feeds leave
+--          columns the fact lacks to their DEFAULT. Retired and aborted
+--          versions' roles lose their grants. Backward-incompatible: a
+--          schema version must name read versions with an insert feed, a
+--          read version may not reference itself or a missing column, and
+--          a writer in a replica session now gets ids and projections.
 --   0.3.0  The write path: each write table's feed trigger applies its feeds
 --          with their SQL inlined over the transition table (no array of
 --          facts, no projection call per feed); projections and the trigger
@@ -33,6 +46,12 @@ BEGIN
     IF current_setting('kit.install_action') = 'upgrade'
        AND string_to_array(current_setting('kit.installed_version'), '.')::integer[] < ARRAY[0, 3, 0] THEN
         DROP FUNCTION IF EXISTS kit.existence_check_sql(text, text, text, text);  -- now takes the facts' FROM item
+    END IF;
+    IF current_setting('kit.install_action') = 'upgrade'
+       AND string_to_array(current_setting('kit.installed_version'), '.')::integer[] < ARRAY[0, 4, 0] THEN
+        DROP FUNCTION IF EXISTS kit.retirement_plan(text);   -- now also returns the table's dependents
+        DROP FUNCTION IF EXISTS kit.generated_functions();   -- now also returns settings and STRICT
+        DROP FUNCTION IF EXISTS kit.feed_sql(text, text, text, text, text, boolean, boolean, text);  -- now with rejected_into
     END IF;
 END
 $$;

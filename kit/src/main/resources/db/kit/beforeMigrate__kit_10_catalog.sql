@@ -89,6 +89,17 @@ CREATE TABLE IF NOT EXISTS kit.feed (
 COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
 COMMENT ON COLUMN kit.feed.trigger_name IS 'The write table''s one feed trigger, which applies every live feed of that write table.';
 
+-- The rules of each read version (constraints, unique indexes, NOT NULL
+-- columns) as they were when it went live, so that a rule dropped later is
+-- drift, and a rebuild or verify replays into a table that has every one.
+CREATE TABLE IF NOT EXISTS kit.read_rule (
+    read_table  text NOT NULL REFERENCES kit.read_version,
+    kind        text NOT NULL CHECK (kind IN ('constraint', 'unique index', 'not null')),
+    definition  text NOT NULL,
+    PRIMARY KEY (read_table, kind, definition)
+);
+COMMENT ON TABLE kit.read_rule IS 'The rules a read table had when its version went live (kit.read_rules): a rule missing later is drift, and kit.repair() puts it back when the rows allow.';
+
 CREATE TABLE IF NOT EXISTS kit.schema_version (
     version     integer PRIMARY KEY CHECK (version >= 0),
     created_at  timestamptz NOT NULL DEFAULT now(),

@@ -3,8 +3,11 @@
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
 -- Every name the kit generates comes from here, so that names never drift.
--- 'feed' and 'assign_id' name a write table's triggers, 'id_space' the
--- function that assigns an id space's ids (write_table is then the id space).
+-- 'feed', 'accept_id' and 'assign_id' name a write table's triggers,
+-- 'id_space' and 'id_claimer' the functions that give and take an id space's
+-- ids (write_table is then the id space). accept_id_<w> sorts before
+-- assign_id_<w> on purpose: PostgreSQL fires a table's BEFORE triggers in
+-- name order, and an explicit id must be claimed before the assigner runs.
 CREATE OR REPLACE FUNCTION kit.object_name(kind text, write_table text, read_table text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
@@ -18,7 +21,9 @@ BEGIN
         WHEN 'feed'        THEN format('feed_%s', object_name.write_table)
         WHEN 'append_only' THEN format('append_only_%s', object_name.write_table)
         WHEN 'assign_id'   THEN format('assign_id_%s', object_name.write_table)
+        WHEN 'accept_id'   THEN format('accept_id_%s', object_name.write_table)
         WHEN 'id_space'    THEN format('assign_%s_id', object_name.write_table)
+        WHEN 'id_claimer'  THEN format('accept_%s_id', object_name.write_table)
         WHEN 'shadow'      THEN format('%s__rebuild', object_name.write_table)
     END;
     IF _name IS NULL THEN
@@ -156,6 +161,39 @@ BEGIN
                              raise_rejected_insert.write_table, _seq, raise_rejected_insert.read_table),
             SCHEMA = 'public', TABLE = raise_rejected_insert.read_table,
             DETAIL = format('Fact: %s seq %s.', raise_rejected_insert.write_table, _seq);
+    END LOOP;
+END
+$$;
+
+-- Takes the kit's transaction-level advisory lock (1263094, key), shared or
+-- exclusive, waiting at most `timeout`; then gives up with KT007 naming who
+-- holds it. Any login may take an advisory lock, so no wait of the kit's may
+-- be unbounded or silent.
+CREATE OR REPLACE FUNCTION kit.advisory_lock_briefly(key integer, exclusive boolean, what text, timeout interval DEFAULT '10 seconds')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _started timestamptz := clock_timestamp();
+    _holder  text;
+BEGIN
+    WHILE NOT CASE WHEN advisory_lock_briefly.exclusive THEN pg_try_advisory_xact_lock(1263094, advisory_lock_briefly.key)
+                   ELSE pg_try_advisory_xact_lock_shared(1263094, advisory_lock_briefly.key) END LOOP
+        IF clock_timestamp() - _started > advisory_lock_briefly.timeout THEN
+            SELECT format('Pid: %s, User: %s, Application: %s, State: %s', a.pid, a.usename, a.application_name, a.state) INTO _holder
+              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.classid = 1263094 AND l.objid = advisory_lock_briefly.key AND l.objsubid = 2
+               AND l.granted AND l.pid <> pg_backend_pid()
+               AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+             LIMIT 1;
+            RAISE EXCEPTION USING ERRCODE = 'KT007',
+                MESSAGE = format('Could not %s: gave up after %s waiting for the kit''s lock (1263094, %s) (%s)',
+                                 advisory_lock_briefly.what, advisory_lock_briefly.timeout, advisory_lock_briefly.key,
+                                 coalesce(_holder, 'holder gone')),
+                HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
+        END IF;
+        PERFORM pg_sleep(0.02);
     END LOOP;
 END
 $$;

@@ -4,11 +4,12 @@
 
 -- Takes an explicit id (one the writer chose) for its id space, or refuses it:
 -- KT006 when it lies outside the range explicit ids may use (negative, or
--- where the id space's sequence gives ids), KT002 when a fact of the id space
--- already has it. Called by the id assigners for explicit ids only, so the
--- usual write (no id) never pays for it.
--- SECURITY DEFINER: app roles may not write the kit's catalog; a pinned
--- search_path, so nothing here resolves through the writer's.
+-- where the id space's sequence gives ids) or the table is not a write table
+-- of that id space, KT002 when a fact of the id space already has it. Called
+-- by the id claimers (kit.claim_id_sql), for explicit ids only, so the usual
+-- write (no id) never pays for it; no app role may call it. (SECURITY
+-- DEFINER only for the id assigners of kits before 0.4.0, which call it as
+-- the writer until the upgrade replaces them.)
 CREATE OR REPLACE FUNCTION kit.claim_explicit_id(id_space text, write_table text, id bigint)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -19,7 +20,11 @@ DECLARE
 BEGIN
     SELECT s.seqmin INTO _first_given
       FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
-     WHERE w.write_table = claim_explicit_id.write_table;
+     WHERE w.write_table = claim_explicit_id.write_table AND w.id_space = claim_explicit_id.id_space;
+    IF _first_given IS NULL THEN
+        PERFORM kit.usage_error(format('Not a write table of the %s id space: %s', claim_explicit_id.id_space,
+                                       claim_explicit_id.write_table));
+    END IF;
     IF claim_explicit_id.id < 0 OR claim_explicit_id.id >= _first_given THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
             MESSAGE = format('Explicit %s id out of range: %s (Write table: %s, Explicit ids: 0 to %s)',
@@ -39,19 +44,19 @@ BEGIN
 END
 $$;
 
--- The trigger function that gives each fact of an id space its id, per row,
--- before the row is written. A fact without an id gets the next one from the
--- id space's sequence; one with an id claims it (kit.claim_explicit_id).
--- Sequence-given ids start at the sequence's MINVALUE and explicit ids must
--- lie below it, so a sequence-given id can never equal one somebody chose,
--- whenever and in whatever order they commit: no lock, no setval, and an
--- insert without an id never fails because of another writer's id.
+-- The trigger function that gives a fact without an id the next one of its
+-- id space's sequence, per row, before the row is written (its trigger has
+-- WHEN (NEW.id IS NULL), so a fact with an id never calls it). Sequence-given
+-- ids start at the sequence's MINVALUE and explicit ids must lie below it
+-- (kit.claim_explicit_id), so a sequence-given id can never equal one
+-- somebody chose, whenever and in whatever order they commit: no lock, no
+-- setval, and an insert without an id never fails because of another
+-- writer's id.
 --
--- It runs as the inserting role (no SECURITY DEFINER): a writer's
--- search_path could only change what runs with its own rights. Still every
--- name is schema-qualified, operators included, so that no writer can make
--- it let an id through that it should refuse. (A SET search_path clause
--- would do the same at the cost of a configuration change per row.)
+-- It runs as the inserting role (no SECURITY DEFINER), which has USAGE on
+-- the sequence: a writer's search_path could only change what runs with its
+-- own rights. Still every name is schema-qualified. (A SET search_path
+-- clause would cost a configuration change per row.)
 CREATE OR REPLACE FUNCTION kit.assign_id_sql(id_space text, id_sequence text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
@@ -63,19 +68,75 @@ RETURNS trigger
 LANGUAGE plpgsql
 AS $body$
 BEGIN
-    IF NEW.id IS NULL THEN
-        NEW.id := pg_catalog.nextval(%2$L::pg_catalog.regclass);
+    NEW.id := pg_catalog.nextval(%2$L::pg_catalog.regclass);
+    RETURN NEW;
+END
+$body$;
+$fn$, kit.object_name('id_space', assign_id_sql.id_space), assign_id_sql.id_sequence)
+$$;
+
+-- A fact that arrives with session_replication_role = replica was written
+-- elsewhere (a logical-replication subscriber applying the origin's facts, a
+-- restore): its id and seq were given there. Its explicit id is claimed as
+-- any other; a sequence-given id and its seq move this database's sequences
+-- past them, so that after a failover the first local write gets an id and a
+-- seq nobody has. Called only by the id claimers.
+CREATE OR REPLACE FUNCTION kit.take_replicated_ids(id_space text, write_table text, id bigint, seq bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _sequence regclass;
+    _first    bigint;
+BEGIN
+    SELECT w.id_sequence::regclass, s.seqmin INTO _sequence, _first
+      FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
+     WHERE w.write_table = take_replicated_ids.write_table;
+    IF take_replicated_ids.id < _first THEN
+        PERFORM kit.claim_explicit_id(take_replicated_ids.id_space, take_replicated_ids.write_table, take_replicated_ids.id);
+    ELSIF take_replicated_ids.id > coalesce(pg_sequence_last_value(_sequence), 0) THEN
+        PERFORM setval(_sequence, take_replicated_ids.id);
+    END IF;
+    IF take_replicated_ids.seq > coalesce(pg_sequence_last_value('kit.fact_seq'), 0) THEN
+        PERFORM setval('kit.fact_seq', take_replicated_ids.seq);
+    END IF;
+END
+$$;
+
+-- The trigger function that takes a fact's explicit id (one the writer
+-- chose) for its id space, per row, before the row is written; its trigger
+-- has WHEN (NEW.id IS NOT NULL), so the usual write (no id) never calls it.
+-- SECURITY DEFINER, because it writes the kit's catalog (kit.explicit_id),
+-- which app roles may not; therefore a pinned search_path. Only a trigger
+-- can call a trigger function, and only the kit can attach it (EXECUTE is
+-- revoked from PUBLIC): an app role cannot claim an id of a table it may not
+-- write, nor put rows into kit.explicit_id by any other way.
+CREATE OR REPLACE FUNCTION kit.claim_id_sql(id_space text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format($fn$
+CREATE OR REPLACE FUNCTION kit.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+    IF current_setting('session_replication_role') = 'replica' THEN
+        PERFORM kit.take_replicated_ids(%2$L, TG_TABLE_NAME, NEW.id, NEW.seq);
     ELSE
-        PERFORM kit.claim_explicit_id(%3$L, TG_TABLE_NAME::pg_catalog.text, NEW.id);
+        PERFORM kit.claim_explicit_id(%2$L, TG_TABLE_NAME, NEW.id);
     END IF;
     RETURN NEW;
 END
 $body$;
-$fn$, kit.object_name('id_space', assign_id_sql.id_space), assign_id_sql.id_sequence, assign_id_sql.id_space)
+$fn$, kit.object_name('id_claimer', claim_id_sql.id_space), claim_id_sql.id_space)
 $$;
 
--- (Re)creates an id space's id assigner from kit.assign_id_sql; only the
--- triggers that use it may run it.
+-- (Re)creates an id space's id assigner and id claimer (kit.assign_id_sql,
+-- kit.claim_id_sql); only the triggers that use them may run them.
 CREATE OR REPLACE FUNCTION kit.create_id_assigner(id_space text, id_sequence text)
 RETURNS void
 LANGUAGE plpgsql
@@ -83,23 +144,57 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     EXECUTE kit.assign_id_sql(create_id_assigner.id_space, create_id_assigner.id_sequence);
+    EXECUTE kit.claim_id_sql(create_id_assigner.id_space);
     EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', create_id_assigner.id_space));
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_claimer', create_id_assigner.id_space));
 END
 $$;
 
--- Puts the id assigner of its id space on a write table, unless it is there.
+-- Puts the id triggers of its id space on a write table, unless they are
+-- there as this kit makes them: accept_id_<w> for facts with an id, then
+-- assign_id_<w> for facts without (kits before 0.4.0 had one assign_id_<w>
+-- for both, with no WHEN clause: it is replaced). Both ENABLE ALWAYS, so
+-- that they hold under session_replication_role = replica too. The caller
+-- holds a lock on the table that keeps writers out.
 CREATE OR REPLACE FUNCTION kit.attach_id_assigner(write_table text, id_space text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    _table   regclass := format('public.%I', attach_id_assigner.write_table)::regclass;
+    _trigger record;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', attach_id_assigner.write_table)::regclass
-                      AND t.tgname = kit.object_name('assign_id', attach_id_assigner.write_table)) THEN
-        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON public.%I FOR EACH ROW EXECUTE FUNCTION kit.%I()',
-                       kit.object_name('assign_id', attach_id_assigner.write_table), attach_id_assigner.write_table,
-                       kit.object_name('id_space', attach_id_assigner.id_space));
-    END IF;
+    FOR _trigger IN SELECT k.kind, kit.object_name(k.kind, attach_id_assigner.write_table) AS name,
+                           kit.object_name(k.function_kind, attach_id_assigner.id_space) AS function_name, k.condition
+                      FROM (VALUES ('accept_id', 'id_claimer', 'NEW.id IS NOT NULL'),
+                                   ('assign_id', 'id_space', 'NEW.id IS NULL')) AS k (kind, function_kind, condition) LOOP
+        IF EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgname = _trigger.name AND t.tgqual IS NULL) THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', _trigger.name, _table);
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgname = _trigger.name) THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION kit.%I()',
+                           _trigger.name, _table, _trigger.condition, _trigger.function_name);
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _table, _trigger.name);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Puts the append-only guard on a write table: UPDATE, DELETE and TRUNCATE
+-- fail with KT001, ENABLE ALWAYS, so that it holds with
+-- session_replication_role = replica too.
+CREATE OR REPLACE FUNCTION kit.create_append_only_guard(relation regclass, write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
+                   kit.object_name('append_only', create_append_only_guard.write_table), create_append_only_guard.relation);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
+                   create_append_only_guard.relation, kit.object_name('append_only', create_append_only_guard.write_table));
 END
 $$;
 
@@ -139,7 +234,8 @@ BEGIN
                                        create_write_table.write_table, create_write_table.explicit_ids_below));
     END IF;
     -- The names its triggers will need, checked before anything is made.
-    PERFORM kit.object_name('feed', create_write_table.write_table), kit.object_name('assign_id', create_write_table.write_table);
+    PERFORM kit.object_name('feed', create_write_table.write_table), kit.object_name('assign_id', create_write_table.write_table),
+            kit.object_name('accept_id', create_write_table.write_table);
     _first_given := (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = to_regclass(_sequence));
     IF _first_given IS NULL THEN
         EXECUTE format('CREATE SEQUENCE %s AS bigint MINVALUE %s START %2$s', _sequence, create_write_table.explicit_ids_below);
@@ -157,12 +253,7 @@ BEGIN
             ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
             ADD PRIMARY KEY (seq)
         $ddl$, _table);
-    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
-                    FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
-                   kit.object_name('append_only', create_write_table.write_table), _table);
-    -- ALWAYS: the guard holds even with session_replication_role = replica.
-    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
-                   _table, kit.object_name('append_only', create_write_table.write_table));
+    PERFORM kit.create_append_only_guard(_table, create_write_table.write_table);
     PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
     INSERT INTO kit.write_table (write_table, id_space, id_sequence)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);

@@ -13,8 +13,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _table regclass := to_regclass(format('public.%I', create_read_version.read_table));
-    _ref   record;
+    _table    regclass := to_regclass(format('public.%I', create_read_version.read_table));
+    _ref      record;
+    _ref_type text;
+    _id_type  text;
 BEGIN
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
@@ -35,14 +37,129 @@ BEGIN
     INSERT INTO kit.read_version (read_table, entity)
     VALUES (create_read_version.read_table, create_read_version.entity);
     FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
+        IF _ref.referenced = create_read_version.read_table THEN
+            PERFORM kit.usage_error(format('A read version cannot reference itself (Read table: %s, Column: %s)',
+                                           create_read_version.read_table, _ref.column_name),
+                                    'A self-reference could never be retired; reference another read version.');
+        END IF;
         IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state IN ('building', 'live')) THEN
             PERFORM kit.usage_error(format('Referenced read version is not live: %s (Read table: %s, Column: %s)',
                                            _ref.referenced, create_read_version.read_table, _ref.column_name));
+        END IF;
+        _ref_type := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                       WHERE a.attrelid = _table AND a.attname = _ref.column_name AND a.attnum > 0 AND NOT a.attisdropped);
+        _id_type := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                      WHERE a.attrelid = format('public.%I', _ref.referenced)::regclass AND a.attname = 'id');
+        IF _ref_type IS DISTINCT FROM _id_type THEN
+            PERFORM kit.usage_error(
+                format('A reference must name a %s column of the read table: %s (Read table: %s, References: %s, Found: %s)',
+                       _id_type, _ref.column_name, create_read_version.read_table, _ref.referenced,
+                       coalesce(_ref_type, 'no such column')));
         END IF;
         INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
         VALUES (create_read_version.read_table, _ref.column_name, _ref.referenced);
     END LOOP;
 END
+$$;
+
+-- The rules a table holds now: its constraints (pg_get_constraintdef; not
+-- foreign keys, which a rebuild refuses anyway, see kit.rebuild_blockers), its
+-- unique indexes that back no constraint, and its NOT NULL columns, each as
+-- a definition that names no table, so that a read table, its rebuild's
+-- shadow and verify's scratch copy compare equal.
+CREATE OR REPLACE FUNCTION kit.read_rules(relation regclass)
+RETURNS TABLE (kind text, definition text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT 'constraint', pg_get_constraintdef(c.oid)
+      FROM pg_constraint c WHERE c.conrelid = read_rules.relation AND c.contype IN ('p', 'u', 'c', 'x')
+    UNION
+    SELECT 'unique index',
+           format('USING %s (%s)%s', am.amname,
+                  (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' ORDER BY k)
+                     FROM generate_series(1, i.indnkeyatts) AS k),
+                  ' WHERE ' || pg_get_expr(i.indpred, i.indrelid, true))
+      FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_am am ON am.oid = x.relam
+     WHERE i.indrelid = read_rules.relation AND i.indisunique
+       AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
+    UNION
+    SELECT 'not null', quote_ident(a.attname)
+      FROM pg_attribute a WHERE a.attrelid = read_rules.relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+$$;
+
+-- Records the rules read_table holds now (kit.read_rules) as the ones it
+-- must keep: when its version goes live, or when an operator has changed
+-- them on purpose (SELECT kit.record_read_rules('users_2')).
+CREATE OR REPLACE FUNCTION kit.record_read_rules(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    PERFORM kit.require_state(record_read_rules.read_table, ARRAY['building', 'live']);
+    DELETE FROM kit.read_rule r WHERE r.read_table = record_read_rules.read_table;
+    INSERT INTO kit.read_rule (read_table, kind, definition)
+    SELECT record_read_rules.read_table, r.kind, r.definition
+      FROM kit.read_rules(format('public.%I', record_read_rules.read_table)::regclass) r;
+END
+$$;
+
+-- The recorded rules of read_table that `relation` (the table, its shadow or
+-- a scratch copy) does not hold.
+CREATE OR REPLACE FUNCTION kit.missing_read_rules(read_table text, relation regclass)
+RETURNS TABLE (kind text, definition text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT r.kind, r.definition FROM kit.read_rule r WHERE r.read_table = missing_read_rules.read_table
+    EXCEPT
+    SELECT h.kind, h.definition FROM kit.read_rules(missing_read_rules.relation) h
+$$;
+
+-- The statement that gives `relation` one rule (see kit.read_rules).
+CREATE OR REPLACE FUNCTION kit.read_rule_sql(relation regclass, kind text, definition text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE read_rule_sql.kind
+        WHEN 'constraint'   THEN format('ALTER TABLE %s ADD %s', read_rule_sql.relation, read_rule_sql.definition)
+        WHEN 'unique index' THEN format('CREATE UNIQUE INDEX ON %s %s', read_rule_sql.relation, read_rule_sql.definition)
+        WHEN 'not null'     THEN format('ALTER TABLE %s ALTER COLUMN %s SET NOT NULL', read_rule_sql.relation, read_rule_sql.definition)
+    END
+$$;
+
+-- Gives `relation` (an empty shadow or scratch copy of read_table) every
+-- recorded rule it lacks, so that a replay into it refuses what the live
+-- table refused when the rule was there.
+CREATE OR REPLACE FUNCTION kit.add_missing_read_rules(read_table text, relation regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _rule record;
+BEGIN
+    FOR _rule IN SELECT * FROM kit.missing_read_rules(add_missing_read_rules.read_table, add_missing_read_rules.relation)
+                  ORDER BY kind, definition LOOP
+        EXECUTE kit.read_rule_sql(add_missing_read_rules.relation, _rule.kind, _rule.definition);
+    END LOOP;
+END
+$$;
+
+-- Whether read_table exists: a feed whose read table was renamed or dropped
+-- behind the kit's back is left out of the generated code (the write
+-- table's other feeds go on; kit.drift() names the missing table) instead
+-- of failing every write to its write tables. A feed that checks its facts
+-- against a missing table (references) stays, and refuses its facts until
+-- the table is back: a rule it cannot check is not waived.
+CREATE OR REPLACE FUNCTION kit.read_table_exists(read_table text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT to_regclass(format('public.%I', read_table_exists.read_table)) IS NOT NULL
 $$;
 
 -- The SQL that fails the statement when a fact's `fact_column` names no row of
@@ -77,7 +194,8 @@ $$;
 -- declares _fact_count (how many facts), _applied, _missing and _missing_seq.
 --
 -- Columns map by name: an insert feed fills each read column from the fact
--- column of the same name (NULL when the fact has none); an update feed sets
+-- column of the same name, and leaves the others to their DEFAULT (or
+-- generation expression); an update feed sets
 -- every read column the fact also has, on the row whose id is in key_column,
 -- unless a later fact was already applied to it (last_fact_seq), so racing
 -- facts end as a replay in seq order would. An insert feed checks its read
@@ -95,9 +213,12 @@ $$;
 -- and, only when it fails, applies the same facts again with names
 -- (kit.replay_facts).
 --
--- target_schema is public but for verify's scratch copy (pg_temp).
+-- target_schema is public but for verify's scratch copy (pg_temp). With
+-- rejected_into (a table of write_table, seq), an insert feed lists the
+-- facts a unique rule refuses there instead of failing: verify's finder.
 CREATE OR REPLACE FUNCTION kit.feed_sql(write_table text, read_table text, key_column text, target text, facts text,
-                                        checks boolean, name_rejections boolean, target_schema text DEFAULT 'public')
+                                        checks boolean, name_rejections boolean, target_schema text DEFAULT 'public',
+                                        rejected_into text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
@@ -124,14 +245,30 @@ BEGIN
                     ELSE _checks END;
 
     IF feed_sql.key_column IS NULL THEN
+        -- Only the columns the fact has (and the kit's last_fact_seq): every other column gets its
+        -- DEFAULT, and a generated column its expression.
         SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
-               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq'
-                               WHEN w.attname IS NOT NULL THEN format('f.%I', w.attname)
-                               ELSE 'NULL' END, ', ' ORDER BY r.attnum)
+               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq' ELSE format('f.%I', w.attname) END,
+                          ', ' ORDER BY r.attnum)
           INTO _targets, _values
           FROM pg_attribute r
           LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
-         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
+           AND (w.attname IS NOT NULL OR r.attname = 'last_fact_seq');
+        IF feed_sql.rejected_into IS NOT NULL THEN
+            -- Verify's finder: the facts a unique rule refuses are listed, not raised.
+            RETURN _checks || format($sql$
+    INSERT INTO %1$s (%2$s)
+    SELECT %3$s FROM %4$s AS f
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS _applied = ROW_COUNT;
+    IF _applied < (SELECT count(*) FROM %4$s AS f) THEN
+        INSERT INTO %5$s (write_table, seq)
+        SELECT %6$L, f.seq FROM %4$s AS f
+         WHERE NOT EXISTS (SELECT FROM %1$s AS r WHERE r.id = f.id AND r.last_fact_seq = f.seq);
+    END IF;
+$sql$, _into, _targets, _values, feed_sql.facts, feed_sql.rejected_into, feed_sql.write_table);
+        END IF;
         IF NOT feed_sql.name_rejections THEN
             RETURN _checks || format($sql$
     INSERT INTO %1$s (%2$s)
@@ -153,7 +290,7 @@ $sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts,
       INTO _sets
       FROM pg_attribute r
       JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
-     WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
+     WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
        AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
     IF _sets IS NULL THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
@@ -296,7 +433,7 @@ $fn$, kit.object_name('feed', feed_trigger_sql.write_table),
                                                      checks => true, name_rejections => true)),
                  '' ORDER BY f.read_table)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
+     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live' AND kit.read_table_exists(f.read_table)
 $$;
 
 -- Makes write_table's feed trigger apply exactly its live feeds: replaces the
@@ -322,6 +459,9 @@ BEGIN
                       AND t.tgname = _trigger) THEN
         EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
                         FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _trigger, regenerate_feed_trigger.write_table);
+        -- ALWAYS: facts written under session_replication_role = replica (a logical-replication
+        -- subscriber applying the origin's facts, a restore) reach the read tables too.
+        EXECUTE format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', regenerate_feed_trigger.write_table, _trigger);
     END IF;
 END
 $$;
@@ -400,6 +540,7 @@ DECLARE
     _has_facts boolean;
     _key_type  text;
     _id_type   text;
+    _unfilled  text;
 BEGIN
     IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
         PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
@@ -421,6 +562,20 @@ BEGIN
         END IF;
     END IF;
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF add_feed.key_column IS NULL THEN
+        SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum) INTO _unfilled
+          FROM pg_attribute r
+         WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
+           AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = '' AND r.attname <> 'last_fact_seq'
+           AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = format('public.%I', add_feed.write_table)::regclass
+                              AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped);
+        IF _unfilled IS NOT NULL THEN
+            PERFORM kit.usage_error(
+                format('Insert feed cannot fill the NOT NULL columns of %s that %s does not have, and that have no DEFAULT (Columns: %s)',
+                       add_feed.read_table, add_feed.write_table, _unfilled),
+                'Give those columns a DEFAULT, make them nullable, or add them to the write table; nothing was changed.');
+        END IF;
+    END IF;
     IF _state = 'live' THEN
         PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
                                  format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
@@ -460,6 +615,14 @@ BEGIN
         PERFORM kit.usage_error(format('Schema version %s names a read version that is not live or building: %s',
                                        create_schema_version.version, _missing));
     END IF;
+    SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
+     WHERE NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = t AND f.kind = 'insert')
+     LIMIT 1;
+    IF _missing IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s names a read version that no feed can fill: %s (it has no insert feed)',
+                                       create_schema_version.version, _missing),
+                                'Declare its insert feeds (kit.add_feed without key_column) before the schema version; nothing was changed.');
+    END IF;
     INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
     INSERT INTO kit.schema_version_read (version, read_table)
     SELECT create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
@@ -476,8 +639,8 @@ SET search_path = pg_catalog
 AS $$
     SELECT DISTINCT ON (regexp_replace(w.write_table, '_[0-9]+$', '')) w.write_table
       FROM kit.write_table w
-     WHERE substring(w.write_table FROM '_([0-9]+)$')::integer <= schema_version_write_tables.version
-     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::integer DESC
+     WHERE substring(w.write_table FROM '_([0-9]+)$')::numeric <= schema_version_write_tables.version
+     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::numeric DESC
 $$;
 
 -- Feed triggers a write table has that the kit no longer generates: the
@@ -570,7 +733,8 @@ DECLARE
     _adopt   boolean;
 BEGIN
     FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
-                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table LOOP
+                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+                  WHERE kit.read_table_exists(f.read_table) LOOP
         EXECUTE kit.projection_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
                                    _feed.read_table);
     END LOOP;
@@ -581,7 +745,6 @@ BEGIN
                          array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
                          array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
                     FROM kit.write_table w GROUP BY w.id_space ORDER BY w.id_space LOOP
-        PERFORM kit.create_id_assigner(_space.id_space, _space.id_sequence);
         _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
                            WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
                                                 AND t.tgname = kit.object_name('assign_id', w)));
@@ -590,15 +753,27 @@ BEGIN
             COMMIT;
         END IF;
         PERFORM kit.lock_briefly(_space.tables, 'ACCESS EXCLUSIVE', 'upgrade the write tables of id space ' || _space.id_space);
+        -- Under the lock: an assigner replaced while an older trigger still calls it for every
+        -- fact could overwrite an explicit id.
+        PERFORM kit.create_id_assigner(_space.id_space, _space.id_sequence);
         IF _adopt THEN
             PERFORM kit.adopt_id_rule(_space.id_space, _claimed);
         END IF;
         FOREACH _write IN ARRAY _space.write_tables LOOP
+            PERFORM kit.attach_id_assigner(_write, _space.id_space);
             FOR _stale IN SELECT kit.stale_feed_triggers(_write) LOOP
                 EXECUTE format('DROP TRIGGER %I ON public.%I', _stale, _write);
                 EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _stale);
             END LOOP;
             PERFORM kit.regenerate_feed_trigger(_write);
+            -- Kits before 0.4.0 left their triggers enabled ORIGIN, so that writes under
+            -- session_replication_role = replica bypassed them; this kit's fire ALWAYS. A trigger
+            -- somebody disabled stays disabled: kit.drift() names it, kit.repair() enables it.
+            FOR _stale IN SELECT t.tgname FROM pg_trigger t
+                           WHERE t.tgrelid = format('public.%I', _write)::regclass AND t.tgenabled = 'O'
+                             AND t.tgname IN (SELECT e.trigger_name FROM kit.expected_triggers(_write) e) LOOP
+                EXECUTE format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', _write, _stale);
+            END LOOP;
             -- The projections of kits before 0.3.0 took arrays of facts; the old triggers, gone
             -- now, called them, so they go here, under the same lock, not before.
             FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write

@@ -149,25 +149,34 @@ DECLARE
     _report_at timestamptz := clock_timestamp() + interval '1 second';
     _now       timestamptz;
 BEGIN
+    -- A prepared transaction (PREPARE TRANSACTION) keeps its locks with no backend: pid NULL.
     SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') INTO _writers
       FROM pg_locks l
      WHERE l.locktype = 'relation' AND l.relation = ANY (_tables::oid[]) AND l.mode = 'RowExclusiveLock'
-       AND l.granted AND l.pid <> pg_backend_pid();
+       AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid();
     WHILE EXISTS (SELECT FROM pg_locks l WHERE l.virtualtransaction = ANY (_writers)) LOOP
         _now := clock_timestamp();
         IF _now - _started > safe_watermark.timeout OR _now > _report_at THEN
             -- The writer's age now: clock_timestamp(), as now() is this transaction's start.
-            SELECT a.pid, a.application_name, date_trunc('second', _now - a.xact_start) AS age INTO _oldest
-              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.virtualtransaction = ANY (_writers) ORDER BY a.xact_start LIMIT 1;
+            SELECT w.who, w.age INTO _oldest FROM (
+                SELECT format('Pid: %s, Application: %s', a.pid, a.application_name) AS who, a.xact_start AS started,
+                       date_trunc('second', _now - a.xact_start) AS age
+                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.virtualtransaction = ANY (_writers)
+                UNION ALL
+                SELECT format('Prepared transaction: %s, Owner: %s', p.gid, p.owner), p.prepared,
+                       date_trunc('second', _now - p.prepared)
+                  FROM pg_locks l JOIN pg_prepared_xacts p ON p.transaction::text = split_part(l.virtualtransaction, '/', 2)
+                 WHERE l.pid IS NULL AND l.virtualtransaction = ANY (_writers) AND p.database = current_database()) w
+             ORDER BY w.started LIMIT 1;
             IF _now - _started > safe_watermark.timeout THEN
                 RAISE EXCEPTION USING ERRCODE = 'KT007',
-                    MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (Pid: %s, Application: %s, Open for: %s)',
-                                     safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age),
-                    HINT = 'End that transaction, then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
+                    MESSAGE = format('Backfill of %s gave up waiting for a transaction that writes to its write tables (%s, Open for: %s)',
+                                     safe_watermark.read_table, _oldest.who, _oldest.age),
+                    HINT = 'End that transaction (a prepared one with COMMIT PREPARED or ROLLBACK PREPARED), then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
             END IF;
-            RAISE NOTICE 'kit: backfill of % waits for a transaction that writes to its write tables (Pid: %, Application: %, Open for: %); gives up after %',
-                safe_watermark.read_table, _oldest.pid, _oldest.application_name, _oldest.age, safe_watermark.timeout;
+            RAISE NOTICE 'kit: backfill of % waits for a transaction that writes to its write tables (%, Open for: %); gives up after %',
+                safe_watermark.read_table, _oldest.who, _oldest.age, safe_watermark.timeout;
             _report_at := _now + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.005);
@@ -282,6 +291,7 @@ BEGIN
            SET state = 'live', live_at = now(), backfilled_to = (SELECT last_value FROM kit.fact_seq),
                backfilled_facts = v.backfilled_facts + _tail
          WHERE v.read_table = finish_backfill.read_table;
+        PERFORM kit.record_read_rules(finish_backfill.read_table);
         FOR _feed IN SELECT DISTINCT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
             PERFORM kit.regenerate_feed_trigger(_feed.write_table);
         END LOOP;
@@ -363,6 +373,7 @@ DECLARE
     _error    text[];  -- SQLSTATE, message, hint of this version's failure
     _first    text[];  -- the same of the first version that failed
     _failed   text[] := '{}';
+    _first_dropped boolean;  -- the first failure was a rebuild, dropped: no abort to advise
     _rebuild_of text;
     _total    bigint;
     _done     bigint;
@@ -417,6 +428,9 @@ BEGIN
             -- A rebuild that cannot complete is dropped: its shadow must not break later migrations.
             PERFORM kit.abort_read_version(_target);
             _error[2] := _error[2] || format(' (The rebuild was dropped: %s is unchanged.)', _rebuild_of);
+            _error[3] := format('The facts of %s break a rule of %s, so no rebuild can complete: kit verify %s names every such fact. '
+                                'Nothing is left to abort. Serve that entity from a new read version whose rules the facts satisfy.',
+                                _rebuild_of, _rebuild_of, _rebuild_of);
         END IF;
         IF _error IS NOT NULL THEN
             UPDATE kit.read_version v SET backfill_error = _error[1] || ': ' || _error[2], backfill_failed_at = now()
@@ -425,6 +439,7 @@ BEGIN
             RAISE WARNING 'kit: backfill of % failed (%: %); going on with the other building versions', _target, _error[1], _error[2];
             IF cardinality(_failed) = 0 THEN
                 _first := _error;
+                _first_dropped := _rebuild_of IS NOT NULL AND _error[1] <> 'KT007';
             END IF;
             _failed := _failed || _target;
             CONTINUE;
@@ -437,10 +452,11 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = _first[1],
             MESSAGE = _first[2] || CASE WHEN cardinality(_failed) > 1
                                                    THEN format(' (Backfills that failed: %s)', array_to_string(_failed, ', ')) ELSE '' END,
-            HINT = coalesce(nullif(_first[3], '') || ' ', '')
+            HINT = CASE WHEN _first_dropped THEN _first[3]
+                        ELSE coalesce(nullif(_first[3], '') || ' ', '')
                    || format('The backfill of %s stopped there; every other building version went on. If its facts can never satisfy it, '
                              'drop it with kit abort %1$s (SELECT kit.abort_read_version(%2$L)) and fix forward in a new migration.',
-                             _failed[1], _failed[1]);
+                             _failed[1], _failed[1]) END;
     END IF;
 END
 $$;
@@ -453,9 +469,19 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
+DECLARE
+    _referrers text;
 BEGIN
     PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
     PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
+    SELECT string_agg(DISTINCT rr.read_table, ', ') INTO _referrers
+      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
+     WHERE rr.referenced_table = abort_read_version.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
+    IF _referrers IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Cannot abort %s: read versions reference it (Referenced by: %s)',
+                                       abort_read_version.read_table, _referrers),
+                                format('Abort %s first; nothing was changed.', _referrers));
+    END IF;
     PERFORM kit.drop_feeds(abort_read_version.read_table);
     EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
     IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
@@ -463,6 +489,8 @@ BEGIN
         DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
     ELSE
         UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
+        -- The app roles of the schema versions that needed it keep nothing on the domain's tables.
+        PERFORM kit.revoke_app_role(s.version) FROM kit.schema_version_read s WHERE s.read_table = abort_read_version.read_table;
     END IF;
 END
 $$;

@@ -85,6 +85,9 @@ BEGIN
                                 'Run kit backfill to complete it, or kit abort ' || _shadow || ' to drop it.');
     END IF;
     EXECUTE format('CREATE TABLE public.%I (LIKE public.%I INCLUDING ALL)', _shadow, begin_rebuild.read_table);
+    -- A rule dropped from the live table since it went live is put back on the shadow: the
+    -- rebuild then refuses, and names, the facts that break it.
+    PERFORM kit.add_missing_read_rules(begin_rebuild.read_table, format('public.%I', _shadow)::regclass);
     INSERT INTO kit.read_version (read_table, entity, rebuild_of)
     SELECT _shadow, v.entity, v.read_table FROM kit.read_version v WHERE v.read_table = begin_rebuild.read_table;
     INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
@@ -114,29 +117,31 @@ END
 $$;
 
 -- Compares a live read table with a replay of its facts and returns the rows
--- that differ (at most max_rows): 'only in live' or 'only in rebuild'.
+-- that differ (at most max_rows): 'only in live' or 'only in rebuild'; and
+-- the facts that break one of its rules, which a rebuild would refuse
+-- ('fact breaks a rule', naming the fact by write table and seq; facts
+-- written while the kit's triggers were bypassed can be such).
 --
 -- It never holds writers up: it reads the live table and the facts as of one
 -- snapshot (the caller's REPEATABLE READ transaction; the kit command opens
 -- one), takes no lock beyond a plain SELECT's, and replays into a temporary
--- table (pg_temp.kit_verify), so the live table gets no dead tuples. The
--- replay runs the projections the kit would generate now from the catalog
--- (kit.feed_sql, as temporary functions), not the functions installed in the
--- database: a tampered projection cannot vouch for itself. Progress as
--- NOTICEs every few seconds on large tables.
+-- table (pg_temp.kit_verify) that has every rule the version went live
+-- with, so the live table gets no dead tuples. The replay runs the
+-- projections the kit would generate now from the catalog (kit.feed_sql, as
+-- temporary functions), not the functions installed in the database: a
+-- tampered projection cannot vouch for itself. When a unique rule refuses a
+-- fact, the replay runs again with the insert feeds listing the facts they
+-- refuse (one subtransaction for the whole verify, never one per batch).
+-- Progress as NOTICEs every few seconds on large tables.
 CREATE OR REPLACE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
 RETURNS TABLE (difference text, row_data jsonb)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    _feeds    text[];
     _feed     record;
-    _last     bigint := -1;
-    _batch    record;
-    _done     bigint := 0;
-    _total    bigint;
-    _reported timestamptz := clock_timestamp();
+    _mode     text;
+    _failure  jsonb := '[]';
     _diff     jsonb;
 BEGIN
     PERFORM kit.require_state(verify_read_table.read_table, ARRAY['live']);
@@ -146,38 +151,48 @@ BEGIN
                    verify_read_table.read_table),
             'BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM kit.verify_read_table(...); COMMIT; (kit verify does this)');
     END IF;
+    IF to_regclass(format('public.%I', verify_read_table.read_table)) IS NULL THEN
+        PERFORM kit.usage_error(format('Cannot verify %s: its table is missing (renamed or dropped)', verify_read_table.read_table),
+                                'kit status names the damage; rename the table back or restore it, then verify again.');
+    END IF;
     PERFORM kit.drop_verify_scratch();
-    EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE public.%I INCLUDING DEFAULTS INCLUDING INDEXES)', verify_read_table.read_table);
+    EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE public.%I INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES INCLUDING CONSTRAINTS)',
+                   verify_read_table.read_table);
+    -- The replay keeps every rule the version went live with, also one dropped from the live table since.
+    PERFORM kit.add_missing_read_rules(verify_read_table.read_table, 'pg_temp.kit_verify'::regclass);
+    CREATE TEMP TABLE kit_verify_rejected (write_table text NOT NULL, seq bigint NOT NULL);
     FOR _feed IN SELECT f.write_table, f.key_column, f.position FROM kit.feed f
-                  WHERE f.read_table = verify_read_table.read_table ORDER BY f.kind = 'update', f.position LOOP
-        EXECUTE format($fn$
-            CREATE FUNCTION pg_temp.%1$I(from_seq bigint, to_seq bigint) RETURNS void LANGUAGE plpgsql AS $body$
-            DECLARE
-                _applied bigint;
-            BEGIN
-            %2$s
-            END
-            $body$
-            $fn$, 'kit_verify_' || _feed.position,
-            kit.feed_sql(_feed.write_table, verify_read_table.read_table, _feed.key_column, 'kit_verify',
-                         kit.fact_range_sql(_feed.write_table, '$1', '$2'), checks => false, name_rejections => false,
-                         target_schema => 'pg_temp'));
-        _feeds := _feeds || ('kit_verify_' || _feed.position);
-    END LOOP;
-    _total := kit.facts_after(verify_read_table.read_table, -1);
-    LOOP
-        _batch := kit.next_batch(verify_read_table.read_table, _last, 9223372036854775807, 10000);
-        EXIT WHEN _batch.facts = 0;
-        FOR _i IN 1..coalesce(cardinality(_feeds), 0) LOOP
-            EXECUTE format('SELECT pg_temp.%I($1, $2)', _feeds[_i]) USING _last, _batch.to_seq;
+                  WHERE f.read_table = verify_read_table.read_table LOOP
+        FOREACH _mode IN ARRAY ARRAY['plain', 'finder'] LOOP
+            EXECUTE format($fn$
+                CREATE FUNCTION pg_temp.%1$I(from_seq bigint, to_seq bigint) RETURNS void LANGUAGE plpgsql AS $body$
+                DECLARE
+                    _applied bigint;
+                BEGIN
+                %2$s
+                END
+                $body$
+                $fn$, format('kit_verify_%s_%s', _mode, _feed.position),
+                kit.feed_sql(_feed.write_table, verify_read_table.read_table, _feed.key_column, 'kit_verify',
+                             kit.fact_range_sql(_feed.write_table, '$1', '$2'), checks => false, name_rejections => false,
+                             target_schema => 'pg_temp',
+                             rejected_into => CASE _mode WHEN 'finder' THEN 'pg_temp.kit_verify_rejected' END));
         END LOOP;
-        _done := _done + _batch.facts;
-        _last := _batch.to_seq;
-        IF clock_timestamp() - _reported > interval '2 seconds' THEN
-            RAISE NOTICE 'kit: verify %: % of % facts replayed', verify_read_table.read_table, _done, _total;
-            _reported := clock_timestamp();
-        END IF;
     END LOOP;
+    BEGIN
+        PERFORM kit.verify_replay(verify_read_table.read_table, 'plain');
+    EXCEPTION
+        WHEN unique_violation THEN
+            TRUNCATE pg_temp.kit_verify;
+            BEGIN
+                PERFORM kit.verify_replay(verify_read_table.read_table, 'finder');
+            EXCEPTION WHEN integrity_constraint_violation THEN
+                _failure := jsonb_build_array(jsonb_build_object('error', SQLSTATE || ': ' || SQLERRM));
+            END;
+        WHEN integrity_constraint_violation THEN
+            -- A rule ON CONFLICT cannot skip (CHECK, NOT NULL): the replay stops at the first fact that breaks it.
+            _failure := jsonb_build_array(jsonb_build_object('error', SQLSTATE || ': ' || SQLERRM));
+    END;
     EXECUTE format($q$
         SELECT coalesce(jsonb_agg(d), '[]') FROM (
             (SELECT 'only in live' AS difference, to_jsonb(r) AS row_data FROM public.%1$I AS r
@@ -187,8 +202,66 @@ BEGIN
              EXCEPT ALL SELECT 'only in rebuild', to_jsonb(r) FROM public.%1$I AS r)
             ORDER BY 2 LIMIT $1) AS d
         $q$, verify_read_table.read_table) INTO _diff USING verify_read_table.max_rows;
+    RETURN QUERY
+    SELECT 'fact breaks a rule', jsonb_build_object('fact', format('%s seq %s', x.write_table, x.seq)) || x.fact
+      FROM kit.rejected_facts() x ORDER BY x.seq LIMIT verify_read_table.max_rows;
+    RETURN QUERY SELECT 'replay fails', e FROM jsonb_array_elements(_failure) AS e;
     PERFORM kit.drop_verify_scratch();
     RETURN QUERY SELECT d ->> 'difference', d -> 'row_data' FROM jsonb_array_elements(_diff) AS d;
+END
+$$;
+
+-- Verify's replay of read_table into pg_temp.kit_verify through the
+-- temporary functions of `mode` (plain, or finder: see kit.verify_read_table),
+-- batch by batch, insert feeds first.
+CREATE OR REPLACE FUNCTION kit.verify_replay(read_table text, mode text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feeds    text[];
+    _last     bigint := -1;
+    _batch    record;
+    _done     bigint := 0;
+    _total    bigint := kit.facts_after(verify_replay.read_table, -1);
+    _reported timestamptz := clock_timestamp();
+BEGIN
+    SELECT array_agg(format('kit_verify_%s_%s', verify_replay.mode, f.position) ORDER BY f.kind = 'update', f.position)
+      INTO _feeds FROM kit.feed f WHERE f.read_table = verify_replay.read_table;
+    LOOP
+        _batch := kit.next_batch(verify_replay.read_table, _last, 9223372036854775807, 10000);
+        EXIT WHEN _batch.facts = 0;
+        FOR _i IN 1..coalesce(cardinality(_feeds), 0) LOOP
+            EXECUTE format('SELECT pg_temp.%I($1, $2)', _feeds[_i]) USING _last, _batch.to_seq;
+        END LOOP;
+        _done := _done + _batch.facts;
+        _last := _batch.to_seq;
+        IF clock_timestamp() - _reported > interval '2 seconds' THEN
+            RAISE NOTICE 'kit: verify %: % of % facts replayed', verify_replay.read_table, _done, _total;
+            _reported := clock_timestamp();
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- The facts verify's finder listed (pg_temp.kit_verify_rejected), each with
+-- its columns.
+CREATE OR REPLACE FUNCTION kit.rejected_facts()
+RETURNS TABLE (write_table text, seq bigint, fact jsonb)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _rejected record;
+BEGIN
+    FOR _rejected IN SELECT r.write_table, r.seq FROM pg_temp.kit_verify_rejected r ORDER BY r.seq LOOP
+        write_table := _rejected.write_table;
+        seq := _rejected.seq;
+        EXECUTE format('SELECT to_jsonb(f) - ''recorded_at'' FROM public.%I AS f WHERE f.seq = $1', _rejected.write_table)
+           INTO fact USING _rejected.seq;
+        RETURN NEXT;
+    END LOOP;
 END
 $$;
 
@@ -203,6 +276,9 @@ DECLARE
 BEGIN
     IF to_regclass('pg_temp.kit_verify') IS NOT NULL THEN
         DROP TABLE pg_temp.kit_verify;
+    END IF;
+    IF to_regclass('pg_temp.kit_verify_rejected') IS NOT NULL THEN
+        DROP TABLE pg_temp.kit_verify_rejected;
     END IF;
     FOR _function IN SELECT p.oid FROM pg_proc p
                       WHERE p.pronamespace = pg_my_temp_schema() AND p.proname LIKE 'kit\_verify\_%' LOOP
@@ -234,11 +310,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- Class 1263094 is 'KIT' in ASCII: the kit's advisory lock space; 1 is this lock.
-    IF lock_retirements.exclusive THEN
-        PERFORM pg_advisory_xact_lock(1263094, 1);
-    ELSE
-        PERFORM pg_advisory_xact_lock_shared(1263094, 1);
-    END IF;
+    PERFORM kit.advisory_lock_briefly(1, lock_retirements.exclusive,
+                                      CASE WHEN lock_retirements.exclusive THEN 'retire a read version' ELSE 'read the schema version''s state' END);
 END
 $$;
 
@@ -259,9 +332,11 @@ $$;
 
 -- What retiring read_table would do and what stands in its way, without doing
 -- it: the schema versions it retires, the feeds it drops, the connected
--- clients and live read versions that block it.
+-- clients and live read versions that block it, and the objects that depend
+-- on its table (views, rules, foreign keys: DROP TABLE would refuse them).
 CREATE OR REPLACE FUNCTION kit.retirement_plan(read_table text,
-                                    OUT versions integer[], OUT feeds text[], OUT clients text, OUT referrers text)
+                                    OUT versions integer[], OUT feeds text[], OUT clients text, OUT referrers text,
+                                    OUT dependents text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
@@ -280,6 +355,9 @@ BEGIN
     SELECT string_agg(DISTINCT rr.read_table, ', ') INTO referrers
       FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
      WHERE rr.referenced_table = retirement_plan.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
+    IF to_regclass(format('public.%I', retirement_plan.read_table)) IS NOT NULL THEN
+        SELECT string_agg(d.dependent, ', ' ORDER BY d.dependent) INTO dependents FROM kit.rebuild_blockers(retirement_plan.read_table) d;
+    END IF;
 END
 $$;
 
@@ -309,6 +387,11 @@ BEGIN
                              retire_read_version.read_table, array_to_string(_plan.versions, ', '), _plan.clients),
             SCHEMA = 'public', TABLE = retire_read_version.read_table,
             HINT = 'Stop those app servers (every app of the listed versions), then run the migration again.';
+    END IF;
+    IF _plan.dependents IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Cannot retire %s: objects depend on its table (Dependents: %s)',
+                                       retire_read_version.read_table, _plan.dependents),
+                                'Drop them (or move them to a live read version) first; nothing was changed.');
     END IF;
     IF _plan.referrers IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',

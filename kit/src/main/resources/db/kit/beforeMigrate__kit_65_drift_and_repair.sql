@@ -16,34 +16,49 @@ AS $$
 $$;
 
 -- What a generated function should be, beside what the database has: one row
--- per function the kit generates (id assigners, projections, feed triggers).
+-- per function the kit generates (id assigners and claimers, projections,
+-- feed triggers), with the attributes a function can lose behind the kit's
+-- back (ALTER FUNCTION ... SECURITY INVOKER, RESET search_path, CALLED ON
+-- NULL INPUT). Feeds whose read tables are missing generate nothing (see
+-- kit.read_tables_exist); kit.drift() names the tables instead.
 CREATE OR REPLACE FUNCTION kit.generated_functions()
-RETURNS TABLE (function_name text, installed regprocedure, expected_body text, security_definer boolean)
+RETURNS TABLE (function_name text, installed regprocedure, expected_body text, security_definer boolean,
+               config text[], strict boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, public
 AS $$
     SELECT format('kit.%I()', kit.object_name('id_space', w.id_space)),
            to_regprocedure(format('kit.%I()', kit.object_name('id_space', w.id_space))),
-           kit.function_body(kit.assign_id_sql(w.id_space, min(w.id_sequence))), false
+           kit.function_body(kit.assign_id_sql(w.id_space, min(w.id_sequence))), false, NULL::text[], false
+      FROM kit.write_table w GROUP BY w.id_space
+    UNION ALL
+    SELECT format('kit.%I()', kit.object_name('id_claimer', w.id_space)),
+           to_regprocedure(format('kit.%I()', kit.object_name('id_claimer', w.id_space))),
+           kit.function_body(kit.claim_id_sql(w.id_space)), true, ARRAY['search_path=pg_catalog, pg_temp'], false
       FROM kit.write_table w GROUP BY w.id_space
     UNION ALL
     SELECT format('public.%I(bigint, bigint)', f.projection),
            to_regprocedure(format('public.%I(bigint, bigint)', f.projection)),
-           kit.function_body(kit.projection_sql(f.write_table, coalesce(v.rebuild_of, f.read_table), f.key_column, f.read_table)), false
+           kit.function_body(kit.projection_sql(f.write_table, coalesce(v.rebuild_of, f.read_table), f.key_column, f.read_table)),
+           false, NULL::text[], true
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-     WHERE v.state IN ('building', 'live') AND to_regclass(format('public.%I', f.read_table)) IS NOT NULL
+     WHERE v.state IN ('building', 'live') AND kit.read_table_exists(f.read_table)
+       AND (v.rebuild_of IS NULL OR to_regclass(format('public.%I', v.rebuild_of)) IS NOT NULL)
     UNION ALL
+    -- Generated once per write table; expected_body NULL: the kit generates none now.
     SELECT format('public.%I()', kit.object_name('feed', w.write_table)),
            to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))),
-           kit.function_body(t.create_sql), true
+           kit.function_body(t.create_sql), true, ARRAY['search_path=pg_catalog, pg_temp'], false
       FROM kit.write_table w
      CROSS JOIN LATERAL (SELECT kit.feed_trigger_sql(w.write_table) AS create_sql) t
-     WHERE t.create_sql IS NOT NULL  -- generated once per write table
+     WHERE t.create_sql IS NOT NULL OR to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))) IS NOT NULL
 $$;
 
--- The triggers the kit puts on a write table, and whether each must be there
--- and how enabled: the append-only guard (ALWAYS), the id assigner, and the
--- feed trigger while the table feeds a live read version.
+-- The triggers the kit puts on a write table, each ENABLE ALWAYS (so that
+-- writes under session_replication_role = replica are guarded, get their ids
+-- and reach the read tables too): the append-only guard, the id claimer and
+-- the id assigner, and the feed trigger while the table feeds a live read
+-- version.
 CREATE OR REPLACE FUNCTION kit.expected_triggers(write_table text)
 RETURNS TABLE (trigger_name text, enabled "char")
 LANGUAGE sql STABLE
@@ -51,34 +66,68 @@ SET search_path = pg_catalog
 AS $$
     SELECT kit.object_name('append_only', expected_triggers.write_table), 'A'::"char"
     UNION ALL
-    SELECT kit.object_name('assign_id', expected_triggers.write_table), 'O'::"char"
+    SELECT kit.object_name('accept_id', expected_triggers.write_table), 'A'::"char"
     UNION ALL
-    SELECT kit.object_name('feed', expected_triggers.write_table), 'O'::"char"
+    SELECT kit.object_name('assign_id', expected_triggers.write_table), 'A'::"char"
+    UNION ALL
+    SELECT kit.object_name('feed', expected_triggers.write_table), 'A'::"char"
      WHERE EXISTS (SELECT FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live')
+                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live' AND kit.read_table_exists(f.read_table))
 $$;
 
--- Every way the database differs from what the kit generated, one row each:
--- the object and the problem. Empty when there is none. Drift in a feed
--- means facts written since are missing from read tables: after kit.repair(),
--- verify and rebuild the tables it names.
+-- The privileges the kit grants an app role of a schema version in use
+-- (kit.grant_app_role), one row each: what, on which object, and whether
+-- the role has it now.
+CREATE OR REPLACE FUNCTION kit.app_role_privileges(version integer, role_name text)
+RETURNS TABLE (privilege text, object text, held boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT 'SELECT', r.read_table, has_table_privilege(app_role_privileges.role_name, format('public.%I', r.read_table), 'SELECT')
+      FROM kit.schema_version_read r JOIN kit.read_version v ON v.read_table = r.read_table
+     WHERE r.version = app_role_privileges.version AND v.state = 'live' AND to_regclass(format('public.%I', r.read_table)) IS NOT NULL
+    UNION ALL
+    SELECT 'INSERT', t, has_any_column_privilege(app_role_privileges.role_name, format('public.%I', t), 'INSERT')
+      FROM kit.schema_version_write_tables(app_role_privileges.version) AS t
+     WHERE to_regclass(format('public.%I', t)) IS NOT NULL
+    UNION ALL
+    SELECT 'USAGE', s, has_sequence_privilege(app_role_privileges.role_name, s, 'USAGE')
+      FROM (SELECT 'kit.fact_seq' AS s
+            UNION SELECT w.id_sequence FROM kit.write_table w
+                   WHERE w.write_table IN (SELECT kit.schema_version_write_tables(app_role_privileges.version))) q
+    UNION ALL
+    SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
+    UNION ALL
+    SELECT 'EXECUTE', 'kit.schema_version_state(integer)',
+           has_function_privilege(app_role_privileges.role_name, 'kit.schema_version_state(integer)', 'EXECUTE')
+    UNION ALL
+    SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
+      FROM unnest(ARRAY['kit', 'public']) AS n
+$$;
+
+-- Every way the database differs from what the kit generated and recorded,
+-- one row each: the object and the problem. Empty when there is none. It
+-- never fails on a damaged database: missing tables are findings too. Drift
+-- in a feed means facts written since are missing from read tables: after
+-- kit.repair(), verify and rebuild the tables it names.
 CREATE OR REPLACE FUNCTION kit.drift()
 RETURNS TABLE (object text, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
 BEGIN
-    -- Write tables: the kit's triggers there, enabled as the kit enables them; no others.
+    -- Write tables: the kit's triggers there, ENABLE ALWAYS; no others.
     RETURN QUERY
     SELECT format('trigger %s on %s', e.trigger_name, w.write_table),
            CASE WHEN t.oid IS NULL THEN 'missing'
-                WHEN e.enabled = 'A' AND t.tgenabled <> 'A' THEN 'not enabled ALWAYS'
-                ELSE 'disabled' END
+                WHEN t.tgenabled = 'D' THEN 'disabled'
+                WHEN t.tgenabled = 'R' THEN 'enabled only for replica sessions (ENABLE REPLICA): ordinary writes bypass it'
+                ELSE 'enabled ORIGIN, not ALWAYS: writes under session_replication_role = replica bypass it' END
       FROM kit.write_table w
       CROSS JOIN LATERAL kit.expected_triggers(w.write_table) e
       LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(format('public.%I', w.write_table)) AND t.tgname = e.trigger_name
      WHERE to_regclass(format('public.%I', w.write_table)) IS NOT NULL
-       AND (t.oid IS NULL OR t.tgenabled = 'D' OR (e.enabled = 'A' AND t.tgenabled <> 'A'));
+       AND (t.oid IS NULL OR t.tgenabled <> e.enabled);
     RETURN QUERY
     SELECT format('table %s', w.write_table), 'missing (a write table in the catalog)'
       FROM kit.write_table w WHERE to_regclass(format('public.%I', w.write_table)) IS NULL;
@@ -90,56 +139,71 @@ BEGIN
      WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace
        AND (c.relname IN (SELECT v.read_table FROM kit.read_version v WHERE v.state IN ('building', 'live'))
             OR (c.relname IN (SELECT w.write_table FROM kit.write_table w)
-                AND t.tgname NOT IN (SELECT e.trigger_name FROM kit.expected_triggers(c.relname) e)));
+                AND t.tgname NOT IN (SELECT e.trigger_name FROM kit.expected_triggers(c.relname) e)
+                AND t.tgname <> kit.object_name('feed', c.relname)));  -- a feed trigger not needed: see its function
 
     -- Generated functions: present, and exactly what the kit would generate now.
     RETURN QUERY
     SELECT format('function %s', g.function_name),
            CASE WHEN g.installed IS NULL THEN 'missing'
+                WHEN g.expected_body IS NULL THEN 'feeds only read tables that are missing: the kit generates none now'
                 WHEN p.prosrc IS DISTINCT FROM g.expected_body THEN 'differs from what the kit generates'
-                ELSE 'not SECURITY DEFINER' END
+                WHEN p.prosecdef <> g.security_definer
+                    THEN CASE WHEN g.security_definer THEN 'not SECURITY DEFINER' ELSE 'SECURITY DEFINER, which the kit never made it' END
+                WHEN p.proconfig IS DISTINCT FROM g.config
+                    THEN format('settings %s, where the kit sets %s', coalesce(array_to_string(p.proconfig, '; '), 'none'),
+                                coalesce(array_to_string(g.config, '; '), 'none'))
+                ELSE CASE WHEN g.strict THEN 'not STRICT' ELSE 'STRICT, which the kit never made it' END END
       FROM kit.generated_functions() g
       LEFT JOIN pg_proc p ON p.oid = g.installed
-     WHERE g.installed IS NULL OR p.prosrc IS DISTINCT FROM g.expected_body OR p.prosecdef <> g.security_definer;
+     WHERE g.installed IS NULL OR p.prosrc IS DISTINCT FROM g.expected_body OR p.prosecdef <> g.security_definer
+        OR p.proconfig IS DISTINCT FROM g.config OR p.proisstrict <> g.strict;
 
-    -- Read tables: present, with the kit's column.
+    -- Read tables: present, with the kit's column and every rule they went live with.
     RETURN QUERY
     SELECT format('table %s', v.read_table),
-           CASE WHEN to_regclass(format('public.%I', v.read_table)) IS NULL THEN format('missing (a %s read version)', v.state)
+           CASE WHEN to_regclass(format('public.%I', v.read_table)) IS NULL
+                THEN format('missing (a %s read version): renamed or dropped; its feeds are left out of the write tables'' triggers until it is back', v.state)
                 ELSE 'has no last_fact_seq bigint NOT NULL column (the kit''s order guard)' END
       FROM kit.read_version v
      WHERE v.state IN ('building', 'live')
        AND NOT EXISTS (SELECT FROM pg_attribute a
                         WHERE a.attrelid = to_regclass(format('public.%I', v.read_table)) AND a.attname = 'last_fact_seq'
                           AND a.atttypid = 'bigint'::regtype AND a.attnotnull AND NOT a.attisdropped);
-
-    -- The privileges the kit grants each app role of a schema version in use.
     RETURN QUERY
-    SELECT format('role %s', a.role_name), format('cannot %s %s', x.privilege, x.relation)
+    SELECT format('table %s', v.read_table), format('lost its rule %s %s (it had it when it went live)', m.kind, m.definition)
+      FROM kit.read_version v
+     CROSS JOIN LATERAL kit.missing_read_rules(v.read_table, to_regclass(format('public.%I', v.read_table))) m
+     WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL;
+
+    -- The privileges the kit grants each app role of a schema version in use, and no kit function beyond the gate's.
+    RETURN QUERY
+    SELECT format('role %s', a.role_name), format('cannot %s %s', x.privilege, x.object)
+      FROM kit.app_roles_in_use() a
+      CROSS JOIN LATERAL kit.app_role_privileges(a.version, a.role_name) x
+     WHERE NOT x.held;
+    RETURN QUERY
+    SELECT format('role %s', a.role_name),
+           format('can run %s (app roles run kit code only through its triggers and the start-up gate)', p.oid::regprocedure)
       FROM kit.app_role a
-      JOIN kit.schema_versions s ON s.version = a.version AND s.state IN ('building', 'live')
-      CROSS JOIN LATERAL (
-          SELECT 'SELECT' AS privilege, r.read_table AS relation FROM kit.schema_version_read r
-            JOIN kit.read_version v ON v.read_table = r.read_table
-           WHERE r.version = a.version AND v.state = 'live'
-          UNION ALL
-          SELECT 'INSERT', t FROM kit.schema_version_write_tables(a.version) AS t) x
-     WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-       AND to_regclass(format('public.%I', x.relation)) IS NOT NULL
-       AND NOT CASE x.privilege
-               WHEN 'SELECT' THEN has_table_privilege(a.role_name, format('public.%I', x.relation), 'SELECT')
-               ELSE has_any_column_privilege(a.role_name, format('public.%I', x.relation), 'INSERT') END;
+      JOIN pg_roles r ON r.rolname = a.role_name
+      JOIN pg_proc p ON p.pronamespace = 'kit'::regnamespace
+     WHERE p.oid NOT IN ('kit.schema_version_state(integer)'::regprocedure, 'kit.version()'::regprocedure)
+       AND p.prorettype <> 'trigger'::regtype
+       AND has_function_privilege(r.oid, p.oid, 'EXECUTE');
 END
 $$;
 
 -- Restores from the catalog what kit.drift() finds the kit generated and
--- lost: every generated function and feed trigger (kit.regenerate_generated_code,
--- which also puts back a missing id assigner), the kit's triggers enabled as
--- it enables them, a missing append-only guard, and every app role's grants.
--- Triggers the kit did not create are reported by kit.drift(), never dropped:
--- they are somebody's. Each write table is switched under a brief lock.
--- Facts written while a feed was off are not in the read tables: verify and
--- rebuild after a repair.
+-- lost: every generated function and trigger (kit.regenerate_generated_code,
+-- which also puts back a missing id assigner), the kit's triggers enabled
+-- ALWAYS, a missing append-only guard, every read table's rules (when its
+-- rows allow), and every app role's grants. Triggers the kit did not create
+-- are reported by kit.drift(), never dropped: they are somebody's. Each
+-- table is changed under a brief lock. What it cannot restore it says, in a
+-- WARNING each (and kit.drift() still lists it): a missing table, a rule the
+-- rows break. Facts written while a feed was off are not in the read
+-- tables: verify and rebuild after a repair.
 CREATE OR REPLACE PROCEDURE kit.repair()
 LANGUAGE plpgsql
 AS $$
@@ -147,6 +211,9 @@ DECLARE
     _write   text;
     _trigger record;
     _version integer;
+    _read    text;
+    _rule    record;
+    _role    text;
 BEGIN
     CALL kit.regenerate_generated_code();
     FOR _write IN SELECT w.write_table FROM kit.write_table w
@@ -154,22 +221,38 @@ BEGIN
         PERFORM kit.lock_briefly(ARRAY[format('public.%I', _write)::regclass], 'SHARE ROW EXCLUSIVE', 'repair ' || _write);
         IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', _write)::regclass
                           AND t.tgname = kit.object_name('append_only', _write)) THEN
-            EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON public.%I
-                            FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
-                           kit.object_name('append_only', _write), _write);
+            PERFORM kit.create_append_only_guard(format('public.%I', _write)::regclass, _write);
         END IF;
-        FOR _trigger IN SELECT e.trigger_name, e.enabled FROM kit.expected_triggers(_write) e
+        FOR _trigger IN SELECT e.trigger_name FROM kit.expected_triggers(_write) e
                           JOIN pg_trigger t ON t.tgrelid = format('public.%I', _write)::regclass AND t.tgname = e.trigger_name
                          WHERE t.tgenabled <> e.enabled LOOP
-            EXECUTE format('ALTER TABLE public.%I ENABLE %s TRIGGER %I', _write,
-                           CASE _trigger.enabled WHEN 'A' THEN 'ALWAYS' ELSE '' END, _trigger.trigger_name);
+            EXECUTE format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', _write, _trigger.trigger_name);
         END LOOP;
         COMMIT;
     END LOOP;
-    FOR _version IN SELECT a.version FROM kit.app_role a JOIN kit.schema_versions s USING (version)
-                     WHERE s.state IN ('building', 'live') AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-                     ORDER BY a.version LOOP
+    FOR _read IN SELECT v.read_table FROM kit.read_version v WHERE v.state = 'live' ORDER BY v.read_table LOOP
+        IF to_regclass(format('public.%I', _read)) IS NULL THEN
+            RAISE WARNING 'kit: repair cannot restore table % (a live read version): it was renamed or dropped. Rename it back, or restore it, then run kit repair and kit verify %; until then its own feeds are left out (writes go on without it), and read versions that check references against it refuse their facts.', _read, _read;
+            CONTINUE;
+        END IF;
+        FOR _rule IN SELECT * FROM kit.missing_read_rules(_read, format('public.%I', _read)::regclass) ORDER BY kind, definition LOOP
+            BEGIN
+                -- Building an index holds writers for as long as it takes: the price of putting a rule back.
+                PERFORM kit.lock_briefly(ARRAY[format('public.%I', _read)::regclass], 'ACCESS EXCLUSIVE', 'restore a rule of ' || _read);
+                EXECUTE kit.read_rule_sql(format('public.%I', _read)::regclass, _rule.kind, _rule.definition);
+            EXCEPTION WHEN integrity_constraint_violation THEN
+                RAISE WARNING 'kit: repair cannot restore the rule % % of %: its rows break it (%). kit verify % names the facts that break it; a read version that must keep the rule cannot be rebuilt from them: create a new version whose rules they satisfy.',
+                    _rule.kind, _rule.definition, _read, SQLERRM, _read;
+            END;
+            COMMIT;
+        END LOOP;
+    END LOOP;
+    FOR _version IN SELECT a.version FROM kit.app_roles_in_use() a LOOP
         PERFORM kit.grant_app_role(_version);
+    END LOOP;
+    FOR _role IN SELECT a.role_name FROM kit.app_role a WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+                    AND a.version NOT IN (SELECT u.version FROM kit.app_roles_in_use() u) LOOP
+        PERFORM kit.grant_start_up_gate(_role);
     END LOOP;
     COMMIT;
 END

@@ -2,11 +2,33 @@
 -- Least privilege: one role per app version; the security check.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
+-- What every app role may do in the kit's schema, whatever its version's
+-- state: read its version's state (the start-up gate: kit.schema_versions,
+-- kit.schema_version_state). No other kit function: those it needs run
+-- through the kit's triggers (kits before 0.4.0 let app roles call
+-- kit.claim_explicit_id; that grant goes here).
+CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA kit TO %I', grant_start_up_gate.role_name);
+    EXECUTE format('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
+    EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
+    EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', grant_start_up_gate.role_name);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', grant_start_up_gate.role_name);
+END
+$$;
+
 -- Grants an app version's role what it needs and nothing more: INSERT on the
 -- domain columns of its write tables (never seq or recorded_at), the id and
 -- fact sequences, SELECT on its read tables and on kit.schema_versions (for
--- the start-up gate). No UPDATE, DELETE or TRUNCATE anywhere; read tables
--- change only through the feeds' SECURITY DEFINER projections.
+-- the start-up gate). No UPDATE, DELETE or TRUNCATE anywhere, and no kit
+-- function but the gate's: read tables change only through the feeds'
+-- SECURITY DEFINER trigger, explicit ids are claimed by the id claimer's.
+-- Only read versions that are building or live are granted: a retired or
+-- aborted one has no table any more.
 CREATE OR REPLACE FUNCTION kit.grant_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
@@ -16,12 +38,9 @@ DECLARE
     _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = grant_app_role.version);
     _table text;
 BEGIN
-    EXECUTE format('GRANT USAGE ON SCHEMA public, kit TO %I', _role);
-    EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', _role);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', _role);
+    PERFORM kit.grant_start_up_gate(_role);
+    EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', _role);
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
-    -- Explicit ids are claimed through this (SECURITY DEFINER) function.
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.claim_explicit_id(text, text, bigint) TO %I', _role);
     FOR _table IN SELECT kit.schema_version_write_tables(grant_app_role.version) LOOP
         EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
                        (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -33,10 +52,53 @@ BEGIN
         EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
                        (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = _table), _role);
     END LOOP;
-    FOR _table IN SELECT s.read_table FROM kit.schema_version_read s WHERE s.version = grant_app_role.version LOOP
+    FOR _table IN SELECT s.read_table FROM kit.schema_version_read s JOIN kit.read_version v USING (read_table)
+                   WHERE s.version = grant_app_role.version AND v.state IN ('building', 'live')
+                     AND to_regclass(format('public.%I', s.read_table)) IS NOT NULL LOOP
         EXECUTE format('GRANT SELECT ON public.%I TO %I', _table, _role);
     END LOOP;
 END
+$$;
+
+-- Takes back from an app version's role what kit.grant_app_role gave it on
+-- the domain's tables and sequences, once its schema version is aborted:
+-- its app may never start, and its role must not keep writing facts. The
+-- start-up gate's grants stay, so that such an app is told why it may not
+-- start. (A retired version's role keeps INSERT on its write tables: its
+-- facts still reach the live versions, and the gate stops its apps.)
+CREATE OR REPLACE FUNCTION kit.revoke_app_role(version integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = revoke_app_role.version);
+    _table text;
+BEGIN
+    IF _role IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
+        RETURN;
+    END IF;
+    FOR _table IN SELECT w.write_table FROM kit.write_table w UNION SELECT v.read_table FROM kit.read_version v LOOP
+        IF to_regclass(format('public.%I', _table)) IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON public.%I FROM %I', _table, _role);
+        END IF;
+    END LOOP;
+    FOR _table IN SELECT DISTINCT w.id_sequence FROM kit.write_table w UNION SELECT 'kit.fact_seq' LOOP
+        EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %I', _table, _role);
+    END LOOP;
+    PERFORM kit.grant_start_up_gate(_role);
+END
+$$;
+
+-- The schema versions whose app roles hold grants: building and live ones.
+CREATE OR REPLACE FUNCTION kit.app_roles_in_use()
+RETURNS TABLE (version integer, role_name text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT a.version, a.role_name FROM kit.app_role a JOIN kit.schema_versions s USING (version)
+     WHERE s.state IN ('building', 'live') AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+     ORDER BY a.version
 $$;
 
 -- The prefix of app role names in this database: the setting

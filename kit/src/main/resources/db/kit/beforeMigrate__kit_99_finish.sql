@@ -23,7 +23,16 @@ DECLARE
     _version text := current_setting('kit.incoming_version');
 BEGIN
     IF _action IN ('install', 'upgrade') THEN
-        PERFORM kit.grant_app_role(a.version) FROM kit.app_role a;
+        -- Kits before 0.4.0 recorded no rules: a live version's rules are recorded as it has them now.
+        PERFORM kit.record_read_rules(v.read_table) FROM kit.read_version v
+          WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL
+            AND NOT EXISTS (SELECT FROM kit.read_rule r WHERE r.read_table = v.read_table);
+        PERFORM kit.grant_app_role(a.version) FROM kit.app_roles_in_use() a;
+        -- Roles of aborted versions keep nothing on the domain (kits before 0.4.0 left it), and
+        -- those of retired versions only the gate of the kit's functions.
+        PERFORM kit.revoke_app_role(s.version) FROM kit.schema_versions s WHERE s.state = 'aborted';
+        PERFORM kit.grant_start_up_gate(a.role_name) FROM kit.app_role a JOIN kit.schema_versions s USING (version)
+          WHERE s.state = 'retired' AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name);
         EXECUTE format($fn$
             CREATE OR REPLACE FUNCTION kit.version() RETURNS text LANGUAGE sql IMMUTABLE
             SET search_path = pg_catalog, pg_temp AS $v$SELECT %L::text$v$

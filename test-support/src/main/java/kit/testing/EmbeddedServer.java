@@ -52,6 +52,9 @@ public final class EmbeddedServer implements PostgresServer {
                 .setServerConfig("max_connections", "300")
                 .setServerConfig("fsync", "off")
                 .setServerConfig("full_page_writes", "off")
+                // For the tests of prepared transactions and of a logical-replication subscriber.
+                .setServerConfig("max_prepared_transactions", "10")
+                .setServerConfig("wal_level", "logical")
                 // zonky turns synchronous_commit off; a crash would then lose acknowledged commits.
                 .setServerConfig("synchronous_commit", "on");
     }

@@ -47,6 +47,11 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<String> REFERRERS = Internal.createParameter("referrers", SQLDataType.CLOB, false);
 
     /**
+     * The parameter <code>kit.retirement_plan.dependents</code>.
+     */
+    public static final Parameter<String> DEPENDENTS = Internal.createParameter("dependents", SQLDataType.CLOB, false);
+
+    /**
      * Create a new routine call instance
      */
     public RetirementPlan() {
@@ -57,6 +62,7 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
         addOutParameter(FEEDS);
         addOutParameter(CLIENTS);
         addOutParameter(REFERRERS);
+        addOutParameter(DEPENDENTS);
     }
 
     /**
@@ -92,5 +98,12 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
      */
     public String getReferrers() {
         return get(REFERRERS);
+    }
+
+    /**
+     * Get the <code>dependents</code> parameter OUT value from the routine
+     */
+    public String getDependents() {
+        return get(DEPENDENTS);
     }
 }

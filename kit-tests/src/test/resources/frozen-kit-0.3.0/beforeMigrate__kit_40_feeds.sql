@@ -1,0 +1,612 @@
+-- Kit script 40 feeds (run by Flyway before every migrate, in file-name order).
+-- Read versions and feeds: projections, the one feed trigger per write table,
+-- and kit.regenerate_generated_code, which an install or upgrade runs.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+
+-- Registers a freshly created read table (primary key id) as a building read
+-- version. `refs` names columns that must point at rows of other read tables,
+-- e.g. '{"src_id": "users_2"}'. A building version is filled by kit.backfill
+-- (run by the afterMigrate callback) and goes live when complete.
+CREATE OR REPLACE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table regclass := to_regclass(format('public.%I', create_read_version.read_table));
+    _ref   record;
+BEGIN
+    IF _table IS NULL THEN
+        PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
+                                       create_read_version.read_table));
+    END IF;
+    IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = create_read_version.read_table) THEN
+        PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
+                                'A read version is never reused; create the next version instead.');
+    END IF;
+    -- The name an online rebuild will need, checked now rather than when it is needed.
+    PERFORM kit.object_name('shadow', create_read_version.read_table);
+    IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id') THEN
+        PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
+                                       create_read_version.read_table));
+    END IF;
+    EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL', _table);
+    INSERT INTO kit.read_version (read_table, entity)
+    VALUES (create_read_version.read_table, create_read_version.entity);
+    FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
+        IF NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = _ref.referenced AND v.state IN ('building', 'live')) THEN
+            PERFORM kit.usage_error(format('Referenced read version is not live: %s (Read table: %s, Column: %s)',
+                                           _ref.referenced, create_read_version.read_table, _ref.column_name));
+        END IF;
+        INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
+        VALUES (create_read_version.read_table, _ref.column_name, _ref.referenced);
+    END LOOP;
+END
+$$;
+
+-- The SQL that fails the statement when a fact's `fact_column` names no row of
+-- `target` (a read table). Shared by update feeds (their own row) and
+-- references (another read table's row). `facts` is the FROM item the facts
+-- come from (see kit.feed_sql).
+CREATE OR REPLACE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text, facts text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format($sql$
+    SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
+      FROM %5$s AS f
+     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_unknown_entity(%3$L, %4$L, %1$L, %2$L, _missing, _missing_seq);
+    END IF;
+$sql$, existence_check_sql.write_table, existence_check_sql.fact_column, existence_check_sql.target,
+       existence_check_sql.entity, existence_check_sql.facts)
+$$;
+
+-- The one template of a feed: the PL/pgSQL statements that apply facts of
+-- write_table to `target` (the read table, or the shadow table of an online
+-- rebuild), set-based. `facts` is the FROM item they come from: `new_rows`
+-- (the statement's transition table) in the write table's feed trigger, where
+-- they are inlined, and a seq range of the write table in the feed's
+-- projection function, which replays history. Both are made here, so a
+-- rebuild applies exactly what the live path applies. The code around them
+-- declares _fact_count (how many facts), _applied, _missing and _missing_seq.
+--
+-- Columns map by name: an insert feed fills each read column from the fact
+-- column of the same name (NULL when the fact has none); an update feed sets
+-- every read column the fact also has, on the row whose id is in key_column,
+-- unless a later fact was already applied to it (last_fact_seq), so racing
+-- facts end as a replay in seq order would. An insert feed checks its read
+-- table's references first. An update feed checks that its rows exist only
+-- when it changed fewer rows than there are facts (a later fact already
+-- applied, several facts about one row, or an unknown one): the check is the
+-- error path, not a lookup per fact. Without `checks` (replay) there are
+-- none: replayed facts were checked when they were written.
+--
+-- With name_rejections, an insert feed inserts ON CONFLICT DO NOTHING and,
+-- when it inserted fewer rows than there were facts, names the first fact a
+-- unique rule rejected (KT002/KT003; the live path). Without, it is a plain
+-- INSERT, about twice as fast for large ranges (no speculative insertion),
+-- and a rejected fact fails it with unique_violation: replay takes that path
+-- and, only when it fails, applies the same facts again with names
+-- (kit.replay_facts).
+--
+-- target_schema is public but for verify's scratch copy (pg_temp).
+CREATE OR REPLACE FUNCTION kit.feed_sql(write_table text, read_table text, key_column text, target text, facts text,
+                                        checks boolean, name_rejections boolean, target_schema text DEFAULT 'public')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _write   regclass := format('public.%I', feed_sql.write_table)::regclass;
+    _read    regclass := format('public.%I', feed_sql.read_table)::regclass;
+    _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = feed_sql.read_table);
+    _into    text := format('%I.%I', feed_sql.target_schema, feed_sql.target);
+    _checks  text;
+    _targets text;
+    _values  text;
+    _sets    text;
+BEGIN
+    SELECT string_agg(kit.existence_check_sql(feed_sql.write_table, c.column_name, c.checked_table, c.entity, feed_sql.facts), '')
+      INTO _checks
+      FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
+              FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
+             WHERE rr.read_table = feed_sql.read_table AND feed_sql.key_column IS NULL
+            UNION ALL
+            SELECT feed_sql.key_column, feed_sql.target, _entity WHERE feed_sql.key_column IS NOT NULL) c;
+    _checks := CASE WHEN _checks IS NULL OR NOT feed_sql.checks THEN ''
+                    WHEN feed_sql.key_column IS NOT NULL THEN format(E'    IF _applied < _fact_count THEN%s    END IF;\n', _checks)
+                    ELSE _checks END;
+
+    IF feed_sql.key_column IS NULL THEN
+        SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
+               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq'
+                               WHEN w.attname IS NOT NULL THEN format('f.%I', w.attname)
+                               ELSE 'NULL' END, ', ' ORDER BY r.attnum)
+          INTO _targets, _values
+          FROM pg_attribute r
+          LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped;
+        IF NOT feed_sql.name_rejections THEN
+            RETURN _checks || format($sql$
+    INSERT INTO %1$s (%2$s)
+    SELECT %3$s FROM %4$s AS f;
+$sql$, _into, _targets, _values, feed_sql.facts);
+        END IF;
+        RETURN _checks || format($sql$
+    INSERT INTO %6$s (%2$s)
+    SELECT %3$s FROM %5$s AS f
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS _applied = ROW_COUNT;
+    IF _applied < _fact_count THEN
+        PERFORM kit.raise_rejected_insert(%1$L, %4$L, (SELECT jsonb_agg(f) FROM %5$s AS f));
+    END IF;
+$sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts, _into);
+    END IF;
+
+    SELECT string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum)
+      INTO _sets
+      FROM pg_attribute r
+      JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+     WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped
+       AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
+    IF _sets IS NULL THEN
+        PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                       feed_sql.read_table, feed_sql.write_table));
+    END IF;
+    RETURN format($sql$
+    UPDATE %1$s AS r
+       SET %2$s, last_fact_seq = f.seq
+      FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM %4$s AS u ORDER BY u.%3$I, u.seq DESC) AS f
+     WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
+    GET DIAGNOSTICS _applied = ROW_COUNT;
+$sql$, _into, _sets, feed_sql.key_column, feed_sql.facts) || _checks;
+END
+$$;
+
+-- The facts of write_table with from_seq < seq <= to_seq, in seq order, as a
+-- FROM item for kit.feed_sql; the bounds are SQL expressions ($1 and $2 in a
+-- projection function, literals in kit.named_replay_sql).
+CREATE OR REPLACE FUNCTION kit.fact_range_sql(write_table text, from_seq text, to_seq text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format('(SELECT * FROM public.%I WHERE seq > %s AND seq <= %s ORDER BY seq)',
+                  fact_range_sql.write_table, fact_range_sql.from_seq, fact_range_sql.to_seq)
+$$;
+
+-- Writes the projection function of a feed into `target` (the read table, or
+-- the shadow table of an online rebuild): the feed's template (kit.feed_sql)
+-- over the facts of the write table with from_seq < seq <= to_seq, without
+-- the existence checks (those facts were checked when they were written) and
+-- as plain inserts (a rejected fact fails it with unique_violation; see
+-- kit.replay_facts). Backfill, rebuild and verify replay history through it;
+-- the live path inlines the same template in the feed trigger.
+--
+-- Only the kit calls it (EXECUTE is revoked from PUBLIC): app roles may
+-- insert facts but never write a read table. No SET search_path: every name
+-- in it is qualified, and it runs inside a kit function's pinned search_path.
+CREATE OR REPLACE FUNCTION kit.projection_sql(write_table text, read_table text, key_column text, target text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, public
+AS $$
+    SELECT format($fn$
+CREATE OR REPLACE FUNCTION public.%1$I(from_seq bigint, to_seq bigint)
+RETURNS void
+LANGUAGE plpgsql STRICT
+AS $body$
+DECLARE
+    _applied bigint;
+BEGIN
+%2$s
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I(bigint, bigint) FROM PUBLIC;
+$fn$, kit.object_name('projection', projection_sql.write_table, projection_sql.target),
+      kit.feed_sql(projection_sql.write_table, projection_sql.read_table, projection_sql.key_column, projection_sql.target,
+                   kit.fact_range_sql(projection_sql.write_table, '$1', '$2'), checks => false, name_rejections => false))
+$$;
+
+-- The error path of a replay: a block that applies a feed's facts with
+-- from_seq < seq <= to_seq as the live path would, ON CONFLICT DO NOTHING, so
+-- that the first fact a unique rule rejects is named (KT002/KT003). The same
+-- template as the projection function; run only after that failed.
+CREATE OR REPLACE FUNCTION kit.named_replay_sql(write_table text, read_table text, key_column text, target text,
+                                                from_seq bigint, to_seq bigint)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, public
+AS $$
+    SELECT format($do$
+DO $block$
+DECLARE
+    _fact_count  bigint := (SELECT count(*) FROM %1$s AS f);
+    _applied     bigint;
+    _missing     text;
+    _missing_seq bigint;
+BEGIN
+%2$s
+END
+$block$;
+$do$, kit.fact_range_sql(named_replay_sql.write_table, named_replay_sql.from_seq::text, named_replay_sql.to_seq::text),
+      kit.feed_sql(named_replay_sql.write_table, named_replay_sql.read_table, named_replay_sql.key_column, named_replay_sql.target,
+                   kit.fact_range_sql(named_replay_sql.write_table, named_replay_sql.from_seq::text, named_replay_sql.to_seq::text),
+                   checks => false, name_rejections => true))
+$$;
+
+-- The trigger function that applies a write table's facts to every live
+-- read version it feeds, in the inserting transaction: one per write table,
+-- made from the catalog, so the kit regenerates it whenever a feed into a
+-- live version is added or dropped (kit.regenerate_feed_trigger).
+--
+-- Statement-level with a transition table, every feed's template
+-- (kit.feed_sql) inlined over new_rows: a multi-row INSERT or COPY applies
+-- all its facts with one set-based statement per feed, where a row trigger
+-- would run them once per row; and a single fact pays one trigger call, no
+-- array of facts and no function call per feed. Measured against the same
+-- template as a row trigger over NEW (bench figure 12): as fast for one fact
+-- per statement (0.86-1.05), 1.3-1.5x as fast for batches of 100. Feeds run in read-table name
+-- order, the same for every write table: two writers racing one email
+-- through user_registered_0 and user_registered_1 then wait on the read
+-- tables' unique indexes in one order, and never deadlock. Each feed's part
+-- starts with a comment naming its projection function (the same feed,
+-- replayed).
+--
+-- SECURITY DEFINER: the privilege boundary. The inserting app role may not
+-- write read tables; the feeds do, as the kit's owner. Therefore nothing they
+-- run may resolve a name through the writer's search_path, or a writer that
+-- owns a schema could put its own count() or = operator first and have it
+-- run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
+-- whole call, error helpers included (they inherit it); pg_temp last, so no
+-- temporary object shadows anything, and the domain's tables are always
+-- named public.x. kit.check_security() reports any SECURITY DEFINER function
+-- without such a path.
+CREATE OR REPLACE FUNCTION kit.feed_trigger_sql(write_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- NULL when the write table feeds no live read version.
+    SELECT CASE WHEN count(*) > 0 THEN format($fn$
+CREATE OR REPLACE FUNCTION public.%1$I()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+    _fact_count  bigint := (SELECT count(*) FROM new_rows);
+    _applied     bigint;
+    _missing     text;
+    _missing_seq bigint;
+BEGIN
+%2$s    RETURN NULL;
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.%1$I() FROM PUBLIC;
+$fn$, kit.object_name('feed', feed_trigger_sql.write_table),
+      string_agg(format('    -- %s%s', f.projection,
+                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'new_rows',
+                                                     checks => true, name_rejections => true)),
+                 '' ORDER BY f.read_table)) END
+      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live'
+$$;
+
+-- Makes write_table's feed trigger apply exactly its live feeds: replaces the
+-- trigger function, creates the trigger when the first feed goes live and
+-- drops both when the last one goes. The caller holds a lock on the write
+-- table that keeps writers out (add_feed, finish_backfill, retire).
+CREATE OR REPLACE FUNCTION kit.regenerate_feed_trigger(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _trigger text := kit.object_name('feed', regenerate_feed_trigger.write_table);
+    _sql     text := kit.feed_trigger_sql(regenerate_feed_trigger.write_table);
+BEGIN
+    IF _sql IS NULL THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _trigger, regenerate_feed_trigger.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _trigger);
+        RETURN;
+    END IF;
+    EXECUTE _sql;
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', regenerate_feed_trigger.write_table)::regclass
+                      AND t.tgname = _trigger) THEN
+        EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON public.%2$I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION public.%1$I()', _trigger, regenerate_feed_trigger.write_table);
+    END IF;
+END
+$$;
+
+-- Drops every feed into read_table: projection functions and catalog rows,
+-- and, when read_table is live, its place in its write tables' feed
+-- triggers (a building version's feeds are in none). Shared by retire, abort
+-- and the swap at the end of an online rebuild.
+CREATE OR REPLACE FUNCTION kit.drop_feeds(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _feed record;
+    _live boolean := EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = drop_feeds.read_table AND v.state = 'live');
+BEGIN
+    FOR _feed IN DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table
+                 RETURNING f.write_table, f.projection LOOP
+        IF _live THEN
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END IF;
+        EXECUTE format('DROP FUNCTION public.%I(bigint, bigint)', _feed.projection);
+    END LOOP;
+END
+$$;
+
+-- Takes `mode` locks on tables, each tried for at most lock_timeout, all of
+-- them again after a pause when one is busy, up to `attempts` times; then
+-- gives up with KT007 naming `what`. Never queues behind a long transaction
+-- for longer than one lock_timeout, so writers behind it wait no longer.
+CREATE OR REPLACE FUNCTION kit.lock_briefly(tables regclass[], mode text, what text,
+                                 lock_timeout text DEFAULT '200ms', attempts integer DEFAULT 10)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table regclass;
+BEGIN
+    FOR _attempt IN 1..lock_briefly.attempts LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', lock_briefly.lock_timeout, true);
+            FOREACH _table IN ARRAY lock_briefly.tables LOOP
+                EXECUTE format('LOCK TABLE %s IN %s MODE', _table, lock_briefly.mode);
+            END LOOP;
+            PERFORM set_config('lock_timeout', '0', true);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM set_config('lock_timeout', '0', true);
+        END;
+        PERFORM pg_sleep(0.05 * _attempt);
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'KT007',
+        MESSAGE = format('Could not %s: its tables stayed busy for %s attempts of %s (Tables: %s)', lock_briefly.what,
+                         lock_briefly.attempts, lock_briefly.lock_timeout, array_to_string(lock_briefly.tables, ', ')),
+        HINT = 'Long transactions are using them; run it again later.';
+END
+$$;
+
+-- Declares that facts of write_table reach read_table and writes the feed's
+-- projection function. For a live read version (fed by a new, empty write
+-- table) the feed goes into the write table's trigger at once, under a lock
+-- that first waits, briefly, for writers already inserting (their facts
+-- would otherwise be missed); for a building one it does when the backfill
+-- completes, so that every fact is applied exactly once: history by the
+-- backfill, the rest by the trigger. Every name the feed will ever need is
+-- checked here, and its key column too, not at the first write.
+CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _state     text;
+    _has_facts boolean;
+    _key_type  text;
+    _id_type   text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
+        PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
+    END IF;
+    _state := kit.require_state(add_feed.read_table, ARRAY['building', 'live']);
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.write_table = add_feed.write_table AND f.read_table = add_feed.read_table) THEN
+        PERFORM kit.usage_error(format('Feed already declared: %s into %s', add_feed.write_table, add_feed.read_table));
+    END IF;
+    IF add_feed.key_column IS NOT NULL THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _key_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.write_table)::regclass AND a.attname = add_feed.key_column
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.read_table)::regclass AND a.attname = 'id';
+        IF _key_type IS NULL OR _key_type <> _id_type THEN
+            PERFORM kit.usage_error(
+                format('Key column of an update feed must be a %s column of the write table: %s (Write table: %s, Read table: %s, Found: %s)',
+                       _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
+        END IF;
+    END IF;
+    PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF _state = 'live' THEN
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
+        EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+        IF _has_facts THEN
+            PERFORM kit.usage_error(
+                format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
+                       add_feed.read_table, add_feed.write_table),
+                'Create a new read version: it is backfilled from every existing fact.');
+        END IF;
+    END IF;
+    EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.read_table);
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
+    VALUES (add_feed.write_table, add_feed.read_table,
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table),
+            kit.object_name('feed', add_feed.write_table));
+    IF _state = 'live' THEN
+        PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
+    END IF;
+END
+$$;
+
+-- Records that apps of `version` read `read_tables`.
+CREATE OR REPLACE FUNCTION kit.create_schema_version(version integer, read_tables text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _missing text;
+BEGIN
+    SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
+     WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state IN ('building', 'live'))
+     LIMIT 1;
+    IF _missing IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s names a read version that is not live or building: %s',
+                                       create_schema_version.version, _missing));
+    END IF;
+    INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
+    INSERT INTO kit.schema_version_read (version, read_table)
+    SELECT create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
+END
+$$;
+
+-- The write tables an app of `version` writes: the newest version of each
+-- fact (user_registered_1 rather than _0 from version 1 on). The same rule
+-- gives the app's generated code and its role's grants.
+CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT DISTINCT ON (regexp_replace(w.write_table, '_[0-9]+$', '')) w.write_table
+      FROM kit.write_table w
+     WHERE substring(w.write_table FROM '_([0-9]+)$')::integer <= schema_version_write_tables.version
+     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::integer DESC
+$$;
+
+-- Feed triggers a write table has that the kit no longer generates: the
+-- per-feed triggers (feed_<write>__<read>) of kits before 0.2.0. Dropped,
+-- with their functions, when the write table's trigger is regenerated.
+CREATE OR REPLACE FUNCTION kit.stale_feed_triggers(write_table text)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.tgname::text FROM pg_trigger t
+     WHERE t.tgrelid = format('public.%I', stale_feed_triggers.write_table)::regclass AND NOT t.tgisinternal
+       AND t.tgname LIKE 'feed\_%' AND t.tgname <> kit.object_name('feed', stale_feed_triggers.write_table)
+$$;
+
+-- Brings an id space's write tables to the id rule of this kit, in the
+-- caller's transaction, where a kit before 0.2.0 left them: ids from a column
+-- DEFAULT, moved past explicit ids by an AFTER trigger (advance_ids_<write>).
+-- Every id the space already holds becomes a claimed explicit id (so no new
+-- explicit id can repeat one), and the sequence then gives ids from
+-- explicit_ids_below on: 10^9, or past the last id it gave if that is more.
+-- The caller holds ACCESS EXCLUSIVE locks on the write tables; `claimed_to`
+-- is the seq up to which ids were claimed before they were taken.
+CREATE OR REPLACE FUNCTION kit.adopt_id_rule(id_space text, claimed_to bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _sequence regclass := (SELECT w.id_sequence FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LIMIT 1)::regclass;
+    _first    bigint;
+    _table    text;
+BEGIN
+    PERFORM kit.claim_existing_ids(adopt_id_rule.id_space, adopt_id_rule.claimed_to);
+    _first := greatest(1000000000, coalesce(pg_sequence_last_value(_sequence), 0) + 1);
+    IF (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = _sequence) < _first THEN
+        EXECUTE format('ALTER SEQUENCE %s MINVALUE %s START %2$s RESTART %2$s', _sequence, _first);
+    END IF;
+    FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'advance_ids_' || _table, _table);
+        EXECUTE format('ALTER TABLE public.%I ALTER COLUMN id DROP DEFAULT', _table);
+        PERFORM kit.attach_id_assigner(_table, adopt_id_rule.id_space);
+    END LOOP;
+END
+$$;
+
+-- Claims every id the id space's facts hold after seq `after` (returns the
+-- highest seq seen), so that an adopted id space refuses them as explicit ids.
+CREATE OR REPLACE FUNCTION kit.claim_existing_ids(id_space text, after bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _table text;
+    _seen  bigint := claim_existing_ids.after;
+    _max   bigint;
+BEGIN
+    FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.id_space = claim_existing_ids.id_space LOOP
+        EXECUTE format('WITH claimed AS (INSERT INTO kit.explicit_id (id_space, id)
+                                         SELECT DISTINCT $1, f.id FROM public.%I AS f WHERE f.seq > $2
+                                         ON CONFLICT DO NOTHING)
+                        SELECT max(f.seq) FROM public.%I AS f WHERE f.seq > $2', _table, _table)
+           INTO _max USING claim_existing_ids.id_space, claim_existing_ids.after;
+        _seen := greatest(_seen, _max);
+    END LOOP;
+    RETURN _seen;
+END
+$$;
+
+-- Re-generates, from the catalog, every function and trigger the kit
+-- generates: each id space's id assigner, each feed's projection (into its
+-- read table, or a rebuild's shadow) and each write table's feed trigger, so
+-- that a fixed generator reaches every database at its next migrate; and
+-- brings what an older kit generated to this kit's rules (kit.adopt_id_rule,
+-- kit.stale_feed_triggers). The install or upgrade of a kit calls it
+-- (beforeMigrate__kit_99_finish.sql). Commits after each id space: its write
+-- tables are switched under a brief lock (kit.lock_briefly) that is released
+-- at once, so writers wait at most one short lock at a time, never for the
+-- whole upgrade; the long part (claiming existing ids) runs before the lock.
+CREATE OR REPLACE PROCEDURE kit.regenerate_generated_code()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _space   record;
+    _feed    record;
+    _write   text;
+    _stale   text;
+    _claimed bigint;
+    _adopt   boolean;
+BEGIN
+    FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
+                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table LOOP
+        EXECUTE kit.projection_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
+                                   _feed.read_table);
+    END LOOP;
+    UPDATE kit.feed f SET trigger_name = kit.object_name('feed', f.write_table)
+     WHERE f.trigger_name <> kit.object_name('feed', f.write_table);
+    COMMIT;
+    FOR _space IN SELECT w.id_space, min(w.id_sequence) AS id_sequence,
+                         array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
+                         array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
+                    FROM kit.write_table w GROUP BY w.id_space ORDER BY w.id_space LOOP
+        PERFORM kit.create_id_assigner(_space.id_space, _space.id_sequence);
+        _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
+                           WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
+                                                AND t.tgname = kit.object_name('assign_id', w)));
+        IF _adopt THEN
+            _claimed := kit.claim_existing_ids(_space.id_space);
+            COMMIT;
+        END IF;
+        PERFORM kit.lock_briefly(_space.tables, 'ACCESS EXCLUSIVE', 'upgrade the write tables of id space ' || _space.id_space);
+        IF _adopt THEN
+            PERFORM kit.adopt_id_rule(_space.id_space, _claimed);
+        END IF;
+        FOREACH _write IN ARRAY _space.write_tables LOOP
+            FOR _stale IN SELECT kit.stale_feed_triggers(_write) LOOP
+                EXECUTE format('DROP TRIGGER %I ON public.%I', _stale, _write);
+                EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _stale);
+            END LOOP;
+            PERFORM kit.regenerate_feed_trigger(_write);
+            -- The projections of kits before 0.3.0 took arrays of facts; the old triggers, gone
+            -- now, called them, so they go here, under the same lock, not before.
+            FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write
+                            AND to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, _write)) IS NOT NULL LOOP
+                EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _write);
+            END LOOP;
+        END LOOP;
+        COMMIT;
+    END LOOP;
+END
+$$;

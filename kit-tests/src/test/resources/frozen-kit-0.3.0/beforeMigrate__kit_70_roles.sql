@@ -1,0 +1,131 @@
+-- Kit script 70 roles (run by Flyway before every migrate, in file-name order).
+-- Least privilege: one role per app version; the security check.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+
+-- Grants an app version's role what it needs and nothing more: INSERT on the
+-- domain columns of its write tables (never seq or recorded_at), the id and
+-- fact sequences, SELECT on its read tables and on kit.schema_versions (for
+-- the start-up gate). No UPDATE, DELETE or TRUNCATE anywhere; read tables
+-- change only through the feeds' SECURITY DEFINER projections.
+CREATE OR REPLACE FUNCTION kit.grant_app_role(version integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = grant_app_role.version);
+    _table text;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA public, kit TO %I', _role);
+    EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', _role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', _role);
+    EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
+    -- Explicit ids are claimed through this (SECURITY DEFINER) function.
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.claim_explicit_id(text, text, bigint) TO %I', _role);
+    FOR _table IN SELECT kit.schema_version_write_tables(grant_app_role.version) LOOP
+        EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
+                       (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                         WHERE a.attrelid = format('public.%I', _table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                           AND a.attname NOT IN ('seq', 'recorded_at')),
+                       _table, _role);
+        -- INSERT ... RETURNING id needs SELECT on id.
+        EXECUTE format('GRANT SELECT (id) ON public.%I TO %I', _table, _role);
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
+                       (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = _table), _role);
+    END LOOP;
+    FOR _table IN SELECT s.read_table FROM kit.schema_version_read s WHERE s.version = grant_app_role.version LOOP
+        EXECUTE format('GRANT SELECT ON public.%I TO %I', _table, _role);
+    END LOOP;
+END
+$$;
+
+-- The prefix of app role names in this database: the setting
+-- kit.app_role_prefix when a migration sets it, else the prefix the catalog
+-- recorded with the newest app role (so a later migration run without the
+-- setting keeps the names consistent), else 'kit_app_v'.
+CREATE OR REPLACE FUNCTION kit.app_role_prefix()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(nullif(current_setting('kit.app_role_prefix', true), ''),
+                    (SELECT left(a.role_name, length(a.role_name) - length(a.version::text))
+                       FROM kit.app_role a WHERE a.role_name LIKE '%' || a.version ORDER BY a.version DESC LIMIT 1),
+                    'kit_app_v')
+$$;
+
+-- Creates (once per server: roles are shared by its databases) and grants the
+-- role of app version `version`, named by kit.app_role_prefix() followed by
+-- the version: kit_app_v2.
+CREATE OR REPLACE FUNCTION kit.create_app_role(version integer)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _role text := kit.app_role_prefix() || create_app_role.version;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', _role);
+        EXCEPTION WHEN duplicate_object THEN
+            NULL;  -- another database's migration created it at the same moment
+        END;
+    END IF;
+    INSERT INTO kit.app_role AS a (version, role_name) VALUES (create_app_role.version, _role)
+    ON CONFLICT ON CONSTRAINT app_role_pkey DO UPDATE SET role_name = excluded.role_name;
+    PERFORM kit.grant_app_role(create_app_role.version);
+END
+$$;
+
+-- Every SECURITY DEFINER function in the kit's reach (schemas kit and public,
+-- where the kit keeps its own and its generated functions) whose search_path
+-- a writer could influence: one with no pinned search_path, or whose path
+-- names "$user" or a schema in which a role other than the function's owner
+-- may create objects. Empty when the rule "writing a fact grants nothing
+-- else" holds by construction; `kit verify` reports any row.
+CREATE OR REPLACE FUNCTION kit.check_security()
+RETURNS TABLE (function text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH definer AS (
+        SELECT p.oid, p.proowner, n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS function,
+               (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) AS c
+                 WHERE c LIKE 'search\_path=%') AS path
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.prosecdef AND n.nspname IN ('kit', 'public')
+    ), entry AS (
+        SELECT d.function, d.proowner, btrim(e, ' "') AS schema_name
+          FROM definer d, unnest(string_to_array(d.path, ',')) AS e
+    )
+    SELECT d.function, 'no pinned search_path' FROM definer d WHERE d.path IS NULL
+    UNION ALL
+    SELECT e.function, 'search_path names "$user", which follows the caller'
+      FROM entry e WHERE e.schema_name = '$user'
+    UNION ALL
+    SELECT e.function, format('search_path names schema %s, in which %s may create objects', e.schema_name,
+                              string_agg(DISTINCT CASE WHEN c.grantee = 0 THEN 'PUBLIC' ELSE c.grantee::regrole::text END, ', '))
+      FROM entry e
+      JOIN pg_namespace n ON n.nspname = e.schema_name
+      CROSS JOIN LATERAL (SELECT n.nspowner AS grantee
+                          UNION SELECT a.grantee FROM aclexplode(n.nspacl) AS a WHERE a.privilege_type = 'CREATE') AS c
+     WHERE e.schema_name NOT IN ('pg_catalog', 'pg_temp') AND c.grantee <> e.proowner
+     GROUP BY e.function, e.schema_name
+    ORDER BY 1, 2
+$$;
+
+-- Kit functions are for migrations and operators, not for app roles.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM PUBLIC;
+-- Nobody but the owner creates objects beside the kit's (PostgreSQL 15's
+-- default; older servers let everyone create in public).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM PUBLIC;
+-- Except the installed kit's version, which any client may ask.
+DO $$
+BEGIN
+    IF to_regprocedure('kit.version()') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION kit.version() TO PUBLIC;
+    END IF;
+END
+$$;
