@@ -47,6 +47,8 @@ public final class TestDatabases {
         if (server == null && unavailable == null) {
             try {
                 server = PostgresServer.forTests();
+                // One line per test JVM: which server the run really had (CI checks it).
+                System.err.println("kit tests: PostgreSQL " + serverVersion(server) + " (" + server.describe() + ")");
             } catch (PostgresServer.Unavailable e) {
                 unavailable = e;
                 System.err.println("kit tests: " + e.getMessage() + ": the tests that need a database are skipped.");
@@ -56,6 +58,17 @@ public final class TestDatabases {
             Assumptions.abort(unavailable.getMessage());
         }
         return server;
+    }
+
+    /** {@code SHOW server_version} of {@code server}, e.g. {@code 18.1}. */
+    public static String serverVersion(PostgresServer server) {
+        try (var c = Jdbc.connect(server.url()); var s = c.createStatement();
+             var r = s.executeQuery("SHOW server_version")) {
+            r.next();
+            return r.getString(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not ask " + server.describe() + " for its version", e);
+        }
     }
 
     /** The prefix of the app roles this run's migrations create ({@code <prefix>2} is app-v2's role). */
