@@ -30,8 +30,9 @@ import java.util.Map;
         subcommands = CommandLine.HelpCommand.class, usageHelpAutoWidth = true,
         description = "The operator's command for a database with the versioned CQRS kit.",
         footerHeading = "%n", footer = {
-            "Exit status: 0 done, 1 status or verify found drift or differences, 2 bad usage,",
-            "3 the database refused (its message and hint are printed)."})
+            "Exit status: 0 done; 1 something needs an operator: status found drift or a failed backfill, verify",
+            "found drift or differences, repair left drift it could not restore, retire --dry-run found blockers;",
+            "2 bad usage; 3 the database refused (its message and hint are printed)."})
 public final class Kit {
 
     static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
@@ -92,7 +93,7 @@ public final class Kit {
         return execute(new Operation("verify", table, false, positive(maxRows, "--max-rows"), 0));
     }
 
-    @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers, generated functions, grants. Triggers the kit did not create are only reported.")
+    @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers (ENABLE ALWAYS), generated functions, read-table rules, grants. Says what it cannot restore (a missing table, a rule the rows break) and exits 1 then. Triggers the kit did not create are only reported.")
     int repair() throws SQLException {
         return execute(new Operation("repair", null, false, 0, 0));
     }
@@ -111,7 +112,7 @@ public final class Kit {
         return execute(new Operation("backfill", table, false, 0, positive(batchSize, "--batch-size")));
     }
 
-    @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while its apps are connected.")
+    @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while its apps are connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
     int retire(@Parameters(paramLabel = "READ_TABLE", description = "the read version to retire, e.g. users_0") String table,
                @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun)
             throws SQLException {

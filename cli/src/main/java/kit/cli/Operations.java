@@ -67,7 +67,19 @@ final class Operations {
         out.println("Connected clients");
         out.print(Kit.render(clients));
         out.println();
-        return printDrift() == 0 ? 0 : 1;
+        int failed = printFailedBackfills();
+        return printDrift() + failed == 0 ? 0 : 1;
+    }
+
+    /** Prints the building versions whose backfill failed (they need an operator); returns how many. */
+    private int printFailedBackfills() {
+        List<String> failed = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
+                .where(READ_VERSION.STATE.eq(State.BUILDING), READ_VERSION.BACKFILL_ERROR.isNotNull())
+                .orderBy(READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
+        if (!failed.isEmpty()) {
+            out.println("FAILED backfill of " + String.join(", ", failed) + " (see Read versions): fix what it names and run kit backfill, or kit abort it");
+        }
+        return failed.size();
     }
 
     /** Prints what kit.drift() finds; returns how many. */
@@ -76,7 +88,8 @@ final class Operations {
         var findings = db.selectFrom(drift()).fetch();
         findings.forEach(r -> found.row(r.getObject(), r.getProblem()));
         if (findings.isEmpty()) {
-            out.println("ok    no drift: every trigger, generated function and grant is what the kit generated");
+            out.println("ok    no drift: every trigger (each ENABLE ALWAYS, so replica sessions are guarded too), generated function,"
+                    + " read-table rule and grant is what the kit generated and recorded");
         } else {
             out.println("DRIFT " + findings.size() + " difference(s) from what the kit generated; facts written meanwhile may be missing");
             out.print(Kit.render(found));
@@ -89,11 +102,17 @@ final class Operations {
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
+            // What it could not restore comes as WARNINGs, one each.
+            for (SQLWarning w = call.getWarnings(); w != null; w = w.getNextWarning()) {
+                if (w.getMessage() != null && w.getMessage().startsWith("kit: repair cannot")) {
+                    out.println("NOT RESTORED " + w.getMessage().substring("kit: repair ".length()));
+                }
+            }
         }
-        out.println("Repaired from the catalog: generated functions and triggers, trigger states, grants");
-        printDrift();
+        out.println("Repaired from the catalog: generated functions and triggers, trigger states, read-table rules, grants");
+        int left = printDrift();
         out.println("Facts written while a feed was off are not in its read tables: kit verify, then kit rebuild what differs.");
-        return 0;
+        return left == 0 ? 0 : 1;
     }
 
     private int verify(String only, int maxRows) {
@@ -111,7 +130,12 @@ final class Operations {
                 differing++;
                 out.println("DIFF  " + table + ": " + rows + (rows == maxRows ? "+" : "") + " rows differ from a rebuild from its facts");
                 out.print(Kit.render(diff));
-                out.println("      repair it with: kit rebuild " + table);
+                if (found.stream().anyMatch(r -> r.getDifference().equals("fact breaks a rule") || r.getDifference().equals("replay fails"))) {
+                    out.println("      facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
+                            + " can complete; serve it from a new read version whose rules they satisfy (README, \"Operate\")");
+                } else {
+                    out.println("      repair it with: kit rebuild " + table);
+                }
             }
         }
         return differing + insecureFunctions() == 0 ? 0 : 1;
@@ -172,6 +196,8 @@ final class Operations {
      */
     private void backfill(String table, int batchSize) throws SQLException {
         long remaining = backfillRemaining(db.configuration(), table);
+        // Facts a killed run applied before count in the catalog, not in this run's progress.
+        long before = appliedSoFar(db, table).orElse(0L);
         long started = System.nanoTime();
         out.printf("Backfilling %s: about %d facts to apply%n", table, remaining);
         AtomicLong done = new AtomicLong();
@@ -184,8 +210,8 @@ final class Operations {
                     while (!Thread.currentThread().isInterrupted()) {
                         Thread.sleep(1000);
                         appliedSoFar(Catalog.of(w), table).ifPresent(n -> {
-                            done.set(n);
-                            progress(table, n, remaining, started, System.nanoTime());
+                            done.set(n - before);
+                            progress(table, n - before, remaining, started, System.nanoTime());
                         });
                         shown = showWaits(call, shown);
                     }
@@ -202,7 +228,9 @@ final class Operations {
                 joinQuietly(watcher);
             }
         }
-        progress(table, appliedSoFar(db, table).orElse(Math.max(done.get(), remaining)), remaining, started, System.nanoTime());
+        // A rebuild's shadow is gone once swapped in: all of it was applied.
+        long applied = appliedSoFar(db, table).map(n -> n - before).orElse(Math.max(done.get(), remaining));
+        progress(table, applied, remaining, started, System.nanoTime());
         out.println("  " + table + " is complete");
     }
 
@@ -248,6 +276,10 @@ final class Operations {
             throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
         }
         RetirementPlan plan = retirementPlan(db.configuration(), table);
+        boolean blocked = plan.getClients() != null || plan.getReferrers() != null || plan.getDependents() != null;
+        if (blocked && !dryRun) {
+            Catalog.retire(db, table);  // refuses, naming what blocks it, before anything is printed or changed
+        }
         out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
         out.println("  drop table " + table + " and its feeds: " + listOrNone(plan.getFeeds()));
         out.println("  retire schema versions: " + listOrNone(plan.getVersions()));
@@ -258,8 +290,11 @@ final class Operations {
         if (plan.getReferrers() != null) {
             out.println("  blocked by live read versions that reference it: " + plan.getReferrers());
         }
+        if (plan.getDependents() != null) {
+            out.println("  blocked by objects that depend on its table: " + plan.getDependents());
+        }
         if (dryRun) {
-            return 0;
+            return blocked ? 1 : 0;
         }
         Catalog.retire(db, table);
         out.println(table + " retired");

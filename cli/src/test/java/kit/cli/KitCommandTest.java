@@ -75,7 +75,7 @@ class KitCommandTest {
         TestDatabase db = TestDatabases.migratedTo("2");
         try (Connection old = db.connectAs("app-v0")) {
             Result dry = kit(db, "retire", "users_0", "--dry-run");
-            assertThat(dry.status()).isZero();
+            assertThat(dry.status()).as("a dry run that finds blockers").isEqualTo(1);
             assertThat(dry.out()).contains("would", "retire schema versions: 0", "blocked by connected clients: 1 x app-v0");
             Result refused = kit(db, "retire", "users_0");
             assertThat(refused.status()).isEqualTo(3);
@@ -164,8 +164,9 @@ class KitCommandTest {
         assertThat(backfill.err()).contains("KT003", "Duplicate person username: same", "kit abort people_8");
 
         Result status = kit(db, "status");
-        assertThat(status.status()).as(status.err()).isZero();
-        assertThat(status.out()).containsPattern("people_8 +person +building").contains("FAILED", "KT003: Duplicate person username: same");
+        assertThat(status.status()).as("status with a failed backfill").isEqualTo(1);
+        assertThat(status.out()).containsPattern("people_8 +person +building").contains("FAILED", "KT003: Duplicate person username: same")
+                .contains("FAILED backfill of people_8");
         assertThat(kit(db, "abort", "people_8").status()).isZero();
         assertThat(kit(db, "backfill").status()).isZero();
     }
@@ -239,5 +240,48 @@ class KitCommandTest {
         Result unknownTable = kit(db, "verify", "nope_1");
         assertThat(unknownTable.status()).isEqualTo(3);
         assertThat(unknownTable.err()).contains("Not a live read version: nope_1", "KT006");
+    }
+
+    @Test
+    void aViewOverAReadTableBlocksRetireBeforeItPrintsAPlan() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        sql(db, "CREATE SCHEMA mine", "CREATE VIEW mine.u0 AS SELECT id FROM public.users_0");
+        Result dry = kit(db, "retire", "users_0", "--dry-run");
+        assertThat(dry.status()).isEqualTo(1);
+        assertThat(dry.out()).contains("blocked by objects that depend on its table: view mine.u0");
+        Result refused = kit(db, "retire", "users_0");
+        assertThat(refused.status()).isEqualTo(3);
+        assertThat(refused.err()).contains("KT006", "mine.u0");
+        assertThat(refused.out()).doesNotContain("Retiring users_0");
+    }
+
+    @Test
+    void repairSaysWhatItCannotRestoreAndExits1() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "ALTER TABLE users_2 DROP CONSTRAINT users_2_email_key",
+                "INSERT INTO user_registered_1 (email, password_hash) VALUES ('twice@x.org', 'h'), ('twice@x.org', 'h')");
+        Result status = kit(db, "status");
+        assertThat(status.status()).isEqualTo(1);
+        assertThat(status.out()).contains("users_2", "lost its rule constraint UNIQUE (email)");
+        Result repair = kit(db, "repair");
+        assertThat(repair.status()).isEqualTo(1);
+        assertThat(repair.out()).contains("NOT RESTORED", "UNIQUE (email)", "its rows break it");
+        Result verify = kit(db, "verify", "users_2");
+        assertThat(verify.status()).isEqualTo(1);
+        assertThat(verify.out()).contains("fact breaks a rule", "user_registered_1 seq").doesNotContain("repair it with: kit rebuild");
+    }
+
+    @Test
+    void backfillProgressAfterAResumeCountsOnlyThisRunsFacts() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "INSERT INTO user_registered_0 (email, password_hash) SELECT 'u' || g || '@x.org', 'h' FROM generate_series(1, 3000) g",
+                "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text)",
+                "SELECT kit.create_read_version('people_9', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_9')",
+                // a run that stopped after its first batch
+                "SELECT kit.backfill_step('people_9', 1000)");
+        Result backfill = kit(db, "backfill", "--batch-size", "500");
+        assertThat(backfill.status()).as(backfill.err()).isZero();
+        assertThat(backfill.out()).contains("about 2000 facts to apply", "2000 of about 2000 facts (100%)").doesNotContain("3000 of");
     }
 }

@@ -50,7 +50,8 @@ public final class CatalogReport {
                                 case BUILDING -> v.getBackfilledFacts() + " facts applied, " + r.get(remaining) + " to go"
                                         + (v.getBackfillError() == null ? ""
                                                 : "; FAILED " + since(v.getBackfillFailedAt()) + ": " + v.getBackfillError());
-                                case LIVE -> v.getBackfilledFacts() + " facts backfilled";
+                                case LIVE -> v.getBackfilledFacts() == 0 ? "live from its start: nothing to backfill"
+                                        : v.getBackfilledFacts() + " facts backfilled (by its last backfill or rebuild)";
                                 case RETIRED, ABORTED -> null;
                             },
                             since(v.getRetiredAt() != null ? v.getRetiredAt() : v.getLiveAt() != null ? v.getLiveAt() : v.getCreatedAt()));

@@ -301,6 +301,8 @@ BEGIN
     -- Online rebuild: the shadow replaces the live table under the same name;
     -- the live projection functions name the table, so they write the new one.
     PERFORM kit.drop_feeds(finish_backfill.read_table);
+    UPDATE kit.read_version v SET backfilled_facts = _version.backfilled_facts + _tail
+     WHERE v.read_table = _version.rebuild_of;  -- what the rebuild applied, as status shows it
     DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
     DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
     PERFORM kit.copy_grants_and_comment(format('public.%I', _version.rebuild_of)::regclass,

@@ -176,6 +176,21 @@ BEGIN
      CROSS JOIN LATERAL kit.missing_read_rules(v.read_table, to_regclass(format('public.%I', v.read_table))) m
      WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL;
 
+    -- A logical-replication subscription that brings a write table's facts but not the live read
+    -- tables it feeds: its apply worker fires row triggers only (the id claimer), never the
+    -- statement-level feed trigger, so those facts would reach no read table here.
+    RETURN QUERY
+    SELECT DISTINCT format('subscription %s', s.subname),
+           format('replicates write table %s but not read table %s: the apply worker fires no statement trigger, so these facts reach no read table here (add the read table to the publication)',
+                  f.write_table, f.read_table)
+      FROM pg_subscription s
+      JOIN pg_subscription_rel w ON w.srsubid = s.oid
+      JOIN kit.feed f ON to_regclass(format('public.%I', f.write_table)) = w.srrelid
+      JOIN kit.read_version v ON v.read_table = f.read_table AND v.state = 'live'
+     WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND NOT EXISTS (SELECT FROM pg_subscription_rel r WHERE r.srsubid = s.oid
+                          AND r.srrelid = to_regclass(format('public.%I', f.read_table)));
+
     -- The privileges the kit grants each app role of a schema version in use, and no kit function beyond the gate's.
     RETURN QUERY
     SELECT format('role %s', a.role_name), format('cannot %s %s', x.privilege, x.object)
