@@ -1,5 +1,6 @@
 package kit.tests;
 
+import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,7 @@ import static kit.tests.Sql.liveReadTables;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * Every fact has one place in a global order (seq), and when two facts about one
@@ -82,6 +84,42 @@ class FactOrderTest {
                 assertThat(value(c, "SELECT password_hash FROM " + users + " WHERE id = ?", other)).as(users).isEqualTo("early-2");
                 assertThat(verify(c, users)).as(users).isEmpty();
             }
+        }
+    }
+
+    /**
+     * A password change takes its seq, then the registration of the user it names takes a later seq
+     * and commits first. In the global order the change came before the user existed, so a replay
+     * would find no row for it: the live path refuses it too (KT004), and the whole statement goes.
+     */
+    @Test
+    void aFactAboutAnEntityCreatedByALaterSeqIsRefusedAsTheReplayWouldFindNoRow() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        long other;
+        try (Connection c = db.connect()) {
+            other = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('other@example.com', 'start') RETURNING id");
+        }
+        try (Connection gate = db.connect(); Connection early = db.connect(); Connection late = db.connect()) {
+            exec(gate, "SELECT pg_advisory_lock(4243)");
+            int earlyPid = (Integer) value(early, "SELECT pg_backend_pid()");
+            CompletableFuture<Throwable> earlyInsert = CompletableFuture.supplyAsync(() -> catchThrowable(() -> exec(early, """
+                    INSERT INTO password_changed_2 (user_id, password_hash)
+                    SELECT CASE g WHEN 1 THEN 77 ELSE ? END, 'early-' || g
+                      FROM generate_series(1, 2) AS g
+                     WHERE g = 1 OR (SELECT true FROM pg_advisory_lock_shared(4243))
+                    """, other)));
+            awaitLockWait(gate, earlyPid);
+            exec(late, "INSERT INTO user_registered_1 VALUES (77, 'late@example.com', 'registered', 'late')");
+            exec(gate, "SELECT pg_advisory_unlock(4243)");
+            Throwable refused = earlyInsert.get(30, TimeUnit.SECONDS);
+            assertThat(refused).as("the change that came before the registration").isInstanceOf(java.sql.SQLException.class);
+            assertThat(((java.sql.SQLException) refused).getSQLState()).isEqualTo(KitError.UNKNOWN_ENTITY.sqlState());
+            assertThat(refused.getMessage()).contains("Unknown user: 77");
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(*) FROM password_changed_2")).as("nothing of the statement remains").isEqualTo(0L);
+            assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = 77")).isEqualTo("registered");
+            assertThat(verify(c, "users_2")).isEmpty();
         }
     }
 

@@ -16,7 +16,10 @@
 --          are claimed by a SECURITY DEFINER trigger (accept_id_<w>); app
 --          roles lose EXECUTE on kit.claim_explicit_id. Insert feeds leave
 --          columns the fact lacks to their DEFAULT. Retired and aborted
---          versions' roles lose their grants. Backward-incompatible: a
+--          versions' roles lose their grants. Read tables get first_fact_seq
+--          (the seq of the fact that made the row; NULL for older rows): a
+--          fact naming a row that a later fact created is refused (KT004), as
+--          a replay would find no row for it. Backward-incompatible: a
 --          schema version must name read versions with an insert feed, a
 --          read version may not reference itself or a missing column, and
 --          a writer in a replica session now gets ids and projections.

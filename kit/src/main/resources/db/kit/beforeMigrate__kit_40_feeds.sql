@@ -33,7 +33,7 @@ BEGIN
         PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
                                        create_read_version.read_table));
     END IF;
-    EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL', _table);
+    EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL, ADD COLUMN first_fact_seq bigint', _table);
     INSERT INTO kit.read_version (read_table, entity)
     VALUES (create_read_version.read_table, create_read_version.entity);
     FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
@@ -162,9 +162,59 @@ AS $$
     SELECT to_regclass(format('public.%I', read_table_exists.read_table)) IS NOT NULL
 $$;
 
+-- Gives a read table of a kit before 0.4.0 the kit's first_fact_seq column
+-- (nullable: rows made before it have none), under a brief lock.
+CREATE OR REPLACE FUNCTION kit.add_first_fact_seq(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = format('public.%I', add_first_fact_seq.read_table)::regclass
+                      AND a.attname = 'first_fact_seq' AND NOT a.attisdropped) THEN
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_first_fact_seq.read_table)::regclass], 'ACCESS EXCLUSIVE',
+                                 'add first_fact_seq to ' || add_first_fact_seq.read_table);
+        EXECUTE format('ALTER TABLE public.%I ADD COLUMN first_fact_seq bigint', add_first_fact_seq.read_table);
+    END IF;
+END
+$$;
+
+-- Fills first_fact_seq where kits before 0.4.0 left it empty: each row gets
+-- the seq of the insert fact that made it, write table by write table, in
+-- seq ranges of batch_size facts, each committed on its own (row locks only,
+-- held one batch at a time), so that the table equals a rebuild again.
+CREATE OR REPLACE PROCEDURE kit.fill_first_fact_seq(read_table text, batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _write text;
+    _last  bigint;
+    _to    bigint;
+BEGIN
+    FOR _write IN SELECT f.write_table FROM kit.feed f
+                   WHERE f.read_table = fill_first_fact_seq.read_table AND f.kind = 'insert' ORDER BY f.position LOOP
+        _last := 0;
+        LOOP
+            EXECUTE format('SELECT max(seq) FROM (SELECT seq FROM public.%I WHERE seq > $1 ORDER BY seq LIMIT $2) AS b', _write)
+               INTO _to USING _last, fill_first_fact_seq.batch_size;
+            EXIT WHEN _to IS NULL;
+            EXECUTE format('UPDATE public.%I AS r SET first_fact_seq = f.seq FROM public.%I AS f
+                             WHERE f.seq > $1 AND f.seq <= $2 AND r.id = f.id AND r.first_fact_seq IS NULL',
+                           fill_first_fact_seq.read_table, _write) USING _last, _to;
+            COMMIT;
+            _last := _to;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
 -- The SQL that fails the statement when a fact's `fact_column` names no row of
--- `target` (a read table). Shared by update feeds (their own row) and
--- references (another read table's row). `facts` is the FROM item the facts
+-- `target` (a read table), or a row that a later fact created
+-- (first_fact_seq): in the global order that fact came first, so a replay
+-- would find no row either, and the live path must refuse it as the replay
+-- would have (two writers racing: a password change that took its seq
+-- before the registration it names committed). Shared by update feeds
+-- (their own row) and references (another read table's row). `facts` is the FROM item the facts
 -- come from (see kit.feed_sql).
 CREATE OR REPLACE FUNCTION kit.existence_check_sql(write_table text, fact_column text, target text, entity text, facts text)
 RETURNS text
@@ -174,7 +224,8 @@ AS $$
     SELECT format($sql$
     SELECT f.%2$I::text, f.seq INTO _missing, _missing_seq
       FROM %5$s AS f
-     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r WHERE r.id = f.%2$I)
+     WHERE NOT EXISTS (SELECT FROM public.%3$I AS r
+                        WHERE r.id = f.%2$I AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))
      ORDER BY f.seq
      LIMIT 1;
     IF FOUND THEN
@@ -248,13 +299,13 @@ BEGIN
         -- Only the columns the fact has (and the kit's last_fact_seq): every other column gets its
         -- DEFAULT, and a generated column its expression.
         SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
-               string_agg(CASE WHEN r.attname = 'last_fact_seq' THEN 'f.seq' ELSE format('f.%I', w.attname) END,
+               string_agg(CASE WHEN r.attname IN ('last_fact_seq', 'first_fact_seq') THEN 'f.seq' ELSE format('f.%I', w.attname) END,
                           ', ' ORDER BY r.attnum)
           INTO _targets, _values
           FROM pg_attribute r
           LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
          WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
-           AND (w.attname IS NOT NULL OR r.attname = 'last_fact_seq');
+           AND (w.attname IS NOT NULL OR r.attname IN ('last_fact_seq', 'first_fact_seq'));
         IF feed_sql.rejected_into IS NOT NULL THEN
             -- Verify's finder: the facts a unique rule refuses are listed, not raised.
             RETURN _checks || format($sql$
@@ -291,7 +342,7 @@ $sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts,
       FROM pg_attribute r
       JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
      WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
-       AND r.attname NOT IN ('id', 'last_fact_seq', 'seq', 'recorded_at');
+       AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at');
     IF _sets IS NULL THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        feed_sql.read_table, feed_sql.write_table));
@@ -566,7 +617,7 @@ BEGIN
         SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum) INTO _unfilled
           FROM pg_attribute r
          WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
-           AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = '' AND r.attname <> 'last_fact_seq'
+           AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = '' AND r.attname NOT IN ('last_fact_seq', 'first_fact_seq')
            AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = format('public.%I', add_feed.write_table)::regclass
                               AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped);
         IF _unfilled IS NOT NULL THEN

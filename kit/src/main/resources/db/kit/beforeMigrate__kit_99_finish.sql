@@ -9,9 +9,26 @@
 -- Runs outside a transaction (see the .conf beside it): the regeneration
 -- commits after each write table.
 DO $$
+DECLARE
+    _read text;
 BEGIN
     IF current_setting('kit.install_action') IN ('install', 'upgrade') THEN
+        -- Read tables of kits before 0.4.0 lack first_fact_seq (the seq of the fact that created
+        -- the row): added, empty for old rows, before the feeds that fill it are generated; one
+        -- brief lock at a time.
+        FOR _read IN SELECT v.read_table FROM kit.read_version v
+                      WHERE v.state IN ('building', 'live') AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL LOOP
+            PERFORM kit.add_first_fact_seq(_read);
+            COMMIT;
+        END LOOP;
         CALL kit.regenerate_generated_code();
+        -- The feeds fill first_fact_seq from here on; the rows made before get theirs, once.
+        FOR _read IN SELECT v.read_table FROM kit.read_version v
+                      WHERE v.state IN ('building', 'live') AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL
+                        AND current_setting('kit.install_action') = 'upgrade'
+                        AND string_to_array(current_setting('kit.installed_version'), '.')::integer[] < ARRAY[0, 4, 0] LOOP
+            CALL kit.fill_first_fact_seq(_read);
+        END LOOP;
         DROP FUNCTION IF EXISTS kit.advance_id_sequence();  -- kits before 0.2.0: its triggers are gone now
     END IF;
 END
