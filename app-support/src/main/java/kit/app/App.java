@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.function.Function;
 
 /**
@@ -45,10 +46,14 @@ public final class App implements AutoCloseable {
                 try {
                     return SchemaGate.state(db, config.version()).map(State::label).orElse("missing");
                 } catch (RuntimeException e) {
+                    if (ErrorMapper.poolExhausted(e)) {
+                        // Busy, not down: answered 503 overloaded like any request, so that nobody restarts a busy app.
+                        throw e;
+                    }
                     return null;
                 }
             });
-            HttpApp http = api.routes(new HttpApp(config.maxBodyBytes(), new ErrorMapper()));
+            HttpApp http = api.routes(new HttpApp(config.maxBodyBytes(), Duration.ofSeconds(config.requestTimeoutSeconds()), new ErrorMapper()));
             int port = http.start(config.host(), config.port());
             return new App(config, pool, http, port);
         } catch (RuntimeException | IOException e) {
@@ -62,7 +67,7 @@ public final class App implements AutoCloseable {
         hikari.setJdbcUrl(config.databaseUrl().with("ApplicationName", config.applicationName()).jdbc());
         hikari.setPoolName(config.applicationName());
         hikari.setMaximumPoolSize(config.poolSize());
-        hikari.setConnectionTimeout(5_000);
+        hikari.setConnectionTimeout(config.poolTimeoutMillis());
         hikari.setInitializationFailTimeout(5_000);
         if (!config.databaseRole().isEmpty()) {
             // Least privilege: whatever the login may do, the app acts as its version's role.

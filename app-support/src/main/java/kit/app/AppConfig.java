@@ -11,10 +11,27 @@ import java.util.Map;
  * defaults. {@link #usage} is what {@code --help} prints.
  */
 public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
-                        int poolSize, int hashIterations, int maxBodyBytes, String logLevel) {
+                        int poolSize, int hashIterations, int maxBodyBytes, String logLevel,
+                        int requestTimeoutSeconds, int poolTimeoutMillis) {
 
     public static final String DEFAULT_DB_URL = DatabaseUrl.LOCAL_DEFAULT;
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
+    /**
+     * How long a client may take to send a request's headers and body. The
+     * apps take small JSON bodies (64 KiB at most by default), which need far
+     * less on any link a client of theirs uses; a client slower than this
+     * holds a connection and a thread for nothing.
+     */
+    public static final int DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+    /** How long a request waits for a pooled connection before it is answered 503 overloaded (HikariCP's connectionTimeout). */
+    public static final int DEFAULT_POOL_TIMEOUT_MILLIS = 5_000;
+
+    /** A configuration with the default request and pool timeouts. */
+    public AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
+                     int poolSize, int hashIterations, int maxBodyBytes, String logLevel) {
+        this(version, host, port, databaseUrl, databaseRole, poolSize, hashIterations, maxBodyBytes, logLevel,
+                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS);
+    }
 
     /** Thrown for --help (with status 0) and for bad flags (status 2). */
     public static final class UsageException extends RuntimeException {
@@ -54,6 +71,8 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
         String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
         String maxBody = env.getOrDefault("KIT_MAX_BODY_BYTES", "65536");
         String logLevel = env.getOrDefault(LogLevel.VARIABLE, "info");
+        String requestTimeout = env.getOrDefault("KIT_REQUEST_TIMEOUT", String.valueOf(DEFAULT_REQUEST_TIMEOUT_SECONDS));
+        String poolTimeout = env.getOrDefault("KIT_POOL_TIMEOUT_MS", String.valueOf(DEFAULT_POOL_TIMEOUT_MILLIS));
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -72,6 +91,8 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                 case "--hash-iterations" -> iterations = value;
                 case "--max-body-bytes" -> maxBody = value;
                 case "--log-level" -> logLevel = value;
+                case "--request-timeout" -> requestTimeout = value;
+                case "--pool-timeout-ms" -> poolTimeout = value;
                 default -> throw new UsageException("app-v" + version + ": unknown flag " + flag + "\n\n" + usage(version), 2);
             }
         }
@@ -81,7 +102,10 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
             }
             return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url), role,
                     number(pool, "--pool-size", 1, 1000), number(iterations, "--hash-iterations", 1, 10_000_000),
-                    number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024), LogLevel.parse(logLevel));
+                    number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024), LogLevel.parse(logLevel),
+                    number(requestTimeout, "--request-timeout", 1, 3600),
+                    // HikariCP refuses a connectionTimeout below 250 ms.
+                    number(poolTimeout, "--pool-timeout-ms", 250, 600_000));
         } catch (IllegalArgumentException e) {
             throw new UsageException("app-v" + version + ": " + e.getMessage(), 2);
         }
@@ -114,12 +138,19 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                                            app can do only what version %1$d may (KIT_DB_ROLE,
                                            default %5$s; empty for none)
                   --pool-size N            database connections      (KIT_POOL_SIZE, default 10)
+                  --pool-timeout-ms MS     how long a request waits for a free connection; then
+                                           it gets 503 overloaded with Retry-After
+                                           (KIT_POOL_TIMEOUT_MS, default %7$d)
                   --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
                   --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)
+                  --request-timeout S      seconds a client may take to send a request's headers
+                                           and body; slower connections are closed, one that
+                                           sends nothing too (KIT_REQUEST_TIMEOUT, default %6$d)
                   --log-level LEVEL        trace, debug, info, warn, error or off, to stderr: the
                                            start-up line and each failed request at info
                                            (KIT_LOG_LEVEL, default info)
                   -h, --help               this text
-                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version));
+                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version),
+                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS);
     }
 }

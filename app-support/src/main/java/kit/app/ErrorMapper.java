@@ -10,12 +10,20 @@ import java.sql.SQLTransientConnectionException;
 
 /**
  * Turns failures from the database into answers: the kit's SQLSTATEs become
- * 4xx with a stable code, a lost or busy database a 503, anything else a 500
+ * 4xx with a stable code, a used-up connection pool a 503 {@code overloaded}
+ * with Retry-After, a lost or busy database a 503, anything else a 500
  * (logged, since it is a bug).
  */
 public final class ErrorMapper {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+
+    /**
+     * Retry-After of an {@code overloaded} answer: a pooled connection comes
+     * free as soon as any request ends, so a second spreads the retries out
+     * without making a client wait long.
+     */
+    static final int OVERLOADED_RETRY_AFTER_SECONDS = 1;
 
     public ApiException map(Throwable failure) {
         var kit = KitError.of(failure);
@@ -29,6 +37,10 @@ public final class ErrorMapper {
                 case APPEND_ONLY, IN_USE, USAGE, NEWER_KIT -> internal(failure);
             };
         }
+        if (poolExhausted(failure)) {
+            return new ApiException(503, "overloaded", "The server is busy: every database connection is in use; try again.",
+                    OVERLOADED_RETRY_AFTER_SECONDS);
+        }
         if (unavailable(failure)) {
             return new ApiException(503, "database_unavailable", "The database is not reachable right now; try again.");
         }
@@ -38,6 +50,23 @@ public final class ErrorMapper {
     private static ApiException internal(Throwable failure) {
         LOG.error("Internal error", failure);
         return new ApiException(500, "internal", "Something went wrong on the server.");
+    }
+
+    /**
+     * True when no pooled connection came free in time while the database
+     * itself was fine. HikariCP's timeout is a SQLTransientConnectionException
+     * either way; when the database is the trouble it carries the last failed
+     * attempt to connect as its cause (and that failure's SQLSTATE), and it
+     * forgets that failure once a new connection succeeds. So no cause means
+     * the pool was merely used up.
+     */
+    static boolean poolExhausted(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException timeout) {
+                return timeout.getCause() == null && timeout.getSQLState() == null;
+            }
+        }
+        return false;
     }
 
     private static boolean unavailable(Throwable failure) {

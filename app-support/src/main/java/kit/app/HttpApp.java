@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,9 @@ import java.util.regex.Pattern;
 /**
  * The JDK's HTTP server with a virtual thread per request and a small router:
  * a route is a method, a path pattern and a handler. Bodies are size-limited,
- * every answer is JSON, and any failure becomes a JSON error, never an HTML page.
+ * requests time-limited, every answer is JSON, and any failure becomes a JSON
+ * error, never an HTML page. A body the server cannot read (broken chunked
+ * encoding, a client gone mid-body) is the client's error, not the server's.
  */
 public final class HttpApp implements AutoCloseable {
 
@@ -48,8 +51,12 @@ public final class HttpApp implements AutoCloseable {
         }
     }
 
-    /** An answer: a status and a body to serialise as JSON (null for none). */
-    public record Response(int status, Object body) {
+    /** An answer: a status, a body to serialise as JSON (null for none) and extra headers. */
+    public record Response(int status, Object body, Map<String, String> headers) {
+        public Response(int status, Object body) {
+            this(status, body, Map.of());
+        }
+
         public static Response ok(Object body) {
             return new Response(200, body);
         }
@@ -80,14 +87,23 @@ public final class HttpApp implements AutoCloseable {
     static final long DISCARD_BYTES = 64L * 1024 * 1024;
     static final Duration DISCARD_TIME = Duration.ofSeconds(10);
 
+    /**
+     * Codes after which the connection cannot carry another request: the rest
+     * of the body is still on the wire, or where it ends is unknown.
+     */
+    private static final Set<String> CLOSING_CODES = Set.of("body_too_large", "unreadable_body", "request_timeout");
+
     private final List<Route> routes = new ArrayList<>();
     private final int maxBodyBytes;
+    private final Duration requestTimeout;
     private final ErrorMapper errors;
     private HttpServer server;
     private ExecutorService executor;
 
-    public HttpApp(int maxBodyBytes, ErrorMapper errors) {
+    /** {@code requestTimeout}: how long a client may take to send a request's headers and body (see {@link RequestTimeout}). */
+    public HttpApp(int maxBodyBytes, Duration requestTimeout, ErrorMapper errors) {
         this.maxBodyBytes = maxBodyBytes;
+        this.requestTimeout = requestTimeout;
         this.errors = errors;
     }
 
@@ -98,6 +114,7 @@ public final class HttpApp implements AutoCloseable {
     }
 
     public int start(String host, int port) throws IOException {
+        RequestTimeout.apply(requestTimeout);
         server = HttpServer.create(new InetSocketAddress(host, port), 512);
         executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
@@ -175,7 +192,19 @@ public final class HttpApp implements AutoCloseable {
                 throw ApiException.badRequest("bad_request", "Content-Length is not a number.");
             }
         }
-        byte[] body = exchange.getRequestBody().readNBytes(maxBodyBytes + 1);
+        byte[] body;
+        try {
+            body = exchange.getRequestBody().readNBytes(maxBodyBytes + 1);
+        } catch (ClosedChannelException e) {
+            // The server's request timer closed the connection under the read (RequestTimeout).
+            throw new ApiException(408, "request_timeout", "The request was not sent within " + requestTimeout.toSeconds() + " s.");
+        } catch (IOException | RuntimeException e) {
+            // The client's bytes, not the server: a chunk size that is not one (the JDK's decoder throws
+            // IOException, or IndexOutOfBoundsException for a size that overflows an int), or a client
+            // gone before its Content-Length or last chunk.
+            throw ApiException.badRequest("unreadable_body",
+                    "The request body could not be read: its chunked encoding is malformed or it ended early.");
+        }
         if (body.length > maxBodyBytes) {
             throw tooLarge();
         }
@@ -192,8 +221,8 @@ public final class HttpApp implements AutoCloseable {
             for (int n; discarded < DISCARD_BYTES && System.nanoTime() < deadline && (n = in.read(buffer)) >= 0; ) {
                 discarded += n;
             }
-        } catch (IOException e) {
-            // The client went away: nothing left to answer.
+        } catch (IOException | RuntimeException e) {
+            // The client went away or its chunked encoding broke: nothing left to answer.
         }
     }
 
@@ -205,7 +234,14 @@ public final class HttpApp implements AutoCloseable {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", e.code());
         body.put("message", e.getMessage());
-        return new Response(e.status(), body);
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (e.retryAfterSeconds() > 0) {
+            headers.put("Retry-After", String.valueOf(e.retryAfterSeconds()));
+        }
+        if (CLOSING_CODES.contains(e.code())) {
+            headers.put("Connection", "close");
+        }
+        return new Response(e.status(), body, headers);
     }
 
     private static void send(HttpExchange exchange, Response response) throws IOException {
@@ -215,10 +251,7 @@ public final class HttpApp implements AutoCloseable {
             if (bytes.length > 0) {
                 exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
             }
-            if (response.status() == 413) {
-                // The rest of the oversized body is still on the wire: this connection cannot carry another request.
-                exchange.getResponseHeaders().set("Connection", "close");
-            }
+            response.headers().forEach(exchange.getResponseHeaders()::set);
             exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);
             if (bytes.length > 0) {
                 try (OutputStream out = exchange.getResponseBody()) {

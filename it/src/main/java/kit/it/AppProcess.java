@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +31,12 @@ public final class AppProcess implements AutoCloseable {
     /** Starts app-vN and returns at once; see {@link #awaitHealthy} and {@link #awaitExit}. */
     public static AppProcess launch(Path projectRoot, int version, String databaseUrl, Path logDirectory, String... extraArgs)
             throws IOException {
+        return launch(projectRoot, version, databaseUrl, logDirectory, Map.of(), extraArgs);
+    }
+
+    /** As {@link #launch(Path, int, String, Path, String...)}, with {@code environment} added to the app's environment. */
+    public static AppProcess launch(Path projectRoot, int version, String databaseUrl, Path logDirectory,
+                                    Map<String, String> environment, String... extraArgs) throws IOException {
         Path jar = projectRoot.resolve("app-v" + version + "/target/app-v" + version + ".jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException("Missing " + jar + ": build the apps first (./run demo does)");
@@ -41,7 +48,9 @@ public final class AppProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
                 "--port", String.valueOf(port), "--db-url", databaseUrl));
         command.addAll(List.of(extraArgs));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         return new AppProcess(version, port, process, log);
     }
 
