@@ -121,7 +121,8 @@ final class Measurements {
     /**
      * 8: what the id rule costs. The same plain table, its ids given once by
      * DEFAULT nextval() and once by the kit's id assigner (a BEFORE INSERT row
-     * trigger: the sequence for facts without an id, a claim for explicit ones).
+     * trigger WHEN (NEW.id IS NULL), as the kit attaches it: the sequence for
+     * facts without an id; explicit ones go to the id claimer instead).
      */
     void idAssignment() throws Exception {
         DatabaseUrl db = databaseWith(1);
@@ -129,7 +130,7 @@ final class Measurements {
             exec(c, """
                     CREATE TABLE assigned_registered (LIKE plain_registered INCLUDING ALL);
                     ALTER TABLE assigned_registered ALTER COLUMN id DROP DEFAULT;
-                    CREATE TRIGGER assign_id BEFORE INSERT ON assigned_registered FOR EACH ROW EXECUTE FUNCTION kit.assign_user_id();
+                    CREATE TRIGGER assign_id BEFORE INSERT ON assigned_registered FOR EACH ROW WHEN (NEW.id IS NULL) EXECUTE FUNCTION kit.assign_user_id();
                     """);
         }
         for (boolean batch : new boolean[] {false, true}) {

@@ -166,21 +166,23 @@ END
 $$;
 
 -- Takes the kit's transaction-level advisory lock (1263094, key), shared or
--- exclusive, waiting at most `timeout`; then gives up with KT007 naming who
--- holds it. Any login may take an advisory lock, so no wait of the kit's may
--- be unbounded or silent.
-CREATE OR REPLACE FUNCTION kit.advisory_lock_briefly(key integer, exclusive boolean, what text, timeout interval DEFAULT '10 seconds')
+-- exclusive, waiting at most `timeout` (else the setting kit.lock_wait, else
+-- 10 seconds); then gives up with KT007 naming who holds it. Any login may
+-- take an advisory lock, so no wait of the kit's may be unbounded or silent.
+CREATE OR REPLACE FUNCTION kit.advisory_lock_briefly(key integer, exclusive boolean, what text, timeout interval DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _started timestamptz := clock_timestamp();
+    _limit   interval := coalesce(advisory_lock_briefly.timeout,
+                                  nullif(current_setting('kit.lock_wait', true), '')::interval, interval '10 seconds');
     _holder  text;
 BEGIN
     WHILE NOT CASE WHEN advisory_lock_briefly.exclusive THEN pg_try_advisory_xact_lock(1263094, advisory_lock_briefly.key)
                    ELSE pg_try_advisory_xact_lock_shared(1263094, advisory_lock_briefly.key) END LOOP
-        IF clock_timestamp() - _started > advisory_lock_briefly.timeout THEN
+        IF clock_timestamp() - _started > _limit THEN
             SELECT format('Pid: %s, User: %s, Application: %s, State: %s', a.pid, a.usename, a.application_name, a.state) INTO _holder
               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.classid = 1263094 AND l.objid = advisory_lock_briefly.key AND l.objsubid = 2
@@ -189,7 +191,7 @@ BEGIN
              LIMIT 1;
             RAISE EXCEPTION USING ERRCODE = 'KT007',
                 MESSAGE = format('Could not %s: gave up after %s waiting for the kit''s lock (1263094, %s) (%s)',
-                                 advisory_lock_briefly.what, advisory_lock_briefly.timeout, advisory_lock_briefly.key,
+                                 advisory_lock_briefly.what, _limit, advisory_lock_briefly.key,
                                  coalesce(_holder, 'holder gone')),
                 HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
         END IF;
