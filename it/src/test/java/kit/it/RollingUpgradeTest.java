@@ -74,6 +74,7 @@ class RollingUpgradeTest {
         try (Connection c = building.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE users_9 (id bigint PRIMARY KEY, email text)");
             s.execute("SELECT kit.create_read_version('users_9', 'user')");
+            s.execute("SELECT kit.add_feed('user_registered_1', 'users_9')");
             s.execute("SELECT kit.create_schema_version(9, ARRAY['users_9'])");
             Throwable stillBuilding = catchThrowable(() -> SchemaGate.requireLive(DSL.using(c), 9));
             assertThat(stillBuilding).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("still building");

@@ -4,6 +4,7 @@ import kit.client.KitError;
 import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -13,6 +14,7 @@ import static kit.tests.Sql.exec;
 import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Each app version's role may insert into its own write tables, read its own
@@ -120,4 +122,36 @@ class AppRolesTest {
             Sql.assertFailsWith("42501", () -> exec(app, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('x@example.com', 'h')"));
         }
     }
+
+    /**
+     * Roles are the server's. Under the default prefix a second database refuses a role that a first
+     * one granted, so that its apps cannot reach the first one's tables; with a prefix of its own it
+     * goes ahead. (The default-named role is left to the server, as the kit always leaves roles.)
+     */
+    @Test
+    void theDefaultPrefixRefusesARoleAnotherDatabaseAlreadyGranted() throws Exception {
+        TestDatabase first = kitOnly();
+        TestDatabase second = kitOnly();
+        try (Connection a = first.connect(); Connection b = second.connect()) {
+            assumeTrue((Long) value(a, """
+                    SELECT count(*) FROM pg_shdepend s JOIN pg_roles r ON r.oid = s.refobjid
+                     WHERE s.deptype = 'a' AND r.rolname = 'kit_app_v0'""") == 0,
+                    "kit_app_v0 already has grants in a database of this server");
+            exec(a, "SELECT kit.create_app_role(0)");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(b, "SELECT kit.create_app_role(0)"));
+            assertThat(refused.getMessage()).contains("kit_app_v0", first.name());
+            assertThat(value(b, "SELECT count(*) FROM kit.app_role")).isEqualTo(0L);
+            exec(b, "SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'");
+            exec(b, "SELECT kit.create_app_role(0)");
+            exec(a, "DROP OWNED BY kit_app_v0");
+        }
+    }
+
+    /** An empty database with the kit installed and no domain. */
+    private static TestDatabase kitOnly() {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null).locations(Migrations.kitLocation()).load().migrate();
+        return db;
+    }
 }
+

@@ -91,14 +91,20 @@ END
 $$;
 
 -- The schema versions whose app roles hold grants: building and live ones.
+-- PL/pgSQL, not SQL: a SQL function's body is checked when it is created,
+-- which would lock kit.schema_version at every migrate, behind (and in front
+-- of) the app gates that read it.
 CREATE OR REPLACE FUNCTION kit.app_roles_in_use()
 RETURNS TABLE (version integer, role_name text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT a.version, a.role_name FROM kit.app_role a JOIN kit.schema_versions s USING (version)
+BEGIN
+    RETURN QUERY
+    SELECT a.version, a.role_name FROM kit.app_role a JOIN kit.schema_versions s ON s.version = a.version
      WHERE s.state IN ('building', 'live') AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-     ORDER BY a.version
+     ORDER BY a.version;
+END
 $$;
 
 -- The prefix of app role names in this database: the setting
@@ -118,15 +124,34 @@ $$;
 
 -- Creates (once per server: roles are shared by its databases) and grants the
 -- role of app version `version`, named by kit.app_role_prefix() followed by
--- the version: kit_app_v2.
+-- the version: kit_app_v2. Under the default prefix it refuses a role that
+-- another database already granted (KT006): one database's apps must not
+-- reach another's tables by accident.
 CREATE OR REPLACE FUNCTION kit.create_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    _role text := kit.app_role_prefix() || create_app_role.version;
+    _role   text := kit.app_role_prefix() || create_app_role.version;
+    _others text;
 BEGIN
+    -- Roles belong to the server. Under the default prefix (no kit.app_role_prefix set, none
+    -- recorded here yet), a role that already has grants in another database is that
+    -- database's: reusing it would let one database's apps reach the other's tables.
+    IF nullif(current_setting('kit.app_role_prefix', true), '') IS NULL AND NOT EXISTS (SELECT FROM kit.app_role) THEN
+        SELECT string_agg(DISTINCT d.datname, ', ' ORDER BY d.datname) INTO _others
+          FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid
+         WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'a' AND r.rolname = _role
+           AND d.datname <> current_database();
+        IF _others IS NOT NULL THEN
+            PERFORM kit.usage_error(
+                format('App role %s already has grants in another database of this server (Databases: %s)', _role, _others),
+                format('Roles are shared by a server''s databases: give this one its own prefix for its migrations '
+                       '(SET kit.app_role_prefix = ''%s_app_v'', e.g. -Dflyway.initSql=...) and start its apps with --db-role %1$s_app_vN; nothing was changed.',
+                       regexp_replace(lower(current_database()), '[^a-z0-9_]', '_', 'g')));
+        END IF;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
         BEGIN
             EXECUTE format('CREATE ROLE %I NOLOGIN', _role);
