@@ -67,8 +67,48 @@ final class Operations {
         out.println("Connected clients");
         out.print(Kit.render(clients));
         out.println();
+        printReplication();
         int failed = printFailedBackfills();
         return printDrift() + failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * Where facts come from and go to besides this database's own writers: its logical-replication
+     * subscriptions and publications of kit tables (replica sessions: see the README, "Replica sessions
+     * and logical replication").
+     */
+    private void printReplication() {
+        try {
+            printReplicationOrFail();
+        } catch (org.jooq.exception.DataAccessException e) {
+            // Status must work for any role that can read the catalog; this part is a courtesy.
+            out.println("Replication");
+            out.println("  not readable here: " + e.getMessage().lines().reduce((a, b) -> b).orElse(""));
+            out.println();
+        }
+    }
+
+    private void printReplicationOrFail() {
+        var subscriptions = db.fetch("""
+                SELECT s.subname, s.subenabled,
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', w.write_table)) FROM kit.write_table w)) AS facts,
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', v.read_table)) FROM kit.read_version v)) AS reads
+                  FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid
+                 WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+                 GROUP BY s.subname, s.subenabled ORDER BY s.subname""");
+        var publications = db.fetch("""
+                SELECT p.pubname, count(*) AS tables FROM pg_publication_tables p
+                 WHERE p.schemaname = 'public' AND p.tablename IN (SELECT w.write_table FROM kit.write_table w
+                                                                  UNION SELECT v.read_table FROM kit.read_version v)
+                 GROUP BY p.pubname ORDER BY p.pubname""");
+        out.println("Replication");
+        if (subscriptions.isEmpty() && publications.isEmpty()) {
+            out.println("  none; the kit's triggers fire ALWAYS, so writes in replica sessions are guarded and projected too");
+        }
+        subscriptions.forEach(r -> out.printf("  subscribes to %s (%s): %s write tables, %s read tables; replicated facts claim their ids and seqs here%n",
+                r.get(0), Boolean.TRUE.equals(r.get(1)) ? "enabled" : "disabled", r.get(2), r.get(3)));
+        publications.forEach(r -> out.printf("  publishes %s: %s kit tables%n", r.get(0), r.get(1)));
+        out.println();
     }
 
     /** Prints the building versions whose backfill failed (they need an operator); returns how many. */

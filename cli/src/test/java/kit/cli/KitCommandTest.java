@@ -42,7 +42,9 @@ class KitCommandTest {
             Result r = kit(db, "status");
             assertThat(r.status()).isZero();
             assertThat(r.out()).contains("Schema versions", "users_2", "live", "Feeds", "project_password_changed_2_into_users_1",
-                    "Connected clients", "app-v1");
+                    "Connected clients", "app-v1", "Replication", "the kit's triggers fire ALWAYS");
+            sql(db, "CREATE PUBLICATION kit_facts FOR TABLE user_registered_1, users_2");
+            assertThat(kit(db, "status").out()).contains("publishes kit_facts: 2 kit tables");
         }
     }
 
