@@ -1,5 +1,6 @@
 package kit.app;
 
+import kit.client.KitError;
 import kit.client.State;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
@@ -58,6 +59,12 @@ public final class SchemaGate {
                 throw new NotLiveException("schema version " + version + " is not live: this database has no kit catalog. "
                         + "Migrate it first: mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
             }
+            if (KitError.BUSY.sqlState().equals(e.sqlState())) {
+                // A retirement, or any session, holds the gate's lock past the wait: say who, in one line.
+                throw new NotLiveException("schema version " + version + " could not be checked: "
+                        + firstLine(e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+                        + ". Start app-v" + version + " again once that session is gone.");
+            }
             throw e;
         }
         if (MISSING.equals(state)) {
@@ -74,6 +81,10 @@ public final class SchemaGate {
             case ABORTED -> throw new NotLiveException("schema version " + version + " is not live: a read version it needs "
                     + "was aborted while building. Migrate a version that replaces it, and run that version's app.");
         }
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
     }
 
     private static Optional<Integer> newestLive(DSLContext db) {

@@ -30,9 +30,13 @@ import java.util.Map;
         subcommands = CommandLine.HelpCommand.class, usageHelpAutoWidth = true,
         description = "The operator's command for a database with the versioned CQRS kit.",
         footerHeading = "%n", footer = {
-            "Exit status: 0 done; 1 something needs an operator: status found drift or a failed backfill, verify",
-            "found drift or differences, repair left drift it could not restore, retire --dry-run found blockers;",
-            "2 bad usage; 3 the database refused (its message and hint are printed)."})
+            "Exit status:",
+            "  0  done",
+            "  1  something needs an operator: status found drift, a failed backfill or an older kit in the",
+            "     database; verify found drift or differences; repair left what it could not restore;",
+            "     retire --dry-run found blockers",
+            "  2  bad usage",
+            "  3  the database refused (its message and hint are printed)"})
 public final class Kit {
 
     static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
@@ -177,10 +181,15 @@ public final class Kit {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() throws Exception {
+            return new String[] {"kit " + kitVersion().orElse("(unknown: no kit scripts on the classpath)")};
+        }
+
+        /** The version of the kit scripts this command carries. */
+        static java.util.Optional<String> kitVersion() throws java.io.IOException {
             try (var script = Kit.class.getResourceAsStream("/db/kit/beforeMigrate__kit_00_begin.sql")) {
                 String text = script == null ? "" : new String(script.readAllBytes(), StandardCharsets.UTF_8);
                 var version = java.util.regex.Pattern.compile("_incoming\\s+text := '([0-9.]+)'").matcher(text);
-                return new String[] {"kit " + (version.find() ? version.group(1) : "(unknown: no kit scripts on the classpath)")};
+                return version.find() ? java.util.Optional.of(version.group(1)) : java.util.Optional.empty();
             }
         }
     }

@@ -68,8 +68,31 @@ final class Operations {
         out.print(Kit.render(clients));
         out.println();
         printReplication();
-        int failed = printFailedBackfills();
-        return printDrift() + failed == 0 ? 0 : 1;
+        int failed = printFailedBackfills() + printKitVersions();
+        return printDrift(true) + failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * The kit in the database beside this command's: a database with an older kit has that kit's checks
+     * only (kit.drift is the database's), so status says so and asks for the migrate that upgrades it.
+     * Returns 1 when they differ.
+     */
+    private int printKitVersions() {
+        boolean versioned = Boolean.TRUE.equals(db.fetchValue("SELECT to_regprocedure('kit.version()') IS NOT NULL"));
+        String inDatabase = versioned ? String.valueOf(db.fetchValue("SELECT kit.version()")) : "0.1.0";  // before it had a version
+        String mine;
+        try {
+            mine = Kit.Version.kitVersion().orElse(inDatabase);
+        } catch (java.io.IOException e) {
+            mine = inDatabase;
+        }
+        if (mine.equals(inDatabase)) {
+            out.println("Kit " + inDatabase + " (the database's and this command's)");
+            return 0;
+        }
+        out.println("KIT   the database has kit " + inDatabase + ", this command is kit " + mine
+                + ": the checks below are the database's kit's; flyway:migrate with the kit " + mine + " jar upgrades it");
+        return 1;
     }
 
     /**
@@ -122,8 +145,8 @@ final class Operations {
         return failed.size();
     }
 
-    /** Prints what kit.drift() finds; returns how many. */
-    private int printDrift() {
+    /** Prints what kit.drift() finds, with the way to repair it or not; returns how many. */
+    private int printDrift(boolean adviseRepair) {
         TextTable found = new TextTable("object", "problem");
         var findings = db.selectFrom(drift()).fetch();
         findings.forEach(r -> found.row(r.getObject(), r.getProblem()));
@@ -133,7 +156,9 @@ final class Operations {
         } else {
             out.println("DRIFT " + findings.size() + " difference(s) from what the kit generated; facts written meanwhile may be missing");
             out.print(Kit.render(found));
-            out.println("      restore them with: kit repair (triggers the kit did not create are only reported), then kit verify");
+            if (adviseRepair) {
+                out.println("      restore them with: kit repair (triggers the kit did not create are only reported), then kit verify");
+            }
         }
         return findings.size();
     }
@@ -142,15 +167,19 @@ final class Operations {
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
-            // What it could not restore comes as WARNINGs, one each.
+            // What it could not restore, and a column it put back empty, come as WARNINGs, one each.
             for (SQLWarning w = call.getWarnings(); w != null; w = w.getNextWarning()) {
-                if (w.getMessage() != null && w.getMessage().startsWith("kit: repair cannot")) {
-                    out.println("NOT RESTORED " + w.getMessage().substring("kit: repair ".length()));
+                String message = w.getMessage() == null ? "" : w.getMessage();
+                if (message.startsWith("kit: repair cannot")) {
+                    out.println("NOT RESTORED " + message.substring("kit: repair ".length()));
+                } else if (message.startsWith("kit: repair ")) {
+                    out.println("RESTORED " + message.substring("kit: repair ".length()));
                 }
             }
         }
-        out.println("Repaired from the catalog: generated functions and triggers, trigger states, read-table rules, grants");
-        int left = printDrift();
+        out.println("Repaired from the catalog what could be: read-table columns and rules, generated functions and triggers,"
+                + " trigger states, grants");
+        int left = printDrift(false);
         out.println("Facts written while a feed was off are not in its read tables: kit verify, then kit rebuild what differs.");
         return left == 0 ? 0 : 1;
     }
@@ -158,7 +187,8 @@ final class Operations {
     private int verify(String only, int maxRows) {
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
-        int differing = printDrift();
+        int drift = printDrift(true);
+        int differing = drift;
         for (String table : tables) {
             TextTable diff = new TextTable("difference", "row");
             var found = Catalog.verify(db, table, maxRows);
@@ -173,6 +203,8 @@ final class Operations {
                 if (found.stream().anyMatch(r -> r.getDifference().equals("fact breaks a rule") || r.getDifference().equals("replay fails"))) {
                     out.println("      facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
                             + " can complete; serve it from a new read version whose rules they satisfy (README, \"Operate\")");
+                } else if (drift > 0) {
+                    out.println("      the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code");
                 } else {
                     out.println("      repair it with: kit rebuild " + table);
                 }

@@ -286,4 +286,15 @@ class KitCommandTest {
         assertThat(backfill.status()).as(backfill.err()).isZero();
         assertThat(backfill.out()).contains("about 2000 facts to apply", "2000 of about 2000 facts (100%)").doesNotContain("3000 of");
     }
+
+    @Test
+    void statusOnADatabaseWithAnOlderKitSaysSoAndExits1() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        assertThat(kit(db, "status").out()).containsPattern("Kit [0-9.]+ \\(the database's and this command's\\)");
+        sql(db, "CREATE OR REPLACE FUNCTION kit.version() RETURNS text LANGUAGE sql AS $$SELECT '0.3.0'::text$$");
+        Result status = kit(db, "status");
+        assertThat(status.status()).isEqualTo(1);
+        assertThat(status.out()).contains("the database has kit 0.3.0, this command is kit", "flyway:migrate");
+    }
 }
+

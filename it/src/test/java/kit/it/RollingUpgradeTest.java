@@ -80,4 +80,19 @@ class RollingUpgradeTest {
             assertThat(stillBuilding).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("still building");
         }
     }
+
+    @Test
+    void aGateThatCannotReadItsStateBecauseALockIsHeldSaysWhoHoldsItInOneLine() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection holder = db.connectAs("lock-holder"); Connection app = db.connectAsAppRole(3);
+             Statement h = holder.createStatement(); Statement s = app.createStatement()) {
+            h.execute("SELECT pg_advisory_lock(1263094, 1)");
+            s.execute("SET kit.lock_wait = '300ms'");
+            Throwable busy = catchThrowable(() -> SchemaGate.requireLive(DSL.using(app), 3));
+            assertThat(busy).isInstanceOf(SchemaGate.NotLiveException.class)
+                    .hasMessageContaining("could not be checked").hasMessageContaining("lock-holder");
+            assertThat(busy.getMessage()).doesNotContain("\n");
+        }
+    }
 }
+

@@ -182,4 +182,94 @@ class DamageAndRepairTest {
             assertThat(value(app, "SELECT password_hash FROM users_2 WHERE id = ?", a)).isEqualTo("changed");
         }
     }
+
+    @Test
+    void aDroppedReadColumnIsNamedAndRepairPutsItBackForARebuildToFill() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('ann@example.com', 'h', 'ann')");
+            exec(c, "ALTER TABLE users_2 DROP COLUMN username");
+            assertThat(drift(c)).contains("table users_2: lost its rule column username text (it had it when it went live)");
+            exec(c, "CALL kit.repair()");
+            assertThat(drift(c)).isEmpty();
+            assertThat(value(c, "SELECT username FROM users_2 WHERE email = 'ann@example.com'")).as("put back empty").isNull();
+            exec(c, "CALL kit.rebuild('users_2')");
+            assertThat(value(c, "SELECT username FROM users_2 WHERE email = 'ann@example.com'")).isEqualTo("ann");
+            assertThat(verify(c, "users_2")).isEmpty();
+        }
+        writesWorkThroughEveryLiveVersion(db);
+    }
+
+    @Test
+    void damageNoRepairCanUndoIsNamedByDriftAndByRepair() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "ALTER TABLE users_2 ADD COLUMN flags int NOT NULL DEFAULT 0");
+            exec(c, "ALTER TABLE users_2 ALTER COLUMN flags DROP DEFAULT");
+            exec(c, "ALTER TABLE message_sent_3 DROP COLUMN content");
+            List<String> unrepairable = List.of(
+                    "table users_2: has NOT NULL columns without a DEFAULT that facts of user_registered_0 lack (Columns: flags):"
+                            + " every such fact is refused; give them a DEFAULT or drop NOT NULL",
+                    "table users_2: has NOT NULL columns without a DEFAULT that facts of user_registered_1 lack (Columns: flags):"
+                            + " every such fact is refused; give them a DEFAULT or drop NOT NULL",
+                    "table message_sent_3: lost its fact column content text (it had it when it was created): its values are gone;"
+                            + " restore them from a backup",
+                    "table messages_3: has NOT NULL columns without a DEFAULT that facts of message_sent_3 lack (Columns: content):"
+                            + " every such fact is refused; give them a DEFAULT or drop NOT NULL");
+            assertThat(drift(c)).containsAll(unrepairable);
+            List<String> warnings = new java.util.ArrayList<>();
+            try (var call = c.createStatement()) {
+                call.execute("CALL kit.repair()");
+                for (var w = call.getWarnings(); w != null; w = w.getNextWarning()) {
+                    warnings.add(w.getMessage());
+                }
+            }
+            assertThat(warnings).filteredOn(w -> w.startsWith("kit: repair cannot restore")).hasSize(4);
+            assertThat(drift(c)).containsAll(unrepairable);
+            exec(c, "ALTER TABLE users_2 ALTER COLUMN flags SET DEFAULT 0");
+            assertThat(drift(c)).containsExactlyInAnyOrder(unrepairable.get(2), unrepairable.get(3));
+        }
+    }
+
+    @Test
+    void privilegesBeyondTheKitsAreNamedAndRepairTakesThemBack() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String v0 = TestDatabases.rolePrefix() + 0;
+        String v3 = TestDatabases.rolePrefix() + 3;
+        try (Connection c = db.connect()) {
+            exec(c, "GRANT UPDATE, DELETE ON users_2 TO " + v3);
+            exec(c, "GRANT INSERT ON messages_3 TO PUBLIC");
+            exec(c, "GRANT " + v3 + " TO " + v0);
+            assertThat(drift(c)).contains(
+                    "role " + v3 + ": can UPDATE users_2 (app roles only read read tables)",
+                    "role " + v3 + ": can DELETE users_2 (app roles only read read tables)",
+                    "role " + v0 + ": can INSERT messages_3 (app roles only read read tables)",
+                    "role " + v0 + ": is a member of " + v3 + " (each version's role reaches its own tables only)");
+            exec(c, "CALL kit.repair()");
+            assertThat(drift(c)).isEmpty();
+        }
+        try (Connection app = db.connectAsAppRole(3)) {
+            assertFailsWith("42501", () -> exec(app, "UPDATE users_2 SET email = 'evil@example.com'"));
+            assertFailsWith("42501", () -> exec(app, "INSERT INTO messages_3 (id, src_id, dst_id, content, last_fact_seq) VALUES (1, 1, 1, 'forged', 1)"));
+        }
+        writesWorkThroughEveryLiveVersion(db);
+    }
+
+    @Test
+    void aRenamedWriteTableIsNamedWithoutAnErrorAndTheOtherWriteTablesGoOn() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "ALTER TABLE message_sent_3 RENAME TO message_sent_3_old");
+            assertThat(drift(c)).contains("table message_sent_3: missing (a write table in the catalog)");
+            exec(c, "CALL kit.repair()");
+            assertThat(drift(c)).contains("table message_sent_3: missing (a write table in the catalog)");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('still@example.com', 'h', 's')");
+            assertThat(verify(c, "users_2")).isEmpty();
+            exec(c, "ALTER TABLE message_sent_3_old RENAME TO message_sent_3");
+            exec(c, "CALL kit.repair()");
+            assertThat(drift(c)).isEmpty();
+        }
+        writesWorkThroughEveryLiveVersion(db);
+    }
 }
+

@@ -213,4 +213,21 @@ class FeedDeclarationsTest {
             assertThat(value(c, "SELECT count(*) FROM kit.schema_version_write_tables(3)")).isEqualTo(3L);
         }
     }
+
+    @Test
+    void aReadTableWhoseIdIsNotBigintOrWhoseColumnsDoNotFitTheFactsIsRefused() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE x_4 (id int PRIMARY KEY, email text)");
+            var narrowId = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.create_read_version('x_4', 'user')"));
+            assertThat(narrowId.getMessage()).contains("id bigint PRIMARY KEY");
+            exec(c, "CREATE TABLE y_4 (id bigint PRIMARY KEY, email int)");
+            exec(c, "SELECT kit.create_read_version('y_4', 'user')");
+            var misfit = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'y_4')"));
+            assertThat(misfit.getMessage()).contains("user_registered_1", "y_4", "email");
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'y_4'")).isEqualTo(0L);
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('ok@example.com', 'h', 'ok')");
+        }
+    }
 }
+

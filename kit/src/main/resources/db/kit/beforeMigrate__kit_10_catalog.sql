@@ -94,10 +94,20 @@ COMMENT ON COLUMN kit.feed.trigger_name IS 'The write table''s one feed trigger,
 -- drift, and a rebuild or verify replays into a table that has every one.
 CREATE TABLE IF NOT EXISTS kit.read_rule (
     read_table  text NOT NULL REFERENCES kit.read_version,
-    kind        text NOT NULL CHECK (kind IN ('constraint', 'unique index', 'not null')),
+    kind        text NOT NULL CHECK (kind IN ('column', 'constraint', 'unique index', 'not null')),
     definition  text NOT NULL,
     PRIMARY KEY (read_table, kind, definition)
 );
+-- The columns of each write table as it was created: a fact column dropped
+-- later is drift (its values are gone), never something to regenerate around.
+CREATE TABLE IF NOT EXISTS kit.write_column (
+    write_table  text NOT NULL REFERENCES kit.write_table,
+    column_name  text NOT NULL,
+    type         text NOT NULL,
+    PRIMARY KEY (write_table, column_name)
+);
+COMMENT ON TABLE kit.write_column IS 'The columns a write table had when it was created (kit.record_write_columns): one missing later is drift.';
+
 COMMENT ON TABLE kit.read_rule IS 'The rules a read table had when its version went live (kit.read_rules): a rule missing later is drift, and kit.repair() puts it back when the rows allow.';
 
 CREATE TABLE IF NOT EXISTS kit.schema_version (

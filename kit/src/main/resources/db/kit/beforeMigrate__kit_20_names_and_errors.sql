@@ -120,7 +120,8 @@ BEGIN
     SELECT v.entity INTO _entity FROM kit.read_version v WHERE v.read_table = raise_rejected_insert.read_table;
     FOR _fact IN SELECT f FROM jsonb_array_elements(raise_rejected_insert.facts) AS f ORDER BY (f ->> 'seq')::bigint LOOP
         _seq := (_fact ->> 'seq')::bigint;
-        EXECUTE format('SELECT last_fact_seq FROM public.%I WHERE id = $1', raise_rejected_insert.read_table)
+        -- The fact that made the row (first_fact_seq; last_fact_seq on rows older than it).
+        EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM public.%I WHERE id = $1', raise_rejected_insert.read_table)
            INTO _taken_by USING (_fact ->> 'id')::bigint;
         IF _taken_by = _seq THEN
             CONTINUE;  -- this fact's row is there: it was not the rejected one
@@ -143,7 +144,7 @@ BEGIN
              WHERE i.indrelid = format('public.%I', raise_rejected_insert.read_table)::regclass
                AND i.indisunique AND NOT i.indisprimary AND i.indnatts = 1
         LOOP
-            EXECUTE format('SELECT last_fact_seq FROM public.%I WHERE %I = CAST($1 AS %s)',
+            EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM public.%I WHERE %I = CAST($1 AS %s)',
                            raise_rejected_insert.read_table, _column, _type)
                INTO _taken_by USING _fact ->> _column;
             IF _taken_by IS NOT NULL AND _taken_by <> _seq THEN
@@ -178,22 +179,28 @@ DECLARE
     _started timestamptz := clock_timestamp();
     _limit   interval := coalesce(advisory_lock_briefly.timeout,
                                   nullif(current_setting('kit.lock_wait', true), '')::interval, interval '10 seconds');
+    _report  timestamptz := clock_timestamp() + interval '1 second';
     _holder  text;
 BEGIN
     WHILE NOT CASE WHEN advisory_lock_briefly.exclusive THEN pg_try_advisory_xact_lock(1263094, advisory_lock_briefly.key)
                    ELSE pg_try_advisory_xact_lock_shared(1263094, advisory_lock_briefly.key) END LOOP
-        IF clock_timestamp() - _started > _limit THEN
+        IF clock_timestamp() - _started > _limit OR clock_timestamp() > _report THEN
             SELECT format('Pid: %s, User: %s, Application: %s, State: %s', a.pid, a.usename, a.application_name, a.state) INTO _holder
               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.classid = 1263094 AND l.objid = advisory_lock_briefly.key AND l.objsubid = 2
                AND l.granted AND l.pid <> pg_backend_pid()
                AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
              LIMIT 1;
-            RAISE EXCEPTION USING ERRCODE = 'KT007',
-                MESSAGE = format('Could not %s: gave up after %s waiting for the kit''s lock (1263094, %s) (%s)',
-                                 advisory_lock_briefly.what, _limit, advisory_lock_briefly.key,
-                                 coalesce(_holder, 'holder gone')),
-                HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
+            IF clock_timestamp() - _started > _limit THEN
+                RAISE EXCEPTION USING ERRCODE = 'KT007',
+                    MESSAGE = format('Could not %s: gave up after %s waiting for the kit''s lock (1263094, %s) (%s)',
+                                     advisory_lock_briefly.what, _limit, advisory_lock_briefly.key,
+                                     coalesce(_holder, 'holder gone')),
+                    HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
+            END IF;
+            RAISE NOTICE 'kit: to % waits for the kit''s lock (1263094, %) (%); gives up after %',
+                advisory_lock_briefly.what, advisory_lock_briefly.key, coalesce(_holder, 'holder gone'), _limit;
+            _report := clock_timestamp() + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.02);
     END LOOP;

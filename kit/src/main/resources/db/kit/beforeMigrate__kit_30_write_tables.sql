@@ -181,6 +181,22 @@ BEGIN
 END
 $$;
 
+-- Records the columns a write table has now (name and type) as the ones its
+-- facts keep: when it is created (kit.write_column).
+CREATE OR REPLACE FUNCTION kit.record_write_columns(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM kit.write_column c WHERE c.write_table = record_write_columns.write_table;
+    INSERT INTO kit.write_column (write_table, column_name, type)
+    SELECT record_write_columns.write_table, a.attname, format_type(a.atttypid, a.atttypmod)
+      FROM pg_attribute a
+     WHERE a.attrelid = format('public.%I', record_write_columns.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+END
+$$;
+
 -- Puts the append-only guard on a write table: UPDATE, DELETE and TRUNCATE
 -- fail with KT001, ENABLE ALWAYS, so that it holds with
 -- session_replication_role = replica too.
@@ -257,5 +273,6 @@ BEGIN
     PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
     INSERT INTO kit.write_table (write_table, id_space, id_sequence)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);
+    PERFORM kit.record_write_columns(create_write_table.write_table);
 END
 $$;

@@ -29,8 +29,9 @@ BEGIN
     -- The name an online rebuild will need, checked now rather than when it is needed.
     PERFORM kit.object_name('shadow', create_read_version.read_table);
     IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                    WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id') THEN
-        PERFORM kit.usage_error(format('A read table needs PRIMARY KEY (id) (Read table: %s)',
+                    WHERE i.indrelid = _table AND i.indisprimary AND i.indnatts = 1 AND a.attname = 'id'
+                      AND a.atttypid = 'bigint'::regtype) THEN
+        PERFORM kit.usage_error(format('A read table needs id bigint PRIMARY KEY, as facts'' ids are bigint (Read table: %s)',
                                        create_read_version.read_table));
     END IF;
     EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL, ADD COLUMN first_fact_seq bigint', _table);
@@ -62,16 +63,19 @@ BEGIN
 END
 $$;
 
--- The rules a table holds now: its constraints (pg_get_constraintdef; not
--- foreign keys, which a rebuild refuses anyway, see kit.rebuild_blockers), its
--- unique indexes that back no constraint, and its NOT NULL columns, each as
--- a definition that names no table, so that a read table, its rebuild's
--- shadow and verify's scratch copy compare equal.
+-- The rules a table holds now: its columns (name and type), its constraints
+-- (pg_get_constraintdef; not foreign keys, which a rebuild refuses anyway,
+-- see kit.rebuild_blockers), its unique indexes that back no constraint, and
+-- its NOT NULL columns, each as a definition that names no table, so that a
+-- read table, its rebuild's shadow and verify's scratch copy compare equal.
 CREATE OR REPLACE FUNCTION kit.read_rules(relation regclass)
 RETURNS TABLE (kind text, definition text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
+    SELECT 'column', format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
+      FROM pg_attribute a WHERE a.attrelid = read_rules.relation AND a.attnum > 0 AND NOT a.attisdropped
+    UNION
     SELECT 'constraint', pg_get_constraintdef(c.oid)
       FROM pg_constraint c WHERE c.conrelid = read_rules.relation AND c.contype IN ('p', 'u', 'c', 'x')
     UNION
@@ -124,6 +128,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
     SELECT CASE read_rule_sql.kind
+        WHEN 'column'       THEN format('ALTER TABLE %s ADD COLUMN %s', read_rule_sql.relation, read_rule_sql.definition)
         WHEN 'constraint'   THEN format('ALTER TABLE %s ADD %s', read_rule_sql.relation, read_rule_sql.definition)
         WHEN 'unique index' THEN format('CREATE UNIQUE INDEX ON %s %s', read_rule_sql.relation, read_rule_sql.definition)
         WHEN 'not null'     THEN format('ALTER TABLE %s ALTER COLUMN %s SET NOT NULL', read_rule_sql.relation, read_rule_sql.definition)
@@ -148,18 +153,37 @@ BEGIN
 END
 $$;
 
--- Whether read_table exists: a feed whose read table was renamed or dropped
--- behind the kit's back is left out of the generated code (the write
--- table's other feeds go on; kit.drift() names the missing table) instead
--- of failing every write to its write tables. A feed that checks its facts
--- against a missing table (references) stays, and refuses its facts until
--- the table is back: a rule it cannot check is not waived.
-CREATE OR REPLACE FUNCTION kit.read_table_exists(read_table text)
+-- Whether a domain table (a read or write table) exists: a feed whose read
+-- or write table was renamed or dropped behind the kit's back is left out of
+-- the generated code (the write table's other feeds go on; kit.drift() names
+-- the missing table) instead of failing every write to its write tables. A
+-- feed that checks its facts against a missing table (references) stays,
+-- and refuses its facts until the table is back: a rule it cannot check is
+-- not waived.
+CREATE OR REPLACE FUNCTION kit.domain_table_exists(table_name text)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT to_regclass(format('public.%I', read_table_exists.read_table)) IS NOT NULL
+    SELECT to_regclass(format('public.%I', domain_table_exists.table_name)) IS NOT NULL
+$$;
+
+-- The NOT NULL columns of read_table without a DEFAULT (or generation) that
+-- write_table's facts do not have, so that an insert feed between them could
+-- only fail: refused when the feed is declared, drift when a column like it
+-- is added later. NULL when there is none.
+CREATE OR REPLACE FUNCTION kit.unfilled_columns(write_table text, read_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum)
+      FROM pg_attribute r
+     WHERE r.attrelid = to_regclass(format('public.%I', unfilled_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
+       AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = ''
+       AND r.attname NOT IN ('last_fact_seq', 'first_fact_seq')
+       AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = to_regclass(format('public.%I', unfilled_columns.write_table))
+                          AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped)
 $$;
 
 -- Gives a read table of a kit before 0.4.0 the kit's first_fact_seq column
@@ -343,17 +367,15 @@ $sql$, feed_sql.target, _targets, _values, feed_sql.write_table, feed_sql.facts,
       JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
      WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
        AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at');
-    IF _sets IS NULL THEN
-        PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
-                                       feed_sql.read_table, feed_sql.write_table));
-    END IF;
+    -- No column in common (refused when declared, see kit.add_feed; possible after damage, which
+    -- kit.drift() names): the fact still moves the row's last_fact_seq.
     RETURN format($sql$
     UPDATE %1$s AS r
-       SET %2$s, last_fact_seq = f.seq
+       SET %2$slast_fact_seq = f.seq
       FROM (SELECT DISTINCT ON (u.%3$I) u.* FROM %4$s AS u ORDER BY u.%3$I, u.seq DESC) AS f
      WHERE r.id = f.%3$I AND r.last_fact_seq < f.seq;
     GET DIAGNOSTICS _applied = ROW_COUNT;
-$sql$, _into, _sets, feed_sql.key_column, feed_sql.facts) || _checks;
+$sql$, _into, coalesce(_sets || ', ', ''), feed_sql.key_column, feed_sql.facts) || _checks;
 END
 $$;
 
@@ -484,7 +506,7 @@ $fn$, kit.object_name('feed', feed_trigger_sql.write_table),
                                                      checks => true, name_rejections => true)),
                  '' ORDER BY f.read_table)) END
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live' AND kit.read_table_exists(f.read_table)
+     WHERE f.write_table = feed_trigger_sql.write_table AND v.state = 'live' AND kit.domain_table_exists(f.read_table)
 $$;
 
 -- Makes write_table's feed trigger apply exactly its live feeds: replaces the
@@ -613,13 +635,16 @@ BEGIN
         END IF;
     END IF;
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF add_feed.key_column IS NOT NULL AND NOT EXISTS (
+            SELECT FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
+             WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
+               AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
+               AND w.attrelid = format('public.%I', add_feed.write_table)::regclass AND w.attnum > 0 AND NOT w.attisdropped) THEN
+        PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                       add_feed.read_table, add_feed.write_table));
+    END IF;
     IF add_feed.key_column IS NULL THEN
-        SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum) INTO _unfilled
-          FROM pg_attribute r
-         WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
-           AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = '' AND r.attname NOT IN ('last_fact_seq', 'first_fact_seq')
-           AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = format('public.%I', add_feed.write_table)::regclass
-                              AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped);
+        _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
         IF _unfilled IS NOT NULL THEN
             PERFORM kit.usage_error(
                 format('Insert feed cannot fill the NOT NULL columns of %s that %s does not have, and that have no DEFAULT (Columns: %s)',
@@ -639,6 +664,15 @@ BEGIN
         END IF;
     END IF;
     EXECUTE kit.projection_sql(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.read_table);
+    -- The projection run over no facts at all: its statements are planned against both tables,
+    -- so a column whose type does not fit is refused now, not at the first write or backfill.
+    BEGIN
+        EXECUTE format('SELECT public.%I(0, 0)', kit.object_name('projection', add_feed.write_table, add_feed.read_table));
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM kit.usage_error(format('Feed from %s into %s cannot apply its facts: %s (SQLSTATE %s)',
+                                       add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
+                                'Make the read columns'' types fit the fact columns of the same name; nothing was changed.');
+    END;
     INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, trigger_name)
     VALUES (add_feed.write_table, add_feed.read_table,
             CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
@@ -785,7 +819,7 @@ DECLARE
 BEGIN
     FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
                    FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-                  WHERE kit.read_table_exists(f.read_table) LOOP
+                  WHERE kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table) LOOP
         EXECUTE kit.projection_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
                                    _feed.read_table);
     END LOOP;
@@ -795,7 +829,9 @@ BEGIN
     FOR _space IN SELECT w.id_space, min(w.id_sequence) AS id_sequence,
                          array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
                          array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
-                    FROM kit.write_table w GROUP BY w.id_space ORDER BY w.id_space LOOP
+                    FROM kit.write_table w
+                   WHERE to_regclass(format('public.%I', w.write_table)) IS NOT NULL  -- a missing one is drift
+                   GROUP BY w.id_space ORDER BY w.id_space LOOP
         _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
                            WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
                                                 AND t.tgname = kit.object_name('assign_id', w)));

@@ -74,6 +74,10 @@ DECLARE
     _blockers text;
 BEGIN
     PERFORM kit.require_state(begin_rebuild.read_table, ARRAY['live']);
+    IF NOT kit.domain_table_exists(begin_rebuild.read_table) THEN
+        PERFORM kit.usage_error(format('Cannot rebuild %s: its table is missing (renamed or dropped)', begin_rebuild.read_table),
+                                'kit status names the damage; rename the table back or restore it, then kit repair and rebuild.');
+    END IF;
     SELECT string_agg(d.dependent, ', ' ORDER BY d.dependent) INTO _blockers FROM kit.rebuild_blockers(begin_rebuild.read_table) d;
     IF _blockers IS NOT NULL THEN
         PERFORM kit.usage_error(format('Cannot rebuild %s: objects depend on it that the swap would have to drop (Dependents: %s)',
@@ -377,6 +381,11 @@ BEGIN
     PERFORM FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table FOR UPDATE;
     -- Building too: one flyway:migrate run can create a version and retire it
     -- before the afterMigrate backfill ever makes it live.
+    IF (SELECT v.state FROM kit.read_version v WHERE v.read_table = retire_read_version.read_table) = 'retired' THEN
+        -- Retired already (by kit retire before this migration ran): the tidy-up's work is done.
+        RAISE NOTICE 'kit: % is retired already', retire_read_version.read_table;
+        RETURN;
+    END IF;
     PERFORM kit.require_state(retire_read_version.read_table, ARRAY['building', 'live']);
     -- Held to commit: no app of these versions can pass its start-up gate between this check and then.
     PERFORM kit.lock_retirements(true);

@@ -42,7 +42,7 @@ AS $$
            kit.function_body(kit.projection_sql(f.write_table, coalesce(v.rebuild_of, f.read_table), f.key_column, f.read_table)),
            false, NULL::text[], true
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-     WHERE v.state IN ('building', 'live') AND kit.read_table_exists(f.read_table)
+     WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table)
        AND (v.rebuild_of IS NULL OR to_regclass(format('public.%I', v.rebuild_of)) IS NOT NULL)
     UNION ALL
     -- Generated once per write table; expected_body NULL: the kit generates none now.
@@ -50,8 +50,9 @@ AS $$
            to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))),
            kit.function_body(t.create_sql), true, ARRAY['search_path=pg_catalog, pg_temp'], false
       FROM kit.write_table w
-     CROSS JOIN LATERAL (SELECT kit.feed_trigger_sql(w.write_table) AS create_sql) t
-     WHERE t.create_sql IS NOT NULL OR to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))) IS NOT NULL
+     CROSS JOIN LATERAL (SELECT CASE WHEN kit.domain_table_exists(w.write_table) THEN kit.feed_trigger_sql(w.write_table) END AS create_sql) t
+     WHERE kit.domain_table_exists(w.write_table)
+       AND (t.create_sql IS NOT NULL OR to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))) IS NOT NULL)
 $$;
 
 -- The triggers the kit puts on a write table, each ENABLE ALWAYS (so that
@@ -72,7 +73,7 @@ AS $$
     UNION ALL
     SELECT kit.object_name('feed', expected_triggers.write_table), 'A'::"char"
      WHERE EXISTS (SELECT FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live' AND kit.read_table_exists(f.read_table))
+                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live' AND kit.domain_table_exists(f.read_table))
 $$;
 
 -- The privileges the kit grants an app role of a schema version in use
@@ -103,6 +104,55 @@ AS $$
     UNION ALL
     SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
       FROM unnest(ARRAY['kit', 'public']) AS n
+$$;
+
+-- What app roles may do on the domain's tables beyond what the kit grants
+-- (kit.grant_app_role): write a read table, or change a fact. Granted to the
+-- role, to PUBLIC or through another role; kit.repair() revokes what was
+-- granted to the role or to PUBLIC.
+CREATE OR REPLACE FUNCTION kit.excess_app_privileges()
+RETURNS TABLE (role_name text, privilege text, relation text, why text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT a.role_name, p.privilege, t.relation, t.why
+      FROM kit.app_role a
+      JOIN pg_roles r ON r.rolname = a.role_name
+     CROSS JOIN LATERAL (
+          SELECT v.read_table AS relation, 'app roles only read read tables' AS why,
+                 ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] AS privileges
+            FROM kit.read_version v WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(v.read_table)
+          UNION ALL
+          SELECT w.write_table, 'facts are append-only', ARRAY['UPDATE', 'DELETE', 'TRUNCATE']
+            FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table)) t
+     CROSS JOIN LATERAL unnest(t.privileges) AS p (privilege)
+     WHERE has_table_privilege(r.oid, format('public.%I', t.relation), p.privilege)
+     ORDER BY 1, 3, 2
+$$;
+
+-- The damage kit.repair() cannot undo, one row each (kit.drift() lists it
+-- too): a fact column a write table lost (its values went with it), and
+-- NOT NULL columns without a DEFAULT of a live read table that an insert
+-- feed's facts lack (every such fact would be refused).
+CREATE OR REPLACE FUNCTION kit.unrepairable()
+RETURNS TABLE (object text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format('table %s', c.write_table),
+           format('lost its fact column %I %s (it had it when it was created): its values are gone; restore them from a backup', c.column_name, c.type)
+      FROM kit.write_column c
+     WHERE kit.domain_table_exists(c.write_table)
+       AND NOT EXISTS (SELECT FROM pg_attribute a
+                        WHERE a.attrelid = format('public.%I', c.write_table)::regclass AND a.attname = c.column_name
+                          AND NOT a.attisdropped AND format_type(a.atttypid, a.atttypmod) = c.type)
+    UNION ALL
+    SELECT format('table %s', f.read_table),
+           format('has NOT NULL columns without a DEFAULT that facts of %s lack (Columns: %s): every such fact is refused; give them a DEFAULT or drop NOT NULL',
+                  f.write_table, u.columns)
+      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table AND v.state = 'live'
+     CROSS JOIN LATERAL (SELECT kit.unfilled_columns(f.write_table, f.read_table) AS columns) u
+     WHERE f.kind = 'insert' AND u.columns IS NOT NULL
 $$;
 
 -- Every way the database differs from what the kit generated and recorded,
@@ -176,6 +226,9 @@ BEGIN
      CROSS JOIN LATERAL kit.missing_read_rules(v.read_table, to_regclass(format('public.%I', v.read_table))) m
      WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL;
 
+    -- What no repair can restore: lost fact columns, NOT NULL read columns no feed fills.
+    RETURN QUERY SELECT u.object, u.problem FROM kit.unrepairable() u;
+
     -- A logical-replication subscription that brings a write table's facts but not the live read
     -- tables it feeds: its apply worker fires row triggers only (the id claimer), never the
     -- statement-level feed trigger, so those facts would reach no read table here.
@@ -206,19 +259,30 @@ BEGIN
      WHERE p.oid NOT IN ('kit.schema_version_state(integer)'::regprocedure, 'kit.version()'::regprocedure)
        AND p.prorettype <> 'trigger'::regtype
        AND has_function_privilege(r.oid, p.oid, 'EXECUTE');
+    RETURN QUERY
+    SELECT format('role %s', x.role_name), format('can %s %s (%s)', x.privilege, x.relation, x.why)
+      FROM kit.excess_app_privileges() x;
+    RETURN QUERY
+    SELECT format('role %s', m.rolname), format('is a member of %s (each version''s role reaches its own tables only)', g.rolname)
+      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a);
 END
 $$;
 
 -- Restores from the catalog what kit.drift() finds the kit generated and
--- lost: every generated function and trigger (kit.regenerate_generated_code,
--- which also puts back a missing id assigner), the kit's triggers enabled
--- ALWAYS, a missing append-only guard, every read table's rules (when its
--- rows allow), and every app role's grants. Triggers the kit did not create
--- are reported by kit.drift(), never dropped: they are somebody's. Each
--- table is changed under a brief lock. What it cannot restore it says, in a
--- WARNING each (and kit.drift() still lists it): a missing table, a rule the
--- rows break. Facts written while a feed was off are not in the read
--- tables: verify and rebuild after a repair.
+-- recorded and the database lost: first every read table's recorded columns
+-- and rules (a column comes back empty: kit rebuild fills it; a rule only
+-- when the rows allow), then every generated function and trigger
+-- (kit.regenerate_generated_code, which also puts back a missing id
+-- assigner), the kit's triggers enabled ALWAYS, a missing append-only guard,
+-- every app role's grants, and no more than those (privileges beyond them,
+-- and memberships between app roles, are revoked). Triggers the kit did not
+-- create are reported by kit.drift(), never dropped: they are somebody's.
+-- Each table is changed under a brief lock. What it cannot restore it says,
+-- in a WARNING each starting 'kit: repair cannot' (and kit.drift() still
+-- lists it): a missing table, a lost fact column, a rule the rows break, a
+-- NOT NULL column no feed fills. Facts written while a feed was off are not
+-- in the read tables: verify and rebuild after a repair.
 CREATE OR REPLACE PROCEDURE kit.repair()
 LANGUAGE plpgsql
 AS $$
@@ -229,10 +293,38 @@ DECLARE
     _read    text;
     _rule    record;
     _role    text;
+    _finding record;
 BEGIN
+    FOR _read IN SELECT v.read_table FROM kit.read_version v WHERE v.state = 'live' ORDER BY v.read_table LOOP
+        IF NOT kit.domain_table_exists(_read) THEN
+            RAISE WARNING 'kit: repair cannot restore table % (a live read version): it was renamed or dropped. Rename it back, or restore it, then run kit repair and kit verify %; until then its own feeds are left out (writes go on without it), and read versions that check references against it refuse their facts.', _read, _read;
+            CONTINUE;
+        END IF;
+        FOR _rule IN SELECT * FROM kit.missing_read_rules(_read, format('public.%I', _read)::regclass) ORDER BY kind, definition LOOP
+            BEGIN
+                -- Building an index holds writers for as long as it takes: the price of putting a rule back.
+                PERFORM kit.lock_briefly(ARRAY[format('public.%I', _read)::regclass], 'ACCESS EXCLUSIVE', 'restore a rule of ' || _read);
+                EXECUTE kit.read_rule_sql(format('public.%I', _read)::regclass, _rule.kind, _rule.definition);
+                IF _rule.kind = 'column' THEN
+                    RAISE WARNING 'kit: repair put back column % of % empty: kit rebuild % fills it from the facts', _rule.definition, _read, _read;
+                END IF;
+            EXCEPTION
+                WHEN integrity_constraint_violation THEN
+                    RAISE WARNING 'kit: repair cannot restore the rule % % of %: its rows break it (%). If the rows are wrong (kit verify % compares them with the facts), kit rebuild % and repair again; if the facts break it (kit verify names them), serve them from a new read version whose rules they satisfy.',
+                        _rule.kind, _rule.definition, _read, SQLERRM, _read, _read;
+                WHEN OTHERS THEN
+                    RAISE WARNING 'kit: repair cannot restore the rule % % of % (%: %): change the table back by hand, or record its rules as they are now with SELECT kit.record_read_rules(%L).',
+                        _rule.kind, _rule.definition, _read, SQLSTATE, SQLERRM, _read;
+            END;
+            COMMIT;
+        END LOOP;
+    END LOOP;
     CALL kit.regenerate_generated_code();
-    FOR _write IN SELECT w.write_table FROM kit.write_table w
-                   WHERE to_regclass(format('public.%I', w.write_table)) IS NOT NULL ORDER BY w.write_table LOOP
+    FOR _write IN SELECT w.write_table FROM kit.write_table w ORDER BY w.write_table LOOP
+        IF NOT kit.domain_table_exists(_write) THEN
+            RAISE WARNING 'kit: repair cannot restore write table % (its facts): it was renamed or dropped. Rename it back, or restore it from a backup, then run kit repair.', _write;
+            CONTINUE;
+        END IF;
         PERFORM kit.lock_briefly(ARRAY[format('public.%I', _write)::regclass], 'SHARE ROW EXCLUSIVE', 'repair ' || _write);
         IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', _write)::regclass
                           AND t.tgname = kit.object_name('append_only', _write)) THEN
@@ -245,29 +337,24 @@ BEGIN
         END LOOP;
         COMMIT;
     END LOOP;
-    FOR _read IN SELECT v.read_table FROM kit.read_version v WHERE v.state = 'live' ORDER BY v.read_table LOOP
-        IF to_regclass(format('public.%I', _read)) IS NULL THEN
-            RAISE WARNING 'kit: repair cannot restore table % (a live read version): it was renamed or dropped. Rename it back, or restore it, then run kit repair and kit verify %; until then its own feeds are left out (writes go on without it), and read versions that check references against it refuse their facts.', _read, _read;
-            CONTINUE;
-        END IF;
-        FOR _rule IN SELECT * FROM kit.missing_read_rules(_read, format('public.%I', _read)::regclass) ORDER BY kind, definition LOOP
-            BEGIN
-                -- Building an index holds writers for as long as it takes: the price of putting a rule back.
-                PERFORM kit.lock_briefly(ARRAY[format('public.%I', _read)::regclass], 'ACCESS EXCLUSIVE', 'restore a rule of ' || _read);
-                EXECUTE kit.read_rule_sql(format('public.%I', _read)::regclass, _rule.kind, _rule.definition);
-            EXCEPTION WHEN integrity_constraint_violation THEN
-                RAISE WARNING 'kit: repair cannot restore the rule % % of %: its rows break it (%). kit verify % names the facts that break it; a read version that must keep the rule cannot be rebuilt from them: create a new version whose rules they satisfy.',
-                    _rule.kind, _rule.definition, _read, SQLERRM, _read;
-            END;
-            COMMIT;
-        END LOOP;
-    END LOOP;
     FOR _version IN SELECT a.version FROM kit.app_roles_in_use() a LOOP
         PERFORM kit.grant_app_role(_version);
     END LOOP;
     FOR _role IN SELECT a.role_name FROM kit.app_role a WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
                     AND a.version NOT IN (SELECT u.version FROM kit.app_roles_in_use() u) LOOP
         PERFORM kit.grant_start_up_gate(_role);
+    END LOOP;
+    FOR _finding IN SELECT * FROM kit.excess_app_privileges() LOOP
+        EXECUTE format('REVOKE %s ON public.%I FROM %I', _finding.privilege, _finding.relation, _finding.role_name);
+        EXECUTE format('REVOKE %s ON public.%I FROM PUBLIC', _finding.privilege, _finding.relation);
+    END LOOP;
+    FOR _finding IN SELECT m.rolname AS member, g.rolname AS granted
+                      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+                     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a) LOOP
+        EXECUTE format('REVOKE %I FROM %I', _finding.granted, _finding.member);
+    END LOOP;
+    FOR _finding IN SELECT u.object, u.problem FROM kit.unrepairable() u LOOP
+        RAISE WARNING 'kit: repair cannot restore % (%)', _finding.object, _finding.problem;
     END LOOP;
     COMMIT;
 END

@@ -41,7 +41,8 @@ BEGIN
     PERFORM kit.grant_start_up_gate(_role);
     EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', _role);
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
-    FOR _table IN SELECT kit.schema_version_write_tables(grant_app_role.version) LOOP
+    FOR _table IN SELECT t FROM kit.schema_version_write_tables(grant_app_role.version) AS t
+                   WHERE to_regclass(format('public.%I', t)) IS NOT NULL LOOP
         EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
                        (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
                          WHERE a.attrelid = format('public.%I', _table)::regclass AND a.attnum > 0 AND NOT a.attisdropped

@@ -40,7 +40,10 @@ DECLARE
     _version text := current_setting('kit.incoming_version');
 BEGIN
     IF _action IN ('install', 'upgrade') THEN
-        -- Kits before 0.4.0 recorded no rules: a live version's rules are recorded as it has them now.
+        -- Kits before 0.4.0 recorded no rules nor fact columns: recorded as they are now.
+        PERFORM kit.record_write_columns(w.write_table) FROM kit.write_table w
+          WHERE to_regclass(format('public.%I', w.write_table)) IS NOT NULL
+            AND NOT EXISTS (SELECT FROM kit.write_column c WHERE c.write_table = w.write_table);
         PERFORM kit.record_read_rules(v.read_table) FROM kit.read_version v
           WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL
             AND NOT EXISTS (SELECT FROM kit.read_rule r WHERE r.read_table = v.read_table);
