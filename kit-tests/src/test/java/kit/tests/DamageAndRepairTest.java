@@ -271,5 +271,24 @@ class DamageAndRepairTest {
         }
         writesWorkThroughEveryLiveVersion(db);
     }
+
+    @Test
+    void aFactAboutNobodyWrittenWhileItsFeedWasOffIsNamedByVerify() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "ALTER TABLE message_sent_3 DISABLE TRIGGER feed_message_sent_3");
+            long seq = (Long) value(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (1, 2, 'to nobody') RETURNING seq");
+            exec(c, "ALTER TABLE password_changed_2 DISABLE TRIGGER feed_password_changed_2");
+            long change = (Long) value(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (3, 'h') RETURNING seq");
+            exec(c, "CALL kit.repair()");
+            assertThat(verify(c, "messages_3")).filteredOn(r -> r.get("difference").equals("fact breaks a rule"))
+                    .extracting(r -> r.get("row_data").toString()).hasSize(2)
+                    .allSatisfy(d -> assertThat(d).contains("\"fact\": \"message_sent_3 seq " + seq + "\""))
+                    .anySatisfy(d -> assertThat(d).contains("src_id names no row of users_2 made before it"))
+                    .anySatisfy(d -> assertThat(d).contains("dst_id names no row of users_2 made before it"));
+            assertThat(verify(c, "users_2")).extracting(r -> r.get("row_data").toString())
+                    .singleElement().asString().contains("password_changed_2 seq " + change, "user_id names no row of users_2");
+        }
+    }
 }
 
