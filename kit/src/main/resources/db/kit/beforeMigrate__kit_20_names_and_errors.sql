@@ -64,7 +64,8 @@ BEGIN
     IF _state IS NULL OR NOT _state = ANY (require_state.allowed) THEN
         PERFORM kit.usage_error(format('Not a %s read version: %s (State: %s)',
                                        array_to_string(require_state.allowed, ' or '), require_state.read_table,
-                                       coalesce(_state, 'none')));
+                                       coalesce(_state, 'none')),
+                                'kit status lists every read version and its state (SELECT read_table, state FROM kit.read_version).');
     END IF;
     RETURN _state;
 END
