@@ -130,6 +130,19 @@ AS $$
      ORDER BY 1, 3, 2
 $$;
 
+-- App roles that are members of other app roles: each would reach the
+-- other version's tables. kit.drift() names them, kit.repair() revokes them.
+CREATE OR REPLACE FUNCTION kit.app_role_memberships()
+RETURNS TABLE (member text, granted text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT m.rolname::text, g.rolname::text
+      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a)
+     ORDER BY 1, 2
+$$;
+
 -- The damage kit.repair() cannot undo, one row each (kit.drift() lists it
 -- too): a fact column a write table lost (its values went with it), and
 -- NOT NULL columns without a DEFAULT of a live read table that an insert
@@ -263,9 +276,8 @@ BEGIN
     SELECT format('role %s', x.role_name), format('can %s %s (%s)', x.privilege, x.relation, x.why)
       FROM kit.excess_app_privileges() x;
     RETURN QUERY
-    SELECT format('role %s', m.rolname), format('is a member of %s (each version''s role reaches its own tables only)', g.rolname)
-      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
-     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a);
+    SELECT format('role %s', x.member), format('is a member of %s (each version''s role reaches its own tables only)', x.granted)
+      FROM kit.app_role_memberships() x;
 END
 $$;
 
@@ -348,9 +360,7 @@ BEGIN
         EXECUTE format('REVOKE %s ON public.%I FROM %I', _finding.privilege, _finding.relation, _finding.role_name);
         EXECUTE format('REVOKE %s ON public.%I FROM PUBLIC', _finding.privilege, _finding.relation);
     END LOOP;
-    FOR _finding IN SELECT m.rolname AS member, g.rolname AS granted
-                      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
-                     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a) LOOP
+    FOR _finding IN SELECT * FROM kit.app_role_memberships() LOOP
         EXECUTE format('REVOKE %I FROM %I', _finding.granted, _finding.member);
     END LOOP;
     FOR _finding IN SELECT u.object, u.problem FROM kit.unrepairable() u LOOP
