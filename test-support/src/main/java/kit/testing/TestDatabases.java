@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Fixtures for tests and the demo: one PostgreSQL server for the whole run (embedded, or {@code KIT_DB_URL}),
+ * Fixtures for tests: one PostgreSQL server for the whole run (embedded, {@code KIT_DB_URL} or a container),
  * and a fresh database per test, copied from a template migrated once per
  * target version ({@code CREATE DATABASE ... TEMPLATE}). Every database this run
  * creates carries the run's prefix and is dropped when the run ends.
