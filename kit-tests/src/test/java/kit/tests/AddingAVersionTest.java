@@ -11,7 +11,7 @@ import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static kit.tests.Sql.exec;
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;
