@@ -1,5 +1,8 @@
 -- Kit script 00 begin (run by Flyway before every migrate, in file-name order:
--- 00 begin, 05 upgrade, 10 catalog ... 70 roles, 99 finish).
+-- 00 begin, 05 superseded, 10 catalog, 20 names_errors_locks ... 80
+-- drift_and_repair, 90 upgrade, 99 finish). Each script calls only functions
+-- that earlier scripts define (KitScriptsCallInOrderTest), so they read top
+-- to bottom and PostgreSQL checks every LANGUAGE sql body when it is created.
 --
 -- Installs the kit on a database that has none, upgrades an older one in
 -- place and refuses a newer one, under a session advisory lock that the
