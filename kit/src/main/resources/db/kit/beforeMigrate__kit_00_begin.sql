@@ -40,7 +40,8 @@ BEGIN
                 HINT = 'Another migrate of this database is running, or that session holds advisory lock (1263094, 0): let it end (or pg_terminate_backend it), then migrate again. SET kit.lock_wait changes the wait.';
         END IF;
         IF clock_timestamp() > _report THEN
-            RAISE NOTICE 'kit: waiting for the kit''s installer lock (%); gives up after %', coalesce(_holder, 'holder gone'), _limit;
+            RAISE NOTICE 'kit: waiting for the kit''s installer lock (%); gives up after %', coalesce(_holder, 'holder gone'), _limit
+                USING ERRCODE = 'KT007';  -- a wait's notices carry the code the wait ends with when it gives up
             _report := clock_timestamp() + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.05);

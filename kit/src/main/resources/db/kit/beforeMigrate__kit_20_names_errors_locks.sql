@@ -186,7 +186,9 @@ $$;
 -- Takes the kit's transaction-level advisory lock (1263094, key), shared or
 -- exclusive, waiting at most `timeout` (else the setting kit.lock_wait, else
 -- 10 seconds); then gives up with KT007 naming who holds it. Any login may
--- take an advisory lock, so no wait of the kit's may be unbounded or silent.
+-- take an advisory lock, so no wait of the kit's may be unbounded or silent:
+-- after a second it says what it waits for, in a NOTICE with SQLSTATE KT007
+-- (as every wait of the kit's: clients tell them apart by that code).
 CREATE OR REPLACE FUNCTION kit.advisory_lock_briefly(key integer, exclusive boolean, what text, timeout interval DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
@@ -216,7 +218,8 @@ BEGIN
                     HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
             END IF;
             RAISE NOTICE 'kit: to % waits for the kit''s lock (1263094, %) (%); gives up after %',
-                advisory_lock_briefly.what, advisory_lock_briefly.key, coalesce(_holder, 'holder gone'), _limit;
+                advisory_lock_briefly.what, advisory_lock_briefly.key, coalesce(_holder, 'holder gone'), _limit
+                USING ERRCODE = 'KT007';
             _report := clock_timestamp() + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.02);

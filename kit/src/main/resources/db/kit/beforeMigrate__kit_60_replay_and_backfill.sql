@@ -134,9 +134,9 @@ $$;
 -- rolled back, found without blocking any writer: read the fact sequence, then
 -- wait until every transaction that was writing to those tables at that moment
 -- has ended (a writer holds its table lock from before it takes its seq until
--- it ends). Says what it waits for in a NOTICE after a second and every 5
--- seconds after that; gives up after `timeout` with KT007 naming the
--- transaction.
+-- it ends). Says what it waits for in a NOTICE (SQLSTATE KT007) after a
+-- second and every 5 seconds after that; gives up after `timeout` with
+-- KT007 naming the transaction.
 CREATE OR REPLACE FUNCTION kit.safe_watermark(read_table text, timeout interval DEFAULT '60 seconds')
 RETURNS bigint
 LANGUAGE plpgsql
@@ -178,7 +178,7 @@ BEGIN
                     HINT = 'End that transaction (a prepared one with COMMIT PREPARED or ROLLBACK PREPARED), then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
             END IF;
             RAISE NOTICE 'kit: backfill of % waits for a transaction that writes to its write tables (%, Open for: %); gives up after %',
-                safe_watermark.read_table, _oldest.who, _oldest.age, safe_watermark.timeout;
+                safe_watermark.read_table, _oldest.who, _oldest.age, safe_watermark.timeout USING ERRCODE = 'KT007';
             _report_at := _now + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.005);
