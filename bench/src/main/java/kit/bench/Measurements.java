@@ -218,37 +218,26 @@ final class Measurements {
 
     /**
      * 12: the write table's trigger statement-level (the kit's: every feed once over the transition
-     * table) against row-level (every feed once per fact, over NEW), both from the same template
-     * (kit.feed_sql), measured side by side (see sideBySide).
+     * table) against row-level (every feed once per fact, over NEW), both written by the kit's generator
+     * (kit.feed_trigger_sql, level => 'row'), measured side by side (see sideBySide).
      */
     void rowAgainstStatementTrigger() throws Exception {
         DatabaseUrl statement = databaseWith(3);
         DatabaseUrl row = databaseWith(3);
         try (Connection c = Jdbc.connect(row)) {
-            exec(c, single(c, """
-                    SELECT format($fn$
-                        CREATE OR REPLACE FUNCTION public.feed_user_registered_1() RETURNS trigger
-                        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
-                        DECLARE
-                            _fact_count  bigint := 1;
-                            _applied     bigint;
-                            _missing     text;
-                            _missing_seq bigint;
-                        BEGIN
-                        %s    RETURN NULL;
-                        END
-                        $body$$fn$,
-                        string_agg(kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, '(SELECT NEW.*)', true, true),
-                                   '' ORDER BY f.read_table))
-                      FROM kit.feed f JOIN kit.read_version v USING (read_table)
-                     WHERE f.write_table = 'user_registered_1' AND v.state = 'live'"""));
-            exec(c, """
-                    DROP TRIGGER feed_user_registered_1 ON user_registered_1;
-                    CREATE TRIGGER feed_user_registered_1 AFTER INSERT ON user_registered_1
-                        FOR EACH ROW EXECUTE FUNCTION public.feed_user_registered_1();
-                    """);
+            replaceFeedTrigger(c, "'user_registered_1', level => 'row'");
         }
         sideBySide("12. statement-level vs row-level feed trigger", "R=3 statement / row", statement, row);
+    }
+
+    /**
+     * Replaces user_registered_1's feed trigger, function and trigger, with what the kit's generator
+     * writes for {@code arguments} (kit.feed_trigger_sql's), so that a variant differs from the kit's
+     * trigger in what it is asked for and nothing else.
+     */
+    private static void replaceFeedTrigger(Connection c, String arguments) throws SQLException {
+        exec(c, "DROP TRIGGER feed_user_registered_1 ON user_registered_1");
+        exec(c, single(c, "SELECT create_sql || trigger_sql FROM kit.feed_trigger_sql(" + arguments + ")"));
     }
 
     /**
@@ -280,15 +269,11 @@ final class Measurements {
         DatabaseUrl kit = databaseWith(3);
         DatabaseUrl plain = databaseWith(3);
         DatabaseUrl handler = databaseWith(3);
-        String trigger = "SELECT pg_get_functiondef('public.feed_user_registered_1'::regproc)";
         try (Connection c = Jdbc.connect(plain)) {
-            exec(c, single(c, "SELECT regexp_replace(regexp_replace((" + trigger + "), 'ON CONFLICT DO NOTHING', '', 'g'), "
-                    + "'IF _applied < _fact_count THEN\\s+PERFORM kit.raise_rejected_insert\\([^;]*;\\s+END IF;', '', 'g')"));
+            replaceFeedTrigger(c, "'user_registered_1', rejections => 'fail'");
         }
         try (Connection c = Jdbc.connect(handler)) {
-            exec(c, single(c, "SELECT regexp_replace(regexp_replace(regexp_replace((" + trigger + "), 'ON CONFLICT DO NOTHING', '', 'g'), "
-                    + "'IF _applied < _fact_count THEN\\s+PERFORM kit.raise_rejected_insert\\([^;]*;\\s+END IF;', '', 'g'), "
-                    + "'BEGIN(.*)RETURN NULL;', 'BEGIN BEGIN\\1EXCEPTION WHEN unique_violation THEN RAISE; END; RETURN NULL;')"));
+            replaceFeedTrigger(c, "'user_registered_1', rejections => 'catch'");
         }
         for (boolean batch : new boolean[] {false, true}) {
             Load.Operation writer = insert("user_registered_1", batch);
@@ -311,33 +296,15 @@ final class Measurements {
         DatabaseUrl inline = databaseWith(3);
         DatabaseUrl calls = databaseWith(3);
         try (Connection c = Jdbc.connect(calls)) {
-            // 0.2.0's projections took an array of facts: the same template (kit.feed_sql) over unnest(facts).
+            // 0.2.0's projections took an array of facts, and its trigger called each: both written by the
+            // kit's generators (kit.projection_sql, facts => 'array'; kit.feed_trigger_sql, feeds => 'call').
             exec(c, single(c, """
-                    SELECT string_agg(format($fn$
-                        CREATE FUNCTION public.%1$I(facts public.user_registered_1[]) RETURNS void LANGUAGE plpgsql AS $body$
-                        DECLARE
-                            _fact_count  bigint := cardinality(facts);
-                            _applied     bigint;
-                            _missing     text;
-                            _missing_seq bigint;
-                        BEGIN
-                        %2$s
-                        END
-                        $body$;$fn$, 'array_' || f.projection,
-                        kit.feed_sql(f.write_table, f.read_table, f.key_column, f.read_table, 'unnest(facts)', true, true)), chr(10))
-                      FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
-            exec(c, single(c, """
-                    SELECT format($fn$
-                        CREATE OR REPLACE FUNCTION public.feed_user_registered_1() RETURNS trigger
-                        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
-                        DECLARE
-                            _facts public.user_registered_1[] := ARRAY(SELECT n::public.user_registered_1 FROM new_rows AS n);
-                        BEGIN
-                        %s    RETURN NULL;
-                        END
-                        $body$$fn$,
-                        string_agg(format('PERFORM public.%I(_facts);' || chr(10), 'array_' || f.projection), '' ORDER BY f.read_table))
-                      FROM kit.feed f WHERE f.write_table = 'user_registered_1'"""));
+                    SELECT string_agg(g.create_sql, chr(10) ORDER BY f.read_table)
+                      FROM kit.feed f JOIN kit.read_version v USING (read_table)
+                     CROSS JOIN LATERAL kit.projection_sql(write_table => f.write_table, read_table => f.read_table,
+                                                           key_column => f.key_column, target => f.read_table, facts => 'array') g
+                     WHERE f.write_table = 'user_registered_1' AND v.state = 'live'"""));
+            replaceFeedTrigger(c, "'user_registered_1', feeds => 'call'");
         }
         sideBySide("10. inline feeds (0.3.0) vs projection calls (0.2.0)", "R=3 inline / calls", inline, calls);
     }

@@ -3,6 +3,7 @@ package kit.cli;
 import kit.catalog.routines.RetirementPlan;
 import kit.client.Catalog;
 import kit.client.Jdbc;
+import kit.client.KitError;
 import kit.client.KitVersion;
 import kit.console.TextTable;
 import kit.types.State;
@@ -291,12 +292,13 @@ final class Operations {
 
     /**
      * Prints the backfill's NOTICEs that say what it waits for (an open writer), as they arrive: the
-     * catalog's progress stands still meanwhile. Returns how many of the statement's warnings are seen.
+     * catalog's progress stands still meanwhile. The kit's waits carry SQLSTATE KT007 (what they end
+     * with when they give up). Returns how many of the statement's warnings are seen.
      */
     private int showWaits(PreparedStatement call, int seen) throws SQLException {
         int index = 0;
         for (SQLWarning w = call.getWarnings(); w != null; w = w.getNextWarning(), index++) {
-            if (index >= seen && w.getMessage() != null && w.getMessage().contains(" waits for ")) {
+            if (index >= seen && KitError.BUSY.sqlState().equals(w.getSQLState()) && w.getMessage() != null) {
                 out.println("  " + w.getMessage().replaceFirst("^kit: ", ""));
             }
         }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,17 +147,24 @@ class OnlineVersionAddTest {
         try (Connection writer = db.connect(); Connection backfiller = db.connect()) {
             writer.setAutoCommit(false);
             exec(writer, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('slow@example.com', 'h')");
+            List<SQLWarning> notices = new ArrayList<>();
             CompletableFuture<Void> backfill = CompletableFuture.runAsync(() -> {
-                try {
-                    exec(backfiller, "CALL kit.backfill('users_9')");
+                try (Statement call = backfiller.createStatement()) {
+                    call.execute("CALL kit.backfill('users_9')");
+                    for (SQLWarning w = call.getWarnings(); w != null; w = w.getNextWarning()) {
+                        notices.add(w);
+                    }
                 } catch (SQLException e) {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(500);
+            Thread.sleep(1500);
             assertThat(backfill).as("waits for the open writer").isNotDone();
             writer.commit();
             backfill.get(30, TimeUnit.SECONDS);
+            // After a second it says so, in a notice with the kit's code for waits (KT007, what it ends
+            // with if it gives up), by which a client such as `kit backfill` shows it.
+            assertThat(notices).extracting(SQLWarning::getSQLState).contains(KitError.BUSY.sqlState());
         }
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT count(*) FROM users_9 WHERE email = 'slow@example.com'")).isEqualTo(1L);

@@ -100,9 +100,10 @@ public class Kit extends SchemaImpl {
     }
 
     /**
-     * One feed per write table x read table, applied by its projection
-     * function. Insert feeds create read rows, update feeds change the row
-     * whose id is in key_column.
+     * One feed per write table x read table, applied by the write table's one
+     * feed trigger (kit.object_name('feed', write_table)) and replayed by its
+     * projection function. Insert feeds create read rows, update feeds change
+     * the row whose id is in key_column.
      */
     public final Feed FEED = Feed.FEED;
 

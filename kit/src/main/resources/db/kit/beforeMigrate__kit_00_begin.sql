@@ -1,5 +1,8 @@
 -- Kit script 00 begin (run by Flyway before every migrate, in file-name order:
--- 00 begin, 05 upgrade, 10 catalog ... 70 roles, 99 finish).
+-- 00 begin, 05 superseded, 10 catalog, 20 names_errors_locks ... 80
+-- drift_and_repair, 90 upgrade, 99 finish). Each script calls only functions
+-- that earlier scripts define (KitScriptsCallInOrderTest), so they read top
+-- to bottom and PostgreSQL checks every LANGUAGE sql body when it is created.
 --
 -- Installs the kit on a database that has none, upgrades an older one in
 -- place and refuses a newer one, under a session advisory lock that the
@@ -40,7 +43,8 @@ BEGIN
                 HINT = 'Another migrate of this database is running, or that session holds advisory lock (1263094, 0): let it end (or pg_terminate_backend it), then migrate again. SET kit.lock_wait changes the wait.';
         END IF;
         IF clock_timestamp() > _report THEN
-            RAISE NOTICE 'kit: waiting for the kit''s installer lock (%); gives up after %', coalesce(_holder, 'holder gone'), _limit;
+            RAISE NOTICE 'kit: waiting for the kit''s installer lock (%); gives up after %', coalesce(_holder, 'holder gone'), _limit
+                USING ERRCODE = 'KT007';  -- a wait's notices carry the code the wait ends with when it gives up
             _report := clock_timestamp() + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.05);

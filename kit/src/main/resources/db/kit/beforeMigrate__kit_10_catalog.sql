@@ -80,14 +80,12 @@ CREATE TABLE IF NOT EXISTS kit.feed (
     kind         text NOT NULL CHECK (kind IN ('insert', 'update')),
     key_column   text,
     projection   text NOT NULL,
-    trigger_name text NOT NULL,
     position     bigint GENERATED ALWAYS AS IDENTITY,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (write_table, read_table),
     CHECK ((kind = 'update') = (key_column IS NOT NULL))
 );
-COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
-COMMENT ON COLUMN kit.feed.trigger_name IS 'The write table''s one feed trigger, which applies every live feed of that write table.';
+COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by the write table''s one feed trigger (kit.object_name(''feed'', write_table)) and replayed by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
 
 -- The rules of each read version (constraints, unique indexes, NOT NULL
 -- columns) as they were when it went live, so that a rule dropped later is

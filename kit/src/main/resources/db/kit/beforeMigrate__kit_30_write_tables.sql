@@ -1,5 +1,5 @@
 -- Kit script 30 write_tables (run by Flyway before every migrate, in file-name order).
--- Write tables: append-only facts, their id spaces and id assigners.
+-- Write tables: append-only facts, their id spaces, id assigners and id claimers.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
 -- Takes an explicit id (one the writer chose) for its id space, or refuses it:
@@ -44,37 +44,6 @@ BEGIN
 END
 $$;
 
--- The trigger function that gives a fact without an id the next one of its
--- id space's sequence, per row, before the row is written (its trigger has
--- WHEN (NEW.id IS NULL), so a fact with an id never calls it). Sequence-given
--- ids start at the sequence's MINVALUE and explicit ids must lie below it
--- (kit.claim_explicit_id), so a sequence-given id can never equal one
--- somebody chose, whenever and in whatever order they commit: no lock, no
--- setval, and an insert without an id never fails because of another
--- writer's id.
---
--- It runs as the inserting role (no SECURITY DEFINER), which has USAGE on
--- the sequence: a writer's search_path could only change what runs with its
--- own rights. Still every name is schema-qualified. (A SET search_path
--- clause would cost a configuration change per row.)
-CREATE OR REPLACE FUNCTION kit.assign_id_sql(id_space text, id_sequence text)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT format($fn$
-CREATE OR REPLACE FUNCTION kit.%1$I()
-RETURNS trigger
-LANGUAGE plpgsql
-AS $body$
-BEGIN
-    NEW.id := pg_catalog.nextval(%2$L::pg_catalog.regclass);
-    RETURN NEW;
-END
-$body$;
-$fn$, kit.object_name('id_space', assign_id_sql.id_space), assign_id_sql.id_sequence)
-$$;
-
 -- A fact that arrives with session_replication_role = replica was written
 -- elsewhere (a logical-replication subscriber applying the origin's facts, a
 -- restore): its id and seq were given there. Its explicit id is claimed as
@@ -104,6 +73,35 @@ BEGIN
 END
 $$;
 
+-- The trigger function that gives a fact without an id the next one of its
+-- id space's sequence, per row, before the row is written (its trigger has
+-- WHEN (NEW.id IS NULL), so a fact with an id never calls it). Sequence-given
+-- ids start at the sequence's MINVALUE and explicit ids must lie below it
+-- (kit.claim_explicit_id), so a sequence-given id can never equal one
+-- somebody chose, whenever and in whatever order they commit: no lock, no
+-- setval, and an insert without an id never fails because of another
+-- writer's id.
+--
+-- It runs as the inserting role (no SECURITY DEFINER), which has USAGE on
+-- the sequence: a writer's search_path could only change what runs with its
+-- own rights. Still every name is schema-qualified. (A SET search_path
+-- clause would cost a configuration change per row.)
+CREATE OR REPLACE FUNCTION kit.assign_id_sql(id_space text, id_sequence text,
+                                             OUT function_name text, OUT create_sql text, OUT body text,
+                                             OUT security_definer boolean, OUT config text[], OUT strict boolean)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM kit.function_object(
+        name => format('kit.%I', kit.object_name('id_space', assign_id_sql.id_space)), arguments => '', returns => 'trigger',
+        source => kit.render($t$
+BEGIN
+    NEW.id := pg_catalog.nextval({{id_sequence}}::pg_catalog.regclass);
+    RETURN NEW;
+END
+$t$, jsonb_build_object('id_sequence', quote_literal(assign_id_sql.id_sequence))))
+$$;
+
 -- The trigger function that takes a fact's explicit id (one the writer
 -- chose) for its id space, per row, before the row is written; its trigger
 -- has WHEN (NEW.id IS NOT NULL), so the usual write (no id) never calls it.
@@ -112,27 +110,25 @@ $$;
 -- can call a trigger function, and only the kit can attach it (EXECUTE is
 -- revoked from PUBLIC): an app role cannot claim an id of a table it may not
 -- write, nor put rows into kit.explicit_id by any other way.
-CREATE OR REPLACE FUNCTION kit.claim_id_sql(id_space text)
-RETURNS text
+CREATE OR REPLACE FUNCTION kit.claim_id_sql(id_space text,
+                                            OUT function_name text, OUT create_sql text, OUT body text,
+                                            OUT security_definer boolean, OUT config text[], OUT strict boolean)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT format($fn$
-CREATE OR REPLACE FUNCTION kit.%1$I()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $body$
+    SELECT * FROM kit.function_object(
+        name => format('kit.%I', kit.object_name('id_claimer', claim_id_sql.id_space)), arguments => '', returns => 'trigger',
+        definer => true, pinned_path => 'pg_catalog, pg_temp',
+        source => kit.render($t$
 BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
-        PERFORM kit.take_replicated_ids(%2$L, TG_TABLE_NAME, NEW.id, NEW.seq);
+        PERFORM kit.take_replicated_ids({{id_space}}, TG_TABLE_NAME, NEW.id, NEW.seq);
     ELSE
-        PERFORM kit.claim_explicit_id(%2$L, TG_TABLE_NAME, NEW.id);
+        PERFORM kit.claim_explicit_id({{id_space}}, TG_TABLE_NAME, NEW.id);
     END IF;
     RETURN NEW;
 END
-$body$;
-$fn$, kit.object_name('id_claimer', claim_id_sql.id_space), claim_id_sql.id_space)
+$t$, jsonb_build_object('id_space', quote_literal(claim_id_sql.id_space))))
 $$;
 
 -- (Re)creates an id space's id assigner and id claimer (kit.assign_id_sql,
@@ -143,10 +139,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    EXECUTE kit.assign_id_sql(create_id_assigner.id_space, create_id_assigner.id_sequence);
-    EXECUTE kit.claim_id_sql(create_id_assigner.id_space);
-    EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_space', create_id_assigner.id_space));
-    EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.%I() FROM PUBLIC', kit.object_name('id_claimer', create_id_assigner.id_space));
+    EXECUTE (kit.assign_id_sql(create_id_assigner.id_space, create_id_assigner.id_sequence)).create_sql;
+    EXECUTE (kit.claim_id_sql(create_id_assigner.id_space)).create_sql;
 END
 $$;
 

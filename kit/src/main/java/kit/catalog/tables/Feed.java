@@ -41,9 +41,10 @@ import org.jooq.impl.TableImpl;
 
 
 /**
- * One feed per write table x read table, applied by its projection function.
- * Insert feeds create read rows, update feeds change the row whose id is in
- * key_column.
+ * One feed per write table x read table, applied by the write table's one feed
+ * trigger (kit.object_name('feed', write_table)) and replayed by its projection
+ * function. Insert feeds create read rows, update feeds change the row whose id
+ * is in key_column.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class Feed extends TableImpl<FeedRecord> {
@@ -89,12 +90,6 @@ public class Feed extends TableImpl<FeedRecord> {
     public final TableField<FeedRecord, String> PROJECTION = createField(DSL.name("projection"), SQLDataType.CLOB.nullable(false), this, "");
 
     /**
-     * The column <code>kit.feed.trigger_name</code>. The write table's one feed
-     * trigger, which applies every live feed of that write table.
-     */
-    public final TableField<FeedRecord, String> TRIGGER_NAME = createField(DSL.name("trigger_name"), SQLDataType.CLOB.nullable(false), this, "The write table's one feed trigger, which applies every live feed of that write table.");
-
-    /**
      * The column <code>kit.feed.position</code>.
      */
     public final TableField<FeedRecord, Long> POSITION = createField(DSL.name("position"), SQLDataType.BIGINT.nullable(false).generatedAlwaysAsIdentity(), this, "");
@@ -109,7 +104,7 @@ public class Feed extends TableImpl<FeedRecord> {
     }
 
     private Feed(Name alias, Table<FeedRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("One feed per write table x read table, applied by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column."), TableOptions.table(), where);
+        super(alias, null, aliased, parameters, DSL.comment("One feed per write table x read table, applied by the write table's one feed trigger (kit.object_name('feed', write_table)) and replayed by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column."), TableOptions.table(), where);
     }
 
     /**

@@ -13,9 +13,10 @@ import org.jooq.impl.UpdatableRecordImpl;
 
 
 /**
- * One feed per write table x read table, applied by its projection function.
- * Insert feeds create read rows, update feeds change the row whose id is in
- * key_column.
+ * One feed per write table x read table, applied by the write table's one feed
+ * trigger (kit.object_name('feed', write_table)) and replayed by its projection
+ * function. Insert feeds create read rows, update feeds change the row whose id
+ * is in key_column.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
@@ -93,47 +94,31 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
     }
 
     /**
-     * Setter for <code>kit.feed.trigger_name</code>. The write table's one feed
-     * trigger, which applies every live feed of that write table.
-     */
-    public void setTriggerName(String value) {
-        set(5, value);
-    }
-
-    /**
-     * Getter for <code>kit.feed.trigger_name</code>. The write table's one feed
-     * trigger, which applies every live feed of that write table.
-     */
-    public String getTriggerName() {
-        return (String) get(5);
-    }
-
-    /**
      * Setter for <code>kit.feed.position</code>.
      */
     public void setPosition(Long value) {
-        set(6, value);
+        set(5, value);
     }
 
     /**
      * Getter for <code>kit.feed.position</code>.
      */
     public Long getPosition() {
-        return (Long) get(6);
+        return (Long) get(5);
     }
 
     /**
      * Setter for <code>kit.feed.created_at</code>.
      */
     public void setCreatedAt(OffsetDateTime value) {
-        set(7, value);
+        set(6, value);
     }
 
     /**
      * Getter for <code>kit.feed.created_at</code>.
      */
     public OffsetDateTime getCreatedAt() {
-        return (OffsetDateTime) get(7);
+        return (OffsetDateTime) get(6);
     }
 
     // -------------------------------------------------------------------------
@@ -159,7 +144,7 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
     /**
      * Create a detached, initialised FeedRecord
      */
-    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, String triggerName, Long position, OffsetDateTime createdAt) {
+    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, Long position, OffsetDateTime createdAt) {
         super(Feed.FEED);
 
         setWriteTable(writeTable);
@@ -167,7 +152,6 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
         setKind(kind);
         setKeyColumn(keyColumn);
         setProjection(projection);
-        setTriggerName(triggerName);
         setPosition(position);
         setCreatedAt(createdAt);
         resetTouchedOnNotNull();

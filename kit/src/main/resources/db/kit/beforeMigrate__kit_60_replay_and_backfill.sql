@@ -1,6 +1,8 @@
--- Kit script 50 backfill (run by Flyway before every migrate, in file-name order).
--- Backfill: building -> live, batch by batch, resumable.
--- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+-- Kit script 60 replay_and_backfill (run by Flyway before every migrate, in file-name order).
+-- Replaying facts into a read table, and the backfill that takes a building
+-- read version (or a rebuild's shadow) to live, batch by batch, resumable;
+-- aborting a building one.
+-- Idempotent: CREATE OR REPLACE, safe to run again.
 
 -- The next batch of read_table's facts after after_seq, up to up_to_seq: it
 -- ends at the batch_size-th fact of its feeding write tables, or at
@@ -132,9 +134,9 @@ $$;
 -- rolled back, found without blocking any writer: read the fact sequence, then
 -- wait until every transaction that was writing to those tables at that moment
 -- has ended (a writer holds its table lock from before it takes its seq until
--- it ends). Says what it waits for in a NOTICE after a second and every 5
--- seconds after that; gives up after `timeout` with KT007 naming the
--- transaction.
+-- it ends). Says what it waits for in a NOTICE (SQLSTATE KT007) after a
+-- second and every 5 seconds after that; gives up after `timeout` with
+-- KT007 naming the transaction.
 CREATE OR REPLACE FUNCTION kit.safe_watermark(read_table text, timeout interval DEFAULT '60 seconds')
 RETURNS bigint
 LANGUAGE plpgsql
@@ -176,7 +178,7 @@ BEGIN
                     HINT = 'End that transaction (a prepared one with COMMIT PREPARED or ROLLBACK PREPARED), then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes where it stopped.';
             END IF;
             RAISE NOTICE 'kit: backfill of % waits for a transaction that writes to its write tables (%, Open for: %); gives up after %',
-                safe_watermark.read_table, _oldest.who, _oldest.age, safe_watermark.timeout;
+                safe_watermark.read_table, _oldest.who, _oldest.age, safe_watermark.timeout USING ERRCODE = 'KT007';
             _report_at := _now + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.005);
@@ -251,6 +253,38 @@ SET search_path = pg_catalog
 AS $$
     SELECT kit.facts_after(backfill_remaining.read_table,
                            (SELECT v.backfilled_to FROM kit.read_version v WHERE v.read_table = backfill_remaining.read_table))
+$$;
+
+-- Gives `target` the grants and the comment `source` has (table and column
+-- grants to every role, PUBLIC included), so that the table swapped in by a
+-- rebuild keeps what users gave the one it replaces.
+CREATE OR REPLACE FUNCTION kit.copy_grants_and_comment(source regclass, target regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _grant record;
+BEGIN
+    FOR _grant IN
+        SELECT NULL::name AS column_name, a.privilege_type, a.grantee, a.is_grantable
+          FROM pg_class c, aclexplode(c.relacl) a
+         WHERE c.oid = copy_grants_and_comment.source AND a.grantee <> c.relowner
+        UNION ALL
+        SELECT t.attname, a.privilege_type, a.grantee, a.is_grantable
+          FROM pg_attribute t, aclexplode(t.attacl) a
+         WHERE t.attrelid = copy_grants_and_comment.source AND t.attacl IS NOT NULL AND NOT t.attisdropped
+           AND a.grantee <> (SELECT c.relowner FROM pg_class c WHERE c.oid = copy_grants_and_comment.source)
+    LOOP
+        EXECUTE format('GRANT %s%s ON %s TO %s%s', _grant.privilege_type,
+                       CASE WHEN _grant.column_name IS NULL THEN '' ELSE format(' (%I)', _grant.column_name) END,
+                       copy_grants_and_comment.target,
+                       CASE WHEN _grant.grantee = 0 THEN 'PUBLIC' ELSE format('%I', pg_get_userbyid(_grant.grantee)) END,
+                       CASE WHEN _grant.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    EXECUTE format('COMMENT ON TABLE %s IS %L', copy_grants_and_comment.target,
+                   obj_description(copy_grants_and_comment.source, 'pg_class'));
+END
 $$;
 
 -- Completes a caught-up building read version, in the caller's transaction:
@@ -352,6 +386,40 @@ EXCEPTION
         busy := true;
     WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT, error_hint = PG_EXCEPTION_HINT;
+END
+$$;
+
+-- Drops a building read version (aborting its backfill): its table, feeds and
+-- projections go; write tables and other versions are untouched. Schema
+-- versions that needed it show as aborted.
+CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    _referrers text;
+BEGIN
+    PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
+    PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
+    SELECT string_agg(DISTINCT rr.read_table, ', ') INTO _referrers
+      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
+     WHERE rr.referenced_table = abort_read_version.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
+    IF _referrers IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Cannot abort %s: read versions reference it (Referenced by: %s)',
+                                       abort_read_version.read_table, _referrers),
+                                format('Abort %s first; nothing was changed.', _referrers));
+    END IF;
+    PERFORM kit.drop_feeds(abort_read_version.read_table);
+    EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
+    IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
+        DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
+        DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
+    ELSE
+        UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
+        -- The app roles of the schema versions that needed it keep nothing on the domain's tables.
+        PERFORM kit.revoke_app_role(s.version) FROM kit.schema_version_read s WHERE s.read_table = abort_read_version.read_table;
+    END IF;
 END
 $$;
 
@@ -459,40 +527,6 @@ BEGIN
                    || format('The backfill of %s stopped there; every other building version went on. If its facts can never satisfy it, '
                              'drop it with kit abort %1$s (SELECT kit.abort_read_version(%2$L)) and fix forward in a new migration.',
                              _failed[1], _failed[1]) END;
-    END IF;
-END
-$$;
-
--- Drops a building read version (aborting its backfill): its table, feeds and
--- projections go; write tables and other versions are untouched. Schema
--- versions that needed it show as aborted.
-CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, public
-AS $$
-DECLARE
-    _referrers text;
-BEGIN
-    PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
-    PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
-    SELECT string_agg(DISTINCT rr.read_table, ', ') INTO _referrers
-      FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
-     WHERE rr.referenced_table = abort_read_version.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
-    IF _referrers IS NOT NULL THEN
-        PERFORM kit.usage_error(format('Cannot abort %s: read versions reference it (Referenced by: %s)',
-                                       abort_read_version.read_table, _referrers),
-                                format('Abort %s first; nothing was changed.', _referrers));
-    END IF;
-    PERFORM kit.drop_feeds(abort_read_version.read_table);
-    EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
-    IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
-        DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
-        DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
-    ELSE
-        UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
-        -- The app roles of the schema versions that needed it keep nothing on the domain's tables.
-        PERFORM kit.revoke_app_role(s.version) FROM kit.schema_version_read s WHERE s.read_table = abort_read_version.read_table;
     END IF;
 END
 $$;

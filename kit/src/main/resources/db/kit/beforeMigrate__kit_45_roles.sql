@@ -1,12 +1,14 @@
--- Kit script 70 roles (run by Flyway before every migrate, in file-name order).
--- Least privilege: one role per app version; the security check.
+-- Kit script 45 roles (run by Flyway before every migrate, in file-name order).
+-- Least privilege: one role per app version, what it may do and what it may
+-- not (the findings of kit.drift), and the security check. Before the
+-- scripts that make read versions live or drop them, which grant and revoke.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
 -- What every app role may do in the kit's schema, whatever its version's
 -- state: read its version's state (the start-up gate: kit.schema_versions,
 -- kit.schema_version_state). No other kit function: those it needs run
--- through the kit's triggers (kits before 0.4.0 let app roles call
--- kit.claim_explicit_id; that grant goes here).
+-- through the kit's triggers, so EXECUTE on every other one is revoked
+-- (also what kits before 0.4.0 granted: kit.claim_explicit_id).
 CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -166,6 +168,73 @@ BEGIN
 END
 $$;
 
+-- The privileges the kit grants an app role of a schema version in use
+-- (kit.grant_app_role), one row each: what, on which object, and whether
+-- the role has it now.
+CREATE OR REPLACE FUNCTION kit.app_role_privileges(version integer, role_name text)
+RETURNS TABLE (privilege text, object text, held boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT 'SELECT', r.read_table, has_table_privilege(app_role_privileges.role_name, format('public.%I', r.read_table), 'SELECT')
+      FROM kit.schema_version_read r JOIN kit.read_version v ON v.read_table = r.read_table
+     WHERE r.version = app_role_privileges.version AND v.state = 'live' AND to_regclass(format('public.%I', r.read_table)) IS NOT NULL
+    UNION ALL
+    SELECT 'INSERT', t, has_any_column_privilege(app_role_privileges.role_name, format('public.%I', t), 'INSERT')
+      FROM kit.schema_version_write_tables(app_role_privileges.version) AS t
+     WHERE to_regclass(format('public.%I', t)) IS NOT NULL
+    UNION ALL
+    SELECT 'USAGE', s, has_sequence_privilege(app_role_privileges.role_name, s, 'USAGE')
+      FROM (SELECT 'kit.fact_seq' AS s
+            UNION SELECT w.id_sequence FROM kit.write_table w
+                   WHERE w.write_table IN (SELECT kit.schema_version_write_tables(app_role_privileges.version))) q
+    UNION ALL
+    SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
+    UNION ALL
+    SELECT 'EXECUTE', 'kit.schema_version_state(integer)',
+           has_function_privilege(app_role_privileges.role_name, 'kit.schema_version_state(integer)', 'EXECUTE')
+    UNION ALL
+    SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
+      FROM unnest(ARRAY['kit', 'public']) AS n
+$$;
+
+-- What app roles may do on the domain's tables beyond what the kit grants
+-- (kit.grant_app_role): write a read table, or change a fact. Granted to the
+-- role, to PUBLIC or through another role; kit.repair() revokes what was
+-- granted to the role or to PUBLIC.
+CREATE OR REPLACE FUNCTION kit.excess_app_privileges()
+RETURNS TABLE (role_name text, privilege text, relation text, why text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT a.role_name, p.privilege, t.relation, t.why
+      FROM kit.app_role a
+      JOIN pg_roles r ON r.rolname = a.role_name
+     CROSS JOIN LATERAL (
+          SELECT v.read_table AS relation, 'app roles only read read tables' AS why,
+                 ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] AS privileges
+            FROM kit.read_version v WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(v.read_table)
+          UNION ALL
+          SELECT w.write_table, 'facts are append-only', ARRAY['UPDATE', 'DELETE', 'TRUNCATE']
+            FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table)) t
+     CROSS JOIN LATERAL unnest(t.privileges) AS p (privilege)
+     WHERE has_table_privilege(r.oid, format('public.%I', t.relation), p.privilege)
+     ORDER BY 1, 3, 2
+$$;
+
+-- App roles that are members of other app roles: each would reach the
+-- other version's tables. kit.drift() names them, kit.repair() revokes them.
+CREATE OR REPLACE FUNCTION kit.app_role_memberships()
+RETURNS TABLE (member text, granted text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT m.rolname::text, g.rolname::text
+      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a)
+     ORDER BY 1, 2
+$$;
+
 -- Every SECURITY DEFINER function in the kit's reach (schemas kit and public,
 -- where the kit keeps its own and its generated functions) whose search_path
 -- a writer could influence: one with no pinned search_path, or whose path
@@ -201,19 +270,4 @@ AS $$
      WHERE e.schema_name NOT IN ('pg_catalog', 'pg_temp') AND c.grantee <> e.proowner
      GROUP BY e.function, e.schema_name
     ORDER BY 1, 2
-$$;
-
--- Kit functions are for migrations and operators, not for app roles.
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM PUBLIC;
--- Nobody but the owner creates objects beside the kit's (PostgreSQL 15's
--- default; older servers let everyone create in public).
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM PUBLIC;
--- Except the installed kit's version, which any client may ask.
-DO $$
-BEGIN
-    IF to_regprocedure('kit.version()') IS NOT NULL THEN
-        GRANT EXECUTE ON FUNCTION kit.version() TO PUBLIC;
-    END IF;
-END
 $$;

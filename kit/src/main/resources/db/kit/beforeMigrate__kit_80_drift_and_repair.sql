@@ -1,146 +1,47 @@
--- Kit script 65 drift_and_repair (run by Flyway before every migrate, in file-name order).
+-- Kit script 80 drift_and_repair (run by Flyway before every migrate, in file-name order).
 -- Drift: where the database no longer holds what the kit's catalog says it
 -- generated (a trigger disabled or dropped, a generated function replaced, a
 -- grant revoked, a trigger the kit did not create on its tables), found
 -- before any fact is lost; and the repair that restores it from the catalog.
 -- Idempotent: CREATE OR REPLACE, safe to run again.
 
--- The body of a function as PostgreSQL stores it (pg_proc.prosrc), from the
--- CREATE FUNCTION statement a kit generator returns ($body$ quoted).
-CREATE OR REPLACE FUNCTION kit.function_body(create_sql text)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT substring(function_body.create_sql FROM 'AS \$body\$(.*?)\$body\$')
-$$;
-
 -- What a generated function should be, beside what the database has: one row
 -- per function the kit generates (id assigners and claimers, projections,
--- feed triggers), with the attributes a function can lose behind the kit's
--- back (ALTER FUNCTION ... SECURITY INVOKER, RESET search_path, CALLED ON
--- NULL INPUT). Feeds whose read tables are missing generate nothing (see
--- kit.read_tables_exist); kit.drift() names the tables instead.
+-- feed triggers), each as its generator returns it now (kit.function_object:
+-- the body PostgreSQL keeps as prosrc, and the attributes a function can
+-- lose behind the kit's back: ALTER FUNCTION ... SECURITY INVOKER, RESET
+-- search_path, CALLED ON NULL INPUT). Feeds whose read tables are missing
+-- generate nothing (see kit.domain_table_exists); kit.drift() names the
+-- tables instead.
 CREATE OR REPLACE FUNCTION kit.generated_functions()
 RETURNS TABLE (function_name text, installed regprocedure, expected_body text, security_definer boolean,
                config text[], strict boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, public
 AS $$
-    SELECT format('kit.%I()', kit.object_name('id_space', w.id_space)),
-           to_regprocedure(format('kit.%I()', kit.object_name('id_space', w.id_space))),
-           kit.function_body(kit.assign_id_sql(w.id_space, min(w.id_sequence))), false, NULL::text[], false
-      FROM kit.write_table w GROUP BY w.id_space
+    SELECT g.function_name, to_regprocedure(g.function_name), g.body, g.security_definer, g.config, g.strict
+      FROM (SELECT w.id_space, min(w.id_sequence) AS id_sequence FROM kit.write_table w GROUP BY w.id_space) s
+     CROSS JOIN LATERAL kit.assign_id_sql(s.id_space, s.id_sequence) g
     UNION ALL
-    SELECT format('kit.%I()', kit.object_name('id_claimer', w.id_space)),
-           to_regprocedure(format('kit.%I()', kit.object_name('id_claimer', w.id_space))),
-           kit.function_body(kit.claim_id_sql(w.id_space)), true, ARRAY['search_path=pg_catalog, pg_temp'], false
-      FROM kit.write_table w GROUP BY w.id_space
+    SELECT g.function_name, to_regprocedure(g.function_name), g.body, g.security_definer, g.config, g.strict
+      FROM (SELECT DISTINCT w.id_space FROM kit.write_table w) s
+     CROSS JOIN LATERAL kit.claim_id_sql(s.id_space) g
     UNION ALL
-    SELECT format('public.%I(bigint, bigint)', f.projection),
-           to_regprocedure(format('public.%I(bigint, bigint)', f.projection)),
-           kit.function_body(kit.projection_sql(f.write_table, coalesce(v.rebuild_of, f.read_table), f.key_column, f.read_table)),
-           false, NULL::text[], true
-      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-     WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table)
-       AND (v.rebuild_of IS NULL OR to_regclass(format('public.%I', v.rebuild_of)) IS NOT NULL)
+    SELECT g.function_name, to_regprocedure(g.function_name), g.body, g.security_definer, g.config, g.strict
+      FROM (SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
+              FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+             WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table)
+               AND (v.rebuild_of IS NULL OR to_regclass(format('public.%I', v.rebuild_of)) IS NOT NULL)
+            OFFSET 0) f  -- filtered before the generator runs: it needs the tables
+     CROSS JOIN LATERAL kit.projection_sql(write_table => f.write_table, read_table => coalesce(f.rebuild_of, f.read_table),
+                                           key_column => f.key_column, target => f.read_table) g
     UNION ALL
     -- Generated once per write table; expected_body NULL: the kit generates none now.
-    SELECT format('public.%I()', kit.object_name('feed', w.write_table)),
-           to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))),
-           kit.function_body(t.create_sql), true, ARRAY['search_path=pg_catalog, pg_temp'], false
-      FROM kit.write_table w
-     CROSS JOIN LATERAL (SELECT CASE WHEN kit.domain_table_exists(w.write_table) THEN kit.feed_trigger_sql(w.write_table) END AS create_sql) t
-     WHERE kit.domain_table_exists(w.write_table)
-       AND (t.create_sql IS NOT NULL OR to_regprocedure(format('public.%I()', kit.object_name('feed', w.write_table))) IS NOT NULL)
-$$;
-
--- The triggers the kit puts on a write table, each ENABLE ALWAYS (so that
--- writes under session_replication_role = replica are guarded, get their ids
--- and reach the read tables too): the append-only guard, the id claimer and
--- the id assigner, and the feed trigger while the table feeds a live read
--- version.
-CREATE OR REPLACE FUNCTION kit.expected_triggers(write_table text)
-RETURNS TABLE (trigger_name text, enabled "char")
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT kit.object_name('append_only', expected_triggers.write_table), 'A'::"char"
-    UNION ALL
-    SELECT kit.object_name('accept_id', expected_triggers.write_table), 'A'::"char"
-    UNION ALL
-    SELECT kit.object_name('assign_id', expected_triggers.write_table), 'A'::"char"
-    UNION ALL
-    SELECT kit.object_name('feed', expected_triggers.write_table), 'A'::"char"
-     WHERE EXISTS (SELECT FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live' AND kit.domain_table_exists(f.read_table))
-$$;
-
--- The privileges the kit grants an app role of a schema version in use
--- (kit.grant_app_role), one row each: what, on which object, and whether
--- the role has it now.
-CREATE OR REPLACE FUNCTION kit.app_role_privileges(version integer, role_name text)
-RETURNS TABLE (privilege text, object text, held boolean)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT 'SELECT', r.read_table, has_table_privilege(app_role_privileges.role_name, format('public.%I', r.read_table), 'SELECT')
-      FROM kit.schema_version_read r JOIN kit.read_version v ON v.read_table = r.read_table
-     WHERE r.version = app_role_privileges.version AND v.state = 'live' AND to_regclass(format('public.%I', r.read_table)) IS NOT NULL
-    UNION ALL
-    SELECT 'INSERT', t, has_any_column_privilege(app_role_privileges.role_name, format('public.%I', t), 'INSERT')
-      FROM kit.schema_version_write_tables(app_role_privileges.version) AS t
-     WHERE to_regclass(format('public.%I', t)) IS NOT NULL
-    UNION ALL
-    SELECT 'USAGE', s, has_sequence_privilege(app_role_privileges.role_name, s, 'USAGE')
-      FROM (SELECT 'kit.fact_seq' AS s
-            UNION SELECT w.id_sequence FROM kit.write_table w
-                   WHERE w.write_table IN (SELECT kit.schema_version_write_tables(app_role_privileges.version))) q
-    UNION ALL
-    SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
-    UNION ALL
-    SELECT 'EXECUTE', 'kit.schema_version_state(integer)',
-           has_function_privilege(app_role_privileges.role_name, 'kit.schema_version_state(integer)', 'EXECUTE')
-    UNION ALL
-    SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
-      FROM unnest(ARRAY['kit', 'public']) AS n
-$$;
-
--- What app roles may do on the domain's tables beyond what the kit grants
--- (kit.grant_app_role): write a read table, or change a fact. Granted to the
--- role, to PUBLIC or through another role; kit.repair() revokes what was
--- granted to the role or to PUBLIC.
-CREATE OR REPLACE FUNCTION kit.excess_app_privileges()
-RETURNS TABLE (role_name text, privilege text, relation text, why text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT a.role_name, p.privilege, t.relation, t.why
-      FROM kit.app_role a
-      JOIN pg_roles r ON r.rolname = a.role_name
-     CROSS JOIN LATERAL (
-          SELECT v.read_table AS relation, 'app roles only read read tables' AS why,
-                 ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] AS privileges
-            FROM kit.read_version v WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(v.read_table)
-          UNION ALL
-          SELECT w.write_table, 'facts are append-only', ARRAY['UPDATE', 'DELETE', 'TRUNCATE']
-            FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table)) t
-     CROSS JOIN LATERAL unnest(t.privileges) AS p (privilege)
-     WHERE has_table_privilege(r.oid, format('public.%I', t.relation), p.privilege)
-     ORDER BY 1, 3, 2
-$$;
-
--- App roles that are members of other app roles: each would reach the
--- other version's tables. kit.drift() names them, kit.repair() revokes them.
-CREATE OR REPLACE FUNCTION kit.app_role_memberships()
-RETURNS TABLE (member text, granted text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT m.rolname::text, g.rolname::text
-      FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
-     WHERE m.rolname IN (SELECT a.role_name FROM kit.app_role a) AND g.rolname IN (SELECT a.role_name FROM kit.app_role a)
-     ORDER BY 1, 2
+    SELECT n.function_name, to_regprocedure(n.function_name), g.body, true, ARRAY['search_path=pg_catalog, pg_temp'], false
+      FROM (SELECT w.write_table FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table) OFFSET 0) w
+     CROSS JOIN LATERAL (SELECT format('public.%I()', kit.object_name('feed', w.write_table)) AS function_name) n
+     CROSS JOIN LATERAL kit.feed_trigger_sql(w.write_table) g
+     WHERE g.body IS NOT NULL OR to_regprocedure(n.function_name) IS NOT NULL
 $$;
 
 -- The damage kit.repair() cannot undo, one row each (kit.drift() lists it

@@ -1,5 +1,6 @@
--- Kit script 20 names_and_errors (run by Flyway before every migrate, in file-name order).
--- Every generated name (kit.object_name) and the kit's errors (SQLSTATE class KT).
+-- Kit script 20 names_errors_locks (run by Flyway before every migrate, in file-name order).
+-- What every later script uses: every generated name (kit.object_name), the
+-- kit's errors (SQLSTATE class KT) and its bounded waits for locks.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
 -- Every name the kit generates comes from here, so that names never drift.
@@ -69,6 +70,21 @@ BEGIN
     END IF;
     RETURN _state;
 END
+$$;
+
+-- Whether a domain table (a read or write table) exists: a feed whose read
+-- or write table was renamed or dropped behind the kit's back is left out of
+-- the generated code (the write table's other feeds go on; kit.drift() names
+-- the missing table) instead of failing every write to its write tables. A
+-- feed that checks its facts against a missing table (references) stays,
+-- and refuses its facts until the table is back: a rule it cannot check is
+-- not waived.
+CREATE OR REPLACE FUNCTION kit.domain_table_exists(table_name text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT to_regclass(format('public.%I', domain_table_exists.table_name)) IS NOT NULL
 $$;
 
 CREATE OR REPLACE FUNCTION kit.refuse_change_of_fact()
@@ -170,7 +186,9 @@ $$;
 -- Takes the kit's transaction-level advisory lock (1263094, key), shared or
 -- exclusive, waiting at most `timeout` (else the setting kit.lock_wait, else
 -- 10 seconds); then gives up with KT007 naming who holds it. Any login may
--- take an advisory lock, so no wait of the kit's may be unbounded or silent.
+-- take an advisory lock, so no wait of the kit's may be unbounded or silent:
+-- after a second it says what it waits for, in a NOTICE with SQLSTATE KT007
+-- (as every wait of the kit's: clients tell them apart by that code).
 CREATE OR REPLACE FUNCTION kit.advisory_lock_briefly(key integer, exclusive boolean, what text, timeout interval DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
@@ -200,10 +218,44 @@ BEGIN
                     HINT = 'A retirement or another session holds it: let it end (or pg_terminate_backend it), then try again.';
             END IF;
             RAISE NOTICE 'kit: to % waits for the kit''s lock (1263094, %) (%); gives up after %',
-                advisory_lock_briefly.what, advisory_lock_briefly.key, coalesce(_holder, 'holder gone'), _limit;
+                advisory_lock_briefly.what, advisory_lock_briefly.key, coalesce(_holder, 'holder gone'), _limit
+                USING ERRCODE = 'KT007';
             _report := clock_timestamp() + interval '5 seconds';
         END IF;
         PERFORM pg_sleep(0.02);
     END LOOP;
+END
+$$;
+
+-- Takes `mode` locks on tables, each tried for at most lock_timeout, all of
+-- them again after a pause when one is busy, up to `attempts` times; then
+-- gives up with KT007 naming `what`. Never queues behind a long transaction
+-- for longer than one lock_timeout, so writers behind it wait no longer.
+CREATE OR REPLACE FUNCTION kit.lock_briefly(tables regclass[], mode text, what text,
+                                 lock_timeout text DEFAULT '200ms', attempts integer DEFAULT 10)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table regclass;
+BEGIN
+    FOR _attempt IN 1..lock_briefly.attempts LOOP
+        BEGIN
+            PERFORM set_config('lock_timeout', lock_briefly.lock_timeout, true);
+            FOREACH _table IN ARRAY lock_briefly.tables LOOP
+                EXECUTE format('LOCK TABLE %s IN %s MODE', _table, lock_briefly.mode);
+            END LOOP;
+            PERFORM set_config('lock_timeout', '0', true);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM set_config('lock_timeout', '0', true);
+        END;
+        PERFORM pg_sleep(0.05 * _attempt);
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'KT007',
+        MESSAGE = format('Could not %s: its tables stayed busy for %s attempts of %s (Tables: %s)', lock_briefly.what,
+                         lock_briefly.attempts, lock_briefly.lock_timeout, array_to_string(lock_briefly.tables, ', ')),
+        HINT = 'Long transactions are using them; run it again later.';
 END
 $$;

@@ -1,0 +1,18 @@
+-- What the kit generates for the example at schema version 3: kit.projection_sql(write_table => 'user_registered_0', read_table => 'users_2', key_column => NULL, target => 'users_2')
+-- (rendered by GeneratedCodeIsCheckedInTest, which checks this file; do not edit)
+CREATE OR REPLACE FUNCTION public.project_user_registered_0_into_users_2(from_seq bigint, to_seq bigint)
+RETURNS void
+LANGUAGE plpgsql STRICT
+AS $body$
+DECLARE
+    _fact_count  bigint;
+    _applied     bigint;
+    _missing     text;
+    _missing_seq bigint;
+BEGIN
+
+    INSERT INTO public.users_2 (id, email, password_hash, last_fact_seq, first_fact_seq)
+    SELECT f.id, f.email, f.password_hash, f.seq, f.seq FROM (SELECT * FROM public.user_registered_0 WHERE seq > $1 AND seq <= $2 ORDER BY seq) AS f;
+END
+$body$;
+REVOKE EXECUTE ON FUNCTION public.project_user_registered_0_into_users_2(bigint, bigint) FROM PUBLIC;
