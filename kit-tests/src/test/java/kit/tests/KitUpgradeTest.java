@@ -7,6 +7,8 @@ import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
 import java.util.List;
@@ -103,19 +105,22 @@ class KitUpgradeTest {
     }
 
     /**
-     * A database of the released 0.3.0 kit that has run the tidy-up (users_0 and users_1 retired,
-     * their tables dropped) and aborted a version upgrades in place: the upgrade grants nothing on
-     * tables that are gone, records the new version, and leaves writes and verify working.
+     * A database of a released kit (0.3.0; 0.4.0, whose generators returned text and whose
+     * kit.feed had trigger_name) that has run the tidy-up (users_0 and users_1 retired, their
+     * tables dropped) and aborted a version upgrades in place: the upgrade grants nothing on
+     * tables that are gone, regenerates every generated function as this kit writes it (no
+     * drift), records the new version, and leaves writes and verify working.
      */
-    @Test
-    void aDatabaseOfKit030AfterATidyUpAndAnAbortUpgradesInPlace() throws Exception {
+    @ParameterizedTest(name = "from {0}")
+    @ValueSource(strings = {"0.3.0", "0.4.0"})
+    void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
         Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("classpath:frozen-kit-0.3.0", ExampleMigrations.LOCATION)
+                .locations("classpath:frozen-kit-" + released, ExampleMigrations.LOCATION)
                 .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
                 .load().migrate();
         try (Connection c = db.connect()) {
-            assertThat(value(c, "SELECT kit.version()")).isEqualTo("0.3.0");
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo(released);
             assertThat(rows(c, "SELECT read_table FROM kit.read_version WHERE state = 'retired' ORDER BY 1"))
                     .extracting(r -> r.get("read_table")).containsExactly("users_0", "users_1");
             exec(c, "INSERT INTO user_registered_1 VALUES (1, 'bar@example.com', 'h1', 'bar')");
@@ -132,8 +137,10 @@ class KitUpgradeTest {
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
             assertThat(rows(c, "SELECT action, from_version FROM kit.installation WHERE action = 'upgrade'"))
-                    .singleElement().satisfies(r -> assertThat(r).containsEntry("from_version", "0.3.0"));
+                    .singleElement().satisfies(r -> assertThat(r).containsEntry("from_version", released));
             assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+            assertThat(value(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'kit.feed'::regclass"
+                    + " AND attname = 'trigger_name' AND NOT attisdropped")).as("kit.feed.trigger_name").isEqualTo(0L);
             for (String table : Sql.liveReadTables(c)) {
                 assertThat(Sql.verify(c, table)).as("%s against a rebuild", table).isEmpty();
             }

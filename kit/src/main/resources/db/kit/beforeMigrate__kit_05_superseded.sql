@@ -24,7 +24,7 @@ BEGIN
         'kit.advance_id_sequence_past(regclass, bigint)', 'kit.next_id(regclass)',
         -- 0.3.0: the existence check takes the facts' FROM item.
         'kit.existence_check_sql(text, text, text, text)',
-        -- 0.4.0: each generator returns one whole object (kit.function_object); the feed template is
+        -- 0.5.0: each generator returns one whole object (kit.function_object); the feed template is
         -- kit.feed_statements, with named rejections; drift compares bodies without parsing them.
         'kit.projection_sql(text, text, text, text)', 'kit.feed_trigger_sql(text)',
         'kit.feed_sql(text, text, text, text, text, boolean, boolean, text)',
@@ -34,8 +34,9 @@ BEGIN
             EXECUTE 'DROP FUNCTION ' || _function;
         END IF;
     END LOOP;
-    -- 0.4.0: the same arguments, another result. The retirement plan also returns the table's
-    -- dependents, the generated functions their settings and STRICT, the id generators objects.
+    -- The same arguments, another result: 0.4.0's retirement plan also returns the table's
+    -- dependents and the generated functions their settings and STRICT; 0.5.0's id generators
+    -- return objects.
     IF pg_get_function_result(to_regprocedure('kit.retirement_plan(text)')) NOT LIKE '%dependents%' THEN
         DROP FUNCTION kit.retirement_plan(text);
     END IF;

@@ -11,6 +11,17 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.5.0  One concern per script, in call order. Every generator returns
+--          one whole object (kit.function_object) with named parts; the feed
+--          template is kit.feed_statements (was kit.feed_sql), with a named
+--          rejections mode; drift compares generated bodies with the
+--          generator's, without parsing them; kit.feed.trigger_name (never
+--          read) is gone; the kit's wait notices carry SQLSTATE KT007; the
+--          version comes from the build (kit.version() = the jar's version).
+--          Regenerated on upgrade; nothing changes for writers or migrations.
+--          Backward-incompatible only for code that called the generators
+--          (kit.feed_sql, kit.projection_sql, kit.feed_trigger_sql,
+--          kit.assign_id_sql, kit.claim_id_sql) or read kit.feed.trigger_name.
 --   0.4.0  Health you can trust. kit.drift() also sees: kit triggers not
 --          ENABLE ALWAYS (all of them fire ALWAYS now, replica sessions
 --          included), a generated function's settings, lost read-table
@@ -23,10 +34,7 @@
 --          versions' roles lose their grants. Read tables get first_fact_seq
 --          (the seq of the fact that made the row; NULL for older rows): a
 --          fact naming a row that a later fact created is refused (KT004), as
---          a replay would find no row for it. The kit's scripts are in call
---          order, one concern each; every generator returns one whole object
---          (kit.function_object), drift compares bodies with it, and
---          kit.feed.trigger_name (never read) is gone. Backward-incompatible:
+--          a replay would find no row for it. Backward-incompatible:
 --          a schema version must name read versions with an insert feed, a
 --          read version may not reference itself or a missing column, and
 --          a writer in a replica session now gets ids and projections.
@@ -158,9 +166,8 @@ AS $$
        AND t.tgname LIKE 'feed\_%' AND t.tgname <> kit.object_name('feed', stale_feed_triggers.write_table)
 $$;
 
--- 0.4.0: kit.feed.trigger_name named the write table's one feed trigger (kit.object_name says
--- it) and no kit code read it. Dropped wherever it is left, a database of an earlier build of
--- 0.4.0 included.
+-- 0.5.0: kit.feed.trigger_name named the write table's one feed trigger (kit.object_name says
+-- it) and no kit code read it. Dropped wherever it is left.
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = to_regclass('kit.feed') AND a.attname = 'trigger_name'
