@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
