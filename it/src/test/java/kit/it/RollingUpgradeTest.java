@@ -59,15 +59,15 @@ class RollingUpgradeTest {
 
     @Test
     void anAppRefusesToStartUnlessItsSchemaVersionIsLive() throws Exception {
-        Throwable retired = catchThrowable(() -> App.start(RunningApp.config(0, TestDatabases.migrated()), RunningApp.STORES.get(0)));
+        Throwable retired = catchThrowable(() -> App.start(RunningApp.config(0, TestDatabases.migrated()), AppVersions.of(0)::stores));
         assertThat(retired).isInstanceOf(SchemaGate.NotLiveException.class)
                 .hasMessageContaining("schema version 0 is retired").hasMessageContaining("app-v3");
 
-        Throwable missing = catchThrowable(() -> App.start(RunningApp.config(3, TestDatabases.migratedTo("2")), RunningApp.STORES.get(3)));
+        Throwable missing = catchThrowable(() -> App.start(RunningApp.config(3, TestDatabases.migratedTo("2")), AppVersions.of(3)::stores));
         assertThat(missing).isInstanceOf(SchemaGate.NotLiveException.class)
                 .hasMessageContaining("schema version 3 is not live");
 
-        Throwable noKit = catchThrowable(() -> App.start(RunningApp.config(2, TestDatabases.empty()), RunningApp.STORES.get(2)));
+        Throwable noKit = catchThrowable(() -> App.start(RunningApp.config(2, TestDatabases.empty()), AppVersions.of(2)::stores));
         assertThat(noKit).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("schema version 2 is not live");
 
         TestDatabase building = TestDatabases.migrated();
