@@ -19,6 +19,7 @@ class StoresDescriptionTest {
 
     /** A table shaped like the generated ones (a TableImpl whose columns are TableFields). */
     static final class UserTable extends TableImpl<Record> {
+        private static final long serialVersionUID = 1L;
         final TableField<Record, Long> ID = createField(DSL.name("id"), SQLDataType.BIGINT, this, "");
         final TableField<Record, String> EMAIL = createField(DSL.name("email"), SQLDataType.CLOB, this, "");
         final TableField<Record, String> PASSWORD_HASH = createField(DSL.name("password_hash"), SQLDataType.CLOB, this, "");
