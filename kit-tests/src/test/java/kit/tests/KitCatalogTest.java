@@ -147,7 +147,7 @@ class KitCatalogTest {
     }
 
     @Test
-    void everyErrorCodeTheSqlRaisesIsListedInKitErrorAndTheReadme() throws Exception {
+    void everyErrorCodeTheSqlRaisesIsListedInKitErrorAndTheReference() throws Exception {
         Set<String> raised = new TreeSet<>();
         Pattern code = Pattern.compile("'(KT\\d{3})'");
         try (Stream<Path> files = Stream.concat(Files.list(Path.of("../kit/src/main/resources/db/kit")),
@@ -160,10 +160,10 @@ class KitCatalogTest {
             }
         }
         assertThat(raised).isNotEmpty();
-        String readme = Files.readString(Path.of("../README.md"));
+        String reference = Files.readString(Path.of("../docs/reference.md"));
         for (String sqlState : raised) {
             assertThat(KitError.of(sqlState)).as("KitError for %s", sqlState).isPresent();
-            assertThat(readme).as("README lists %s", sqlState).contains("`" + sqlState + "`");
+            assertThat(reference).as("docs/reference.md lists %s", sqlState).contains("`" + sqlState + "`");
         }
         for (KitError error : KitError.values()) {
             assertThat(raised).as("%s is raised somewhere", error).contains(error.sqlState());

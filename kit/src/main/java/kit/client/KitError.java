@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Every SQLSTATE the kit raises, in one place. The kit's class is {@code KT};
- * apps map these to HTTP answers and the README lists them. A test checks that
+ * apps map these to HTTP answers and docs/reference.md lists them. A test checks that
  * the SQL raises no code that is missing here.
  */
 public enum KitError {
