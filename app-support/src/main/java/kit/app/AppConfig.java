@@ -2,7 +2,7 @@ package kit.app;
 
 import kit.client.AppRoles;
 import kit.client.DatabaseUrl;
-import kit.client.LogLevel;
+import kit.console.LogLevel;
 
 import java.util.Map;
 
@@ -14,7 +14,6 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                         int poolSize, int hashIterations, int maxBodyBytes, String logLevel,
                         int requestTimeoutSeconds, int poolTimeoutMillis) {
 
-    public static final String DEFAULT_DB_URL = DatabaseUrl.LOCAL_DEFAULT;
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
     /**
      * How long a client may take to send a request's headers and body. The
@@ -65,7 +64,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
     public static AppConfig parse(int version, String[] args, Map<String, String> env) {
         String host = env.getOrDefault("KIT_APP_HOST", "127.0.0.1");
         String port = env.getOrDefault("KIT_APP_PORT", String.valueOf(defaultPort(version)));
-        String url = env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_DB_URL);
+        String url = env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT);
         String role = env.getOrDefault("KIT_DB_ROLE", defaultRole(version));
         String pool = env.getOrDefault("KIT_POOL_SIZE", "10");
         String iterations = env.getOrDefault("KIT_HASH_ITERATIONS", String.valueOf(DEFAULT_HASH_ITERATIONS));
@@ -150,7 +149,7 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                                            start-up line and each failed request at info
                                            (KIT_LOG_LEVEL, default info)
                   -h, --help               this text
-                """.formatted(version, defaultPort(version), DEFAULT_DB_URL, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version),
+                """.formatted(version, defaultPort(version), DatabaseUrl.LOCAL_DEFAULT, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version),
                 DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS);
     }
 }

@@ -1,7 +1,7 @@
 package kit.app;
 
 import kit.client.KitError;
-import kit.client.State;
+import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
 

@@ -1,7 +1,7 @@
 package kit.bench;
 
-import kit.client.LogLevel;
-import kit.testing.PostgresServer;
+import kit.console.LogLevel;
+import kit.server.PostgresServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,7 +7,8 @@ import kit.client.Catalog;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
-import kit.testing.PostgresServer;
+import kit.example.ExampleMigrations;
+import kit.server.PostgresServer;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,6 +24,9 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.single;
 
 /**
  * The benchmark's measurements. Every ratio divides two rates measured one
@@ -59,7 +63,7 @@ final class Measurements {
         server.createDatabase(name, null);
         created.add(name);
         DatabaseUrl url = server.url().withDatabase(name);
-        new Migrations(url, Migrations.LOCATION, "kit_bench_v").migrateTo("2");
+        new Migrations(url, ExampleMigrations.LOCATION, "kit_bench_v").migrateTo("2");
         try (Connection c = Jdbc.connect(url)) {
             if (readVersions <= 2) {
                 retire(c, "users_0");
@@ -591,18 +595,5 @@ final class Measurements {
 
     private static void retire(Connection c, String readTable) {
         Catalog.retire(Catalog.of(c), readTable);
-    }
-
-    static void exec(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
-
-    private static String single(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 }

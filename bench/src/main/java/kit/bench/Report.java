@@ -1,6 +1,6 @@
 package kit.bench;
 
-import kit.client.TextTable;
+import kit.console.TextTable;
 
 import java.io.IOException;
 import java.nio.file.Files;

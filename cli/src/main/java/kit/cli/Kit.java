@@ -1,17 +1,17 @@
 package kit.cli;
 
-import kit.client.CatalogReport;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
-import kit.client.LogLevel;
-import kit.client.TextTable;
+import kit.client.KitVersion;
+import kit.console.LogLevel;
+import kit.console.TextTable;
 import org.jooq.exception.DataAccessException;
 import org.postgresql.util.PSQLException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -38,8 +38,6 @@ import java.util.Map;
             "  2  bad usage",
             "  3  the database refused (its message and hint are printed)"})
 public final class Kit {
-
-    static final String DEFAULT_URL = DatabaseUrl.LOCAL_DEFAULT;
 
     @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
             description = "the database (default: KIT_DB_URL, else " + DatabaseUrl.LOCAL_DEFAULT + ")")
@@ -87,56 +85,61 @@ public final class Kit {
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Schema versions, read versions (state, rows, backfill progress and errors), feeds, connected clients per app version, and drift (kit.drift); exit 1 on drift.")
     int status() throws SQLException {
-        return execute(new Operation("status", null, false, 0, 0));
+        return execute(Operations::status);
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true, description = "Drift (kit.drift), then each live read table (or one) against a replay of its facts as of one snapshot, without holding writers up; prints differing rows; also lists SECURITY DEFINER functions without a pinned search_path; exit 1 on any finding.")
     int verify(@Parameters(paramLabel = "READ_TABLE", arity = "0..1", description = "only this read table") String table,
                @Option(names = "--max-rows", paramLabel = "N", defaultValue = "20", description = "rows to show per table (default 20)") int maxRows)
             throws SQLException {
-        return execute(new Operation("verify", table, false, positive(maxRows, "--max-rows"), 0));
+        int rows = positive(maxRows, "--max-rows");
+        return execute(o -> o.verify(table, rows));
     }
 
     @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers (ENABLE ALWAYS), generated functions, read-table rules, grants. Says what it cannot restore (a missing table, a rule the rows break) and exits 1 then. Triggers the kit did not create are only reported.")
     int repair() throws SQLException {
-        return execute(new Operation("repair", null, false, 0, 0));
+        return execute(Operations::repair);
     }
 
     @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Rebuilds a read table from the facts online: a shadow copy is backfilled, then swapped in under a short lock, with the table's grants and comment.")
     int rebuild(@Parameters(paramLabel = "READ_TABLE", description = "the live read table, e.g. users_2") String table,
                 @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
             throws SQLException {
-        return execute(new Operation("rebuild", table, false, 0, positive(batchSize, "--batch-size")));
+        int batch = positive(batchSize, "--batch-size");
+        return execute(o -> o.rebuild(table, batch));
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true, description = "Completes building read versions (all, or one); resumes a killed run. A version that fails does not hold the others up; the command then exits 3 with the first error.")
     int backfill(@Parameters(paramLabel = "READ_TABLE", arity = "0..1", description = "only this building read version") String table,
                  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
             throws SQLException {
-        return execute(new Operation("backfill", table, false, 0, positive(batchSize, "--batch-size")));
+        int batch = positive(batchSize, "--batch-size");
+        return execute(o -> o.backfillAll(table, batch));
     }
 
     @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while its apps are connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
     int retire(@Parameters(paramLabel = "READ_TABLE", description = "the read version to retire, e.g. users_0") String table,
                @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun)
             throws SQLException {
-        return execute(new Operation("retire", table, dryRun, 0, 0));
+        return execute(o -> o.retire(table, dryRun));
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true, description = "Drops a building read version (write tables are untouched): the way out of a backfill that cannot complete.")
     int abort(@Parameters(paramLabel = "READ_TABLE", description = "the building read version") String table) throws SQLException {
-        return execute(new Operation("abort", table, false, 0, 0));
+        return execute(o -> o.abort(table));
     }
 
-    /** One parsed command, as Operations runs it. */
-    record Operation(String name, String table, boolean dryRun, int maxRows, int batchSize) {
+    /** One command's work, given the database's connection; returns the exit status. */
+    @FunctionalInterface
+    interface Work {
+        int on(Operations operations) throws SQLException;
     }
 
-    private int execute(Operation operation) throws SQLException {
+    private int execute(Work work) throws SQLException {
         LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
-        String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DEFAULT_URL);
+        String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT);
         try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
-            return new Operations(c, out).run(operation);
+            return work.on(new Operations(c, out));
         }
     }
 
@@ -173,24 +176,11 @@ public final class Kit {
         return table.render("  ");
     }
 
-    static String catalog(Connection c) {
-        return CatalogReport.render(c);
-    }
-
-    /** `kit --version`: the kit this command was built with, as its install script declares it. */
+    /** `kit --version`: the kit this command was built with (its install script says the same). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() throws Exception {
-            return new String[] {"kit " + kitVersion().orElse("(unknown: no kit scripts on the classpath)")};
-        }
-
-        /** The version of the kit scripts this command carries. */
-        static java.util.Optional<String> kitVersion() throws java.io.IOException {
-            try (var script = Kit.class.getResourceAsStream("/db/kit/beforeMigrate__kit_00_begin.sql")) {
-                String text = script == null ? "" : new String(script.readAllBytes(), StandardCharsets.UTF_8);
-                var version = java.util.regex.Pattern.compile("_incoming\\s+text := '([0-9.]+)'").matcher(text);
-                return version.find() ? java.util.Optional.of(version.group(1)) : java.util.Optional.empty();
-            }
+        public String[] getVersion() {
+            return new String[] {"kit " + KitVersion.current()};
         }
     }
 }

@@ -3,8 +3,9 @@ package kit.cli;
 import kit.catalog.routines.RetirementPlan;
 import kit.client.Catalog;
 import kit.client.Jdbc;
-import kit.client.State;
-import kit.client.TextTable;
+import kit.client.KitVersion;
+import kit.console.TextTable;
+import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.impl.DSL;
@@ -40,21 +41,8 @@ final class Operations {
         this.out = out;
     }
 
-    int run(Kit.Operation command) throws SQLException {
-        return switch (command.name()) {
-            case "status" -> status();
-            case "verify" -> verify(command.table(), command.maxRows());
-            case "repair" -> repair();
-            case "backfill" -> backfillAll(command.table(), command.batchSize());
-            case "rebuild" -> rebuild(command.table(), command.batchSize());
-            case "retire" -> retire(command.table(), command.dryRun());
-            case "abort" -> abort(command.table());
-            default -> throw new IllegalArgumentException("unknown command " + command.name());
-        };
-    }
-
-    private int status() {
-        out.print(Kit.catalog(c));
+    int status() {
+        out.print(CatalogReport.render(c));
         TextTable clients = new TextTable("app version", "connections", "application names");
         Field<String> applicationName = DSL.field(DSL.name("application_name"), String.class);
         Field<Integer> version = clientSchemaVersion(applicationName);
@@ -80,12 +68,7 @@ final class Operations {
     private int printKitVersions() {
         boolean versioned = Boolean.TRUE.equals(db.fetchValue("SELECT to_regprocedure('kit.version()') IS NOT NULL"));
         String inDatabase = versioned ? String.valueOf(db.fetchValue("SELECT kit.version()")) : "0.1.0";  // before it had a version
-        String mine;
-        try {
-            mine = Kit.Version.kitVersion().orElse(inDatabase);
-        } catch (java.io.IOException e) {
-            mine = inDatabase;
-        }
+        String mine = KitVersion.current();
         if (mine.equals(inDatabase)) {
             out.println("Kit " + inDatabase + " (the database's and this command's)");
             return 0;
@@ -163,7 +146,7 @@ final class Operations {
         return findings.size();
     }
 
-    private int repair() throws SQLException {
+    int repair() throws SQLException {
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
@@ -184,7 +167,7 @@ final class Operations {
         return left == 0 ? 0 : 1;
     }
 
-    private int verify(String only, int maxRows) {
+    int verify(String only, int maxRows) {
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
         int drift = printDrift(true);
@@ -229,7 +212,7 @@ final class Operations {
         return count;
     }
 
-    private int backfillAll(String only, int batchSize) throws SQLException {
+    int backfillAll(String only, int batchSize) throws SQLException {
         List<String> building = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
                 .where(READ_VERSION.STATE.eq(State.BUILDING), only == null ? DSL.noCondition() : READ_VERSION.READ_TABLE.eq(only))
                 .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
@@ -253,7 +236,7 @@ final class Operations {
         return 0;
     }
 
-    private int rebuild(String table, int batchSize) throws SQLException {
+    int rebuild(String table, int batchSize) throws SQLException {
         String shadow = beginRebuild(db.configuration(), table);
         out.println("Rebuilding " + table + " into " + shadow + " while writers go on");
         backfill(shadow, batchSize);
@@ -342,7 +325,7 @@ final class Operations {
                 table, done, total, total == 0 ? 100 : Math.min(100, done * 100 / total), rate, left);
     }
 
-    private int retire(String table, boolean dryRun) {
+    int retire(String table, boolean dryRun) {
         State state = Catalog.stateOf(db, table).orElse(null);
         if (state != State.LIVE && state != State.BUILDING) {
             throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
@@ -377,7 +360,7 @@ final class Operations {
         return items.length == 0 ? "none" : String.join(", ", java.util.Arrays.stream(items).map(String::valueOf).toList());
     }
 
-    private int abort(String table) {
+    int abort(String table) {
         abortReadVersion(db.configuration(), table);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");
         return 0;

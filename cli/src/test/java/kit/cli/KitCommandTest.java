@@ -1,5 +1,6 @@
 package kit.cli;
 
+import kit.client.KitVersion;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
@@ -217,7 +218,12 @@ class KitCommandTest {
         assertThat(kit(db, "help", "backfill").out()).contains("--batch-size");
         Result version = kit(db, "--version");
         assertThat(version.status()).isZero();
-        assertThat(version.out()).containsPattern("^kit [0-9]+\\.[0-9]+\\.[0-9]+");
+        // One number: the command's, the kit's jar's and the one the kit installed in the database.
+        assertThat(version.out().strip()).isEqualTo("kit " + KitVersion.current());
+        try (var c = db.connect(); var s = c.createStatement(); var r = s.executeQuery("SELECT kit.version()")) {
+            r.next();
+            assertThat(r.getString(1)).isEqualTo(KitVersion.current());
+        }
     }
 
     @Test

@@ -1,7 +1,7 @@
 package kit.codegen;
 
 import kit.client.DatabaseUrl;
-import kit.testing.PostgresServer;
+import kit.server.PostgresServer;
 import org.jooq.meta.jaxb.Generate;
 import org.jooq.meta.jaxb.Target;
 

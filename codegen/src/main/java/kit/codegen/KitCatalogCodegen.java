@@ -16,7 +16,7 @@ import java.util.List;
  * Generates the jOOQ classes of the kit's catalog (package {@value #PACKAGE}, kept in the kit
  * module's sources) from a database where only the kit is installed: the catalog tables and views
  * clients read, and the functions the kit command and the apps call. {@code state} columns come
- * out as {@link kit.client.State}. {@code KitCatalogCodeIsCurrentTest} fails when the kit's SQL
+ * out as {@link kit.types.State}. {@code KitCatalogCodeIsCurrentTest} fails when the kit's SQL
  * and these classes part ways, and regenerates them when asked to.
  */
 public final class KitCatalogCodegen {
@@ -39,7 +39,7 @@ public final class KitCatalogCodegen {
     /** Installs the kit into a new database of the server and generates into {@code directory}. */
     public static void generate(Path directory) throws Exception {
         Generation.inScratchDatabase("kit_catalog_codegen", url -> {
-            Flyway.configure().dataSource(url.jdbc(), null, null).locations(Migrations.kitLocation()).connectRetries(0)
+            Flyway.configure().dataSource(url.jdbc(), null, null).locations(Migrations.KIT_LOCATION).connectRetries(0)
                     .load().migrate();
             GenerationTool.generate(configuration(url.jdbc(), directory));
             return null;
@@ -57,8 +57,8 @@ public final class KitCatalogCodegen {
                                 .withIncludeSequences(false)
                                 .withIncludeIndexes(false)
                                 .withForcedTypes(new ForcedType()
-                                        .withUserType("kit.client.State")
-                                        .withConverter("kit.client.State.Converter")
+                                        .withUserType("kit.types.State")
+                                        .withConverter("kit.types.State.Converter")
                                         .withIncludeExpression("kit\\.(read_version|schema_versions)\\.state")))
                         .withGenerate(Generation.code().withSources(false).withSourcesOnViews(false))
                         .withTarget(Generation.target(PACKAGE, directory)));

@@ -2,7 +2,7 @@ package kit.codegen;
 
 import kit.client.Catalog;
 import kit.client.Migrations;
-import kit.client.State;
+import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.codegen.GenerationTool;
 import org.jooq.meta.jaxb.Configuration;
@@ -33,7 +33,8 @@ import static kit.catalog.Tables.SCHEMA_VERSION_READ;
  * Version suffixes are stripped ({@code users_2} is {@code USERS}), so app code
  * says what it means and a changed migration breaks the app's build.
  *
- * <p>Usage: {@code SchemaCodegen <schema version> <output directory> [migrations location]}.
+ * <p>Usage: {@code SchemaCodegen <schema version> <output directory> <migrations location>}
+ * (the app build names its domain's migrations, e.g. {@code classpath:db/migration}).
  * The server is the embedded one, or {@code KIT_DB_URL}.
  */
 public final class SchemaCodegen {
@@ -44,12 +45,12 @@ public final class SchemaCodegen {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 2 || !args[0].matches("\\d+")) {
-            System.err.println("Usage: SchemaCodegen <schema version> <output directory> [migrations location]");
+        if (args.length != 3 || !args[0].matches("\\d+")) {
+            System.err.println("Usage: SchemaCodegen <schema version> <output directory> <migrations location>");
             System.exit(2);
         }
         int version = Integer.parseInt(args[0]);
-        String location = args.length > 2 ? args[2] : Migrations.LOCATION;
+        String location = args[2];
         List<String> tables = generate(version, Path.of(args[1]), location);
         System.out.printf("[codegen] schema version %d -> %s: %s%n", version, packageOf(version), String.join(", ", tables));
     }

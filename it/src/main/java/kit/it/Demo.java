@@ -1,15 +1,17 @@
 package kit.it;
 
+import kit.cli.CatalogReport;
+import kit.client.AppRoles;
 import kit.client.Catalog;
-import kit.client.CatalogReport;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.KitError;
-import kit.client.LogLevel;
 import kit.client.Migrations;
-import kit.client.State;
-import kit.client.TextTable;
-import kit.testing.PostgresServer;
+import kit.console.LogLevel;
+import kit.console.TextTable;
+import kit.example.ExampleMigrations;
+import kit.server.PostgresServer;
+import kit.types.State;
 import org.jooq.DSLContext;
 
 import java.nio.file.Path;
@@ -118,7 +120,7 @@ public final class Demo {
             server.createDatabase(database, null);
             DatabaseUrl url = server.url().withDatabase(database);
             appDbUrl = url.jdbc();
-            migrations = new Migrations(url);
+            migrations = new Migrations(url, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX);
             try {
                 upgrade(url);
             } catch (Exception e) {

@@ -3,8 +3,6 @@ package kit.it;
 import kit.app.Passwords;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +10,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static kit.client.Jdbc.number;
+import static kit.client.Jdbc.single;
 
 /**
  * What the load generator was told succeeded, to check against the database
@@ -60,10 +61,10 @@ public final class Ledger {
             long id = entry.getKey();
             User u = entry.getValue();
             String writeTable = u.registeredThrough() == 0 ? "user_registered_0" : "user_registered_1";
-            if (count(c, "SELECT count(*) FROM " + writeTable + " WHERE id = ? AND email = ?", id, u.email()) != 1) {
+            if (number(c, "SELECT count(*) FROM " + writeTable + " WHERE id = ? AND email = ?", id, u.email()) != 1) {
                 problems.add("acknowledged registration of user " + id + " is not in " + writeTable);
             }
-            String hash = string(c, "SELECT password_hash FROM users_2 WHERE id = ? AND email = ?", id, u.email());
+            String hash = single(c, "SELECT password_hash FROM users_2 WHERE id = ? AND email = ?", id, u.email());
             if (hash == null) {
                 problems.add("acknowledged user " + id + " is not in users_2");
             } else if (!uncertain.containsKey(id) && !passwords.verify(u.password(), hash)) {
@@ -74,13 +75,13 @@ public final class Ledger {
             }
         }
         for (long[] m : messages) {
-            if (count(c, "SELECT count(*) FROM message_sent_3 WHERE id = ? AND src_id = ? AND dst_id = ?", m[0], m[1], m[2]) != 1
-                    || count(c, "SELECT count(*) FROM messages_3 WHERE id = ? AND src_id = ? AND dst_id = ?", m[0], m[1], m[2]) != 1) {
+            if (number(c, "SELECT count(*) FROM message_sent_3 WHERE id = ? AND src_id = ? AND dst_id = ?", m[0], m[1], m[2]) != 1
+                    || number(c, "SELECT count(*) FROM messages_3 WHERE id = ? AND src_id = ? AND dst_id = ?", m[0], m[1], m[2]) != 1) {
                 problems.add("acknowledged message " + m[0] + " is not in message_sent_3 and messages_3");
             }
         }
         for (String email : contested) {
-            long facts = count(c, "SELECT (SELECT count(*) FROM user_registered_0 WHERE email = ?) + (SELECT count(*) FROM user_registered_1 WHERE email = ?)", email, email);
+            long facts = number(c, "SELECT (SELECT count(*) FROM user_registered_0 WHERE email = ?) + (SELECT count(*) FROM user_registered_1 WHERE email = ?)", email, email);
             if (facts != 1) {
                 problems.add("contested email " + email + " has " + facts + " registration facts instead of 1");
             }
@@ -95,21 +96,5 @@ public final class Ledger {
 
     public long checkedRows() {
         return users.size() * 2L + messages.size() * 2L + contested.size();
-    }
-
-    private static long count(Connection c, String sql, Object... params) throws SQLException {
-        String value = string(c, sql, params);
-        return value == null ? 0 : Long.parseLong(value);
-    }
-
-    private static String string(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                s.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        }
     }
 }

@@ -2,6 +2,7 @@ package kit.it;
 
 import kit.client.DatabaseUrl;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 
 /**
  * Applies the kit's migrations in a process of its own, so that a test can
@@ -13,7 +14,7 @@ public final class MigrateMain {
     }
 
     public static void main(String[] args) {
-        new Migrations(DatabaseUrl.parse(args[0]), Migrations.LOCATION, args[2]).migrateTo(args[1]);
+        new Migrations(DatabaseUrl.parse(args[0]), ExampleMigrations.LOCATION, args[2]).migrateTo(args[1]);
         System.out.println("migrated to " + args[1]);
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static kit.tests.Sql.exec;
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;

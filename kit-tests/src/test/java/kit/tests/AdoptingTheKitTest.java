@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +24,7 @@ class AdoptingTheKitTest {
 
     static Flyway orders(TestDatabase db, String target) {
         return Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations(Migrations.kitLocation(), "classpath:adoption-orders").target(target).load();
+                .locations(Migrations.KIT_LOCATION, "classpath:adoption-orders").target(target).load();
     }
 
     @Test

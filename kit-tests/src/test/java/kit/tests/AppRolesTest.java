@@ -2,6 +2,7 @@ package kit.tests;
 
 import kit.client.KitError;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
@@ -9,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -96,7 +97,7 @@ class AppRolesTest {
     void aLaterMigrationWithoutThePrefixSettingKeepsThePrefixTheCatalogRecorded() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("1");
         org.flywaydb.core.Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations(Migrations.kitLocation(), Migrations.LOCATION).target("2").load().migrate();
+                .locations(Migrations.KIT_LOCATION, ExampleMigrations.LOCATION).target("2").load().migrate();
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT role_name FROM kit.app_role WHERE version = 2")).isEqualTo(TestDatabases.rolePrefix() + 2);
         }
@@ -152,7 +153,7 @@ class AppRolesTest {
     /** An empty database with the kit installed and no domain. */
     private static TestDatabase kitOnly() {
         TestDatabase db = TestDatabases.empty();
-        Flyway.configure().dataSource(db.url().jdbc(), null, null).locations(Migrations.kitLocation()).load().migrate();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null).locations(Migrations.KIT_LOCATION).load().migrate();
         return db;
     }
 }

@@ -3,18 +3,18 @@ package kit.tests;
 import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.DriftTest.drift;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;

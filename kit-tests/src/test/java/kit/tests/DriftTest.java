@@ -7,8 +7,8 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.util.List;
 
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;

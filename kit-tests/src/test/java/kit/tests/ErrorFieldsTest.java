@@ -10,8 +10,8 @@ import org.postgresql.util.ServerErrorMessage;
 import java.sql.Connection;
 import java.sql.SQLException;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

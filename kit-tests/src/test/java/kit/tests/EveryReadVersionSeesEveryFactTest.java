@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The three statements of the design's write-up run verbatim at their versions, with the effect described. */

@@ -9,7 +9,7 @@ import java.sql.Connection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static kit.tests.Sql.exec;
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.liveReadTables;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;

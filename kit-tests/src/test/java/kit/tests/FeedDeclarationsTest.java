@@ -9,9 +9,9 @@ import java.sql.Connection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;

@@ -1,9 +1,9 @@
 package kit.tests;
 
 import kit.client.KitError;
-import kit.client.State;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
+import kit.types.State;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,9 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,7 +1,9 @@
 package kit.tests;
 
 import kit.client.KitError;
+import kit.client.KitVersion;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
@@ -12,8 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.sql.Connection;
 import java.util.List;
 
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -26,7 +28,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class KitInstallTest {
 
-    static final String THIS_KIT = "0.4.0";
+    /** The kit's version, the Maven project's (KitVersion reads what the kit's build wrote). */
+    static final String THIS_KIT = KitVersion.current();
 
     /**
      * Every function the kit generated, with the transaction that last wrote it (for those in kit, whose
@@ -113,7 +116,7 @@ class KitInstallTest {
         try (Connection holder = db.connectAs("lock-holder")) {
             exec(holder, "SELECT pg_advisory_lock(1263094, 0)");
             Throwable failure = catchThrowable(() -> Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                    .locations(Migrations.kitLocation(), Migrations.LOCATION)
+                    .locations(Migrations.KIT_LOCATION, ExampleMigrations.LOCATION)
                     .initSql("SET kit.lock_wait = '1s'; SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
                     .load().migrate());
             assertThat(KitError.of(failure)).contains(KitError.BUSY);

@@ -2,6 +2,7 @@ package kit.tests;
 
 import kit.client.KitError;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
@@ -10,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.util.List;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -110,7 +111,7 @@ class KitUpgradeTest {
     void aDatabaseOfKit030AfterATidyUpAndAnAbortUpgradesInPlace() throws Exception {
         TestDatabase db = TestDatabases.empty();
         Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("classpath:frozen-kit-0.3.0", Migrations.LOCATION)
+                .locations("classpath:frozen-kit-0.3.0", ExampleMigrations.LOCATION)
                 .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
                 .load().migrate();
         try (Connection c = db.connect()) {

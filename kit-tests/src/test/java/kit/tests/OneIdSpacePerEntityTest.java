@@ -17,10 +17,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;

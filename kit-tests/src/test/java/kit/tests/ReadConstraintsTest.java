@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
+import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -9,10 +9,10 @@ import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.DriftTest.drift;
 import static kit.tests.Sql.assertFailsWith;
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;

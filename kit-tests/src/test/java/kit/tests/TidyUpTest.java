@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.assertFailsWith;
 import static kit.tests.Sql.count;
-import static kit.tests.Sql.exec;
 import static kit.tests.Sql.liveReadTables;
-import static kit.tests.Sql.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;

@@ -1,8 +1,8 @@
 package kit.tests;
 
+import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-import kit.client.KitError;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -12,8 +12,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
-import static kit.tests.Sql.exec;
-import static kit.tests.Sql.rows;
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
 import static kit.tests.Sql.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

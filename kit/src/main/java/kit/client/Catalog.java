@@ -2,6 +2,7 @@ package kit.client;
 
 import kit.catalog.routines.RetireReadVersion;
 import kit.catalog.tables.records.VerifyReadTableRecord;
+import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;

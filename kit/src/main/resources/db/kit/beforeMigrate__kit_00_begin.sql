@@ -3,7 +3,10 @@
 --
 -- Installs the kit on a database that has none, upgrades an older one in
 -- place and refuses a newer one, under a session advisory lock that the
--- finish script releases. The version of this kit is set here, once.
+-- finish script releases. The version of this kit is the Maven project's
+-- (the parent pom's <version>): the kit's build writes it into _incoming
+-- below; a run from the sources (mvn -pl db flyway:migrate) has Flyway fill
+-- in the same placeholder from db/pom.xml.
 --
 -- Conventions (see README, "How the kit works"):
 --   * write tables are facts, named in the past tense with the version that
@@ -49,7 +52,7 @@ CREATE SCHEMA IF NOT EXISTS kit;
 
 DO $$
 DECLARE
-    _incoming  text := '0.4.0';
+    _incoming  text := '${kit_version}';
     _installed text;
     _action    text;
 BEGIN

@@ -1,6 +1,7 @@
 package kit.testing;
 
 import kit.client.DatabaseUrl;
+import kit.server.PostgresServer;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -11,7 +12,8 @@ import java.time.Duration;
 /**
  * A PostgreSQL server in a Docker container, started by Testcontainers for the
  * run ({@code KIT_DB=testcontainers:postgres:16}) and removed when it closes:
- * the kit's tests on any PostgreSQL version an image exists for.
+ * the kit's tests on any PostgreSQL version an image exists for. Test scope only: a program
+ * that needs a server uses {@link PostgresServer#fromEnvironment()}.
  */
 final class ContainerServer implements PostgresServer {
 
@@ -39,6 +41,15 @@ final class ContainerServer implements PostgresServer {
                         .withStartupTimeout(Duration.ofMinutes(3)));
         container.start();
         return new ContainerServer(container);
+    }
+
+    /** The server cannot be had here (no Docker): the tests that need it are skipped. */
+    static final class Unavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
     }
 
     @Override

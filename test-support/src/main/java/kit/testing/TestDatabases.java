@@ -3,6 +3,8 @@ package kit.testing;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
+import kit.server.PostgresServer;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -16,7 +18,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Fixtures for tests and the demo: one PostgreSQL server for the whole run (embedded, or {@code KIT_DB_URL}),
+ * Fixtures for tests: one PostgreSQL server for the whole run (embedded, {@code KIT_DB_URL} or a container),
  * and a fresh database per test, copied from a template migrated once per
  * target version ({@code CREATE DATABASE ... TEMPLATE}). Every database this run
  * creates carries the run's prefix and is dropped when the run ends.
@@ -24,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TestDatabases {
 
     private static PostgresServer server;
-    private static PostgresServer.Unavailable unavailable;
+    private static ContainerServer.Unavailable unavailable;
     private static final String RUN = "kit_t" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
     /** App roles are shared by every database of a server: each run names its own, and drops them at the end. */
     private static final String ROLE_PREFIX = RUN + "_app_v";
@@ -46,10 +48,10 @@ public final class TestDatabases {
     public static synchronized PostgresServer server() {
         if (server == null && unavailable == null) {
             try {
-                server = PostgresServer.forTests();
+                server = forTests();
                 // One line per test JVM: which server the run really had (CI checks it).
                 System.err.println("kit tests: PostgreSQL " + serverVersion(server) + " (" + server.describe() + ")");
-            } catch (PostgresServer.Unavailable e) {
+            } catch (ContainerServer.Unavailable e) {
                 unavailable = e;
                 System.err.println("kit tests: " + e.getMessage() + ": the tests that need a database are skipped.");
             }
@@ -58,6 +60,25 @@ public final class TestDatabases {
             Assumptions.abort(unavailable.getMessage());
         }
         return server;
+    }
+
+    /** Environment variable choosing the tests' server: {@code embedded} (the default) or {@code testcontainers:<image>}. */
+    private static final String KIND_VARIABLE = "KIT_DB";
+
+    /**
+     * The tests' server: {@code KIT_DB_URL}'s, a container of the image {@code KIT_DB=testcontainers:<image>}
+     * names (e.g. {@code testcontainers:postgres:16}), or an embedded one.
+     */
+    private static PostgresServer forTests() {
+        String kind = System.getenv(KIND_VARIABLE);
+        String url = System.getenv(DatabaseUrl.VARIABLE);
+        if (kind != null && kind.startsWith("testcontainers:") && (url == null || url.isBlank())) {
+            return ContainerServer.start(kind.substring("testcontainers:".length()));
+        }
+        if (kind != null && !kind.isBlank() && !kind.equals("embedded") && !kind.startsWith("testcontainers:")) {
+            throw new IllegalArgumentException(KIND_VARIABLE + " must be embedded or testcontainers:<image> (got " + kind + ")");
+        }
+        return PostgresServer.fromEnvironment();
     }
 
     /** {@code SHOW server_version} of {@code server}, e.g. {@code 18.1}. */
@@ -83,7 +104,7 @@ public final class TestDatabases {
 
     /** The migrations of a test database, with this run's role prefix. */
     public static Migrations migrations(DatabaseUrl url) {
-        return new Migrations(url, Migrations.LOCATION, ROLE_PREFIX);
+        return new Migrations(url, ExampleMigrations.LOCATION, ROLE_PREFIX);
     }
 
     /** A new database with every migration applied. */

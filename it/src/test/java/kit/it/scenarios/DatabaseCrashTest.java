@@ -1,13 +1,15 @@
 package kit.it.scenarios;
 
+import kit.client.AppRoles;
 import kit.client.Catalog;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 import kit.it.AppProcess;
 import kit.it.LoadGenerator;
 import kit.it.StepStats;
-import kit.testing.EmbeddedServer;
+import kit.server.EmbeddedServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,8 +36,8 @@ class DatabaseCrashTest {
         try {
             server.createDatabase("crash", null);
             DatabaseUrl url = server.url().withDatabase("crash");
-            new Migrations(url).migrateTo(null);
-            try (Fleet fleet = new Fleet(url, Migrations.DEFAULT_ROLE_PREFIX)) {
+            new Migrations(url, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo(null);
+            try (Fleet fleet = new Fleet(url, AppRoles.DEFAULT_PREFIX)) {
                 AppProcess v3 = fleet.start(3);
                 AppProcess v2 = fleet.start(2);
                 LoadGenerator load = fleet.load("before the crash");

@@ -2,14 +2,16 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
+import kit.client.AppRoles;
 import kit.client.Catalog;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
 import kit.it.MigrateMain;
 import kit.it.AppVersions;
 import kit.it.RunningApp;
-import kit.testing.EmbeddedServer;
+import kit.server.EmbeddedServer;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
@@ -17,14 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.number;
+import static kit.client.Jdbc.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -94,9 +95,9 @@ class InterruptedMigrationTest {
         try {
             server.createDatabase("interrupted", null);
             DatabaseUrl url = server.url().withDatabase("interrupted");
-            new Migrations(url).migrateTo("1");
+            new Migrations(url, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo("1");
             seed(url, 200_000);
-            Process migrate = migrate(url, "2", Migrations.DEFAULT_ROLE_PREFIX);
+            Process migrate = migrate(url, "2", AppRoles.DEFAULT_PREFIX);
             try (Connection observer = Jdbc.connect(url)) {
                 await(() -> number(observer, "SELECT coalesce(max(backfilled_to), 0) FROM kit.read_version WHERE read_table = 'users_2'") > 0,
                         "the backfill committed a batch");
@@ -109,7 +110,7 @@ class InterruptedMigrationTest {
                 assertThat(strings(c, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version"))
                         .containsExactly("0:live", "1:live", "2:building");
             }
-            new Migrations(url).migrateTo("2");
+            new Migrations(url, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo("2");
             assertVersion2CompleteAndRebuilt(url);
         } finally {
             server.close();
@@ -143,34 +144,16 @@ class InterruptedMigrationTest {
         }
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    /** A condition that asks the database. */
+    interface Condition {
+        boolean holds() throws SQLException;
+    }
+
+    static void await(Condition condition, String what) throws InterruptedException, SQLException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
+        while (!condition.holds()) {
             assertThat(System.nanoTime()).as("waiting until %s", what).isLessThan(deadline);
             Thread.sleep(10);
-        }
-    }
-
-    static void exec(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
-    }
-
-    static long number(Connection c, String sql) {
-        List<String> values = strings(c, sql);
-        return values.isEmpty() || values.getFirst() == null ? 0 : Long.parseLong(values.getFirst());
-    }
-
-    static List<String> strings(Connection c, String sql) {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            List<String> values = new java.util.ArrayList<>();
-            while (rs.next()) {
-                values.add(rs.getString(1));
-            }
-            return values;
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

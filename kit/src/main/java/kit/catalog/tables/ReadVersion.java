@@ -16,8 +16,8 @@ import kit.catalog.tables.SchemaVersion.SchemaVersionPath;
 import kit.catalog.tables.SchemaVersionRead.SchemaVersionReadPath;
 import kit.catalog.tables.WriteTable.WriteTablePath;
 import kit.catalog.tables.records.ReadVersionRecord;
-import kit.client.State;
-import kit.client.State.Converter;
+import kit.types.State;
+import kit.types.State.Converter;
 
 import org.jooq.Check;
 import org.jooq.Condition;

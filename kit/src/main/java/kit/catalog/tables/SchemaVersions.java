@@ -9,8 +9,8 @@ import java.util.Collection;
 
 import kit.catalog.Kit;
 import kit.catalog.tables.records.SchemaVersionsRecord;
-import kit.client.State;
-import kit.client.State.Converter;
+import kit.types.State;
+import kit.types.State.Converter;
 
 import org.jooq.Condition;
 import org.jooq.Field;

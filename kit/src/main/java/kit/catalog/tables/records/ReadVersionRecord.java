@@ -7,7 +7,7 @@ package kit.catalog.tables.records;
 import java.time.OffsetDateTime;
 
 import kit.catalog.tables.ReadVersion;
-import kit.client.State;
+import kit.types.State;
 
 import org.jooq.Record1;
 import org.jooq.impl.UpdatableRecordImpl;

@@ -7,7 +7,7 @@ package kit.catalog.tables.records;
 import java.time.OffsetDateTime;
 
 import kit.catalog.tables.SchemaVersions;
-import kit.client.State;
+import kit.types.State;
 
 import org.jooq.impl.TableRecordImpl;
 

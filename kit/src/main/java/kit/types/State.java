@@ -1,4 +1,4 @@
-package kit.client;
+package kit.types;
 
 import org.jooq.impl.AbstractConverter;
 

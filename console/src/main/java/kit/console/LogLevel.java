@@ -1,4 +1,4 @@
-package kit.client;
+package kit.console;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package kit.client;
+package kit.console;
 
 import java.util.ArrayList;
 import java.util.List;

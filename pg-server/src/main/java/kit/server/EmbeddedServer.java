@@ -1,4 +1,4 @@
-package kit.testing;
+package kit.server;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import kit.client.DatabaseUrl;

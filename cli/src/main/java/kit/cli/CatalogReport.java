@@ -1,5 +1,8 @@
-package kit.client;
+package kit.cli;
 
+import kit.client.Catalog;
+import kit.console.TextTable;
+import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.impl.DSL;

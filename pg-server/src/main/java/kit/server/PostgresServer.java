@@ -1,4 +1,4 @@
-package kit.testing;
+package kit.server;
 
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
@@ -8,14 +8,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The PostgreSQL server the kit's tests and demo talk to: the one named by
- * {@value #URL_VARIABLE} when it is set, otherwise an embedded one started
- * by this process (and stopped when it closes).
+ * A PostgreSQL server that a program of this project (the demo, the benchmarks, the code
+ * generator) or a test talks to: the one named by {@code KIT_DB_URL} ({@link DatabaseUrl#VARIABLE}) when it is set,
+ * otherwise an embedded one started by this process (and stopped when it closes). The tests
+ * have a third kind, a container (module test-support); this module knows no test framework.
  */
 public interface PostgresServer extends AutoCloseable {
-
-    /** Environment variable naming an external server, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. */
-    String URL_VARIABLE = DatabaseUrl.VARIABLE;
 
     /** A URL for the server's maintenance database; {@link DatabaseUrl#withDatabase} reaches the others. */
     DatabaseUrl url();
@@ -26,36 +24,9 @@ public interface PostgresServer extends AutoCloseable {
     @Override
     void close();
 
-    /** Environment variable choosing the tests' server: {@code embedded} (the default) or {@code testcontainers:<image>}. */
-    String KIND_VARIABLE = "KIT_DB";
-
-    /** The server cannot be had here (a container without Docker): the tests that need it are skipped. */
-    final class Unavailable extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Unavailable(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    /**
-     * The tests' server: {@code KIT_DB_URL}'s, a container of the image {@code KIT_DB=testcontainers:<image>}
-     * names (e.g. {@code testcontainers:postgres:16}), or an embedded one.
-     */
-    static PostgresServer forTests() {
-        String kind = System.getenv(KIND_VARIABLE);
-        String url = System.getenv(URL_VARIABLE);
-        if (kind != null && kind.startsWith("testcontainers:") && (url == null || url.isBlank())) {
-            return ContainerServer.start(kind.substring("testcontainers:".length()));
-        }
-        if (kind != null && !kind.isBlank() && !kind.equals("embedded") && !kind.startsWith("testcontainers:")) {
-            throw new IllegalArgumentException(KIND_VARIABLE + " must be embedded or testcontainers:<image> (got " + kind + ")");
-        }
-        return fromEnvironment();
-    }
-
+    /** {@code KIT_DB_URL}'s server when it is set, otherwise an embedded one started now. */
     static PostgresServer fromEnvironment() {
-        String url = System.getenv(URL_VARIABLE);
+        String url = System.getenv(DatabaseUrl.VARIABLE);
         if (url != null && !url.isBlank()) {
             return new ExternalServer(DatabaseUrl.parse(url));
         }
