@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -25,8 +27,54 @@ public final class Api {
     private final Passwords passwords;
     private final HealthCheck health;
 
-    /** The version's stores; a null one means the version does not have that feature. */
-    public record Stores(Users users, boolean usernames, PasswordChanges passwordChanges, Messages messages) {
+    /**
+     * What a version can do, named feature by feature: {@code Stores.of(users).withPasswordChanges(changes)}.
+     * A feature a version does not name is absent, and its routes answer 404; a new feature is a new
+     * {@code with...} method here, so the versions that lack it change nothing.
+     */
+    public static final class Stores {
+
+        private final Users users;
+        private final Optional<PasswordChanges> passwordChanges;
+        private final Optional<Messages> messages;
+
+        private Stores(Users users, Optional<PasswordChanges> passwordChanges, Optional<Messages> messages) {
+            this.users = Objects.requireNonNull(users, "users");
+            this.passwordChanges = passwordChanges;
+            this.messages = messages;
+        }
+
+        /** Every version has users: registration, log-in and reading a user. */
+        public static Stores of(Users users) {
+            return new Stores(users, Optional.empty(), Optional.empty());
+        }
+
+        /** Version 2 and later: {@code PUT /users/{id}/password}. */
+        public Stores withPasswordChanges(PasswordChanges changes) {
+            return new Stores(users, Optional.of(changes), messages);
+        }
+
+        /** Version 3 and later: {@code POST /messages} and {@code GET /users/{id}/messages}. */
+        public Stores withMessages(Messages sent) {
+            return new Stores(users, passwordChanges, Optional.of(sent));
+        }
+
+        public Users users() {
+            return users;
+        }
+
+        /** Whether registrations carry a username (from the users' description: version 1 and later). */
+        public boolean usernames() {
+            return users.usernames();
+        }
+
+        public Optional<PasswordChanges> passwordChanges() {
+            return passwordChanges;
+        }
+
+        public Optional<Messages> messages() {
+            return messages;
+        }
     }
 
     @FunctionalInterface
@@ -46,10 +94,10 @@ public final class Api {
                 .route("POST", "/sessions", this::logIn)
                 .route("GET", "/users/([^/]+)", this::user)
                 .route("GET", "/health", this::health);
-        if (stores.passwordChanges() != null) {
+        if (stores.passwordChanges().isPresent()) {
             app.route("PUT", "/users/([^/]+)/password", this::changePassword);
         }
-        if (stores.messages() != null) {
+        if (stores.messages().isPresent()) {
             app.route("POST", "/messages", this::sendMessage)
                     .route("GET", "/users/([^/]+)/messages", this::messages);
         }
@@ -90,7 +138,7 @@ public final class Api {
     private Response changePassword(Request request) {
         long id = request.id(0);
         String password = password(request.json("password"));
-        stores.passwordChanges().record(id, passwords.hash(password));
+        stores.passwordChanges().orElseThrow().record(id, passwords.hash(password));
         return Response.noContent();
     }
 
@@ -99,7 +147,7 @@ public final class Api {
         long src = body.id("src_id");
         long dst = body.id("dst_id");
         String content = body.string("content", 4000);
-        return Response.created(message(stores.messages().send(src, dst, content)));
+        return Response.created(message(stores.messages().orElseThrow().send(src, dst, content)));
     }
 
     private Response messages(Request request) {
@@ -107,7 +155,7 @@ public final class Api {
         if (stores.users().byId(id).isEmpty()) {
             throw ApiException.notFound("not_found", "No user with id " + id + ".");
         }
-        List<Map<String, Object>> messages = stores.messages().involving(id).stream().map(Api::message).toList();
+        List<Map<String, Object>> messages = stores.messages().orElseThrow().involving(id).stream().map(Api::message).toList();
         return Response.ok(messages);
     }
 

@@ -99,8 +99,10 @@ public final class App implements AutoCloseable {
         return version == null ? "development" : version;
     }
 
-    /** Runs until stopped (SIGTERM or Ctrl-C); exits 2 on bad flags, 3 when it may not start. */
-    public static void main(int version, String[] args, Function<DSLContext, Api.Stores> stores) {
+    /** Runs {@code appVersion} until stopped (SIGTERM or Ctrl-C); exits 2 on bad flags, 3 when it may not start. */
+    public static void main(AppVersion appVersion, String[] args) {
+        int version = appVersion.number();
+        Function<DSLContext, Api.Stores> stores = appVersion::stores;
         AppConfig config;
         try {
             config = AppConfig.parse(version, args, System.getenv());

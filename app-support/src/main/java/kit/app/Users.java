@@ -8,6 +8,9 @@ public interface Users {
     record User(long id, String email, String username, String passwordHash) {
     }
 
+    /** Whether this version's users have a username (version 1 and later): registrations then require one. */
+    boolean usernames();
+
     /** Records a registration fact; returns the new user's id. */
     long register(String email, String passwordHash, String username);
 

@@ -479,7 +479,7 @@ final class Measurements {
     void apps() throws Exception {
         DatabaseUrl db = databaseWith(3);
         AppConfig config = new AppConfig(2, "127.0.0.1", 0, db, "", 16, 1, 65536, "warn");
-        try (App app = App.start(config, kit.app.v2.Main::stores)) {
+        try (App app = App.start(config, new kit.app.v2.Main()::stores)) {
             String base = "http://127.0.0.1:" + app.port();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int i = 0; i < 200; i++) {

@@ -7,11 +7,11 @@ import java.util.List;
 final class Checks {
 
     private final List<String> failures = new ArrayList<>();
-    private int passed;
+    private final List<String> passed = new ArrayList<>();
 
     void check(boolean ok, String what) {
         if (ok) {
-            passed++;
+            passed.add(what);
             System.out.println("    ok    " + what);
         } else {
             failures.add(what);
@@ -24,10 +24,14 @@ final class Checks {
     }
 
     String summary() {
-        return passed + " passed, " + failures.size() + " failed";
+        return passed.size() + " passed, " + failures.size() + " failed";
     }
 
     List<String> failures() {
         return List.copyOf(failures);
+    }
+
+    List<String> passed() {
+        return List.copyOf(passed);
     }
 }

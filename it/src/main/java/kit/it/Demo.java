@@ -93,6 +93,21 @@ public final class Demo {
         return steps.stream().mapToLong(StepStats::unexpected).sum();
     }
 
+    /** What the load generator saw in each step, in order. */
+    public List<StepStats> steps() {
+        return List.copyOf(steps);
+    }
+
+    /** The checks that held, each as the sentence the demo printed. */
+    public List<String> passedChecks() {
+        return checks.passed();
+    }
+
+    /** The checks that failed, each as the sentence the demo printed. */
+    public List<String> failedChecks() {
+        return checks.failures();
+    }
+
     /** Runs the whole demo; true when every check passed. */
     public boolean run() throws Exception {
         long started = System.nanoTime();

@@ -1,9 +1,15 @@
 package kit.it;
 
 import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -14,18 +20,31 @@ class AppApiTest {
 
     /** The newest target at which each version is live. */
     static String targetFor(int version) {
-        return version <= 1 ? "2" : null;
+        return AppVersions.liveTarget(version);
+    }
+
+    @Test
+    void everySchemaVersionTheMigrationsDeclareHasItsAppUnderTest() throws Exception {
+        try (Connection c = TestDatabases.migrated().connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT version FROM kit.schema_version ORDER BY version")) {
+            List<Integer> declared = new ArrayList<>();
+            while (rs.next()) {
+                declared.add(rs.getInt(1));
+            }
+            assertThat(AppVersions.all()).as("app versions on the it module's class path (add app-vN to it/pom.xml)")
+                    .isEqualTo(declared);
+        }
     }
 
     @ParameterizedTest(name = "app-v{0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @MethodSource("kit.it.AppVersions#all")
     void registerLogInAndRead(int version) throws Exception {
         try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
             Http.Result created = app.post("/users", app.registration("Ann@Example.com", "ann-password"));
             assertThat(created.status()).isEqualTo(201);
             long id = created.json().get("id").asLong();
             assertThat(created.json().get("email").asString()).isEqualTo("ann@example.com");
-            assertThat(created.json().has("username")).isEqualTo(version >= 1);
+            assertThat(created.json().has("username")).isEqualTo(usernames(version));
 
             assertThat(app.post("/sessions", Map.of("email", "ann@example.com", "password", "ann-password")).status()).isEqualTo(200);
             assertThat(app.post("/sessions", Map.of("email", "ANN@example.com ", "password", "ann-password")).status()).isEqualTo(200);
@@ -47,7 +66,7 @@ class AppApiTest {
     }
 
     @ParameterizedTest(name = "app-v{0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @MethodSource("kit.it.AppVersions#all")
     void aTakenEmailGets409AndWritesNothing(int version) throws Exception {
         try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
             app.register("dup@example.com", "first-password");
@@ -60,12 +79,12 @@ class AppApiTest {
     }
 
     @ParameterizedTest(name = "app-v{0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @MethodSource("kit.it.AppVersions#all")
     void badInputGetsA4xxAndWritesNothing(int version) throws Exception {
         try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
             app.register("someone@example.com", "a-password");
             long facts = app.facts();
-            String username = version == 0 ? "" : ", \"username\": \"u\"";
+            String username = usernames(version) ? ", \"username\": \"u\"" : "";
             List<String> bodies = List.of(
                     "", "{", "{\"email\": ", "[]", "42", "null", "\"text\"",
                     "{\"email\": 5, \"password\": \"abcdefgh\"" + username + "}",
@@ -84,7 +103,7 @@ class AppApiTest {
                 assertThat(r.status()).as("POST /users %s -> %s", abbreviate(body), r.body()).isBetween(400, 499);
                 assertThat(r.json().get("error").isString()).as("error code for %s", abbreviate(body)).isTrue();
             }
-            if (version >= 1) {
+            if (usernames(version)) {
                 assertThat(app.raw("POST", "/users", "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\"}").status())
                         .as("username is required from v1").isEqualTo(400);
                 assertThat(app.raw("POST", "/users", "{\"email\": \"x@example.com\", \"password\": \"abcdefgh\", \"username\": \"no spaces\"}").status())
@@ -107,7 +126,7 @@ class AppApiTest {
     }
 
     @ParameterizedTest(name = "app-v{0}")
-    @ValueSource(ints = {2, 3})
+    @MethodSource("kit.it.AppVersions#withPasswordChanges")
     void aPasswordChangeReplacesThePassword(int version) throws Exception {
         try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
             long id = app.register("changer@example.com", "old-password");
@@ -136,7 +155,7 @@ class AppApiTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void appV3SendsAndListsMessages() throws Exception {
         try (RunningApp app = new RunningApp(3, TestDatabases.migrated())) {
             long ann = app.register("ann@example.com", "ann-password");
@@ -161,6 +180,10 @@ class AppApiTest {
             assertThat(app.get("/users/424242/messages").status()).isEqualTo(404);
             assertThat(app.facts()).isEqualTo(facts);
         }
+    }
+
+    private static boolean usernames(int version) {
+        return AppVersions.features(version).usernames();
     }
 
     private static String abbreviate(String body) {

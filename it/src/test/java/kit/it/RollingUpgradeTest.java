@@ -59,15 +59,16 @@ class RollingUpgradeTest {
 
     @Test
     void anAppRefusesToStartUnlessItsSchemaVersionIsLive() throws Exception {
-        Throwable retired = catchThrowable(() -> App.start(RunningApp.config(0, TestDatabases.migrated()), RunningApp.STORES.get(0)));
-        assertThat(retired).isInstanceOf(SchemaGate.NotLiveException.class)
-                .hasMessageContaining("schema version 0 is retired").hasMessageContaining("app-v3");
+        int newest = AppVersions.all().getLast();
+        Throwable retired = catchThrowable(() -> App.start(RunningApp.config(0, TestDatabases.migrated()), AppVersions.of(0)::stores));
+        assertThat(retired).as("a retired version's app is told to run the newest live one").isInstanceOf(SchemaGate.NotLiveException.class)
+                .hasMessageContaining("schema version 0 is retired").hasMessageContaining("Run app-v" + newest + " instead");
 
-        Throwable missing = catchThrowable(() -> App.start(RunningApp.config(3, TestDatabases.migratedTo("2")), RunningApp.STORES.get(3)));
+        Throwable missing = catchThrowable(() -> App.start(RunningApp.config(3, TestDatabases.migratedTo("2")), AppVersions.of(3)::stores));
         assertThat(missing).isInstanceOf(SchemaGate.NotLiveException.class)
                 .hasMessageContaining("schema version 3 is not live");
 
-        Throwable noKit = catchThrowable(() -> App.start(RunningApp.config(2, TestDatabases.empty()), RunningApp.STORES.get(2)));
+        Throwable noKit = catchThrowable(() -> App.start(RunningApp.config(2, TestDatabases.empty()), AppVersions.of(2)::stores));
         assertThat(noKit).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("schema version 2 is not live");
 
         TestDatabase building = TestDatabases.migrated();

@@ -1,26 +1,17 @@
 package kit.it;
 
-import kit.app.Api;
 import kit.app.App;
 import kit.app.AppConfig;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-import org.jooq.DSLContext;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.function.Function;
 
 /** An app version started in-process on a free port against a test database, for HTTP tests. */
 public final class RunningApp implements AutoCloseable {
-
-    public static final Map<Integer, Function<DSLContext, Api.Stores>> STORES = Map.of(
-            0, kit.app.v0.Main::stores,
-            1, kit.app.v1.Main::stores,
-            2, kit.app.v2.Main::stores,
-            3, kit.app.v3.Main::stores);
 
     public final int version;
     public final TestDatabase db;
@@ -30,7 +21,7 @@ public final class RunningApp implements AutoCloseable {
     public RunningApp(int version, TestDatabase db) throws Exception {
         this.version = version;
         this.db = db;
-        this.app = App.start(config(version, db), STORES.get(version));
+        this.app = App.start(config(version, db), AppVersions.of(version)::stores);
     }
 
     public static AppConfig config(int version, TestDatabase db) {
@@ -59,7 +50,7 @@ public final class RunningApp implements AutoCloseable {
 
     /** A registration body valid for this version. */
     public Map<String, Object> registration(String email, String password) {
-        return version == 0 ? Map.of("email", email, "password", password)
+        return !AppVersions.features(version).usernames() ? Map.of("email", email, "password", password)
                 : Map.of("email", email, "password", password, "username", email.substring(0, email.indexOf('@')));
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,16 +17,24 @@ import static kit.tests.Sql.value;
 import static kit.tests.Sql.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's "Adding a version" example runs as written on a fully migrated database with facts. */
+/**
+ * The README's "Adding a version" example runs as written, with facts, on a database of its own
+ * migrated to the last step before the version it adds (V4: every step of version 3 and before),
+ * so that the example stays true when the project ships a real version of that number.
+ */
 class AddingAVersionTest {
 
     @Test
     void theReadmeVersion4ExampleAddsABackfilledLiveVersion() throws Exception {
-        Matcher block = Pattern.compile("```sql\\n(-- V4__.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("../README.md")));
-        assertThat(block.find()).as("README has the V4 example").isTrue();
+        Matcher block = Pattern.compile("```sql\\n(-- V(\\d+)__.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("../README.md")));
+        assertThat(block.find()).as("README has the example of adding a version").isTrue();
+        int version = Integer.parseInt(block.group(2));
+        String users = "users_" + version;
 
-        TestDatabase db = TestDatabases.migrated();
+        TestDatabase db = TestDatabases.migratedTo(lastStepBefore(version));
         try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(*) FROM kit.schema_version WHERE version >= ?", version))
+                    .as("the example's version %d is not there yet", version).isEqualTo(0L);
             long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('four@example.com', 'h', 'four') RETURNING id");
             exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'h2')", id);
 
@@ -35,14 +44,21 @@ class AddingAVersionTest {
             }
             c.commit();
             c.setAutoCommit(true);
-            assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = 4")).isEqualTo("building");
+            assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version)).isEqualTo("building");
             exec(c, "CALL kit.backfill()");
 
-            assertThat(value(c, "SELECT password_hash FROM users_4 WHERE id = ?", id)).as("backfilled with the change").isEqualTo("h2");
-            exec(c, "INSERT INTO display_name_set_4 (user_id, display_name) VALUES (?, 'Four')", id);
-            assertThat(value(c, "SELECT display_name FROM users_4 WHERE id = ?", id)).isEqualTo("Four");
-            assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = 4")).isEqualTo("live");
-            assertThat(verify(c, "users_4")).isEmpty();
+            assertThat(value(c, "SELECT password_hash FROM " + users + " WHERE id = ?", id)).as("backfilled with the change").isEqualTo("h2");
+            exec(c, "INSERT INTO display_name_set_" + version + " (user_id, display_name) VALUES (?, 'Four')", id);
+            assertThat(value(c, "SELECT display_name FROM " + users + " WHERE id = ?", id)).isEqualTo("Four");
+            assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version)).isEqualTo("live");
+            assertThat(verify(c, users)).isEmpty();
         }
+    }
+
+    /** The newest shipped step of a version below {@code version} ("3" for 4, and "3.1" once there is one). */
+    static String lastStepBefore(int version) {
+        List<String> steps = TestDatabases.empty().migrations().steps();
+        return steps.stream().filter(s -> Integer.parseInt(s.split("\\.")[0]) < version).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("No shipped step before version " + version + " in " + steps));
     }
 }

@@ -24,9 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MigrationStepsTest {
 
+    /** The shipped steps, in order; a later version's steps come after them, and none of these ever changes. */
     @Test
     void theKitShipsItsStepsInOrder() {
-        assertThat(TestDatabases.empty().migrations().steps()).containsExactly("0", "1", "2", "2.1", "3");
+        assertThat(TestDatabases.empty().migrations().steps()).startsWith("0", "1", "2", "2.1", "3");
     }
 
     @Test

@@ -2,6 +2,7 @@ package kit.app.v2;
 
 import kit.app.Api;
 import kit.app.App;
+import kit.app.AppVersion;
 import kit.app.JooqPasswordChanges;
 import kit.app.JooqUsers;
 import org.jooq.DSLContext;
@@ -11,20 +12,30 @@ import static kit.schema.v2.Tables.USERS;
 import static kit.schema.v2.Tables.USER_REGISTERED;
 
 /** app-v2: passwords can change (password_changed_2); reads users_2. */
-public final class Main {
-
-    private Main() {
-    }
+public final class Main implements AppVersion {
 
     public static void main(String[] args) {
-        App.main(2, args, Main::stores);
+        App.main(new Main(), args);
     }
 
-    public static Api.Stores stores(DSLContext db) {
-        var users = new JooqUsers(db, new JooqUsers.Schema(
-                USER_REGISTERED, USER_REGISTERED.ID, USER_REGISTERED.EMAIL, USER_REGISTERED.PASSWORD_HASH, USER_REGISTERED.USERNAME,
-                USERS, USERS.ID, USERS.EMAIL, USERS.PASSWORD_HASH, USERS.USERNAME));
-        var changes = new JooqPasswordChanges(db, PASSWORD_CHANGED, PASSWORD_CHANGED.USER_ID, PASSWORD_CHANGED.PASSWORD_HASH);
-        return new Api.Stores(users, true, changes, null);
+    @Override
+    public int number() {
+        return 2;
+    }
+
+    @Override
+    public Api.Stores stores(DSLContext db) {
+        var users = JooqUsers.Schema.writes(USER_REGISTERED).reads(USERS)
+                .id(USER_REGISTERED.ID, USERS.ID)
+                .email(USER_REGISTERED.EMAIL, USERS.EMAIL)
+                .passwordHash(USER_REGISTERED.PASSWORD_HASH, USERS.PASSWORD_HASH)
+                .username(USER_REGISTERED.USERNAME, USERS.USERNAME)
+                .build();
+        var passwordChanges = JooqPasswordChanges.Schema.writes(PASSWORD_CHANGED)
+                .userId(PASSWORD_CHANGED.USER_ID)
+                .passwordHash(PASSWORD_CHANGED.PASSWORD_HASH)
+                .build();
+        return Api.Stores.of(new JooqUsers(db, users))
+                .withPasswordChanges(new JooqPasswordChanges(db, passwordChanges));
     }
 }

@@ -2,6 +2,7 @@ package kit.app.v3;
 
 import kit.app.Api;
 import kit.app.App;
+import kit.app.AppVersion;
 import kit.app.JooqMessages;
 import kit.app.JooqPasswordChanges;
 import kit.app.JooqUsers;
@@ -14,23 +15,37 @@ import static kit.schema.v3.Tables.USERS;
 import static kit.schema.v3.Tables.USER_REGISTERED;
 
 /** app-v3: users send messages (message_sent_3, messages_3); reads users_2 and messages_3. */
-public final class Main {
-
-    private Main() {
-    }
+public final class Main implements AppVersion {
 
     public static void main(String[] args) {
-        App.main(3, args, Main::stores);
+        App.main(new Main(), args);
     }
 
-    public static Api.Stores stores(DSLContext db) {
-        var users = new JooqUsers(db, new JooqUsers.Schema(
-                USER_REGISTERED, USER_REGISTERED.ID, USER_REGISTERED.EMAIL, USER_REGISTERED.PASSWORD_HASH, USER_REGISTERED.USERNAME,
-                USERS, USERS.ID, USERS.EMAIL, USERS.PASSWORD_HASH, USERS.USERNAME));
-        var changes = new JooqPasswordChanges(db, PASSWORD_CHANGED, PASSWORD_CHANGED.USER_ID, PASSWORD_CHANGED.PASSWORD_HASH);
-        var messages = new JooqMessages(db, new JooqMessages.Schema(
-                MESSAGE_SENT, MESSAGE_SENT.ID, MESSAGE_SENT.SRC_ID, MESSAGE_SENT.DST_ID, MESSAGE_SENT.CONTENT,
-                MESSAGES, MESSAGES.ID, MESSAGES.SRC_ID, MESSAGES.DST_ID, MESSAGES.CONTENT));
-        return new Api.Stores(users, true, changes, messages);
+    @Override
+    public int number() {
+        return 3;
+    }
+
+    @Override
+    public Api.Stores stores(DSLContext db) {
+        var users = JooqUsers.Schema.writes(USER_REGISTERED).reads(USERS)
+                .id(USER_REGISTERED.ID, USERS.ID)
+                .email(USER_REGISTERED.EMAIL, USERS.EMAIL)
+                .passwordHash(USER_REGISTERED.PASSWORD_HASH, USERS.PASSWORD_HASH)
+                .username(USER_REGISTERED.USERNAME, USERS.USERNAME)
+                .build();
+        var passwordChanges = JooqPasswordChanges.Schema.writes(PASSWORD_CHANGED)
+                .userId(PASSWORD_CHANGED.USER_ID)
+                .passwordHash(PASSWORD_CHANGED.PASSWORD_HASH)
+                .build();
+        var messages = JooqMessages.Schema.writes(MESSAGE_SENT).reads(MESSAGES)
+                .id(MESSAGE_SENT.ID, MESSAGES.ID)
+                .srcId(MESSAGE_SENT.SRC_ID, MESSAGES.SRC_ID)
+                .dstId(MESSAGE_SENT.DST_ID, MESSAGES.DST_ID)
+                .content(MESSAGE_SENT.CONTENT, MESSAGES.CONTENT)
+                .build();
+        return Api.Stores.of(new JooqUsers(db, users))
+                .withPasswordChanges(new JooqPasswordChanges(db, passwordChanges))
+                .withMessages(new JooqMessages(db, messages));
     }
 }

@@ -1,9 +1,11 @@
 package kit.it.scenarios;
 
+import kit.it.AppVersions;
 import kit.it.Http;
 import kit.it.RunningApp;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.OutputStream;
@@ -38,11 +40,11 @@ class HostileInputTest {
     }
 
     @ParameterizedTest(name = "app-v{0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @MethodSource("kit.it.AppVersions#all")
     void badRequestsGetA4xxWriteNothingAndLeaveTheServerUp(int version) throws Exception {
         long seed = Long.getLong("kit.seed", new Random().nextLong());
         Random random = new Random(seed);
-        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(version <= 1 ? "2" : null))) {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(AppVersions.liveTarget(version)))) {
             long known = app.register("known@example.com", "known-password");
             long facts = app.facts();
             Map<String, Integer> byKind = new TreeMap<>();
@@ -122,7 +124,8 @@ class HostileInputTest {
     }
 
     static Bad generate(Random random, int version, long known) {
-        String username = version == 0 ? "" : ", \"username\": \"user\"";
+        var features = AppVersions.features(version);
+        String username = features.usernames() ? ", \"username\": \"user\"" : "";
         String goodUser = "{\"email\": \"new" + random.nextInt(1_000_000) + "@example.com\", \"password\": \"a-good-password\"" + username + "}";
         return switch (random.nextInt(12)) {
             case 0 -> new Bad("POST", "/users", goodUser.substring(0, random.nextInt(goodUser.length() - 1)), "truncated json");
@@ -135,11 +138,11 @@ class HostileInputTest {
             case 7 -> new Bad("POST", "/users", "{\"email\": \"" + pick(random, "nul\\u0000@x.org", "lone\\ud800@x.org", "\\udfff@x.org") + "\", \"password\": \"a-good-password\"" + username + "}", "nul or lone surrogate");
             case 8 -> new Bad("POST", "/sessions", "{\"email\": \"" + pick(random, "' OR '1'='1", "x'; DROP TABLE users_2; --", "\\\"; SELECT pg_sleep(10); --") + "\", \"password\": \"" + pick(random, "' OR 1=1 --", "x") + "\"}", "sql injection login");
             case 9 -> new Bad("GET", "/users/" + pick(random, "-1", "0", "99999999999999999999", "9223372036854775807", "1%20OR%201=1", "%00", "abc", String.valueOf(known + 1_000_000)), null, "odd or unknown id");
-            case 10 -> version >= 2
+            case 10 -> features.passwordChanges().isPresent()
                     ? new Bad("PUT", "/users/" + pick(random, "-5", "0", "424242", String.valueOf(known)) + "/password",
                     pick(random, "{\"password\": 12345678}", "{\"password\": \"short\"}", "{}", "{\"password\": null}", "[\"x\"]"), "bad password change")
                     : new Bad("PUT", "/users/" + known + "/password", "{\"password\": \"a-good-password\"}", "feature this version lacks");
-            default -> version >= 3
+            default -> features.messages().isPresent()
                     ? new Bad("POST", "/messages", pick(random,
                     "{\"src_id\": " + known + ", \"dst_id\": " + pick(random, "-1", "0", "424242424", "9223372036854775807") + ", \"content\": \"hi\"}",
                     "{\"src_id\": \"" + known + "\", \"dst_id\": " + known + ", \"content\": \"hi\"}",

@@ -9,6 +9,7 @@ import kit.client.Jdbc;
 import kit.client.Migrations;
 import kit.example.ExampleMigrations;
 import kit.it.MigrateMain;
+import kit.it.AppVersions;
 import kit.it.RunningApp;
 import kit.server.EmbeddedServer;
 import kit.testing.TestDatabase;
@@ -76,7 +77,7 @@ class InterruptedMigrationTest {
 
             assertThat(strings(observer, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version"))
                     .containsExactly("0:live", "1:live", "2:building");
-            Throwable refused = catchThrowable(() -> App.start(RunningApp.config(2, db), RunningApp.STORES.get(2)));
+            Throwable refused = catchThrowable(() -> App.start(RunningApp.config(2, db), AppVersions.of(2)::stores));
             assertThat(refused).isInstanceOf(SchemaGate.NotLiveException.class).hasMessageContaining("still building");
             assertServing(v0, v1);
             long done = number(observer, "SELECT backfilled_facts FROM kit.read_version WHERE read_table = 'users_2'");

@@ -1,10 +1,13 @@
 package kit.it.scenarios;
 
 import kit.it.Demo;
+import kit.it.StepStats;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,18 +19,50 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The demo's own checks then prove: no unexpected answer, every acknowledged
  * write in its write table and in the live read tables with the last
  * acknowledged password, one fact per raced email, and every live read table
- * equal to a rebuild (so nothing unacknowledged is half there).
+ * equal to a rebuild (so nothing unacknowledged is half there). This test
+ * asserts that those checks ran and held, that every step carried traffic with
+ * no unexpected answer, and that every app version of the story served requests,
+ * each in the step that started it, whatever the length of the soak.
  * -Dkit.soak.seconds=N gives each step N seconds of traffic (default 8).
  */
 class MixedVersionLoadTest {
 
+    /** The demo's steps, and the app version each one starts (step 4 is the tidy-up, which starts none). */
+    static final Map<String, Integer> STARTED_IN = Map.of(
+            "1. version 0", 0, "2. version 1 beside 0", 1, "3. version 2 beside 0, 1", 2, "5. version 3 beside 2", 3);
+
     @Test
     void theRollingUpgradeUnderMixedLoadKeepsEveryPromise() throws Exception {
         Path root = Path.of(System.getProperty("kit.project.root", "..")).toAbsolutePath().normalize();
-        Demo demo = new Demo(root, Duration.ofSeconds(Long.getLong("kit.soak.seconds", 8)));
+        long seconds = Long.getLong("kit.soak.seconds", 8);
+        Demo demo = new Demo(root, Duration.ofSeconds(seconds));
         boolean passed = demo.run();
         System.out.printf("mixed-version load: %d requests, %d unexpected answers%n", demo.totalRequests(), demo.unexpectedAnswers());
+
+        assertThat(demo.failedChecks()).as("demo checks that failed").isEmpty();
         assertThat(passed).as("demo checks").isTrue();
-        assertThat(demo.totalRequests()).as("requests").isGreaterThanOrEqualTo(Long.getLong("kit.soak.seconds", 8) >= 8 ? 20_000 : 0);
+        assertThat(demo.passedChecks()).as("the invariants the demo checks at the end")
+                .anyMatch(c -> c.startsWith("every acknowledged write is in its write table"))
+                .anyMatch(c -> c.startsWith("users_2 equals a rebuild from the facts"))
+                .anyMatch(c -> c.startsWith("messages_3 equals a rebuild from the facts"));
+
+        assertThat(demo.steps()).extracting(StepStats::name).containsExactly(
+                "1. version 0", "2. version 1 beside 0", "3. version 2 beside 0, 1", "4. tidy-up (0, 1 retired)", "5. version 3 beside 2");
+        Map<Integer, Long> served = new TreeMap<>();
+        for (StepStats step : demo.steps()) {
+            assertThat(step.unexpected()).as("unexpected answers in step %s, e.g. %s", step.name(), step.unexpectedExamples()).isZero();
+            assertThat(step.requests()).as("requests in step %s", step.name()).isPositive();
+            Integer started = STARTED_IN.get(step.name());
+            if (started != null) {
+                assertThat(step.requestsByVersion().getOrDefault(started, 0L))
+                        .as("requests app-v%d served in step %s, which started it", started, step.name()).isPositive();
+            }
+            step.requestsByVersion().forEach((version, n) -> served.merge(version, n, Long::sum));
+        }
+        assertThat(served.keySet()).as("app versions that served requests").containsExactly(0, 1, 2, 3);
+        assertThat(demo.unexpectedAnswers()).as("unexpected answers").isZero();
+        if (seconds >= 8) {
+            assertThat(demo.totalRequests()).as("requests in a soak of %d s per step", seconds).isGreaterThanOrEqualTo(20_000);
+        }
     }
 }

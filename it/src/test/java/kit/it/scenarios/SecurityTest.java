@@ -3,6 +3,7 @@ package kit.it.scenarios;
 import kit.app.App;
 import kit.app.SchemaGate;
 import kit.client.KitError;
+import kit.it.AppVersions;
 import kit.it.RunningApp;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +25,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * app cannot start.
  */
 class SecurityTest {
-
-    static final List<String> WRITE_TABLES = List.of("user_registered_0", "user_registered_1", "password_changed_2", "message_sent_3");
 
     @Test
     void afterAPasswordChangeTheOldPasswordIsRefusedByEveryRunningVersion() throws Exception {
@@ -53,10 +53,12 @@ class SecurityTest {
         try (Connection owner = db.connect(); Statement s = owner.createStatement()) {
             s.execute("INSERT INTO user_registered_0 (email, password_hash) VALUES ('f@example.com', 'h')");
         }
+        List<String> writeTables = writeTables(db);
+        assertThat(writeTables).as("the kit's write tables").contains("user_registered_0", "message_sent_3");
         int refusals = 0;
-        for (int version = 0; version <= 3; version++) {
+        for (int version : AppVersions.all()) {
             try (Connection app = db.connectAsAppRole(version)) {
-                for (String table : WRITE_TABLES) {
+                for (String table : writeTables) {
                     for (String statement : List.of("UPDATE " + table + " SET id = id", "DELETE FROM " + table, "TRUNCATE " + table)) {
                         Throwable refused = catchThrowable(() -> {
                             try (Statement s = app.createStatement()) {
@@ -77,14 +79,28 @@ class SecurityTest {
             rs.next();
             assertThat(rs.getLong(1)).isEqualTo(1);
         }
-        System.out.printf("security: %d UPDATE/DELETE/TRUNCATE attempts through the 4 app roles, all refused (42501)%n", refusals);
+        System.out.printf("security: %d UPDATE/DELETE/TRUNCATE attempts through the %d app roles, all refused (42501)%n",
+                refusals, AppVersions.all().size());
+    }
+
+    private static List<String> writeTables(TestDatabase db) throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT write_table FROM kit.write_table ORDER BY write_table")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        return tables;
     }
 
     @Test
     void aRetiredVersionsAppCannotStart() throws Exception {
         TestDatabase db = TestDatabases.migrated();
-        for (int version : new int[] {0, 1}) {
-            Throwable refused = catchThrowable(() -> App.start(RunningApp.config(version, db), RunningApp.STORES.get(version)));
+        List<Integer> retired = AppVersions.all().stream().filter(v -> AppVersions.liveTarget(v) != null).toList();
+        assertThat(retired).as("versions a tidy-up retired").contains(0, 1);
+        for (int version : retired) {
+            Throwable refused = catchThrowable(() -> App.start(RunningApp.config(version, db), AppVersions.of(version)::stores));
             assertThat(refused).isInstanceOf(SchemaGate.NotLiveException.class)
                     .hasMessageContaining("schema version " + version + " is retired");
         }

@@ -2,6 +2,7 @@ package kit.it.scenarios;
 
 import kit.app.App;
 import kit.app.SchemaGate;
+import kit.it.AppVersions;
 import kit.it.RunningApp;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
@@ -53,7 +54,7 @@ class TidyUpRaceTest {
         try {
             do {
                 try {
-                    started.add(App.start(RunningApp.config(0, db), RunningApp.STORES.get(0)));
+                    started.add(App.start(RunningApp.config(0, db), AppVersions.of(0)::stores));
                 } catch (SchemaGate.NotLiveException e) {
                     assertThat(e).hasMessageContaining("schema version 0 is retired");
                     refused++;
