@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The HTTP API of every app version (README, "The apps"): which routes exist
+ * The HTTP API of every app version (docs/reference.md, "The apps' HTTP API"): which routes exist
  * depends on what the version can do (usernames from v1, password changes from
  * v2, messages from v3); the handlers are the same for all.
  */

@@ -81,7 +81,7 @@ final class Operations {
 
     /**
      * Where facts come from and go to besides this database's own writers: its logical-replication
-     * subscriptions and publications of kit tables (replica sessions: see the README, "Replica sessions
+     * subscriptions and publications of kit tables (replica sessions: see docs/operating.md, "Replica sessions
      * and logical replication").
      */
     private void printReplication() {
@@ -186,7 +186,7 @@ final class Operations {
                 out.print(Kit.render(diff));
                 if (found.stream().anyMatch(r -> r.getDifference().equals("fact breaks a rule") || r.getDifference().equals("replay fails"))) {
                     out.println("      facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
-                            + " can complete; serve it from a new read version whose rules they satisfy (README, \"Operate\")");
+                            + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")");
                 } else if (drift > 0) {
                     out.println("      the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code");
                 } else {

@@ -11,14 +11,14 @@
 -- below; a run from the sources (mvn -pl db flyway:migrate) has Flyway fill
 -- in the same placeholder from db/pom.xml.
 --
--- Conventions (see README, "How the kit works"):
+-- Conventions (see docs/how-it-works.md):
 --   * write tables are facts, named in the past tense with the version that
 --     introduced them (user_registered_0); the kit adds `seq` (global order)
 --     and `recorded_at` after the domain columns;
 --   * read tables are nouns with their own version (users_0); the kit adds
 --     `last_fact_seq` (the last fact applied to the row);
 --   * every generated name comes from kit.object_name();
---   * errors use the kit's SQLSTATE class KT (see the README's error table);
+--   * errors use the kit's SQLSTATE class KT (see docs/reference.md, "Error codes");
 --   * domain tables live in the public schema.
 
 DO $$

@@ -60,9 +60,8 @@ class MixedVersionLoadTest {
             step.requestsByVersion().forEach((version, n) -> served.merge(version, n, Long::sum));
         }
         assertThat(served.keySet()).as("app versions that served requests").containsExactly(0, 1, 2, 3);
+        // No floor on the number of requests: how many a soak gets depends on the machine's load,
+        // and speed is the benchmark's to measure, never a test's to assert.
         assertThat(demo.unexpectedAnswers()).as("unexpected answers").isZero();
-        if (seconds >= 8) {
-            assertThat(demo.totalRequests()).as("requests in a soak of %d s per step", seconds).isGreaterThanOrEqualTo(20_000);
-        }
     }
 }
