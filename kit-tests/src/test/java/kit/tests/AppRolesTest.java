@@ -150,6 +150,33 @@ class AppRolesTest {
         }
     }
 
+    /**
+     * The refusal holds whenever a role would carry the default name: when a migration sets the
+     * default prefix explicitly (as a client that always passes one does), and for a database's
+     * later roles, not only its first.
+     */
+    @Test
+    void theDefaultPrefixRefusesASharedRoleAlsoWhenSetExplicitlyAndForLaterVersions() throws Exception {
+        TestDatabase first = kitOnly();
+        TestDatabase second = kitOnly();
+        try (Connection a = first.connect(); Connection b = second.connect()) {
+            assumeTrue((Long) value(a, """
+                    SELECT count(*) FROM pg_shdepend s JOIN pg_roles r ON r.oid = s.refobjid
+                     WHERE s.deptype = 'a' AND r.rolname IN ('kit_app_v0', 'kit_app_v1')""") == 0,
+                    "kit_app_v0 or kit_app_v1 already has grants in a database of this server");
+            exec(a, "SELECT kit.create_app_role(1)");
+            exec(b, "SELECT kit.create_app_role(0)");
+            var later = assertFailsWith(KitError.USAGE, () -> exec(b, "SELECT kit.create_app_role(1)"));
+            assertThat(later.getMessage()).contains("kit_app_v1", first.name());
+            exec(b, "SET kit.app_role_prefix = 'kit_app_v'");
+            var explicit = assertFailsWith(KitError.USAGE, () -> exec(b, "SELECT kit.create_app_role(1)"));
+            assertThat(explicit.getMessage()).contains("kit_app_v1", first.name());
+            assertThat(value(b, "SELECT count(*) FROM kit.app_role WHERE version = 1")).isEqualTo(0L);
+            exec(a, "DROP OWNED BY kit_app_v1");
+            exec(b, "DROP OWNED BY kit_app_v0");
+        }
+    }
+
     /** An empty database with the kit installed and no domain. */
     private static TestDatabase kitOnly() {
         TestDatabase db = TestDatabases.empty();

@@ -23,8 +23,18 @@ public final class Migrations {
 
     /**
      * The domain migrations at {@code location} (e.g. {@code classpath:db/migration}, or
-     * {@code filesystem:/path/to/migration}), always under the kit, creating app roles named
-     * {@code rolePrefix + version} ({@link AppRoles#DEFAULT_PREFIX} unless a test run needs its own).
+     * {@code filesystem:/path/to/migration}), always under the kit, with app roles named as the
+     * database says: the prefix its catalog recorded, else {@link AppRoles#DEFAULT_PREFIX}.
+     */
+    public Migrations(DatabaseUrl url, String location) {
+        this.url = url;
+        this.location = location;
+        this.rolePrefix = null;
+    }
+
+    /**
+     * As {@link #Migrations(DatabaseUrl, String)}, creating app roles named {@code rolePrefix + version}
+     * (a database of its own on a shared server, or a test run).
      */
     public Migrations(DatabaseUrl url, String location, String rolePrefix) {
         if (!rolePrefix.matches("[a-z_][a-z0-9_]{0,50}")) {
@@ -65,8 +75,10 @@ public final class Migrations {
         var config = Flyway.configure()
                 .dataSource(url.jdbc(), null, null)
                 .locations(KIT_LOCATION, location)
-                .initSql("SET kit.app_role_prefix = '" + rolePrefix + "'")
                 .connectRetries(0);
+        if (rolePrefix != null) {
+            config.initSql("SET kit.app_role_prefix = '" + rolePrefix + "'");
+        }
         if (target != null) {
             config.target(target);
         }

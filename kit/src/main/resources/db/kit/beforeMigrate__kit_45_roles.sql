@@ -128,8 +128,8 @@ $$;
 -- Creates (once per server: roles are shared by its databases) and grants the
 -- role of app version `version`, named by kit.app_role_prefix() followed by
 -- the version: kit_app_v2. Under the default prefix it refuses a role that
--- another database already granted (KT006): one database's apps must not
--- reach another's tables by accident.
+-- another database already granted (KT006), however the prefix came about:
+-- one database's apps must not reach another's tables by accident.
 CREATE OR REPLACE FUNCTION kit.create_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
@@ -139,10 +139,11 @@ DECLARE
     _role   text := kit.app_role_prefix() || create_app_role.version;
     _others text;
 BEGIN
-    -- Roles belong to the server. Under the default prefix (no kit.app_role_prefix set, none
-    -- recorded here yet), a role that already has grants in another database is that
-    -- database's: reusing it would let one database's apps reach the other's tables.
-    IF nullif(current_setting('kit.app_role_prefix', true), '') IS NULL AND NOT EXISTS (SELECT FROM kit.app_role) THEN
+    -- Roles belong to the server. A role of the default name that already has grants in
+    -- another database is that database's: reusing it would let one database's apps reach the
+    -- other's tables. Checked for every role of the default name, whether the prefix was set
+    -- explicitly or not, and for a database's later versions too.
+    IF kit.app_role_prefix() = 'kit_app_v' THEN
         SELECT string_agg(DISTINCT d.datname, ', ' ORDER BY d.datname) INTO _others
           FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid
          WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'a' AND r.rolname = _role
