@@ -43,6 +43,9 @@ final class Operations {
     }
 
     int status() {
+        if (kitMissing()) {
+            return 1;
+        }
         out.print(CatalogReport.render(c));
         TextTable clients = new TextTable("app version", "connections", "application names");
         Field<String> applicationName = DSL.field(DSL.name("application_name"), String.class);
@@ -59,6 +62,19 @@ final class Operations {
         printReplication();
         int failed = printFailedBackfills() + printKitVersions();
         return printDrift(true) + failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * A database without the kit (a wrong --db-url, or one not migrated yet) has nothing to check: said
+     * in one line, for an exit status 1, instead of the error of a missing catalog table.
+     */
+    private boolean kitMissing() {
+        if (Boolean.TRUE.equals(db.fetchValue("SELECT to_regclass('kit.read_version') IS NOT NULL"))) {
+            return false;
+        }
+        out.println("NO KIT  database " + db.fetchValue("SELECT current_database()") + " has no kit installed, so there is"
+                + " nothing to check: install it with flyway:migrate (classpath:db/kit beside your migrations), or check --db-url");
+        return true;
     }
 
     /**
@@ -148,6 +164,9 @@ final class Operations {
     }
 
     int repair() throws SQLException {
+        if (kitMissing()) {
+            return 1;
+        }
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
@@ -169,6 +188,9 @@ final class Operations {
     }
 
     int verify(String only, int maxRows) {
+        if (kitMissing()) {
+            return 1;
+        }
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
         int drift = printDrift(true);
@@ -182,7 +204,7 @@ final class Operations {
                 out.println("ok    " + table + " equals a rebuild from its facts");
             } else {
                 differing++;
-                out.println("DIFF  " + table + ": " + rows + (rows == maxRows ? "+" : "") + " rows differ from a rebuild from its facts");
+                out.println("DIFF  " + table + ": " + rows + (rows == maxRows ? "+" : "") + (rows == 1 ? " row differs" : " rows differ") + " from a rebuild from its facts");
                 out.print(Kit.render(diff));
                 if (found.stream().anyMatch(r -> r.getDifference().equals("fact breaks a rule") || r.getDifference().equals("replay fails"))) {
                     out.println("      facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"

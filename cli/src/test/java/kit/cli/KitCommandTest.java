@@ -302,5 +302,15 @@ class KitCommandTest {
         assertThat(status.status()).isEqualTo(1);
         assertThat(status.out()).contains("the database has kit 0.3.0, this command is kit", "flyway:migrate");
     }
-}
 
+    @Test
+    void statusVerifyAndRepairOnADatabaseWithoutTheKitSaySoAndExit1() {
+        TestDatabase db = TestDatabases.empty();
+        for (String command : new String[] {"status", "verify", "repair"}) {
+            Result result = kit(db, command);
+            assertThat(result.status()).as("kit %s exit status", command).isEqualTo(1);
+            assertThat(result.out()).as("kit %s", command).contains("NO KIT", "flyway:migrate");
+            assertThat(result.err()).as("kit %s", command).doesNotContain("SQLSTATE");
+        }
+    }
+}
