@@ -65,6 +65,21 @@ final class Operations {
     }
 
     /**
+     * The read version a command names, in a state the command works on; else a usage error (exit 2)
+     * that says what the table is, so that every command answers a wrong name the same way.
+     */
+    private void requireReadVersion(String table, String command, State... states) {
+        State state = Catalog.stateOf(db, table).orElse(null);
+        if (state == null) {
+            throw new IllegalArgumentException(table + " is not a read version of this database (kit status lists them)");
+        }
+        if (!java.util.Arrays.asList(states).contains(state)) {
+            throw new IllegalArgumentException(table + " is " + state.label() + ": kit " + command + " works on "
+                    + String.join(" or ", java.util.Arrays.stream(states).map(State::label).toList()) + " read versions");
+        }
+    }
+
+    /**
      * A database without the kit (a wrong --db-url, or one not migrated yet) has nothing to check: said
      * in one line, for an exit status 1, instead of the error of a missing catalog table.
      */
@@ -191,6 +206,9 @@ final class Operations {
         if (kitMissing()) {
             return 1;
         }
+        if (only != null) {
+            requireReadVersion(only, "verify", State.LIVE);
+        }
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
         int drift = printDrift(true);
@@ -236,12 +254,15 @@ final class Operations {
     }
 
     int backfillAll(String only, int batchSize) throws SQLException {
+        if (only != null) {
+            requireReadVersion(only, "backfill", State.BUILDING);
+        }
         List<String> building = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
                 .where(READ_VERSION.STATE.eq(State.BUILDING), only == null ? DSL.noCondition() : READ_VERSION.READ_TABLE.eq(only))
                 .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
         if (building.isEmpty()) {
-            out.println(only == null ? "Nothing to backfill: no read version is building." : only + " is not building.");
-            return only == null ? 0 : 3;
+            out.println("Nothing to backfill: no read version is building.");
+            return 0;
         }
         SQLException first = null;
         for (String table : building) {
@@ -260,6 +281,7 @@ final class Operations {
     }
 
     int rebuild(String table, int batchSize) throws SQLException {
+        requireReadVersion(table, "rebuild", State.LIVE);
         String shadow = beginRebuild(db.configuration(), table);
         out.println("Rebuilding " + table + " into " + shadow + " while writers go on");
         backfill(shadow, batchSize);
@@ -350,10 +372,7 @@ final class Operations {
     }
 
     int retire(String table, boolean dryRun) {
-        State state = Catalog.stateOf(db, table).orElse(null);
-        if (state != State.LIVE && state != State.BUILDING) {
-            throw new IllegalArgumentException(table + " is not a live read version (state: " + (state == null ? "none" : state) + ")");
-        }
+        requireReadVersion(table, "retire", State.LIVE, State.BUILDING);
         RetirementPlan plan = retirementPlan(db.configuration(), table);
         boolean blocked = plan.getClients() != null || plan.getReferrers() != null || plan.getDependents() != null;
         if (blocked && !dryRun) {
@@ -385,6 +404,7 @@ final class Operations {
     }
 
     int abort(String table) {
+        requireReadVersion(table, "abort", State.BUILDING);
         abortReadVersion(db.configuration(), table);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");
         return 0;

@@ -245,9 +245,17 @@ class KitCommandTest {
         assertThat(help.status()).isZero();
         assertThat(help.out()).contains("Usage: kit", "status", "verify", "repair", "rebuild", "backfill", "retire", "abort", "--db-url", "Exit status");
         assertThat(kit(db, "--help").out()).isEqualTo(help.out());
-        Result unknownTable = kit(db, "verify", "nope_1");
-        assertThat(unknownTable.status()).isEqualTo(3);
-        assertThat(unknownTable.err()).contains("Not a live read version: nope_1", "KT006");
+        for (String[] command : new String[][] {{"verify", "nope_1"}, {"rebuild", "nope_1"}, {"retire", "nope_1"},
+                {"abort", "nope_1"}, {"backfill", "nope_1"}}) {
+            Result unknownTable = kit(db, command);
+            assertThat(unknownTable.status()).as("kit %s", String.join(" ", command)).isEqualTo(2);
+            assertThat(unknownTable.err()).as("kit %s", String.join(" ", command))
+                    .contains("kit: nope_1 is not a read version of this database (kit status lists them)");
+        }
+        Result live = kit(db, "backfill", "users_0");
+        assertThat(live.status()).isEqualTo(2);
+        assertThat(live.err()).contains("kit: users_0 is live: kit backfill works on building read versions");
+        assertThat(kit(db, "abort", "users_0").err()).contains("users_0 is live: kit abort works on building read versions");
     }
 
     @Test
