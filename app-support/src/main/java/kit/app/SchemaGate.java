@@ -4,7 +4,9 @@ import kit.client.KitError;
 import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
 
+import java.util.List;
 import java.util.Optional;
 
 import static kit.catalog.Routines.schemaVersionState;
@@ -72,8 +74,7 @@ public final class SchemaGate {
                     + "into this database yet. Apply it first: mvn -pl db flyway:migrate -Dflyway.url=<url> -Dflyway.target=" + version);
         }
         switch (State.of(state)) {
-            case LIVE -> {
-            }
+            case LIVE -> requireReadTables(db, version);
             case BUILDING -> throw new NotLiveException("schema version " + version + " is not live: it is still building "
                     + "(a read version it needs is being backfilled). Start app-v" + version + " once it is live.");
             case RETIRED -> throw new NotLiveException("schema version " + version + " is retired: its read tables were "
@@ -81,6 +82,26 @@ public final class SchemaGate {
             case ABORTED -> throw new NotLiveException("schema version " + version + " is not live: a read version it needs "
                     + "was aborted while building. Migrate a version that replaces it, and run that version's app.");
         }
+    }
+
+    /**
+     * A live version whose read table is gone (dropped or renamed: drift, which kit status names) would
+     * answer its reads with errors; it refuses instead, naming the table.
+     */
+    private static void requireReadTables(DSLContext db, int version) {
+        List<String> gone = db.select(DSL.field("t", String.class))
+                .from(DSL.table("unnest(?::text[])", (Object) readTables(db, version)).as("r", "t"))
+                .where(DSL.condition("to_regclass(pg_catalog.format('public.%I', t)) IS NULL"))
+                .fetch(DSL.field("t", String.class));
+        if (!gone.isEmpty()) {
+            throw new NotLiveException("schema version " + version + " cannot serve: its read table " + String.join(", ", gone)
+                    + " is missing from the database. kit status names the damage; kit repair and kit rebuild say what they can restore.");
+        }
+    }
+
+    private static String[] readTables(DSLContext db, int version) {
+        return db.select(SCHEMA_VERSIONS.READ_TABLES).from(SCHEMA_VERSIONS).where(SCHEMA_VERSIONS.VERSION.eq(version))
+                .fetchSingle(SCHEMA_VERSIONS.READ_TABLES);
     }
 
     private static String firstLine(String message) {

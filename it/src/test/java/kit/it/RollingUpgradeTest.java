@@ -82,6 +82,21 @@ class RollingUpgradeTest {
         }
     }
 
+    /** A live version whose read table was dropped (drift: kit status names it) cannot serve: its app refuses to start. */
+    @Test
+    void anAppRefusesToStartWhenAReadTableOfItsLiveVersionIsGone() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE messages_3");
+        }
+        try (Connection app = db.connectAsAppRole(3)) {
+            Throwable gone = catchThrowable(() -> SchemaGate.requireLive(DSL.using(app), 3));
+            assertThat(gone).isInstanceOf(SchemaGate.NotLiveException.class)
+                    .hasMessageContaining("schema version 3 cannot serve").hasMessageContaining("messages_3")
+                    .hasMessageContaining("kit status");
+        }
+    }
+
     @Test
     void aGateThatCannotReadItsStateBecauseALockIsHeldSaysWhoHoldsItInOneLine() throws Exception {
         TestDatabase db = TestDatabases.migrated();
