@@ -69,10 +69,11 @@ public final class App implements AutoCloseable {
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setConnectionTimeout(config.poolTimeoutMillis());
         hikari.setInitializationFailTimeout(5_000);
-        if (!config.databaseRole().isEmpty()) {
-            // Least privilege: whatever the login may do, the app acts as its version's role.
-            hikari.setConnectionInitSql("SET ROLE " + config.databaseRole());
-        }
+        // Least privilege: whatever the login may do, the app acts as its version's role. Every
+        // connection registers as a client of the version: a tidy-up sees a login's own roles, but
+        // not what a session took with SET ROLE, and must not drop a table this app reads.
+        hikari.setConnectionInitSql((config.databaseRole().isEmpty() ? "" : "SET ROLE " + config.databaseRole() + "; ")
+                + registerClient(config.version()));
         try {
             return new HikariDataSource(hikari);
         } catch (HikariPool.PoolInitializationException e) {
@@ -81,6 +82,16 @@ public final class App implements AutoCloseable {
                     + (config.databaseRole().isEmpty() ? "" : " as role " + config.databaseRole()) + ": " + cause.getMessage()
                     + (cause.getMessage() != null && cause.getMessage().contains("role") ? " (create the role by migrating, or grant the login membership: see the README, 'Least privilege')" : ""), e);
         }
+    }
+
+    /**
+     * Registers the session as a client of {@code version}. Where the version was not migrated into
+     * this database (no kit, no grant, no app role) it registers nothing, so that the start-up gate,
+     * which runs next, says why the app may not start instead of a failed pool.
+     */
+    static String registerClient(int version) {
+        return "DO $$BEGIN PERFORM kit.register_client(" + version + "); "
+                + "EXCEPTION WHEN invalid_schema_name OR undefined_function OR insufficient_privilege OR SQLSTATE 'KT006' THEN NULL; END$$";
     }
 
     public int port() {

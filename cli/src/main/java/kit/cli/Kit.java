@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -117,11 +118,12 @@ public final class Kit {
         return execute(o -> o.backfillAll(table, batch));
     }
 
-    @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while its apps are connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
+    @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while a client of its schema versions is connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
     int retire(@Parameters(paramLabel = "READ_TABLE", description = "the read version to retire, e.g. users_0") String table,
-               @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun)
+               @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun,
+               @Option(names = "--ignore-session", paramLabel = "PID", description = "retire although this connected session (a pid kit status lists) is a client: it will not read the table again") List<Integer> ignoreSessions)
             throws SQLException {
-        return execute(o -> o.retire(table, dryRun));
+        return execute(o -> o.retire(table, dryRun, ignoreSessions == null ? List.of() : ignoreSessions));
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true, description = "Drops a building read version (write tables are untouched): the way out of a backfill that cannot complete.")

@@ -24,9 +24,9 @@ import static kit.catalog.Routines.abortReadVersion;
 import static kit.catalog.Routines.backfillRemaining;
 import static kit.catalog.Routines.beginRebuild;
 import static kit.catalog.Routines.checkSecurity;
-import static kit.catalog.Routines.clientSchemaVersion;
 import static kit.catalog.Routines.drift;
 import static kit.catalog.Routines.retirementPlan;
+import static kit.catalog.Tables.CLIENTS;
 import static kit.catalog.Tables.READ_VERSION;
 
 /** The kit command's work, on one autocommit connection, reading the catalog through its jOOQ classes. */
@@ -42,26 +42,28 @@ final class Operations {
         this.out = out;
     }
 
+    private static String orUnknown(String value) {
+        return value == null ? "?" : value;
+    }
+
     int status() {
         if (kitMissing()) {
             return 1;
         }
         out.print(CatalogReport.render(c));
-        TextTable clients = new TextTable("app version", "connections", "application names");
-        Field<String> applicationName = DSL.field(DSL.name("application_name"), String.class);
-        Field<Integer> version = clientSchemaVersion(applicationName);
-        db.select(version, DSL.count(), DSL.stringAggDistinct(applicationName, ", ").orderBy(applicationName))
-                .from(DSL.table(DSL.name("pg_catalog", "pg_stat_activity")))
-                .where(DSL.field(DSL.name("datname")).eq(DSL.currentCatalog()), version.isNotNull())
-                .groupBy(version).orderBy(version)
-                .forEach(r -> clients.row("app-v" + r.value1(), r.value2(), r.value3()));
+        TextTable clients = new TextTable("schema version", "pid", "application", "role", "from", "since", "seen as");
+        db.selectFrom(CLIENTS).orderBy(CLIENTS.VERSION, CLIENTS.PID)
+                .forEach(r -> clients.row(r.getVersion(), r.getPid(), orUnknown(r.getApplicationName()), orUnknown(r.getRoleName()),
+                        r.getClientAddr() == null ? "local socket" : r.getClientAddr(),
+                        r.getBackendStart() == null ? "?" : r.getBackendStart().toLocalDateTime().withNano(0).toString().replace('T', ' '),
+                        r.getSeenBy()));
         out.println();
         out.println("Connected clients");
         out.print(Kit.render(clients));
         out.println();
         printReplication();
         int failed = printFailedBackfills() + printKitVersions();
-        return printDrift(true) + failed == 0 ? 0 : 1;
+        return printDrift(true) + insecureFunctions() + failed == 0 ? 0 : 1;
     }
 
     /**
@@ -237,18 +239,22 @@ final class Operations {
         return differing + insecureFunctions() == 0 ? 0 : 1;
     }
 
-    /** Prints what kit.check_security() finds (SECURITY DEFINER functions whose search_path a writer could influence). */
+    /**
+     * Prints what kit.check_security() finds: what could let a writer's code run with another role's
+     * rights (a SECURITY DEFINER function whose search_path a writer could influence, a domain schema
+     * every role may create in), each with the statement that removes it.
+     */
     private int insecureFunctions() {
-        TextTable found = new TextTable("function", "problem");
+        TextTable found = new TextTable("object", "problem", "fix");
         var findings = db.selectFrom(checkSecurity()).fetch();
-        findings.forEach(r -> found.row(r.getFunction(), r.getProblem()));
+        findings.forEach(r -> found.row(r.getObject(), r.getProblem(), r.getHint()));
         int count = findings.size();
         if (count == 0) {
-            out.println("ok    every SECURITY DEFINER function in schemas kit and public pins its search_path");
+            out.println("ok    no writer can make its code run with another role's rights: every SECURITY DEFINER function "
+                    + "in the kit's reach pins its search_path, and no domain schema lets every role create in it");
         } else {
-            out.println("UNSAFE " + count + " SECURITY DEFINER function(s) could run a writer's code with their owner's rights");
+            out.println("UNSAFE " + count + " finding(s) could let a writer's code run with another role's rights");
             out.print(Kit.render(found));
-            out.println("      pin their path: ALTER FUNCTION ... SET search_path = pg_catalog, pg_temp");
         }
         return count;
     }
@@ -371,12 +377,13 @@ final class Operations {
                 table, done, total, total == 0 ? 100 : Math.min(100, done * 100 / total), rate, left);
     }
 
-    int retire(String table, boolean dryRun) {
+    int retire(String table, boolean dryRun, List<Integer> ignoreSessions) {
         requireReadVersion(table, "retire", State.LIVE, State.BUILDING);
-        RetirementPlan plan = retirementPlan(db.configuration(), table);
+        Integer[] ignore = ignoreSessions.toArray(Integer[]::new);
+        RetirementPlan plan = retirementPlan(db.configuration(), table, ignore);
         boolean blocked = plan.getClients() != null || plan.getReferrers() != null || plan.getDependents() != null;
         if (blocked && !dryRun) {
-            Catalog.retire(db, table);  // refuses, naming what blocks it, before anything is printed or changed
+            Catalog.retire(db, table, ignore);  // refuses, naming what blocks it, before anything is printed or changed
         }
         out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
         out.println("  drop table " + table + " and its feeds: " + listOrNone(plan.getFeeds()));
@@ -394,7 +401,7 @@ final class Operations {
         if (dryRun) {
             return blocked ? 1 : 0;
         }
-        Catalog.retire(db, table);
+        Catalog.retire(db, table, ignore);
         out.println(table + " retired");
         return 0;
     }

@@ -202,19 +202,6 @@ class FeedDeclarationsTest {
     }
 
     @Test
-    void aWriteTableWhoseSuffixIsBeyondAnIntegerIsGrantedAndChecked() throws Exception {
-        TestDatabase db = TestDatabases.migrated();
-        try (Connection c = db.connect()) {
-            exec(c, "CREATE TABLE evt_99999999999 (id bigint NOT NULL, body text NOT NULL)");
-            exec(c, "SELECT kit.create_write_table('evt_99999999999', 'evt')");
-            assertThat(DriftTest.drift(c)).isEmpty();
-            exec(c, "CALL kit.repair()");
-            exec(c, "SELECT kit.create_app_role(3)");
-            assertThat(value(c, "SELECT count(*) FROM kit.schema_version_write_tables(3)")).isEqualTo(3L);
-        }
-    }
-
-    @Test
     void aReadTableWhoseIdIsNotBigintOrWhoseColumnsDoNotFitTheFactsIsRefused() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {

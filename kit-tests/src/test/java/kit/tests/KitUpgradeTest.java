@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
 import java.util.List;
+import java.util.Map;
 
 import static kit.client.Jdbc.exec;
 import static kit.client.Jdbc.rows;
@@ -106,13 +107,15 @@ class KitUpgradeTest {
 
     /**
      * A database of a released kit (0.3.0; 0.4.0, whose generators returned text and whose
-     * kit.feed had trigger_name) that has run the tidy-up (users_0 and users_1 retired, their
-     * tables dropped) and aborted a version upgrades in place: the upgrade grants nothing on
-     * tables that are gone, regenerates every generated function as this kit writes it (no
-     * drift), records the new version, and leaves writes and verify working.
+     * kit.feed had trigger_name; 0.5.0, which read a write table's version from its name) that
+     * has run the tidy-up (users_0 and users_1 retired, their tables dropped) and aborted a
+     * version upgrades in place: the upgrade grants nothing on tables that are gone, records
+     * the fact and version each write table's name implied, regenerates every generated
+     * function as this kit writes it (no drift), records the new version, and leaves writes
+     * and verify working.
      */
     @ParameterizedTest(name = "from {0}")
-    @ValueSource(strings = {"0.3.0", "0.4.0"})
+    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0"})
     void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
         Flyway.configure().dataSource(db.url().jdbc(), null, null)
@@ -132,10 +135,25 @@ class KitUpgradeTest {
             exec(c, "SELECT kit.abort_read_version('people_9')");
         }
 
+        Map<String, List<Map<String, Object>>> before = new java.util.TreeMap<>();
+        try (Connection c = db.connect()) {
+            for (String table : List.of("user_registered_0", "user_registered_1", "password_changed_2", "message_sent_3")) {
+                before.put(table, rows(c, "SELECT * FROM " + table + " ORDER BY 1"));
+            }
+        }
+
         db.migrations().migrateAll();
 
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
+            assertThat(rows(c, "SELECT write_table, fact, schema_version FROM kit.write_table ORDER BY schema_version"))
+                    .extracting(r -> r.get("write_table") + " " + r.get("fact") + " " + r.get("schema_version"))
+                    .containsExactly("user_registered_0 user_registered 0", "user_registered_1 user_registered 1",
+                            "password_changed_2 password_changed 2", "message_sent_3 message_sent 3");
+            for (var table : before.entrySet()) {
+                assertThat(rows(c, "SELECT * FROM " + table.getKey() + " ORDER BY 1")).as("the facts of %s are as they were", table.getKey())
+                        .isEqualTo(table.getValue());
+            }
             assertThat(rows(c, "SELECT action, from_version FROM kit.installation WHERE action = 'upgrade'"))
                     .singleElement().satisfies(r -> assertThat(r).containsEntry("from_version", released));
             assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();

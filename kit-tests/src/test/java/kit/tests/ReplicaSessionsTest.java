@@ -86,6 +86,7 @@ class ReplicaSessionsTest {
                 exec(s, "ALTER SUBSCRIPTION kit_facts DISABLE");
                 exec(s, "ALTER SUBSCRIPTION kit_facts SET (slot_name = NONE)");
                 exec(s, "DROP SUBSCRIPTION kit_facts");
+                awaitInactive(o, slot);
                 exec(o, "SELECT pg_drop_replication_slot(?)", slot);
                 exec(o, "DROP PUBLICATION kit_facts");
             }
@@ -108,6 +109,17 @@ class ReplicaSessionsTest {
         while (!rows(subscriber, query).equals(expected)) {
             assertThat(System.nanoTime()).as("the subscriber still differs after 30 s: %s", query).isLessThan(deadline);
             Thread.sleep(100);
+        }
+    }
+
+    /** The walsender of a dropped subscription lets go of its slot a moment later: waits for that, at most 10 s. */
+    private static void awaitInactive(Connection c, String slot) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (Boolean.TRUE.equals(value(c, "SELECT active FROM pg_replication_slots WHERE slot_name = ?", slot))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("replication slot " + slot + " is still in use by its walsender after 10 s");
+            }
+            Thread.sleep(50);
         }
     }
 }

@@ -1,10 +1,12 @@
 package kit.tests;
 
+import kit.client.Jdbc;
 import kit.client.KitError;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.api.FlywayException;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
 
 import java.sql.Connection;
 
@@ -30,7 +32,7 @@ class TidyUpTest {
         try (Connection c = db.connect()) {
             exec(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('old@example.com', 'h')");
         }
-        try (Connection oldServer = db.connectAs("app-v1"); Connection newServer = db.connectAs("app-v2")) {
+        try (Connection oldServer = db.connectAsAppRole(1); Connection newServer = db.connectAsAppRole(2)) {
             Throwable failure = catchThrowable(() -> db.migrations().migrateTo("2.1"));
             assertThat(failure).isInstanceOf(FlywayException.class);
             assertThat(KitError.of(failure)).contains(KitError.IN_USE);
@@ -42,7 +44,7 @@ class TidyUpTest {
             assertThat(value(oldServer, "SELECT count(*) FROM users_1")).as("the old server still reads").isEqualTo(1L);
         }
 
-        try (Connection newServer = db.connectAs("app-v2")) {
+        try (Connection newServer = db.connectAsAppRole(2)) {
             assertThat(db.migrations().migrateTo("2.1")).isEqualTo(1);
         }
         try (Connection c = db.connect()) {
@@ -62,7 +64,7 @@ class TidyUpTest {
     @Test
     void aConnectedVersion0AppAlsoBlocksTheTidyUp() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("2");
-        try (Connection oldServer = db.connectAs("app-v0 pool-1")) {
+        try (Connection oldServer = db.connectAsAppRole(0)) {
             assertThat(KitError.of(catchThrowable(() -> db.migrations().migrateTo("2.1")))).contains(KitError.IN_USE);
         }
     }
@@ -79,14 +81,75 @@ class TidyUpTest {
         }
     }
 
+    /**
+     * A client is seen by its role, not by its name: an analyst's psql session, logged in as a member
+     * of version 0's role, keeps users_0 from being dropped under it, and the refusal names it.
+     */
     @Test
-    void clientSchemaVersionIsReadFromTheApplicationName() throws Exception {
-        TestDatabase db = TestDatabases.migratedTo("0");
+    void aSessionOfAMemberOfAnOldVersionsRoleBlocksTheTidyUpWhateverItsApplicationName() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        String analyst = TestDatabases.runRole("analyst");
         try (Connection c = db.connect()) {
-            assertThat(value(c, "SELECT kit.client_schema_version('app-v2')")).isEqualTo(2);
-            assertThat(value(c, "SELECT kit.client_schema_version('app-v12 worker')")).isEqualTo(12);
-            assertThat(value(c, "SELECT kit.client_schema_version('psql')")).isNull();
-            assertThat(value(c, "SELECT kit.client_schema_version('app-vX')")).isNull();
+            exec(c, "CREATE ROLE " + analyst + " LOGIN IN ROLE " + TestDatabases.rolePrefix() + "0");
+        }
+        try (Connection psql = Jdbc.connect(db.url().with("user", analyst).with("ApplicationName", "psql").jdbc())) {
+            assertThat(value(psql, "SELECT count(*) FROM users_0")).isEqualTo(0L);
+            Object started = value(psql, "SELECT to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS') FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+            int pid = ((Number) value(psql, "SELECT pg_backend_pid()")).intValue();
+
+            Throwable failure = catchThrowable(() -> db.migrations().migrateTo("2.1"));
+            assertThat(KitError.of(failure)).contains(KitError.IN_USE);
+            assertThat(failure).hasMessageContaining("pid " + pid).hasMessageContaining("application 'psql'")
+                    .hasMessageContaining("role " + analyst).hasMessageContaining("from 127.0.0.1")
+                    .hasMessageContaining("since " + started).hasMessageContaining("a member of version 0");
+            try (Connection c = db.connect()) {
+                assertThat(rows(c, "SELECT version, application_name, role_name, seen_by FROM kit.clients()"))
+                        .extracting(r -> r.get("version") + " " + r.get("application_name") + " " + r.get("role_name") + " " + r.get("seen_by"))
+                        .containsExactly("0 psql " + analyst + " member");
+                assertThat(liveReadTables(c)).as("nothing of the tidy-up happened").contains("users_0", "users_1");
+            }
+            assertThat(value(psql, "SELECT count(*) FROM users_0")).as("the analyst still reads").isEqualTo(0L);
+        }
+        assertThat(db.migrations().migrateTo("2.1")).as("once the session is gone").isEqualTo(1);
+    }
+
+    /**
+     * A session that logs in as a superuser and acts as an app role through SET ROLE cannot be seen
+     * from outside; registered (as the example's apps register every pooled connection), it blocks.
+     */
+    @Test
+    void aSuperuserSessionCountsOnlyWhenItRegistersAndTheOperatorMayIgnoreANamedSession() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (Connection unregistered = db.connectAs("app-v0")) {
+            exec(unregistered, "SET ROLE " + TestDatabases.rolePrefix() + "0");
+            try (Connection c = db.connect()) {
+                assertThat(value(c, "SELECT count(*) FROM kit.clients()")).as("a superuser login is an operator's").isEqualTo(0L);
+            }
+        }
+        try (Connection registered = db.connectAsAppRole(0); Connection c = db.connect()) {
+            int pid = ((Number) value(registered, "SELECT pg_backend_pid()")).intValue();
+            assertThat(rows(c, "SELECT version, pid, seen_by FROM kit.clients()"))
+                    .extracting(r -> r.get("version") + " " + r.get("pid") + " " + r.get("seen_by")).containsExactly("0 " + pid + " registered");
+            var refused = assertFailsWith(KitError.IN_USE, () -> exec(c, "SELECT kit.retire_read_version('users_0')"));
+            assertThat(refused.getMessage()).contains("pid " + pid, "registered as a client of version 0");
+            assertThat(((PSQLException) refused).getServerErrorMessage().getHint()).contains("pg_terminate_backend", "--ignore-session");
+
+            exec(c, "SELECT kit.retire_read_version('users_0', ignore_sessions => ARRAY[" + pid + "])");
+            assertThat(liveReadTables(c)).doesNotContain("users_0");
+        }
+    }
+
+    @Test
+    void onlyALoginThatMayActAsTheRoleCanRegisterForItsVersion() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("1");
+        String stranger = TestDatabases.runRole("stranger");
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE ROLE " + stranger + " LOGIN IN ROLE " + TestDatabases.rolePrefix() + "1");
+            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.register_client(7)"));
+        }
+        try (Connection s = Jdbc.connect(db.url().with("user", stranger).jdbc())) {
+            exec(s, "SELECT kit.register_client(1)");
+            assertFailsWith("42501", () -> exec(s, "SELECT kit.register_client(0)"));
         }
     }
 

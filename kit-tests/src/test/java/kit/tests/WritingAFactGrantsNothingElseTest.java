@@ -89,11 +89,37 @@ class WritingAFactGrantsNothingElseTest {
     }
 
     /**
+     * The kit no longer takes CREATE on public from PUBLIC behind the adopter's back (older servers'
+     * default): the same attack with the shadows planted in public itself, where the read and write
+     * tables are, gains nothing either, because no code of the kit resolves a name through public.
+     */
+    @Test
+    void aWriterThatMayCreateInPublicGainsNothingEither() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection owner = db.connect()) {
+            exec(owner, "GRANT CREATE ON SCHEMA public TO PUBLIC");
+            db.migrations().migrateAll();
+            assertThat(value(owner, "SELECT has_schema_privilege('public', 'public', 'CREATE')"))
+                    .as("a migrate leaves the adopter's schema as it was").isEqualTo(true);
+            assertThat(rows(owner, "SELECT object, hint FROM kit.check_security()"))
+                    .extracting(r -> r.get("object") + ": " + r.get("hint"))
+                    .containsExactly("schema public: REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
+        }
+        aWriterThatShadowsBuiltInsGainsNothing(db, "public_intruder", "public");
+    }
+
+    /**
      * The attack, on any database at the last schema version: a login that is a member of every app role
      * and owns a schema of shadows writes to every write table; none of its code may run as another role.
      * Its explicit ids are from 700000000 on, so that a database with history can take it too.
      */
     static void aWriterThatShadowsBuiltInsGainsNothing(TestDatabase db, String name) throws Exception {
+        aWriterThatShadowsBuiltInsGainsNothing(db, name, null);
+    }
+
+    /** The attack with the shadows in {@code shadowSchema}: a schema of the intruder's own when null. */
+    static void aWriterThatShadowsBuiltInsGainsNothing(TestDatabase db, String name, String shadowSchema) throws Exception {
+        String schema = shadowSchema == null ? "mine" : shadowSchema;
         String intruder = TestDatabases.runRole(name);
         long users;
         long messages;
@@ -104,15 +130,17 @@ class WritingAFactGrantsNothingElseTest {
             for (var row : rows(owner, "SELECT version FROM kit.schema_version ORDER BY version")) {
                 exec(owner, "GRANT " + TestDatabases.rolePrefix() + row.get("version") + " TO " + intruder);
             }
-            exec(owner, "CREATE SCHEMA mine AUTHORIZATION " + intruder);
+            if (shadowSchema == null) {
+                exec(owner, "CREATE SCHEMA mine AUTHORIZATION " + intruder);
+            }
         }
         List<String> notices = new ArrayList<>();
         try (Connection c = db.connect()) {
             exec(c, "SET SESSION AUTHORIZATION " + intruder);
-            for (String statement : shadows(intruder).split("(?<=;)\\s*\\n(?=CREATE)")) {
+            for (String statement : shadows(intruder).replace("mine.", schema + ".").split("(?<=;)\\s*\\n(?=CREATE)")) {
                 exec(c, statement);
             }
-            exec(c, "SET search_path = mine, pg_catalog, public");
+            exec(c, "SET search_path = " + schema + ", pg_catalog, public");
             assertThat(value(c, "SELECT cardinality(ARRAY[1, 2])")).as("the shadows are in place").isEqualTo(2);
             notices.clear();
 
@@ -151,7 +179,9 @@ class WritingAFactGrantsNothingElseTest {
             assertThat(value(c, "SELECT count(*) FROM messages_3")).isEqualTo(messages + 3);
             assertThat(Sql.verify(c, "users_2")).isEmpty();
             assertThat(Sql.verify(c, "messages_3")).isEmpty();
-            exec(c, "DROP SCHEMA mine CASCADE");
+            if (shadowSchema == null) {
+                exec(c, "DROP SCHEMA mine CASCADE");
+            }
             exec(c, "DROP OWNED BY " + intruder);
         }
     }
@@ -192,10 +222,10 @@ class WritingAFactGrantsNothingElseTest {
             exec(c, "CREATE SCHEMA open_to_all");
             exec(c, "GRANT CREATE ON SCHEMA open_to_all TO PUBLIC");
             exec(c, "CREATE FUNCTION kit.loose() RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = open_to_all, pg_catalog AS 'SELECT'");
-            assertThat(rows(c, "SELECT function, problem FROM kit.check_security() ORDER BY 1"))
-                    .extracting(r -> r.get("function") + ": " + r.get("problem"))
-                    .containsExactly("kit.loose(): search_path names schema open_to_all, in which PUBLIC may create objects",
-                            "public.careless(): no pinned search_path");
+            assertThat(rows(c, "SELECT object, problem FROM kit.check_security() ORDER BY 1"))
+                    .extracting(r -> r.get("object") + ": " + r.get("problem"))
+                    .containsExactly("kit.loose(): SECURITY DEFINER whose search_path names schema open_to_all, in which PUBLIC may create objects",
+                            "public.careless(): SECURITY DEFINER without a pinned search_path");
         }
     }
 

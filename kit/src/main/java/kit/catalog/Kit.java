@@ -9,6 +9,7 @@ import java.util.List;
 
 import kit.catalog.tables.AppRole;
 import kit.catalog.tables.CheckSecurity;
+import kit.catalog.tables.Clients;
 import kit.catalog.tables.Drift;
 import kit.catalog.tables.Feed;
 import kit.catalog.tables.Installation;
@@ -20,6 +21,7 @@ import kit.catalog.tables.SchemaVersions;
 import kit.catalog.tables.VerifyReadTable;
 import kit.catalog.tables.WriteTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
+import kit.catalog.tables.records.ClientsRecord;
 import kit.catalog.tables.records.DriftRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
@@ -73,6 +75,29 @@ public class Kit extends SchemaImpl {
      */
     public static CheckSecurity CHECK_SECURITY() {
         return kit.catalog.tables.CheckSecurity.CHECK_SECURITY.call(
+        );
+    }
+
+    /**
+     * The table <code>kit.clients</code>.
+     */
+    public final Clients CLIENTS = Clients.CLIENTS;
+
+    /**
+     * Call <code>kit.clients</code>.
+     */
+    public static Result<ClientsRecord> CLIENTS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.Clients.CLIENTS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.clients</code> as a table.
+     */
+    public static Clients CLIENTS() {
+        return kit.catalog.tables.Clients.CLIENTS.call(
         );
     }
 
@@ -241,6 +266,7 @@ public class Kit extends SchemaImpl {
         return Arrays.asList(
             AppRole.APP_ROLE,
             CheckSecurity.CHECK_SECURITY,
+            Clients.CLIENTS,
             Drift.DRIFT,
             Feed.FEED,
             Installation.INSTALLATION,

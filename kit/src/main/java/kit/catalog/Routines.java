@@ -8,16 +8,18 @@ import kit.catalog.routines.AbortReadVersion;
 import kit.catalog.routines.Backfill;
 import kit.catalog.routines.BackfillRemaining;
 import kit.catalog.routines.BeginRebuild;
-import kit.catalog.routines.ClientSchemaVersion;
+import kit.catalog.routines.RegisterClient;
 import kit.catalog.routines.RetireReadVersion;
 import kit.catalog.routines.RetirementPlan;
 import kit.catalog.routines.SchemaVersionState;
 import kit.catalog.routines.Version;
 import kit.catalog.tables.CheckSecurity;
+import kit.catalog.tables.Clients;
 import kit.catalog.tables.Drift;
 import kit.catalog.tables.SchemaVersionWriteTables;
 import kit.catalog.tables.VerifyReadTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
+import kit.catalog.tables.records.ClientsRecord;
 import kit.catalog.tables.records.DriftRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
@@ -138,41 +140,16 @@ public class Routines {
     }
 
     /**
-     * Call <code>kit.client_schema_version</code>
+     * Call <code>kit.register_client</code>
      */
-    public static Integer clientSchemaVersion(
+    public static void registerClient(
           Configuration configuration
-        , String applicationName
+        , Integer version
     ) {
-        ClientSchemaVersion f = new ClientSchemaVersion();
-        f.setApplicationName(applicationName);
+        RegisterClient p = new RegisterClient();
+        p.setVersion(version);
 
-        f.execute(configuration);
-        return f.getReturnValue();
-    }
-
-    /**
-     * Get <code>kit.client_schema_version</code> as a field.
-     */
-    public static Field<Integer> clientSchemaVersion(
-          String applicationName
-    ) {
-        ClientSchemaVersion f = new ClientSchemaVersion();
-        f.setApplicationName(applicationName);
-
-        return f.asField();
-    }
-
-    /**
-     * Get <code>kit.client_schema_version</code> as a field.
-     */
-    public static Field<Integer> clientSchemaVersion(
-          Field<String> applicationName
-    ) {
-        ClientSchemaVersion f = new ClientSchemaVersion();
-        f.setApplicationName(applicationName);
-
-        return f.asField();
+        p.execute(configuration);
     }
 
     /**
@@ -182,10 +159,12 @@ public class Routines {
           Configuration configuration
         , String readTable
         , String lockTimeout
+        , Integer[] ignoreSessions
     ) {
         RetireReadVersion p = new RetireReadVersion();
         p.setReadTable(readTable);
         p.setLockTimeout(lockTimeout);
+        p.setIgnoreSessions(ignoreSessions);
 
         p.execute(configuration);
     }
@@ -196,9 +175,11 @@ public class Routines {
     public static RetirementPlan retirementPlan(
           Configuration configuration
         , String readTable
+        , Integer[] ignoreSessions
     ) {
         RetirementPlan p = new RetirementPlan();
         p.setReadTable(readTable);
+        p.setIgnoreSessions(ignoreSessions);
 
         p.execute(configuration);
         return p;
@@ -278,6 +259,24 @@ public class Routines {
      */
     public static CheckSecurity checkSecurity() {
         return kit.catalog.tables.CheckSecurity.CHECK_SECURITY.call(
+        );
+    }
+
+    /**
+     * Call <code>kit.clients</code>.
+     */
+    public static Result<ClientsRecord> clients(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.Clients.CLIENTS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.clients</code> as a table.
+     */
+    public static Clients clients() {
+        return kit.catalog.tables.Clients.CLIENTS.call(
         );
     }
 

@@ -37,9 +37,10 @@ public final class Catalog {
     }
 
     /** Retires {@code readTable} as a tidy-up migration does, with the function's default lock timeout. */
-    public static void retire(DSLContext db, String readTable) {
+    public static void retire(DSLContext db, String readTable, Integer... ignoreSessions) {
         RetireReadVersion retirement = new RetireReadVersion();
         retirement.setReadTable(readTable);
+        retirement.setIgnoreSessions(ignoreSessions);
         retirement.execute(db.configuration());
     }
 

@@ -14,7 +14,7 @@ public enum KitError {
     DUPLICATE_ID("KT002", "a fact would give a read table a second row with the same id"),
     DUPLICATE_VALUE("KT003", "a fact would break a unique column of a read table (e.g. a second user with the same email)"),
     UNKNOWN_ENTITY("KT004", "a fact names an entity that does not exist (password change of an unknown user, message from or to an unknown user)"),
-    IN_USE("KT005", "retiring a read version that connected apps, or a live read version, still use"),
+    IN_USE("KT005", "retiring a read version that a connected client of its versions, or a live read version, still uses"),
     USAGE("KT006", "a kit function was called wrongly (unknown table, wrong state, bad name)"),
     BUSY("KT007", "the kit gave up waiting: a lock it needs or a transaction it waits for stayed busy (run it again later)"),
     NEWER_KIT("KT008", "the database has a newer kit than the one migrating it; a kit never downgrades a database");

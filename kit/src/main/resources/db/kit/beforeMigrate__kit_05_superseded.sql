@@ -29,16 +29,20 @@ BEGIN
         'kit.projection_sql(text, text, text, text)', 'kit.feed_trigger_sql(text)',
         'kit.feed_sql(text, text, text, text, text, boolean, boolean, text)',
         'kit.feed_sql(text, text, text, text, text, boolean, boolean, text, text)',
-        'kit.function_body(text)'] LOOP
+        'kit.function_body(text)',
+        -- 0.6.0: retirement sees clients by role, not by application_name, and may ignore named
+        -- sessions (and the 0.4.0 plan, without dependents, goes the same way).
+        'kit.client_schema_version(text)', 'kit.retirement_plan(text)', 'kit.retire_read_version(text, text)',
+        -- 0.6.0: a write table's fact and schema version are declared.
+        'kit.create_write_table(text, text, bigint)'] LOOP
         IF to_regprocedure(_function) IS NOT NULL THEN
             EXECUTE 'DROP FUNCTION ' || _function;
         END IF;
     END LOOP;
-    -- The same arguments, another result: 0.4.0's retirement plan also returns the table's
-    -- dependents and the generated functions their settings and STRICT; 0.5.0's id generators
-    -- return objects.
-    IF pg_get_function_result(to_regprocedure('kit.retirement_plan(text)')) NOT LIKE '%dependents%' THEN
-        DROP FUNCTION kit.retirement_plan(text);
+    -- The same arguments, another result: 0.5.0's generated functions return their settings and
+    -- STRICT, and its id generators return objects; 0.6.0's security check names any object, with a hint.
+    IF pg_get_function_result(to_regprocedure('kit.check_security()')) NOT LIKE '%hint%' THEN
+        DROP FUNCTION kit.check_security();
     END IF;
     IF pg_get_function_result(to_regprocedure('kit.generated_functions()')) NOT LIKE '%strict%' THEN
         DROP FUNCTION kit.generated_functions();

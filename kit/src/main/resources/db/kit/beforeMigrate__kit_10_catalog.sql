@@ -32,6 +32,19 @@ CREATE TABLE IF NOT EXISTS kit.write_table (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE kit.write_table IS 'Append-only fact tables. Tables of one id space share one id sequence.';
+-- Declared by kit.create_write_table (a kit before 0.6.0 parsed both from the
+-- name; the upgrade records what the names implied).
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS fact text;
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS schema_version integer;
+COMMENT ON COLUMN kit.write_table.fact IS 'The kind of fact the table holds: apps of version N write the newest write table of each fact at or below N.';
+COMMENT ON COLUMN kit.write_table.schema_version IS 'The schema version the write table belongs to (NULL: a table an older kit could not place in any version).';
+-- 0.6.0: what the names of an older kit's write tables implied, recorded once
+-- (a table whose name has no _<N> belonged to no version, and still does).
+UPDATE kit.write_table w
+   SET fact = coalesce((regexp_match(w.write_table, '^(.+)_[0-9]{1,9}$'))[1], w.write_table),
+       schema_version = (regexp_match(w.write_table, '_([0-9]{1,9})$'))[1]::integer
+ WHERE w.fact IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS write_table_fact_schema_version ON kit.write_table (fact, schema_version);
 
 -- Explicit ids taken in each id space. Sequence-given ids never need a row
 -- here: they come from a range explicit ids may not use (see kit.assign_id_sql).

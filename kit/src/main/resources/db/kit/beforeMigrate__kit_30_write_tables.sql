@@ -208,6 +208,42 @@ BEGIN
 END
 $$;
 
+-- The fact and schema version a new write table is declared with, the name's
+-- <fact>_<N> form standing in for either one left out. Refuses (KT006, with
+-- the call that declares it) a table that would belong to no schema version,
+-- a negative version, and a second write table of one fact in one version,
+-- which would leave that version's apps two tables to write.
+CREATE OR REPLACE FUNCTION kit.write_table_declaration(write_table text, given_fact text, given_version integer,
+                                                       OUT fact text, OUT schema_version integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _named text[] := regexp_match(write_table_declaration.write_table, '^(.+)_([0-9]{1,9})$');
+    _other text;
+BEGIN
+    fact := coalesce(write_table_declaration.given_fact, _named[1], write_table_declaration.write_table);
+    schema_version := coalesce(write_table_declaration.given_version, _named[2]::integer);
+    IF schema_version IS NULL THEN
+        PERFORM kit.usage_error(format('Write table %s belongs to no schema version: its name does not end in _<N>, and none was declared',
+                                       write_table_declaration.write_table),
+                                format('Declare it: kit.create_write_table(%L, <id space>, fact => %L, schema_version => <N>); nothing was changed.',
+                                       write_table_declaration.write_table, fact));
+    END IF;
+    IF schema_version < 0 THEN
+        PERFORM kit.usage_error(format('A schema version is 0 or more (Write table: %s, schema_version: %s)',
+                                       write_table_declaration.write_table, schema_version));
+    END IF;
+    SELECT w.write_table INTO _other FROM kit.write_table w
+     WHERE w.fact = write_table_declaration.fact AND w.schema_version = write_table_declaration.schema_version;
+    IF _other IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s already has a write table of fact %s: %s (Write table: %s)',
+                                       schema_version, fact, _other, write_table_declaration.write_table),
+                                'Give the new table another fact (fact => ...) or the version it belongs to (schema_version => ...); nothing was changed.');
+    END IF;
+END
+$$;
+
 -- Turns a freshly created table of domain columns (id bigint first) into a
 -- write table: adds the kit columns, the id space's sequence and id assigner,
 -- the append-only guard and registers it. The first write table of an id
@@ -218,16 +254,25 @@ $$;
 -- The write table's key is seq, its place in the global order. Ids are not
 -- indexed here: kit.explicit_id holds explicit ids once per id space and the
 -- sequence never repeats, so a second index per fact would only cost writes.
-CREATE OR REPLACE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000)
+--
+-- It records what the table is, declared, never parsed from its name: the
+-- kind of fact it holds (fact) and the schema version it belongs to
+-- (schema_version). Apps of version N write the newest write table of each
+-- fact at or below N (kit.schema_version_write_tables). Both may be left out
+-- for a name of the form <fact>_<N> (user_registered_1: fact user_registered,
+-- version 1); a fact left out is the name without that suffix, or the name.
+CREATE OR REPLACE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000,
+                                                  fact text DEFAULT NULL, schema_version integer DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _table       regclass := to_regclass(format('public.%I', create_write_table.write_table));
     _sequence    text := format('kit.%I', create_write_table.id_space || '_id_seq');
     _id_type     text;
     _first_given bigint;
+    _declared    record;
 BEGIN
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_write_table)',
@@ -243,6 +288,8 @@ BEGIN
         PERFORM kit.usage_error(format('explicit_ids_below must be positive (Write table: %s, Given: %s)',
                                        create_write_table.write_table, create_write_table.explicit_ids_below));
     END IF;
+    _declared := kit.write_table_declaration(create_write_table.write_table, create_write_table.fact,
+                                              create_write_table.schema_version);
     -- The names its triggers will need, checked before anything is made.
     PERFORM kit.object_name('feed', create_write_table.write_table), kit.object_name('assign_id', create_write_table.write_table),
             kit.object_name('accept_id', create_write_table.write_table);
@@ -265,8 +312,8 @@ BEGIN
         $ddl$, _table);
     PERFORM kit.create_append_only_guard(_table, create_write_table.write_table);
     PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
-    INSERT INTO kit.write_table (write_table, id_space, id_sequence)
-    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence);
+    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version)
+    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version);
     PERFORM kit.record_write_columns(create_write_table.write_table);
 END
 $$;

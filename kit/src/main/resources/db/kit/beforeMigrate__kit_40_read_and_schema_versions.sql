@@ -11,7 +11,7 @@
 CREATE OR REPLACE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _table    regclass := to_regclass(format('public.%I', create_read_version.read_table));
@@ -202,28 +202,90 @@ BEGIN
 END
 $$;
 
--- The write tables an app of `version` writes: the newest version of each
--- fact (user_registered_1 rather than _0 from version 1 on). The same rule
--- gives the app's generated code and its role's grants.
+-- The write tables an app of `version` writes: the newest write table of
+-- each fact at or below it (user_registered_1 rather than _0 from version 1
+-- on), as kit.create_write_table declared them. The same rule gives the app's
+-- generated code and its role's grants.
 CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
 RETURNS SETOF text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT DISTINCT ON (regexp_replace(w.write_table, '_[0-9]+$', '')) w.write_table
+    SELECT DISTINCT ON (w.fact) w.write_table
       FROM kit.write_table w
-     WHERE substring(w.write_table FROM '_([0-9]+)$')::numeric <= schema_version_write_tables.version
-     ORDER BY regexp_replace(w.write_table, '_[0-9]+$', ''), substring(w.write_table FROM '_([0-9]+)$')::numeric DESC
+     WHERE w.schema_version <= schema_version_write_tables.version
+     ORDER BY w.fact, w.schema_version DESC
 $$;
 
--- The schema version an app connection belongs to, from its application_name
--- ('app-v2', 'app-v2 worker-1', ...); NULL for other clients.
-CREATE OR REPLACE FUNCTION kit.client_schema_version(application_name text)
-RETURNS integer
+-- The advisory lock a client session of an app role holds for as long as it
+-- is connected (kit.register_client): class 1263095 ('KIT' + 1 in ASCII),
+-- the app role's oid in the low half. pg_locks shows it to every session as
+-- classid 1263095, objid the role's oid, objsubid 1.
+CREATE OR REPLACE FUNCTION kit.client_lock_key(app_role oid)
+RETURNS bigint
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT (regexp_match(client_schema_version.application_name, '^app-v([0-9]{1,9})(?![0-9])'))[1]::integer
+    SELECT (1263095::bigint << 32) | client_lock_key.app_role::bigint
+$$;
+
+-- Registers this session as a client of schema version `version` until it
+-- disconnects: for sessions that act as an app role through SET ROLE, which
+-- nobody outside the session can see (pg_stat_activity shows the login
+-- only). The example's apps call it on every pooled connection. Only a login
+-- that may act as the version's role can register for it. SECURITY DEFINER
+-- to read the app role's name; the lock is the session's whoever takes it.
+CREATE OR REPLACE FUNCTION kit.register_client(version integer)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _role oid := (SELECT r.oid FROM kit.app_role a JOIN pg_roles r ON r.rolname = a.role_name
+                   WHERE a.version = register_client.version);
+BEGIN
+    IF _role IS NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s has no app role in this database', register_client.version),
+                                'Migrate the version first (kit.create_app_role); nothing was registered.');
+    END IF;
+    IF NOT pg_has_role(session_user, _role, 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('Login %s may not act as %s, so it cannot register as a client of schema version %s',
+                             session_user, _role::regrole, register_client.version);
+    END IF;
+    PERFORM pg_advisory_lock_shared(kit.client_lock_key(_role));
+END
+$$;
+
+-- Every session connected to this database that is a client of a schema
+-- version, whatever its application_name or language:
+--   'member':     its login is not a superuser and has the privileges of the
+--                 version's app role (pg_has_role USAGE: a member that
+--                 inherits), so it can read the version's read tables;
+--   'registered': it holds the version's client lock (kit.register_client),
+--                 as a session that acts as the role through SET ROLE must.
+-- Superuser logins count only when registered: they read every table, and
+-- they are the operators', migrations' and the kit command's sessions. A
+-- login that owns the tables counts only if it is such a member. This
+-- session never counts. Names, addresses and start times of other logins'
+-- sessions show only to superusers and members of pg_read_all_stats.
+CREATE OR REPLACE FUNCTION kit.clients()
+RETURNS TABLE (version integer, pid integer, application_name text, role_name text, client_addr text,
+               backend_start timestamptz, seen_by text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT a.version, s.pid, s.application_name, s.usename::text, host(s.client_addr), s.backend_start,
+           CASE WHEN reg.registered THEN 'registered' ELSE 'member' END
+      FROM kit.app_role a
+      JOIN pg_roles r ON r.rolname = a.role_name
+      JOIN pg_stat_activity s ON s.datname = current_database() AND s.pid <> pg_backend_pid()
+                             AND s.backend_type = 'client backend'
+      LEFT JOIN pg_roles u ON u.oid = s.usesysid
+     CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_locks l
+                                         WHERE l.pid = s.pid AND l.locktype = 'advisory' AND l.classid = 1263095
+                                           AND l.objid = r.oid AND l.objsubid = 1 AND l.granted) AS registered) reg
+     WHERE reg.registered OR (u.oid IS NOT NULL AND NOT u.rolsuper AND pg_has_role(u.oid, r.oid, 'USAGE'))
 $$;
 
 -- The one lock that serialises app start-up gates with retirements: a

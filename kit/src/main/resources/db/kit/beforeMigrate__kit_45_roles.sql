@@ -6,7 +6,8 @@
 
 -- What every app role may do in the kit's schema, whatever its version's
 -- state: read its version's state (the start-up gate: kit.schema_versions,
--- kit.schema_version_state). No other kit function: those it needs run
+-- kit.schema_version_state) and register its sessions as clients, so that
+-- retirement sees them (kit.register_client). No other kit function: those it needs run
 -- through the kit's triggers, so EXECUTE on every other one is revoked
 -- (also what kits before 0.4.0 granted: kit.claim_explicit_id).
 CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)
@@ -20,6 +21,7 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', grant_start_up_gate.role_name);
     EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', grant_start_up_gate.role_name);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.register_client(integer) TO %I', grant_start_up_gate.role_name);
 END
 $$;
 
@@ -34,7 +36,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.grant_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = grant_app_role.version);
@@ -72,7 +74,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.revoke_app_role(version integer)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = revoke_app_role.version);
@@ -192,8 +194,8 @@ AS $$
     UNION ALL
     SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
     UNION ALL
-    SELECT 'EXECUTE', 'kit.schema_version_state(integer)',
-           has_function_privilege(app_role_privileges.role_name, 'kit.schema_version_state(integer)', 'EXECUTE')
+    SELECT 'EXECUTE', f, has_function_privilege(app_role_privileges.role_name, f, 'EXECUTE')
+      FROM unnest(ARRAY['kit.schema_version_state(integer)', 'kit.register_client(integer)']) AS f
     UNION ALL
     SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
       FROM unnest(ARRAY['kit', 'public']) AS n
@@ -236,14 +238,33 @@ AS $$
      ORDER BY 1, 2
 $$;
 
--- Every SECURITY DEFINER function in the kit's reach (schemas kit and public,
--- where the kit keeps its own and its generated functions) whose search_path
--- a writer could influence: one with no pinned search_path, or whose path
--- names "$user" or a schema in which a role other than the function's owner
--- may create objects. Empty when the rule "writing a fact grants nothing
--- else" holds by construction; `kit verify` reports any row.
+-- The schemas that hold the domain's kit tables (write tables and read
+-- versions that have a table).
+CREATE OR REPLACE FUNCTION kit.domain_schemas()
+RETURNS SETOF regnamespace
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT DISTINCT c.relnamespace::regnamespace
+      FROM (SELECT w.write_table AS t FROM kit.write_table w UNION SELECT v.read_table FROM kit.read_version v) k
+      JOIN pg_class c ON c.oid = to_regclass(format('public.%I', k.t))
+$$;
+
+-- What could let a writer's code run with another role's rights, each with
+-- the statement that removes it. Empty when the rule "writing a fact grants
+-- nothing else" holds; `kit verify` and `kit status` report any row.
+--  * A SECURITY DEFINER function in the kit's reach (schema kit, where the
+--    kit keeps its own and its generated functions, and the domain's
+--    schemas) whose search_path a writer could influence: one with no pinned
+--    search_path, or whose path names "$user" or a schema in which a role
+--    other than the function's owner may create objects.
+--  * A domain schema in which every role may create objects (PUBLIC has
+--    CREATE, the default before PostgreSQL 15): any login could plant a
+--    function that the domain's migrations and apps resolve through their
+--    search_path. The kit's own code resolves nothing there, and it changes
+--    no schema but its own: the hint gives the statement to run.
 CREATE OR REPLACE FUNCTION kit.check_security()
-RETURNS TABLE (function text, problem text)
+RETURNS TABLE (object text, problem text, hint text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -252,23 +273,34 @@ AS $$
                (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) AS c
                  WHERE c LIKE 'search\_path=%') AS path
           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE p.prosecdef AND n.nspname IN ('kit', 'public')
+         WHERE p.prosecdef AND (n.nspname = 'kit' OR n.oid IN (SELECT kit.domain_schemas()))
     ), entry AS (
         SELECT d.function, d.proowner, btrim(e, ' "') AS schema_name
           FROM definer d, unnest(string_to_array(d.path, ',')) AS e
+    ), pin AS (
+        SELECT 'pin its path: ALTER FUNCTION ... SET search_path = pg_catalog, pg_temp'::text AS hint
     )
-    SELECT d.function, 'no pinned search_path' FROM definer d WHERE d.path IS NULL
+    SELECT d.function, 'SECURITY DEFINER without a pinned search_path', pin.hint FROM definer d, pin WHERE d.path IS NULL
     UNION ALL
-    SELECT e.function, 'search_path names "$user", which follows the caller'
-      FROM entry e WHERE e.schema_name = '$user'
+    SELECT e.function, 'SECURITY DEFINER whose search_path names "$user", which follows the caller', pin.hint
+      FROM entry e, pin WHERE e.schema_name = '$user'
     UNION ALL
-    SELECT e.function, format('search_path names schema %s, in which %s may create objects', e.schema_name,
-                              string_agg(DISTINCT CASE WHEN c.grantee = 0 THEN 'PUBLIC' ELSE c.grantee::regrole::text END, ', '))
+    SELECT e.function, format('SECURITY DEFINER whose search_path names schema %s, in which %s may create objects', e.schema_name,
+                              string_agg(DISTINCT CASE WHEN c.grantee = 0 THEN 'PUBLIC' ELSE c.grantee::regrole::text END, ', ')),
+           min(pin.hint)
       FROM entry e
       JOIN pg_namespace n ON n.nspname = e.schema_name
       CROSS JOIN LATERAL (SELECT n.nspowner AS grantee
                           UNION SELECT a.grantee FROM aclexplode(n.nspacl) AS a WHERE a.privilege_type = 'CREATE') AS c
+      CROSS JOIN pin
      WHERE e.schema_name NOT IN ('pg_catalog', 'pg_temp') AND c.grantee <> e.proowner
      GROUP BY e.function, e.schema_name
+    UNION ALL
+    SELECT format('schema %s', s.nspname), 'every role may create objects in it (PUBLIC has CREATE), so any login can '
+           'plant functions that the migrations and apps of the kit tables in it resolve through their search_path',
+           format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC;', s.nspname)
+      FROM pg_namespace s
+     WHERE (s.nspname = 'kit' OR s.oid IN (SELECT kit.domain_schemas()))
+       AND EXISTS (SELECT FROM aclexplode(s.nspacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')
     ORDER BY 1, 2
 $$;

@@ -104,7 +104,7 @@ CREATE OR REPLACE FUNCTION kit.feed_statements(write_table text, read_table text
                                                checks boolean DEFAULT false, rejections text DEFAULT 'fail')
 RETURNS text
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _write   regclass := format('public.%I', feed_statements.write_table)::regclass;
@@ -228,7 +228,7 @@ CREATE OR REPLACE FUNCTION kit.projection_sql(write_table text, read_table text,
                                               OUT function_name text, OUT create_sql text, OUT body text,
                                               OUT security_definer boolean, OUT config text[], OUT strict boolean)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT o.*
       FROM (SELECT format('public.%I', kit.object_name('projection', projection_sql.write_table, projection_sql.target)) AS name) n
@@ -257,7 +257,7 @@ CREATE OR REPLACE FUNCTION kit.named_replay_sql(write_table text, read_table tex
                                                 from_seq bigint, to_seq bigint)
 RETURNS text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT kit.render(E'DO {{quote}}{{block}}{{quote}};\n', jsonb_build_object('quote', '$block$', 'block', kit.feed_block(
         kit.feed_statements(write_table => named_replay_sql.write_table, read_table => named_replay_sql.read_table,

@@ -33,7 +33,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.regenerate_feed_trigger(write_table text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _trigger text := kit.object_name('feed', regenerate_feed_trigger.write_table);
@@ -60,7 +60,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.drop_feeds(read_table text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feed record;
@@ -87,7 +87,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _state     text;
@@ -171,7 +171,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.regenerate_projections()
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feed record;
@@ -194,7 +194,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.regenerate_id_space(id_space text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _tables   text[];

@@ -11,7 +11,7 @@
 CREATE OR REPLACE FUNCTION kit.next_batch(read_table text, after_seq bigint, up_to_seq bigint, batch_size integer,
                                           OUT to_seq bigint, OUT facts bigint)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _union text;
@@ -44,7 +44,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.replay_range(read_table text, from_seq bigint, to_seq bigint, named boolean)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feed record;
@@ -68,7 +68,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.replay_batches(read_table text, from_seq bigint, to_seq bigint, batch_size integer, named boolean)
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _last  bigint := replay_batches.from_seq;
@@ -100,7 +100,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.replay_facts(read_table text, from_seq bigint, to_seq bigint, batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _state   text;
@@ -197,7 +197,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.backfill_step(read_table text, batch_size integer DEFAULT 10000,
                                   OUT applied bigint, OUT backfilled_to bigint, OUT watermark bigint, OUT state text)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _from bigint;
@@ -229,7 +229,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.facts_after(read_table text, after_seq bigint)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _count bigint;
@@ -295,7 +295,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.finish_backfill(read_table text, lock_timeout text DEFAULT '50ms')
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _version  record;
@@ -395,7 +395,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _referrers text;

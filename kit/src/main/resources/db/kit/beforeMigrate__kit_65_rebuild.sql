@@ -35,7 +35,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.begin_rebuild(read_table text)
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _shadow   text := kit.object_name('shadow', begin_rebuild.read_table);

@@ -30,7 +30,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.rejected_facts()
 RETURNS TABLE (write_table text, seq bigint, rule text, fact jsonb)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _rejected record;
@@ -52,7 +52,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.verify_replay(read_table text, mode text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feeds    text[];
@@ -100,7 +100,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
 RETURNS TABLE (difference text, row_data jsonb)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feed     record;

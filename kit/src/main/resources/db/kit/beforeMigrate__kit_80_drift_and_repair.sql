@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION kit.generated_functions()
 RETURNS TABLE (function_name text, installed regprocedure, expected_body text, security_definer boolean,
                config text[], strict boolean)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT g.function_name, to_regprocedure(g.function_name), g.body, g.security_definer, g.config, g.strict
       FROM (SELECT w.id_space, min(w.id_sequence) AS id_sequence FROM kit.write_table w GROUP BY w.id_space) s
@@ -77,7 +77,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.drift()
 RETURNS TABLE (object text, problem text)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     -- Write tables: the kit's triggers there, ENABLE ALWAYS; no others.
@@ -166,11 +166,12 @@ BEGIN
      WHERE NOT x.held;
     RETURN QUERY
     SELECT format('role %s', a.role_name),
-           format('can run %s (app roles run kit code only through its triggers and the start-up gate)', p.oid::regprocedure)
+           format('can run %s (app roles run kit code only through its triggers, the start-up gate and kit.register_client)', p.oid::regprocedure)
       FROM kit.app_role a
       JOIN pg_roles r ON r.rolname = a.role_name
       JOIN pg_proc p ON p.pronamespace = 'kit'::regnamespace
-     WHERE p.oid NOT IN ('kit.schema_version_state(integer)'::regprocedure, 'kit.version()'::regprocedure)
+     WHERE p.oid NOT IN ('kit.schema_version_state(integer)'::regprocedure, 'kit.register_client(integer)'::regprocedure,
+                         'kit.version()'::regprocedure)
        AND p.prorettype <> 'trigger'::regtype
        AND has_function_privilege(r.oid, p.oid, 'EXECUTE');
     RETURN QUERY

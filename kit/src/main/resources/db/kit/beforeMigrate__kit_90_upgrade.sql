@@ -11,6 +11,21 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.6.0  Adopt it on any database. A write table's fact and schema version
+--          are declared (kit.create_write_table(..., fact =>, schema_version =>),
+--          kit.write_table.fact and .schema_version; the upgrade records what
+--          the names implied). Retirement sees every client of a version by
+--          its role (kit.clients(): a login that is a member of the app role,
+--          or a session that called kit.register_client) instead of an
+--          application_name of app-vN; kit.retire_read_version and
+--          kit.retirement_plan take ignore_sessions. The kit no longer
+--          revokes CREATE on schema public: kit.check_security() (now
+--          object, problem, hint) reports a domain schema every role may
+--          create in, and no kit function has public on its search_path.
+--          Backward-incompatible: clients that took an app role with SET
+--          ROLE are not seen by retirement unless they register (the
+--          example's apps do); kit.client_schema_version is gone; a write
+--          table that would belong to no version is refused (KT006).
 --   0.5.0  One concern per script, in call order. Every generator returns
 --          one whole object (kit.function_object) with named parts; the feed
 --          template is kit.feed_statements (was kit.feed_sql), with a named
@@ -103,7 +118,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.claim_existing_ids(id_space text, after bigint DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _table text;
@@ -133,7 +148,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.adopt_id_rule(id_space text, claimed_to bigint)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _sequence regclass := (SELECT w.id_sequence FROM kit.write_table w WHERE w.id_space = adopt_id_rule.id_space LIMIT 1)::regclass;

@@ -1,7 +1,9 @@
 -- Kit script 99 finish (run by Flyway before every migrate, after the others).
 --
 -- Takes EXECUTE on the kit's functions from PUBLIC (they are for migrations
--- and operators; app roles get the start-up gate's alone, kit.grant_app_role),
+-- and operators; app roles get the start-up gate's alone, kit.grant_app_role;
+-- the kit changes nothing outside its own schema: a schema of the domain that
+-- others may create in is a finding of kit.check_security()),
 -- then, after an install or an upgrade, records the version (kit.version())
 -- and the installation, and releases the installer's lock (00 begin). With
 -- the same version installed it changes nothing.
@@ -9,9 +11,6 @@
 -- Kit functions are for migrations and operators, not for app roles.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM PUBLIC;
 REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM PUBLIC;
--- Nobody but the owner creates objects beside the kit's (PostgreSQL 15's
--- default; older servers let everyone create in public).
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 DO $$
 DECLARE

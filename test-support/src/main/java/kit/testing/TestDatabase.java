@@ -23,11 +23,17 @@ public record TestDatabase(String name, DatabaseUrl url) {
         return TestDatabases.migrations(url);
     }
 
-    /** A connection that acts as app version {@code version}'s role, as the app does. */
+    /**
+     * A connection that acts as app version {@code version}'s role and registers as its client
+     * (so that retirement sees it), as each of the app's pooled connections does.
+     */
     public Connection connectAsAppRole(int version) throws SQLException {
         Connection c = connectAs("app-v" + version);
         try (var s = c.createStatement()) {
             s.execute("SET ROLE " + TestDatabases.rolePrefix() + version);
+            // Kits before 0.6.0 (the upgrade tests' writers) have no registration.
+            s.execute("DO $$BEGIN IF pg_catalog.to_regprocedure('kit.register_client(integer)') IS NOT NULL THEN "
+                    + "PERFORM kit.register_client(" + version + "); END IF; END$$");
         }
         return c;
     }

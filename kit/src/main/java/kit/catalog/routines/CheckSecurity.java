@@ -28,14 +28,19 @@ public class CheckSecurity extends AbstractRoutine<Record> {
     public static final Parameter<Record> RETURN_VALUE = Internal.createParameter("RETURN_VALUE", SQLDataType.RECORD, false);
 
     /**
-     * The parameter <code>kit.check_security.function</code>.
+     * The parameter <code>kit.check_security.object</code>.
      */
-    public static final Parameter<String> FUNCTION = Internal.createParameter("function", SQLDataType.CLOB, false);
+    public static final Parameter<String> OBJECT = Internal.createParameter("object", SQLDataType.CLOB, false);
 
     /**
      * The parameter <code>kit.check_security.problem</code>.
      */
     public static final Parameter<String> PROBLEM = Internal.createParameter("problem", SQLDataType.CLOB, false);
+
+    /**
+     * The parameter <code>kit.check_security.hint</code>.
+     */
+    public static final Parameter<String> HINT = Internal.createParameter("hint", SQLDataType.CLOB, false);
 
     /**
      * Create a new routine call instance
@@ -44,15 +49,16 @@ public class CheckSecurity extends AbstractRoutine<Record> {
         super("check_security", Kit.KIT, DSL.comment(""), SQLDataType.RECORD);
 
         setReturnParameter(RETURN_VALUE);
-        addOutParameter(FUNCTION);
+        addOutParameter(OBJECT);
         addOutParameter(PROBLEM);
+        addOutParameter(HINT);
     }
 
     /**
-     * Get the <code>function</code> parameter OUT value from the routine
+     * Get the <code>object</code> parameter OUT value from the routine
      */
-    public String getFunction() {
-        return get(FUNCTION);
+    public String getObject() {
+        return get(OBJECT);
     }
 
     /**
@@ -60,5 +66,12 @@ public class CheckSecurity extends AbstractRoutine<Record> {
      */
     public String getProblem() {
         return get(PROBLEM);
+    }
+
+    /**
+     * Get the <code>hint</code> parameter OUT value from the routine
+     */
+    public String getHint() {
+        return get(HINT);
     }
 }

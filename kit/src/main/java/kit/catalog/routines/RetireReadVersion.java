@@ -32,6 +32,11 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<String> LOCK_TIMEOUT = Internal.createParameter("lock_timeout", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("'200ms'::text"), SQLDataType.CLOB)), false);
 
     /**
+     * The parameter <code>kit.retire_read_version.ignore_sessions</code>.
+     */
+    public static final Parameter<Integer[]> IGNORE_SESSIONS = Internal.createParameter("ignore_sessions", SQLDataType.INTEGER.array().defaultValue(DSL.field(DSL.raw("'{}'::integer[]"), SQLDataType.INTEGER.array())), false);
+
+    /**
      * Create a new routine call instance
      */
     public RetireReadVersion() {
@@ -39,6 +44,7 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
 
         addInParameter(READ_TABLE);
         addInParameter(LOCK_TIMEOUT);
+        addInParameter(IGNORE_SESSIONS);
     }
 
     /**
@@ -53,5 +59,12 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
      */
     public void setLockTimeout(String value) {
         setValue(LOCK_TIMEOUT, value);
+    }
+
+    /**
+     * Set the <code>ignore_sessions</code> parameter IN value to the routine
+     */
+    public void setIgnoreSessions(Integer[] value) {
+        setValue(IGNORE_SESSIONS, value);
     }
 }

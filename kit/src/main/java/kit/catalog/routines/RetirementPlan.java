@@ -27,6 +27,11 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<String> READ_TABLE = Internal.createParameter("read_table", SQLDataType.CLOB, false);
 
     /**
+     * The parameter <code>kit.retirement_plan.ignore_sessions</code>.
+     */
+    public static final Parameter<Integer[]> IGNORE_SESSIONS = Internal.createParameter("ignore_sessions", SQLDataType.INTEGER.array().defaultValue(DSL.field(DSL.raw("'{}'::integer[]"), SQLDataType.INTEGER.array())), false);
+
+    /**
      * The parameter <code>kit.retirement_plan.versions</code>.
      */
     public static final Parameter<Integer[]> VERSIONS = Internal.createParameter("versions", SQLDataType.INTEGER.array(), false);
@@ -58,6 +63,7 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
         super("retirement_plan", Kit.KIT, DSL.comment(""));
 
         addInParameter(READ_TABLE);
+        addInParameter(IGNORE_SESSIONS);
         addOutParameter(VERSIONS);
         addOutParameter(FEEDS);
         addOutParameter(CLIENTS);
@@ -70,6 +76,13 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
      */
     public void setReadTable(String value) {
         setValue(READ_TABLE, value);
+    }
+
+    /**
+     * Set the <code>ignore_sessions</code> parameter IN value to the routine
+     */
+    public void setIgnoreSessions(Integer[] value) {
+        setValue(IGNORE_SESSIONS, value);
     }
 
     /**

@@ -41,14 +41,19 @@ public class CheckSecurity extends TableImpl<CheckSecurityRecord> {
     }
 
     /**
-     * The column <code>kit.check_security.function</code>.
+     * The column <code>kit.check_security.object</code>.
      */
-    public final TableField<CheckSecurityRecord, String> FUNCTION = createField(DSL.name("function"), SQLDataType.CLOB, this, "");
+    public final TableField<CheckSecurityRecord, String> OBJECT = createField(DSL.name("object"), SQLDataType.CLOB, this, "");
 
     /**
      * The column <code>kit.check_security.problem</code>.
      */
     public final TableField<CheckSecurityRecord, String> PROBLEM = createField(DSL.name("problem"), SQLDataType.CLOB, this, "");
+
+    /**
+     * The column <code>kit.check_security.hint</code>.
+     */
+    public final TableField<CheckSecurityRecord, String> HINT = createField(DSL.name("hint"), SQLDataType.CLOB, this, "");
 
     private CheckSecurity(Name alias, Table<CheckSecurityRecord> aliased) {
         this(alias, aliased, new Field[] {

@@ -77,6 +77,20 @@ public class WriteTable extends TableImpl<WriteTableRecord> {
      */
     public final TableField<WriteTableRecord, OffsetDateTime> CREATED_AT = createField(DSL.name("created_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "");
 
+    /**
+     * The column <code>kit.write_table.fact</code>. The kind of fact the table
+     * holds: apps of version N write the newest write table of each fact at or
+     * below N.
+     */
+    public final TableField<WriteTableRecord, String> FACT = createField(DSL.name("fact"), SQLDataType.CLOB, this, "The kind of fact the table holds: apps of version N write the newest write table of each fact at or below N.");
+
+    /**
+     * The column <code>kit.write_table.schema_version</code>. The schema
+     * version the write table belongs to (NULL: a table an older kit could not
+     * place in any version).
+     */
+    public final TableField<WriteTableRecord, Integer> SCHEMA_VERSION = createField(DSL.name("schema_version"), SQLDataType.INTEGER, this, "The schema version the write table belongs to (NULL: a table an older kit could not place in any version).");
+
     private WriteTable(Name alias, Table<WriteTableRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

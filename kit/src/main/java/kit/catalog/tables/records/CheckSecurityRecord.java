@@ -18,16 +18,16 @@ public class CheckSecurityRecord extends TableRecordImpl<CheckSecurityRecord> {
     private static final long serialVersionUID = 1L;
 
     /**
-     * Setter for <code>kit.check_security.function</code>.
+     * Setter for <code>kit.check_security.object</code>.
      */
-    public void setFunction(String value) {
+    public void setObject(String value) {
         set(0, value);
     }
 
     /**
-     * Getter for <code>kit.check_security.function</code>.
+     * Getter for <code>kit.check_security.object</code>.
      */
-    public String getFunction() {
+    public String getObject() {
         return (String) get(0);
     }
 
@@ -45,6 +45,20 @@ public class CheckSecurityRecord extends TableRecordImpl<CheckSecurityRecord> {
         return (String) get(1);
     }
 
+    /**
+     * Setter for <code>kit.check_security.hint</code>.
+     */
+    public void setHint(String value) {
+        set(2, value);
+    }
+
+    /**
+     * Getter for <code>kit.check_security.hint</code>.
+     */
+    public String getHint() {
+        return (String) get(2);
+    }
+
     // -------------------------------------------------------------------------
     // Constructors
     // -------------------------------------------------------------------------
@@ -59,11 +73,12 @@ public class CheckSecurityRecord extends TableRecordImpl<CheckSecurityRecord> {
     /**
      * Create a detached, initialised CheckSecurityRecord
      */
-    public CheckSecurityRecord(String function, String problem) {
+    public CheckSecurityRecord(String object, String problem, String hint) {
         super(CheckSecurity.CHECK_SECURITY);
 
-        setFunction(function);
+        setObject(object);
         setProblem(problem);
+        setHint(hint);
         resetTouchedOnNotNull();
     }
 }

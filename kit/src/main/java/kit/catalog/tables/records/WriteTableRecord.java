@@ -76,6 +76,42 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         return (OffsetDateTime) get(3);
     }
 
+    /**
+     * Setter for <code>kit.write_table.fact</code>. The kind of fact the table
+     * holds: apps of version N write the newest write table of each fact at or
+     * below N.
+     */
+    public void setFact(String value) {
+        set(4, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.fact</code>. The kind of fact the table
+     * holds: apps of version N write the newest write table of each fact at or
+     * below N.
+     */
+    public String getFact() {
+        return (String) get(4);
+    }
+
+    /**
+     * Setter for <code>kit.write_table.schema_version</code>. The schema
+     * version the write table belongs to (NULL: a table an older kit could not
+     * place in any version).
+     */
+    public void setSchemaVersion(Integer value) {
+        set(5, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.schema_version</code>. The schema
+     * version the write table belongs to (NULL: a table an older kit could not
+     * place in any version).
+     */
+    public Integer getSchemaVersion() {
+        return (Integer) get(5);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -99,13 +135,15 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
     /**
      * Create a detached, initialised WriteTableRecord
      */
-    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt) {
+    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion) {
         super(WriteTable.WRITE_TABLE);
 
         setWriteTable(writeTable);
         setIdSpace(idSpace);
         setIdSequence(idSequence);
         setCreatedAt(createdAt);
+        setFact(fact);
+        setSchemaVersion(schemaVersion);
         resetTouchedOnNotNull();
     }
 }
