@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's adoption recipes are the code that runs: its Maven plugin block is docs/adopt's
- * (which CI migrates a database with), its Spring Boot properties are the ones
+ * The README's adoption recipes are the code that runs: CI installs the kit with its command, its
+ * Maven plugin block is docs/adopt's (which CI migrates a database with), its Spring Boot properties are the ones
  * {@link SpringBootAdoptionTest} starts with and its dependencies the ones this module has, its
  * Flyway API lines are {@link FlywayApiAdoptionTest}'s, and every version it names is the build's.
  */
@@ -28,6 +28,13 @@ class AdoptionRecipesTest {
     /** This module's own test tooling, which an adopter's app does not need. */
     private static final Set<String> TEST_TOOLING = Set.of(
             "dev.cqrskit:test-support", "org.junit.jupiter:junit-jupiter", "org.assertj:assertj-core");
+
+    @Test
+    void ciInstallsTheKitWithTheReadmesCommand() throws IOException {
+        String install = readmeBlock("Adopting the kit in your project", "sh").replaceAll("#.*", "").strip();
+        assertThat(install).startsWith("./run mvn").endsWith("install");
+        assertThat(Files.readString(ROOT.resolve(".ci/run"))).contains("\n  " + install + "\n");
+    }
 
     @Test
     void theReadmesMavenPluginIsTheOneDocsAdoptMigratesWith() throws IOException {
