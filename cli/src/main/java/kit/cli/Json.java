@@ -1,0 +1,30 @@
+package kit.cli;
+
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The kit command's JSON (the format option): records written with snake_case keys, every field
+ * present (null when it has no value), times as ISO-8601 strings, indented for a reader; the shapes
+ * are documented in docs/reference.md, and {@link #FORMAT_VERSION} changes when one changes
+ * incompatibly.
+ */
+final class Json {
+
+    /** The {@code format_version} of every JSON document the kit command prints. */
+    static final int FORMAT_VERSION = 1;
+
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private Json() {
+    }
+
+    static String write(Object document) {
+        return MAPPER.writeValueAsString(document) + "\n";
+    }
+}
