@@ -126,6 +126,11 @@ class KitOutputFormatsTest {
         assertThat(json(status).at("/drift/0/kind").asString()).isEqualTo("trigger");
         assertThat(json(status).get("exit_status").asInt()).isEqualTo(1);
 
+        sql(db, "CREATE FUNCTION mine() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
+                "CREATE TRIGGER mine AFTER INSERT ON users_2 FOR EACH ROW EXECUTE FUNCTION mine()");
+        JsonNode foreign = json(kit(db, "drift", "--format", "json"));
+        assertThat(foreign.get("findings").valueStream().filter(f -> f.get("object").asString().equals("mine on users_2")))
+                .singleElement().satisfies(f -> assertThat(f.get("repairable").asBoolean()).as("a trigger the kit did not create").isFalse());
         sql(db, "DROP TABLE messages_3");
         JsonNode missing = json(kit(db, "drift", "--format", "json"));
         assertThat(missing.get("findings").valueStream().filter(f -> f.get("object").asString().equals("messages_3")))
@@ -137,6 +142,22 @@ class KitOutputFormatsTest {
                 .filter(v -> v.get("table").asString().equals("messages_3")).findFirst().orElseThrow();
         assertThat(gone.get("table_missing").asBoolean()).isTrue();
         assertThat(gone.get("rows").isNull()).isTrue();
+    }
+
+    @Test
+    void verifyShowsADifferingRowsNumbersAsTheDatabaseHasThem() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('a@x.org', 'h')",
+                "CREATE TABLE people_8 (id bigint PRIMARY KEY, email text, score numeric NOT NULL DEFAULT 1.10000000000000000001)",
+                "SELECT kit.create_read_version('people_8', 'person')",
+                "SELECT kit.add_feed('user_registered_0', 'people_8')");
+        assertThat(kit(db, "backfill").status()).isZero();
+        sql(db, "UPDATE people_8 SET email = 'changed@x.org'");
+        KitCommandTest.Result text = kit(db, "verify", "people_8");
+        assertThat(text.out()).contains("\"score\":1.10000000000000000001").doesNotContain("\"score\":1.1,");
+        KitCommandTest.Result asJson = kit(db, "verify", "people_8", "--format", "json");
+        assertThat(asJson.out()).contains("\"score\": 1.10000000000000000001");
+        assertThat(json(asJson).at("/tables/0/differing_rows").asInt()).isEqualTo(1);
     }
 
     @Test
