@@ -161,6 +161,27 @@ class KitOutputFormatsTest {
     }
 
     @Test
+    void statusEstimatesTheRowsOfATableThePlannerExpectsToBeBigUnlessExact() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        // Three facts, and statistics that say two million rows a page: the planner's estimate, cheaply.
+        sql(db, "INSERT INTO user_registered_1 (email, password_hash) VALUES ('a@x.org', 'h'), ('b@x.org', 'h'), ('c@x.org', 'h')",
+                "ANALYZE user_registered_1",
+                "UPDATE pg_class SET reltuples = 2000000, relpages = 1 WHERE oid = 'user_registered_1'::regclass");
+        JsonNode estimated = json(kit(db, "status", "--format", "json")).at("/write_tables/1");
+        assertThat(estimated.get("table").asString()).isEqualTo("user_registered_1");
+        assertThat(estimated.get("rows_estimated").asBoolean()).isTrue();
+        assertThat(estimated.get("rows").asLong()).isGreaterThanOrEqualTo(RowCount.ESTIMATE_FROM);
+        assertThat(kit(db, "status").out()).containsPattern("user_registered_1 +write +about [0-9]+ \\(estimate\\)")
+                .contains("--exact counts them");
+
+        JsonNode exact = json(kit(db, "status", "--format", "json", "--exact"));
+        assertThat(exact.get("rows_estimated_from").isNull()).isTrue();
+        assertThat(exact.at("/write_tables/1/rows").asLong()).isEqualTo(3);
+        assertThat(exact.at("/write_tables/1/rows_estimated").asBoolean()).isFalse();
+        assertThat(kit(db, "status", "--exact").out()).containsPattern("user_registered_1 +write +3\n");
+    }
+
+    @Test
     void retireDryRunAsJsonSaysWhatWouldGoAndWhatBlocksIt() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("2");
         try (Connection old = db.connectAs("app-v0")) {
