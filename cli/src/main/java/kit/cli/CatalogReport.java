@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
 
 /** The kit's catalog as an operator reads it: schema versions, read versions, feeds and row counts. */
 public final class CatalogReport {
@@ -54,7 +55,7 @@ public final class CatalogReport {
 
     private static String feeds(StatusReport report) {
         TextTable table = new TextTable("write table", "read table", "kind", "projection function");
-        report.readVersions().stream().sorted(java.util.Comparator.comparing(StatusReport.ReadVersion::table))
+        report.readVersions().stream().sorted(Comparator.comparing(StatusReport.ReadVersion::table))
                 .forEach(v -> v.feeds().forEach(f -> table.row(f.writeTable(), v.table(),
                         f.kind() + (f.keyColumn() == null ? "" : " by " + f.keyColumn()), f.projection())));
         return table.render(INDENT);
@@ -64,7 +65,7 @@ public final class CatalogReport {
         TextTable table = new TextTable("table", "kind", "rows");
         report.writeTables().forEach(w -> table.row(w.table(), "write", new RowCount(w.rows(), w.rowsEstimated()).text()));
         report.readVersions().stream().filter(v -> v.state() == State.BUILDING || v.state() == State.LIVE)
-                .sorted(java.util.Comparator.comparing(StatusReport.ReadVersion::table))
+                .sorted(Comparator.comparing(StatusReport.ReadVersion::table))
                 .forEach(v -> table.row(v.table(), "read", new RowCount(v.rows(), v.rowsEstimated()).text()));
         String counted = table.render(INDENT);
         if (report.rowsEstimatedFrom() != null && (report.writeTables().stream().anyMatch(StatusReport.WriteTable::rowsEstimated)

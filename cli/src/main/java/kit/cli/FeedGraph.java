@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * The feed graph of {@code kit status --format mermaid}: write tables feed read versions (one arrow
@@ -65,8 +67,8 @@ final class FeedGraph {
     private static void classes(StringBuilder out, String name, List<StatusReport.ReadVersion> reads,
                                 List<StatusReport.SchemaVersion> schemas, State... states) {
         List<State> of = List.of(states);
-        String nodes = java.util.stream.Stream.concat(
-                java.util.stream.IntStream.range(0, reads.size()).filter(i -> of.contains(reads.get(i).state())).mapToObj(i -> "r" + i),
+        String nodes = Stream.concat(
+                IntStream.range(0, reads.size()).filter(i -> of.contains(reads.get(i).state())).mapToObj(i -> "r" + i),
                 schemas.stream().filter(s -> of.contains(s.state())).map(s -> "s" + s.version()))
                 .collect(Collectors.joining(","));
         if (!nodes.isEmpty()) {

@@ -36,6 +36,11 @@ final class Json {
     private Json() {
     }
 
+    /** {@code value} on one line, as the text reports show a row. */
+    static String oneLine(Object value) {
+        return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+    }
+
     static String write(Object document) {
         return MAPPER.writeValueAsString(document) + "\n";
     }

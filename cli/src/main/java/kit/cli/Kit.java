@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -163,7 +164,7 @@ public final class Kit {
 
     private OutputFormat format(String value, OutputFormat... allowed) {
         return OutputFormat.of(value, allowed).orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                "--format must be one of " + String.join(", ", java.util.Arrays.stream(allowed).map(OutputFormat::label).toList())
+                "--format must be one of " + String.join(", ", Arrays.stream(allowed).map(OutputFormat::label).toList())
                         + " (got " + value + ")"));
     }
 

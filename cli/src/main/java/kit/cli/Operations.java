@@ -4,11 +4,9 @@ import kit.catalog.routines.RetirementPlan;
 import kit.client.Catalog;
 import kit.client.Jdbc;
 import kit.client.KitError;
-import kit.client.KitVersion;
 import kit.console.TextTable;
 import kit.types.State;
 import org.jooq.DSLContext;
-import org.jooq.Field;
 import org.jooq.impl.DSL;
 
 import java.io.PrintStream;
@@ -16,9 +14,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import static kit.catalog.Routines.abortReadVersion;
 import static kit.catalog.Routines.backfillRemaining;
@@ -59,11 +61,9 @@ final class Operations {
     private void printStatus(StatusReport report) {
         out.print(CatalogReport.text(report));
         TextTable clients = new TextTable("app version", "connections", "application names");
-        report.clients().stream().collect(java.util.stream.Collectors.groupingBy(ConnectedClients.Client::version,
-                        java.util.TreeMap::new, java.util.stream.Collectors.toList()))
+        report.clients().stream().collect(Collectors.groupingBy(ConnectedClients.Client::version, TreeMap::new, Collectors.toList()))
                 .forEach((version, sessions) -> clients.row("app-v" + version, sessions.size(),
-                        String.join(", ", new java.util.TreeSet<>(sessions.stream()
-                                .map(ConnectedClients.Client::applicationName).toList()))));
+                        String.join(", ", new TreeSet<>(sessions.stream().map(ConnectedClients.Client::applicationName).toList()))));
         out.println();
         out.println("Connected clients");
         out.print(Kit.render(clients));
@@ -184,7 +184,7 @@ final class Operations {
         if (format == OutputFormat.TEXT) {
             printDrift(drift, true);
         }
-        List<VerifyReport.TableCheck> checks = new java.util.ArrayList<>();
+        List<VerifyReport.TableCheck> checks = new ArrayList<>();
         for (String table : tables) {
             VerifyReport.TableCheck check = VerifyReport.check(table, Catalog.verify(db, table, maxRows), maxRows, !drift.isEmpty());
             checks.add(check);
@@ -210,8 +210,7 @@ final class Operations {
         }
         int rows = check.rows().size();
         TextTable diff = new TextTable("difference", "row");
-        check.rows().forEach(r -> diff.row(r.difference(), Json.MAPPER.writer().without(tools.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(r.row())));
+        check.rows().forEach(r -> diff.row(r.difference(), Json.oneLine(r.row())));
         out.println("DIFF  " + check.table() + ": " + rows + (check.truncated() ? "+" : "") + (rows == 1 ? " row differs" : " rows differ")
                 + " from a rebuild from its facts");
         out.print(Kit.render(diff));

@@ -8,6 +8,7 @@ import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 
 import java.time.OffsetDateTime;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 
@@ -108,7 +109,7 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         List<FailedBackfill> failed = readVersions.stream()
                 .filter(v -> v.state() == State.BUILDING && v.backfill().error() != null)
                 .map(v -> new FailedBackfill(v.table(), v.backfill().error(), v.backfill().failedAt()))
-                .sorted(java.util.Comparator.comparing(FailedBackfill::table)).toList();
+                .sorted(Comparator.comparing(FailedBackfill::table)).toList();
         List<DriftFinding> drift = DriftFinding.of(db);
         int exitStatus = drift.isEmpty() && failed.isEmpty() && kit.same() ? 0 : 1;
         return new StatusReport(Json.FORMAT_VERSION, "status", db.fetchValue(DSL.select(DSL.currentCatalog())), true, kit,
