@@ -3,20 +3,12 @@ package kit.cli;
 import kit.client.Catalog;
 import kit.console.TextTable;
 import kit.types.State;
-import org.jooq.DSLContext;
-import org.jooq.Field;
-import org.jooq.impl.DSL;
 
 import java.sql.Connection;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-
-import static kit.catalog.Routines.backfillRemaining;
-import static kit.catalog.Tables.FEED;
-import static kit.catalog.Tables.READ_VERSION;
-import static kit.catalog.Tables.SCHEMA_VERSIONS;
-import static kit.catalog.Tables.WRITE_TABLE;
+import java.util.Comparator;
 
 /** The kit's catalog as an operator reads it: schema versions, read versions, feeds and row counts. */
 public final class CatalogReport {
@@ -27,67 +19,61 @@ public final class CatalogReport {
     private CatalogReport() {
     }
 
+    /** The catalog of the database {@code c} is connected to, read from one snapshot. */
     public static String render(Connection c) {
-        DSLContext db = Catalog.of(c);
-        return "Schema versions\n" + schemaVersions(db) + "\nRead versions\n" + readVersions(db)
-                + "\nFeeds (write table -> read table)\n" + feeds(db) + "\nRow counts\n" + rowCounts(db);
+        return text(StatusReport.inOneSnapshot(Catalog.of(c), db -> StatusReport.read(db, false)));
     }
 
-    static String schemaVersions(DSLContext db) {
+    static String text(StatusReport report) {
+        return "Schema versions\n" + schemaVersions(report) + "\nRead versions\n" + readVersions(report)
+                + "\nFeeds (write table -> read table)\n" + feeds(report) + "\nRow counts\n" + rowCounts(report);
+    }
+
+    private static String schemaVersions(StatusReport report) {
         TextTable table = new TextTable("version", "state", "reads");
-        db.selectFrom(SCHEMA_VERSIONS).orderBy(SCHEMA_VERSIONS.VERSION)
-                .forEach(v -> table.row(v.getVersion(), v.getState(), String.join(", ", v.getReadTables())));
+        report.schemaVersions().forEach(v -> table.row(v.version(), v.state(), String.join(", ", v.readTables())));
         return table.render(INDENT);
     }
 
-    static String readVersions(DSLContext db) {
+    private static String readVersions(StatusReport report) {
         TextTable table = new TextTable("read table", "entity", "state", "backfill", "since");
-        Field<Long> remaining = DSL.when(READ_VERSION.STATE.eq(State.BUILDING), backfillRemaining(READ_VERSION.READ_TABLE));
-        db.select(READ_VERSION.asterisk(), remaining).from(READ_VERSION)
-                .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE)
-                .forEach(r -> {
-                    var v = r.into(READ_VERSION);
-                    table.row(v.getReadTable(), v.getEntity(),
-                            v.getState() + (v.getRebuildOf() == null ? "" : " (rebuild of " + v.getRebuildOf() + ")"),
-                            switch (v.getState()) {
-                                case BUILDING -> v.getBackfilledFacts() + " facts applied, " + r.get(remaining) + " to go"
-                                        + (v.getBackfillError() == null ? ""
-                                                : "; FAILED " + since(v.getBackfillFailedAt()) + ": " + v.getBackfillError());
-                                case LIVE -> v.getBackfilledFacts() == 0 ? "live from its start: nothing to backfill"
-                                        : v.getBackfilledFacts() + " facts backfilled (by its last backfill or rebuild)";
-                                case RETIRED, ABORTED -> null;
-                            },
-                            since(v.getRetiredAt() != null ? v.getRetiredAt() : v.getLiveAt() != null ? v.getLiveAt() : v.getCreatedAt()));
-                });
+        report.readVersions().forEach(v -> {
+            var backfill = v.backfill();
+            table.row(v.table(), v.entity(),
+                    v.state() + (v.rebuildOf() == null ? "" : " (rebuild of " + v.rebuildOf() + ")"),
+                    switch (v.state()) {
+                        case BUILDING -> backfill.appliedFacts() + " facts applied, " + backfill.remainingFacts() + " to go"
+                                + (backfill.error() == null ? "" : "; FAILED " + since(backfill.failedAt()) + ": " + backfill.error());
+                        case LIVE -> backfill.appliedFacts() == 0 ? "live from its start: nothing to backfill"
+                                : backfill.appliedFacts() + " facts backfilled (by its last backfill or rebuild)";
+                        case RETIRED, ABORTED -> null;
+                    },
+                    since(v.retiredAt() != null ? v.retiredAt() : v.liveAt() != null ? v.liveAt() : v.createdAt()));
+        });
         return table.render(INDENT);
     }
 
-    static String feeds(DSLContext db) {
+    private static String feeds(StatusReport report) {
         TextTable table = new TextTable("write table", "read table", "kind", "projection function");
-        db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
-                .forEach(f -> table.row(f.getWriteTable(), f.getReadTable(),
-                        f.getKind() + (f.getKeyColumn() == null ? "" : " by " + f.getKeyColumn()), f.getProjection()));
+        report.readVersions().stream().sorted(Comparator.comparing(StatusReport.ReadVersion::table))
+                .forEach(v -> v.feeds().forEach(f -> table.row(f.writeTable(), v.table(),
+                        f.kind() + (f.keyColumn() == null ? "" : " by " + f.keyColumn()), f.projection())));
         return table.render(INDENT);
     }
 
-    static String rowCounts(DSLContext db) {
+    private static String rowCounts(StatusReport report) {
         TextTable table = new TextTable("table", "kind", "rows");
-        db.select(WRITE_TABLE.WRITE_TABLE_).from(WRITE_TABLE).orderBy(WRITE_TABLE.WRITE_TABLE_)
-                .forEach(w -> table.row(w.value1(), "write", count(db, w.value1())));
-        // Retired and aborted versions have no table any more.
-        db.select(READ_VERSION.READ_TABLE).from(READ_VERSION).where(READ_VERSION.STATE.in(State.BUILDING, State.LIVE))
-                .orderBy(READ_VERSION.READ_TABLE)
-                .forEach(r -> table.row(r.value1(), "read", count(db, r.value1())));
-        return table.render(INDENT);
-    }
-
-    /** The table's row count, or a word saying it is missing: status must work on any database it is pointed at. */
-    private static Object count(DSLContext db, String table) {
-        Field<Object> exists = DSL.field("to_regclass({0})", Object.class, DSL.val(DSL.name("public", table).toString()));
-        if (db.select(exists).fetchOne(exists) == null) {
-            return "missing";
+        report.writeTables().forEach(w -> table.row(w.table(), "write", new RowCount(w.rows(), w.rowsEstimated()).text()));
+        report.readVersions().stream().filter(v -> v.state() == State.BUILDING || v.state() == State.LIVE)
+                .sorted(Comparator.comparing(StatusReport.ReadVersion::table))
+                .forEach(v -> table.row(v.table(), "read", new RowCount(v.rows(), v.rowsEstimated()).text()));
+        String counted = table.render(INDENT);
+        if (report.rowsEstimatedFrom() != null && (report.writeTables().stream().anyMatch(StatusReport.WriteTable::rowsEstimated)
+                || report.readVersions().stream().anyMatch(StatusReport.ReadVersion::rowsEstimated))) {
+            counted += INDENT + "estimates: the planner's, for tables of about " + report.rowsEstimatedFrom()
+                    + " rows or more; --exact counts them\n";
         }
-        return db.fetchCount(DSL.table(DSL.name("public", table)));
+        return counted;
     }
 
     /** In the operator's time zone. */

@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -33,9 +34,9 @@ import java.util.Map;
         footerHeading = "%n", footer = {
             "Exit status:",
             "  0  done",
-            "  1  something needs an operator: status found drift, a failed backfill or an older kit in the",
-            "     database; verify found drift or differences; repair left what it could not restore;",
-            "     retire --dry-run found blockers",
+            "  1  something needs an operator: status found drift, a failed backfill or another kit in the",
+            "     database; verify found drift or differences; drift found any; repair left what it could",
+            "     not restore; retire --dry-run found blockers",
             "  2  bad usage",
             "  3  the database refused (its message and hint are printed)"})
 public final class Kit {
@@ -84,17 +85,33 @@ public final class Kit {
         return line.execute(args);
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Schema versions, read versions (state, rows, backfill progress and errors), feeds, connected clients per app version, and drift (kit.drift); exit 1 on drift.")
-    int status() throws SQLException {
-        return execute(Operations::status);
+    private static final String FORMAT = "text (the default), or json for scripts (its shape: docs/reference.md, \"The kit command's JSON\")";
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Schema versions, read versions (state, rows, backfill progress and errors), feeds, the connected clients of each schema version, the kit's version in the database and this command's, drift (kit.drift) and security findings (kit.check_security), all from one snapshot; exit 1 on drift, a finding, a failed backfill or another kit version.")
+    int status(@Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+                       description = "text (the default), json for scripts (its shape: docs/reference.md), or mermaid: the feed graph, write tables -> read versions -> schema versions") String format,
+               @Option(names = "--exact", description = "count every table's rows; without it, tables the planner expects to hold "
+                       + RowCount.ESTIMATE_FROM + " rows or more get the planner's estimate, labelled as one") boolean exact)
+            throws SQLException {
+        OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.MERMAID);
+        return execute(o -> o.status(chosen, exact));
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true, description = "Drift (kit.drift), then each live read table (or one) against a replay of its facts as of one snapshot, without holding writers up; prints differing rows; also lists SECURITY DEFINER functions without a pinned search_path; exit 1 on any finding.")
     int verify(@Parameters(paramLabel = "READ_TABLE", arity = "0..1", description = "only this read table") String table,
-               @Option(names = "--max-rows", paramLabel = "N", defaultValue = "20", description = "rows to show per table (default 20)") int maxRows)
+               @Option(names = "--max-rows", paramLabel = "N", defaultValue = "20", description = "rows to show per table (default 20)") int maxRows,
+               @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = FORMAT) String format)
             throws SQLException {
         int rows = positive(maxRows, "--max-rows");
-        return execute(o -> o.verify(table, rows));
+        OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
+        return execute(o -> o.verify(table, rows, chosen));
+    }
+
+    @Command(name = "drift", mixinStandardHelpOptions = true, description = "What kit.drift finds (the part of status and verify that compares the database with what the kit generated and recorded), each with what to do; exit 1 on any.")
+    int drift(@Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = FORMAT) String format)
+            throws SQLException {
+        OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
+        return execute(o -> o.drift(chosen));
     }
 
     @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers (ENABLE ALWAYS), generated functions, read-table rules, grants. Says what it cannot restore (a missing table, a rule the rows break) and exits 1 then. Triggers the kit did not create are only reported.")
@@ -121,9 +138,11 @@ public final class Kit {
     @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while a client of its schema versions is connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
     int retire(@Parameters(paramLabel = "READ_TABLE", description = "the read version to retire, e.g. users_0") String table,
                @Option(names = "--dry-run", description = "say what would go and what blocks it, change nothing") boolean dryRun,
-               @Option(names = "--ignore-session", paramLabel = "PID", description = "retire although this connected session (a pid kit status lists) is a client: it will not read the table again") List<Integer> ignoreSessions)
+               @Option(names = "--ignore-session", paramLabel = "PID", description = "retire although this connected session (a pid kit status lists) is a client: it will not read the table again") List<Integer> ignoreSessions,
+               @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = FORMAT) String format)
             throws SQLException {
-        return execute(o -> o.retire(table, dryRun, ignoreSessions == null ? List.of() : ignoreSessions));
+        OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
+        return execute(o -> o.retire(table, dryRun, ignoreSessions == null ? List.of() : ignoreSessions, chosen));
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true, description = "Drops a building read version (write tables are untouched): the way out of a backfill that cannot complete.")
@@ -141,8 +160,14 @@ public final class Kit {
         LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
         String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT);
         try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
-            return work.on(new Operations(c, out));
+            return work.on(new Operations(c, out, err));
         }
+    }
+
+    private OutputFormat format(String value, OutputFormat... allowed) {
+        return OutputFormat.of(value, allowed).orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
+                "--format must be one of " + String.join(", ", Arrays.stream(allowed).map(OutputFormat::label).toList())
+                        + " (got " + value + ")"));
     }
 
     private int positive(int value, String option) {

@@ -4,11 +4,9 @@ import kit.catalog.routines.RetirementPlan;
 import kit.client.Catalog;
 import kit.client.Jdbc;
 import kit.client.KitError;
-import kit.client.KitVersion;
 import kit.console.TextTable;
 import kit.types.State;
 import org.jooq.DSLContext;
-import org.jooq.Field;
 import org.jooq.impl.DSL;
 
 import java.io.PrintStream;
@@ -16,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,10 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import static kit.catalog.Routines.abortReadVersion;
 import static kit.catalog.Routines.backfillRemaining;
 import static kit.catalog.Routines.beginRebuild;
-import static kit.catalog.Routines.checkSecurity;
-import static kit.catalog.Routines.drift;
 import static kit.catalog.Routines.retirementPlan;
-import static kit.catalog.Tables.CLIENTS;
+import static kit.catalog.Tables.FEED;
 import static kit.catalog.Tables.READ_VERSION;
 
 /** The kit command's work, on one autocommit connection, reading the catalog through its jOOQ classes. */
@@ -35,35 +32,52 @@ final class Operations {
     private final Connection c;
     private final DSLContext db;
     private final PrintStream out;
+    private final PrintStream err;
 
-    Operations(Connection c, PrintStream out) {
+    Operations(Connection c, PrintStream out, PrintStream err) {
         this.c = c;
         this.db = Catalog.of(c);
         this.out = out;
+        this.err = err;
     }
 
-    private static String orUnknown(String value) {
-        return value == null ? "?" : value;
-    }
-
-    int status() {
-        if (kitMissing()) {
+    int status(OutputFormat format, boolean exact) {
+        if (kitMissing(format, "status")) {
             return 1;
         }
-        out.print(CatalogReport.render(c));
+        StatusReport report = StatusReport.inOneSnapshot(db, snapshot -> StatusReport.read(snapshot, exact));
+        switch (format) {
+            case JSON -> out.print(Json.write(report));
+            case MERMAID -> out.print(FeedGraph.render(report));
+            case TEXT -> printStatus(report);
+        }
+        return report.exitStatus();
+    }
+
+    private void printStatus(StatusReport report) {
+        out.print(CatalogReport.text(report));
         TextTable clients = new TextTable("schema version", "pid", "application", "role", "from", "since", "seen as");
-        db.selectFrom(CLIENTS).orderBy(CLIENTS.VERSION, CLIENTS.PID)
-                .forEach(r -> clients.row(r.getVersion(), r.getPid(), orUnknown(r.getApplicationName()), orUnknown(r.getRoleName()),
-                        r.getClientAddr() == null ? "local socket" : r.getClientAddr(),
-                        r.getBackendStart() == null ? "?" : r.getBackendStart().toLocalDateTime().withNano(0).toString().replace('T', ' '),
-                        r.getSeenBy()));
+        report.clients().forEach(r -> clients.row(r.version(), r.pid(), orUnknown(r.applicationName()), orUnknown(r.roleName()),
+                r.clientAddr() == null ? "local socket" : r.clientAddr(),
+                r.backendStart() == null ? "?" : r.backendStart().toLocalDateTime().withNano(0).toString().replace('T', ' '),
+                r.seenBy()));
         out.println();
         out.println("Connected clients");
         out.print(Kit.render(clients));
         out.println();
-        printReplication();
-        int failed = printFailedBackfills() + printKitVersions();
-        return printDrift(true) + insecureFunctions() + failed == 0 ? 0 : 1;
+        printReplication(report.replication());
+        if (!report.failedBackfills().isEmpty()) {
+            out.println("FAILED backfill of " + String.join(", ", report.failedBackfills().stream().map(StatusReport.FailedBackfill::table).toList())
+                    + " (see Read versions): fix what it names and run kit backfill, or kit abort it");
+        }
+        var kit = report.kit();
+        out.println(kit.same() ? "Kit " + kit.database() + " (the database's and this command's)" : "KIT   " + kit.warning());
+        printDrift(report.drift(), true);
+        printSecurity(report.security());
+    }
+
+    private static String orUnknown(String value) {
+        return value == null ? "?" : value;
     }
 
     /**
@@ -85,88 +99,43 @@ final class Operations {
      * A database without the kit (a wrong --db-url, or one not migrated yet) has nothing to check: said
      * in one line, for an exit status 1, instead of the error of a missing catalog table.
      */
-    private boolean kitMissing() {
+    private boolean kitMissing(OutputFormat format, String command) {
         if (Boolean.TRUE.equals(db.fetchValue("SELECT to_regclass('kit.read_version') IS NOT NULL"))) {
             return false;
         }
-        out.println("NO KIT  database " + db.fetchValue("SELECT current_database()") + " has no kit installed, so there is"
-                + " nothing to check: install it with flyway:migrate (classpath:db/kit beside your migrations), or check --db-url");
+        String database = db.fetchValue(DSL.select(DSL.currentCatalog()));
+        String message = "database " + database + " has no kit installed, so there is nothing to check: install it with"
+                + " flyway:migrate (classpath:db/kit beside your migrations), or check --db-url";
+        switch (format) {
+            case TEXT -> out.println("NO KIT  " + message);
+            // A script reads stdout: a document that says so, or for the graph nothing but the line on stderr.
+            case JSON -> out.print(Json.write(new NoKit(Json.FORMAT_VERSION, command, database, false, message, 1)));
+            case MERMAID -> err.println("kit: " + message);
+        }
         return true;
     }
 
-    /**
-     * The kit in the database beside this command's: a database with an older kit has that kit's checks
-     * only (kit.drift is the database's), so status says so and asks for the migrate that upgrades it.
-     * Returns 1 when they differ.
-     */
-    private int printKitVersions() {
-        boolean versioned = Boolean.TRUE.equals(db.fetchValue("SELECT to_regprocedure('kit.version()') IS NOT NULL"));
-        String inDatabase = versioned ? String.valueOf(db.fetchValue("SELECT kit.version()")) : "0.1.0";  // before it had a version
-        String mine = KitVersion.current();
-        if (mine.equals(inDatabase)) {
-            out.println("Kit " + inDatabase + " (the database's and this command's)");
-            return 0;
-        }
-        out.println("KIT   the database has kit " + inDatabase + ", this command is kit " + mine
-                + ": the checks below are the database's kit's; flyway:migrate with the kit " + mine + " jar upgrades it");
-        return 1;
+    /** The JSON of any command on a database without the kit. */
+    record NoKit(int formatVersion, String command, String database, boolean kitInstalled, String message, int exitStatus) {
     }
 
-    /**
-     * Where facts come from and go to besides this database's own writers: its logical-replication
-     * subscriptions and publications of kit tables (replica sessions: see docs/operating.md, "Replica sessions
-     * and logical replication").
-     */
-    private void printReplication() {
-        try {
-            printReplicationOrFail();
-        } catch (org.jooq.exception.DataAccessException e) {
-            // Status must work for any role that can read the catalog; this part is a courtesy.
-            out.println("Replication");
-            out.println("  not readable here: " + e.getMessage().lines().reduce((a, b) -> b).orElse(""));
-            out.println();
-        }
-    }
-
-    private void printReplicationOrFail() {
-        var subscriptions = db.fetch("""
-                SELECT s.subname, s.subenabled,
-                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', w.write_table)) FROM kit.write_table w)) AS facts,
-                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', v.read_table)) FROM kit.read_version v)) AS reads
-                  FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid
-                 WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-                 GROUP BY s.subname, s.subenabled ORDER BY s.subname""");
-        var publications = db.fetch("""
-                SELECT p.pubname, count(*) AS tables FROM pg_publication_tables p
-                 WHERE p.schemaname = 'public' AND p.tablename IN (SELECT w.write_table FROM kit.write_table w
-                                                                  UNION SELECT v.read_table FROM kit.read_version v)
-                 GROUP BY p.pubname ORDER BY p.pubname""");
+    private void printReplication(StatusReport.Replication replication) {
         out.println("Replication");
-        if (subscriptions.isEmpty() && publications.isEmpty()) {
+        if (replication.error() != null) {
+            out.println("  not readable here: " + replication.error());
+        } else if (replication.subscriptions().isEmpty() && replication.publications().isEmpty()) {
             out.println("  none; the kit's triggers fire ALWAYS, so writes in replica sessions are guarded and projected too");
         }
-        subscriptions.forEach(r -> out.printf("  subscribes to %s (%s): %s write tables, %s read tables; replicated facts claim their ids and seqs here%n",
-                r.get(0), Boolean.TRUE.equals(r.get(1)) ? "enabled" : "disabled", r.get(2), r.get(3)));
-        publications.forEach(r -> out.printf("  publishes %s: %s kit tables%n", r.get(0), r.get(1)));
+        replication.subscriptions().forEach(r -> out.printf("  subscribes to %s (%s): %s write tables, %s read tables; replicated facts claim their ids and seqs here%n",
+                r.name(), r.enabled() ? "enabled" : "disabled", r.writeTables(), r.readTables()));
+        replication.publications().forEach(r -> out.printf("  publishes %s: %s kit tables%n", r.name(), r.kitTables()));
         out.println();
     }
 
-    /** Prints the building versions whose backfill failed (they need an operator); returns how many. */
-    private int printFailedBackfills() {
-        List<String> failed = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
-                .where(READ_VERSION.STATE.eq(State.BUILDING), READ_VERSION.BACKFILL_ERROR.isNotNull())
-                .orderBy(READ_VERSION.READ_TABLE).fetch(READ_VERSION.READ_TABLE);
-        if (!failed.isEmpty()) {
-            out.println("FAILED backfill of " + String.join(", ", failed) + " (see Read versions): fix what it names and run kit backfill, or kit abort it");
-        }
-        return failed.size();
-    }
-
     /** Prints what kit.drift() finds, with the way to repair it or not; returns how many. */
-    private int printDrift(boolean adviseRepair) {
+    private int printDrift(List<DriftFinding> findings, boolean adviseRepair) {
         TextTable found = new TextTable("object", "problem");
-        var findings = db.selectFrom(drift()).fetch();
-        findings.forEach(r -> found.row(r.getObject(), r.getProblem()));
+        findings.forEach(r -> found.row(r.objectText(), r.detail()));
         if (findings.isEmpty()) {
             out.println("ok    no drift: every trigger (each ENABLE ALWAYS, so replica sessions are guarded too), generated function,"
                     + " read-table rule and grant is what the kit generated and recorded");
@@ -181,7 +150,7 @@ final class Operations {
     }
 
     int repair() throws SQLException {
-        if (kitMissing()) {
+        if (kitMissing(OutputFormat.TEXT, "repair")) {
             return 1;
         }
         // CALL as written: a procedure that commits per write table.
@@ -199,13 +168,13 @@ final class Operations {
         }
         out.println("Repaired from the catalog what could be: read-table columns and rules, generated functions and triggers,"
                 + " trigger states, grants");
-        int left = printDrift(false);
+        int left = printDrift(DriftFinding.of(db), false);
         out.println("Facts written while a feed was off are not in its read tables: kit verify, then kit rebuild what differs.");
         return left == 0 ? 0 : 1;
     }
 
-    int verify(String only, int maxRows) {
-        if (kitMissing()) {
+    int verify(String only, int maxRows, OutputFormat format) {
+        if (kitMissing(format, "verify")) {
             return 1;
         }
         if (only != null) {
@@ -213,30 +182,40 @@ final class Operations {
         }
         List<String> tables = only != null ? List.of(only)
                 : Catalog.readTables(db, State.LIVE);
-        int drift = printDrift(true);
-        int differing = drift;
+        List<DriftFinding> drift = DriftFinding.of(db);
+        if (format == OutputFormat.TEXT) {
+            printDrift(drift, true);
+        }
+        List<VerifyReport.TableCheck> checks = new ArrayList<>();
         for (String table : tables) {
-            TextTable diff = new TextTable("difference", "row");
-            var found = Catalog.verify(db, table, maxRows);
-            found.forEach(r -> diff.row(r.getDifference(), r.getRowData()));
-            int rows = found.size();
-            if (rows == 0) {
-                out.println("ok    " + table + " equals a rebuild from its facts");
-            } else {
-                differing++;
-                out.println("DIFF  " + table + ": " + rows + (rows == maxRows ? "+" : "") + (rows == 1 ? " row differs" : " rows differ") + " from a rebuild from its facts");
-                out.print(Kit.render(diff));
-                if (found.stream().anyMatch(r -> r.getDifference().equals("fact breaks a rule") || r.getDifference().equals("replay fails"))) {
-                    out.println("      facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
-                            + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")");
-                } else if (drift > 0) {
-                    out.println("      the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code");
-                } else {
-                    out.println("      repair it with: kit rebuild " + table);
-                }
+            VerifyReport.TableCheck check = VerifyReport.check(table, Catalog.verify(db, table, maxRows), maxRows, !drift.isEmpty());
+            checks.add(check);
+            if (format == OutputFormat.TEXT) {
+                printCheck(check);
             }
         }
-        return differing + insecureFunctions() == 0 ? 0 : 1;
+        List<SecurityFinding> insecure = SecurityFinding.of(db);
+        int exitStatus = drift.isEmpty() && insecure.isEmpty() && checks.stream().allMatch(VerifyReport.TableCheck::ok) ? 0 : 1;
+        if (format == OutputFormat.JSON) {
+            out.print(Json.write(new VerifyReport(Json.FORMAT_VERSION, "verify", database(), drift, checks, insecure, exitStatus)));
+        } else {
+            printSecurity(insecure);
+        }
+        return exitStatus;
+    }
+
+    private void printCheck(VerifyReport.TableCheck check) {
+        if (check.ok()) {
+            out.println("ok    " + check.table() + " equals a rebuild from its facts");
+            return;
+        }
+        int rows = check.rows().size();
+        TextTable diff = new TextTable("difference", "row");
+        check.rows().forEach(r -> diff.row(r.difference(), Json.oneLine(r.row())));
+        out.println("DIFF  " + check.table() + ": " + rows + (check.truncated() ? "+" : "") + (rows == 1 ? " row differs" : " rows differ")
+                + " from a rebuild from its facts");
+        out.print(Kit.render(diff));
+        out.println("      " + check.hint());
     }
 
     /**
@@ -244,19 +223,39 @@ final class Operations {
      * rights (a SECURITY DEFINER function whose search_path a writer could influence, a domain schema
      * every role may create in), each with the statement that removes it.
      */
-    private int insecureFunctions() {
-        TextTable found = new TextTable("object", "problem", "fix");
-        var findings = db.selectFrom(checkSecurity()).fetch();
-        findings.forEach(r -> found.row(r.getObject(), r.getProblem(), r.getHint()));
-        int count = findings.size();
-        if (count == 0) {
+    private void printSecurity(List<SecurityFinding> findings) {
+        if (findings.isEmpty()) {
             out.println("ok    no writer can make its code run with another role's rights: every SECURITY DEFINER function "
                     + "in the kit's reach pins its search_path, and no domain schema lets every role create in it");
-        } else {
-            out.println("UNSAFE " + count + " finding(s) could let a writer's code run with another role's rights");
-            out.print(Kit.render(found));
+            return;
         }
-        return count;
+        TextTable found = new TextTable("object", "problem", "fix");
+        findings.forEach(r -> found.row(r.object(), r.problem(), r.hint()));
+        out.println("UNSAFE " + findings.size() + " finding(s) could let a writer's code run with another role's rights");
+        out.print(Kit.render(found));
+    }
+
+    /** What kit.drift() finds, with the way to repair each; exit 1 on any. */
+    int drift(OutputFormat format) {
+        if (kitMissing(format, "drift")) {
+            return 1;
+        }
+        List<DriftFinding> findings = DriftFinding.of(db);
+        int exitStatus = findings.isEmpty() ? 0 : 1;
+        if (format == OutputFormat.JSON) {
+            out.print(Json.write(new DriftReport(Json.FORMAT_VERSION, "drift", database(), findings, exitStatus)));
+        } else {
+            printDrift(findings, true);
+        }
+        return exitStatus;
+    }
+
+    /** The documented shape of {@code kit drift --format json}. */
+    record DriftReport(int formatVersion, String command, String database, List<DriftFinding> findings, int exitStatus) {
+    }
+
+    private String database() {
+        return db.fetchValue(DSL.select(DSL.currentCatalog()));
     }
 
     int backfillAll(String only, int batchSize) throws SQLException {
@@ -377,13 +376,27 @@ final class Operations {
                 table, done, total, total == 0 ? 100 : Math.min(100, done * 100 / total), rate, left);
     }
 
-    int retire(String table, boolean dryRun, List<Integer> ignoreSessions) {
+    int retire(String table, boolean dryRun, List<Integer> ignoreSessions, OutputFormat format) {
         requireReadVersion(table, "retire", State.LIVE, State.BUILDING);
         Integer[] ignore = ignoreSessions.toArray(Integer[]::new);
         RetirementPlan plan = retirementPlan(db.configuration(), table, ignore);
         boolean blocked = plan.getClients() != null || plan.getReferrers() != null || plan.getDependents() != null;
         if (blocked && !dryRun) {
             Catalog.retire(db, table, ignore);  // refuses, naming what blocks it, before anything is printed or changed
+        }
+        if (format == OutputFormat.JSON) {
+            List<Integer> versions = List.of(plan.getVersions());
+            var report = new RetirementReport(Json.FORMAT_VERSION, "retire", database(), table, dryRun, versions,
+                    db.selectFrom(FEED).where(FEED.READ_TABLE.eq(table)).orderBy(FEED.POSITION)
+                            .fetch(f -> new StatusReport.Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())),
+                    ConnectedClients.of(db).stream()
+                            .filter(client -> versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),
+                    names(plan.getReferrers()), names(plan.getDependents()), !blocked, !dryRun, dryRun && blocked ? 1 : 0);
+            if (!dryRun) {
+                Catalog.retire(db, table, ignore);
+            }
+            out.print(Json.write(report));
+            return report.exitStatus();
         }
         out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
         out.println("  drop table " + table + " and its feeds: " + listOrNone(plan.getFeeds()));
@@ -404,6 +417,11 @@ final class Operations {
         Catalog.retire(db, table, ignore);
         out.println(table + " retired");
         return 0;
+    }
+
+    /** A list kit.retirement_plan gives as one line ("a, b"), as its entries; none when null. */
+    private static List<String> names(String list) {
+        return list == null ? List.of() : List.of(list.split(", "));
     }
 
     private static String listOrNone(Object[] items) {

@@ -227,13 +227,14 @@ class KitCommandTest {
     @Test
     void everyCommandHasItsOwnHelp() throws Exception {
         TestDatabase db = TestDatabases.migratedTo("0");
-        for (String command : new String[] {"status", "verify", "repair", "rebuild", "backfill", "retire", "abort"}) {
+        for (String command : new String[] {"status", "verify", "drift", "repair", "rebuild", "backfill", "retire", "abort"}) {
             Result help = kit(db, command, "--help");
             assertThat(help.status()).as(command).isZero();
             assertThat(help.out()).as(command).contains("Usage: kit " + command, "--db-url");
         }
         assertThat(kit(db, "retire", "--help").out()).contains("--dry-run", "READ_TABLE");
-        assertThat(kit(db, "verify", "--help").out()).contains("--max-rows");
+        assertThat(kit(db, "verify", "--help").out()).contains("--max-rows", "--format");
+        assertThat(kit(db, "status", "--help").out()).contains("--format", "mermaid", "--exact");
         assertThat(kit(db, "help", "backfill").out()).contains("--batch-size");
         Result version = kit(db, "--version");
         assertThat(version.status()).isZero();
@@ -262,7 +263,7 @@ class KitCommandTest {
         assertThat(loud.err()).contains("log level must be one of trace, debug, info, warn, error, off (got loud)");
         Result help = kit(db, "help");
         assertThat(help.status()).isZero();
-        assertThat(help.out()).contains("Usage: kit", "status", "verify", "repair", "rebuild", "backfill", "retire", "abort", "--db-url", "Exit status");
+        assertThat(help.out()).contains("Usage: kit", "status", "verify", "drift", "repair", "rebuild", "backfill", "retire", "abort", "--db-url", "Exit status");
         assertThat(kit(db, "--help").out()).isEqualTo(help.out());
         for (String[] command : new String[][] {{"verify", "nope_1"}, {"rebuild", "nope_1"}, {"retire", "nope_1"},
                 {"abort", "nope_1"}, {"backfill", "nope_1"}}) {

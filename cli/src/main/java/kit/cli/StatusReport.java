@@ -1,0 +1,170 @@
+package kit.cli;
+
+import kit.client.KitVersion;
+import kit.types.State;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
+
+import java.time.OffsetDateTime;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Function;
+
+import static kit.catalog.Routines.backfillRemaining;
+import static kit.catalog.Tables.FEED;
+import static kit.catalog.Tables.READ_VERSION;
+import static kit.catalog.Tables.SCHEMA_VERSIONS;
+import static kit.catalog.Tables.WRITE_TABLE;
+
+/**
+ * Everything {@code kit status} reports, read once, from one snapshot, and then rendered as text, JSON
+ * or the feed graph: so the three never disagree, and the row counts and the catalog belong together.
+ * As JSON (snake_case keys) this record is the documented shape of {@code kit status --format json}.
+ *
+ * @param rowsEstimatedFrom tables the planner expects to hold at least this many rows have estimated
+ *                          counts; null under {@code --exact}
+ * @param exitStatus        1 on drift, a security finding, a failed backfill or a kit version other than the command's
+ */
+record StatusReport(int formatVersion, String command, String database, boolean kitInstalled, KitVersions kit,
+                    Long rowsEstimatedFrom, List<SchemaVersion> schemaVersions, List<ReadVersion> readVersions,
+                    List<WriteTable> writeTables, List<ConnectedClients.Client> clients, Replication replication,
+                    List<FailedBackfill> failedBackfills, List<DriftFinding> drift, List<SecurityFinding> security,
+                    int exitStatus) {
+
+    /** The kit in the database and the command's; {@code warning} is set when they differ. */
+    record KitVersions(String database, String command, boolean same, String warning) {
+    }
+
+    record SchemaVersion(int version, State state, List<String> readTables) {
+    }
+
+    /** @param rows null for a retired or aborted version (it has no table) or a missing table */
+    record ReadVersion(String table, String entity, State state, String rebuildOf, Long rows, boolean rowsEstimated,
+                       boolean tableMissing, Backfill backfill, OffsetDateTime createdAt, OffsetDateTime liveAt,
+                       OffsetDateTime retiredAt, List<Feed> feeds) {
+    }
+
+    /** @param remainingFacts facts still to apply, while building; else null */
+    record Backfill(long appliedFacts, Long remainingFacts, String error, OffsetDateTime failedAt) {
+    }
+
+    /** A feed into a read version: from {@code writeTable}, of {@code kind} (insert, or update by {@code keyColumn}). */
+    record Feed(String writeTable, String kind, String keyColumn, String projection) {
+    }
+
+    /** @param feeds the read tables its facts feed */
+    record WriteTable(String table, String idSpace, Long rows, boolean rowsEstimated, boolean tableMissing, List<String> feeds) {
+    }
+
+    /** Logical replication of kit tables; {@code error} says why it could not be read (a role without the right), else null. */
+    record Replication(List<Subscription> subscriptions, List<Publication> publications, String error) {
+    }
+
+    record Subscription(String name, boolean enabled, long writeTables, long readTables) {
+    }
+
+    record Publication(String name, long kitTables) {
+    }
+
+    record FailedBackfill(String table, String error, OffsetDateTime failedAt) {
+    }
+
+    /** Runs {@code work} in one REPEATABLE READ, READ ONLY transaction: every figure of a report is of one moment. */
+    static <T> T inOneSnapshot(DSLContext db, Function<DSLContext, T> work) {
+        return db.transactionResult(t -> {
+            t.dsl().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            return work.apply(t.dsl());
+        });
+    }
+
+
+    /** Reads the report; call it in {@link #inOneSnapshot}. */
+    static StatusReport read(DSLContext db, boolean exact) {
+        KitVersions kit = kitVersions(db);
+        List<FeedRow> feeds = db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
+                .fetch(f -> new FeedRow(f.getReadTable(), new Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())));
+        List<SchemaVersion> schemaVersions = db.selectFrom(SCHEMA_VERSIONS).orderBy(SCHEMA_VERSIONS.VERSION)
+                .fetch(v -> new SchemaVersion(v.getVersion(), v.getState(), List.of(v.getReadTables())));
+        Field<Long> remaining = DSL.when(READ_VERSION.STATE.eq(State.BUILDING), backfillRemaining(READ_VERSION.READ_TABLE));
+        List<ReadVersion> readVersions = db.select(READ_VERSION.asterisk(), remaining).from(READ_VERSION)
+                .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE)
+                .fetch(r -> {
+                    var v = r.into(READ_VERSION);
+                    // Retired and aborted versions have no table any more.
+                    boolean hasTable = v.getState() == State.BUILDING || v.getState() == State.LIVE;
+                    RowCount rows = hasTable ? RowCount.of(db, v.getReadTable(), exact) : RowCount.MISSING;
+                    return new ReadVersion(v.getReadTable(), v.getEntity(), v.getState(), v.getRebuildOf(), rows.rows(),
+                            rows.estimated(), hasTable && rows.missing(),
+                            new Backfill(v.getBackfilledFacts(), r.get(remaining), v.getBackfillError(), v.getBackfillFailedAt()),
+                            v.getCreatedAt(), v.getLiveAt(), v.getRetiredAt(),
+                            feeds.stream().filter(f -> f.readTable().equals(v.getReadTable())).map(FeedRow::feed).toList());
+                });
+        List<WriteTable> writeTables = db.selectFrom(WRITE_TABLE).orderBy(WRITE_TABLE.CREATED_AT, WRITE_TABLE.WRITE_TABLE_)
+                .fetch(w -> {
+                    RowCount rows = RowCount.of(db, w.getWriteTable(), exact);
+                    return new WriteTable(w.getWriteTable(), w.getIdSpace(), rows.rows(), rows.estimated(), rows.missing(),
+                            feeds.stream().filter(f -> f.feed().writeTable().equals(w.getWriteTable())).map(FeedRow::readTable).toList());
+                });
+        List<FailedBackfill> failed = readVersions.stream()
+                .filter(v -> v.state() == State.BUILDING && v.backfill().error() != null)
+                .map(v -> new FailedBackfill(v.table(), v.backfill().error(), v.backfill().failedAt()))
+                .sorted(Comparator.comparing(FailedBackfill::table)).toList();
+        List<DriftFinding> drift = DriftFinding.of(db);
+        List<SecurityFinding> security = SecurityFinding.of(db);
+        int exitStatus = drift.isEmpty() && security.isEmpty() && failed.isEmpty() && kit.same() ? 0 : 1;
+        return new StatusReport(Json.FORMAT_VERSION, "status", db.fetchValue(DSL.select(DSL.currentCatalog())), true, kit,
+                exact ? null : RowCount.ESTIMATE_FROM, schemaVersions, readVersions, writeTables, ConnectedClients.of(db),
+                replication(db), failed, drift, security, exitStatus);
+    }
+
+    private record FeedRow(String readTable, Feed feed) {
+    }
+
+    /**
+     * The kit in the database beside this command's: a database with an older kit has that kit's checks
+     * only (kit.drift is the database's), so status says so and asks for the migrate that upgrades it.
+     */
+    private static KitVersions kitVersions(DSLContext db) {
+        boolean versioned = Boolean.TRUE.equals(db.fetchValue("SELECT to_regprocedure('kit.version()') IS NOT NULL"));
+        String inDatabase = versioned ? String.valueOf(db.fetchValue("SELECT kit.version()")) : "0.1.0";  // before it had a version
+        String mine = KitVersion.current();
+        return new KitVersions(inDatabase, mine, mine.equals(inDatabase), mine.equals(inDatabase) ? null
+                : "the database has kit " + inDatabase + ", this command is kit " + mine
+                        + ": the checks below are the database's kit's; flyway:migrate with the kit " + mine + " jar upgrades it");
+    }
+
+    /**
+     * Where facts come from and go to besides this database's own writers: its logical-replication
+     * subscriptions and publications of kit tables (docs/operating.md, "Replica sessions and logical
+     * replication"). Read in a savepoint: status must work for any role that can read the catalog, and
+     * this part is a courtesy.
+     */
+    private static Replication replication(DSLContext db) {
+        try {
+            return db.transactionResult(t -> replicationOrFail(t.dsl()));
+        } catch (DataAccessException e) {
+            return new Replication(List.of(), List.of(), e.getMessage().lines().reduce((a, b) -> b).orElse(""));
+        }
+    }
+
+    private static Replication replicationOrFail(DSLContext db) {
+        var subscriptions = db.resultQuery("""
+                SELECT s.subname, s.subenabled,
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', w.write_table)) FROM kit.write_table w)) AS facts,
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', v.read_table)) FROM kit.read_version v)) AS reads
+                  FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid
+                 WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+                 GROUP BY s.subname, s.subenabled ORDER BY s.subname""")
+                .fetch(r -> new Subscription(r.get(0, String.class), Boolean.TRUE.equals(r.get(1, Boolean.class)),
+                        r.get(2, Long.class), r.get(3, Long.class)));
+        var publications = db.resultQuery("""
+                SELECT p.pubname, count(*) AS tables FROM pg_publication_tables p
+                 WHERE p.schemaname = 'public' AND p.tablename IN (SELECT w.write_table FROM kit.write_table w
+                                                                  UNION SELECT v.read_table FROM kit.read_version v)
+                 GROUP BY p.pubname ORDER BY p.pubname""")
+                .fetch(r -> new Publication(r.get(0, String.class), r.get(1, Long.class)));
+        return new Replication(subscriptions, publications, null);
+    }
+}

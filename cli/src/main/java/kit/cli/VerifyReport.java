@@ -1,0 +1,61 @@
+package kit.cli;
+
+import kit.catalog.tables.records.VerifyReadTableRecord;
+import tools.jackson.databind.JsonNode;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What {@code kit verify} found, as text and as the documented shape of {@code kit verify --format json}.
+ *
+ * @param exitStatus 1 on drift, a table that differs from its facts, or a security finding
+ */
+record VerifyReport(int formatVersion, String command, String database, List<DriftFinding> drift, List<TableCheck> tables,
+                    List<SecurityFinding> security, int exitStatus) {
+
+    /**
+     * One live read table against a replay of its facts. Counted among the rows listed (at most
+     * {@code --max-rows}; {@code truncated} when there may be more): {@code missingRows}, ids only the
+     * replay has; {@code extraRows}, ids only the live table has; {@code differingRows}, ids both have
+     * with other values; {@code brokenFacts}, facts that break a rule of the table.
+     *
+     * @param replayFails the replay stopped at a fact that breaks a rule it cannot skip (a CHECK, a NOT NULL)
+     * @param hint        what to do about it; null when ok
+     */
+    record TableCheck(String table, boolean ok, int missingRows, int extraRows, int differingRows, int brokenFacts,
+                      boolean replayFails, boolean truncated, List<Difference> rows, String hint) {
+    }
+
+    /** A row as verify lists it: {@code only in live}, {@code only in rebuild}, {@code fact breaks a rule} or {@code replay fails}. */
+    record Difference(String difference, JsonNode row) {
+    }
+
+    static TableCheck check(String table, List<VerifyReadTableRecord> found, int maxRows, boolean drift) {
+        List<Difference> rows = found.stream()
+                .map(r -> new Difference(r.getDifference(), Json.MAPPER.readTree(r.getRowData().data()))).toList();
+        Set<JsonNode> live = keys(rows, "only in live");
+        Set<JsonNode> rebuilt = keys(rows, "only in rebuild");
+        Set<JsonNode> both = new HashSet<>(live);
+        both.retainAll(rebuilt);
+        int broken = (int) rows.stream().filter(d -> d.difference().equals("fact breaks a rule")).count();
+        boolean replayFails = rows.stream().anyMatch(d -> d.difference().equals("replay fails"));
+        boolean ok = rows.isEmpty();
+        String hint = ok ? null
+                : broken > 0 || replayFails ? "facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
+                        + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")"
+                : drift ? "the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code"
+                : "repair it with: kit rebuild " + table;
+        return new TableCheck(table, ok, rebuilt.size() - both.size(), live.size() - both.size(), both.size(), broken,
+                replayFails, rows.size() >= maxRows, rows, hint);
+    }
+
+    /** The ids of the rows listed as {@code difference} (read tables are keyed by id; a row without one stands for itself). */
+    private static Set<JsonNode> keys(List<Difference> rows, String difference) {
+        Set<JsonNode> keys = new HashSet<>();
+        rows.stream().filter(d -> d.difference().equals(difference))
+                .forEach(d -> keys.add(d.row().has("id") ? d.row().get("id") : d.row()));
+        return keys;
+    }
+}
