@@ -73,4 +73,26 @@ class TidyUpRaceTest {
             started.forEach(App::close);
         }
     }
+
+    /**
+     * The app logs in as a superuser here and acts as its version's role through SET ROLE, which no
+     * other session can see; each pooled connection registers as a client of its version, so the
+     * tidy-up sees the running app by its registration, not by its name, and refuses.
+     */
+    @Test
+    void aRunningAppIsSeenByItsRegistrationAndBlocksTheTidyUp() throws Exception {
+        TestDatabase db = TestDatabases.migratedTo("2");
+        try (App app = App.start(RunningApp.config(0, db), AppVersions.of(0)::stores);
+             Connection c = db.connect(); Statement s = c.createStatement()) {
+            try (var r = s.executeQuery("SELECT DISTINCT version, seen_by FROM kit.clients()")) {
+                assertThat(r.next()).as("the app is a client").isTrue();
+                assertThat(r.getInt(1) + " " + r.getString(2)).isEqualTo("0 registered");
+                assertThat(r.next()).isFalse();
+            }
+            SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> s.execute("SELECT kit.retire_read_version('users_0')"));
+            assertThat(refused.getSQLState()).isEqualTo("KT005");
+            assertThat(refused.getMessage()).contains("application 'app-v0'", "registered as a client of version 0");
+        }
+    }
 }
