@@ -32,11 +32,11 @@ import java.util.Map;
         footerHeading = "%n", footer = {
             "Exit status:",
             "  0  done",
-            "  1  something needs an operator: status found drift, a failed backfill or an older kit in the",
-            "     database; verify found drift or differences; repair left what it could not restore;",
-            "     retire --dry-run found blockers",
-            "  2  bad usage",
-            "  3  the database refused (its message and hint are printed)"})
+            "  1  something needs an operator: the database has no kit; status found drift, a failed backfill",
+            "     or an older kit in the database; verify found drift or differences; repair left what it could",
+            "     not restore; retire --dry-run found blockers",
+            "  2  bad usage (also a read table that is not there, or not in a state the command works on)",
+            "  3  the database refused, or could not be reached (its message and hint are printed)"})
 public final class Kit {
 
     @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
@@ -53,6 +53,8 @@ public final class Kit {
     private final PrintStream out;
     private final PrintStream err;
     private Map<String, String> env = Map.of();
+    /** The database of the command that runs, for the hint when it cannot be reached. */
+    private DatabaseUrl database;
 
     Kit(PrintStream out, PrintStream err) {
         this.out = out;
@@ -71,8 +73,10 @@ public final class Kit {
                 .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
                 .setExecutionExceptionHandler((e, cmd, parsed) -> refused(e))
                 .setParameterExceptionHandler((e, parsed) -> {
-                    // One line saying what is wrong, not the whole usage.
+                    // One line saying what is wrong, not the whole usage; for a mistyped command or
+                    // option, the ones it may have meant.
                     err.println("kit: " + e.getMessage());
+                    CommandLine.UnmatchedArgumentException.printSuggestions(e, new PrintWriter(err, true, StandardCharsets.UTF_8));
                     err.println("Run 'kit --help' for the commands, 'kit <command> --help' for one.");
                     return CommandLine.ExitCode.USAGE;
                 });
@@ -137,9 +141,11 @@ public final class Kit {
 
     private int execute(Work work) throws SQLException {
         LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
-        String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT);
-        try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
-            return work.on(new Operations(c, out));
+        database = DatabaseUrl.parse(url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT));
+        try (Connection c = Jdbc.connect(database.with("ApplicationName", "kit-cli"))) {
+            Operations operations = new Operations(c, out);
+            // Every command answers a database without the kit the same way, before it reads a catalog that is not there.
+            return operations.kitMissing() ? 1 : work.on(operations);
         }
     }
 
@@ -162,8 +168,15 @@ public final class Kit {
         err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
             err.println("hint: " + p.getServerErrorMessage().getHint());
+        } else if (database != null && connecting(e.getSQLState())) {
+            err.println("hint: could not connect to " + database + ": check --db-url or KIT_DB_URL");
         }
         return 3;
+    }
+
+    /** SQLSTATEs of a connection that failed: no server there, no such database, or a login refused. */
+    private static boolean connecting(String sqlState) {
+        return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28") || sqlState.equals("3D000"));
     }
 
     private static String firstLine(String message) {

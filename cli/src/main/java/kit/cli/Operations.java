@@ -43,9 +43,6 @@ final class Operations {
     }
 
     int status() {
-        if (kitMissing()) {
-            return 1;
-        }
         out.print(CatalogReport.render(c));
         TextTable clients = new TextTable("app version", "connections", "application names");
         Field<String> applicationName = DSL.field(DSL.name("application_name"), String.class);
@@ -73,6 +70,11 @@ final class Operations {
         if (state == null) {
             throw new IllegalArgumentException(table + " is not a read version of this database (kit status lists them)");
         }
+        if (state == State.RETIRED && !java.util.Arrays.asList(states).contains(state)) {
+            throw new IllegalArgumentException(table + " is retired: its table and feeds are gone, and a retired read version"
+                    + " stays retired. To read its facts that way again, create a new read version in a migration"
+                    + " (kit.create_read_version, under a new name, with its feeds), as for a new version");
+        }
         if (!java.util.Arrays.asList(states).contains(state)) {
             throw new IllegalArgumentException(table + " is " + state.label() + ": kit " + command + " works on "
                     + String.join(" or ", java.util.Arrays.stream(states).map(State::label).toList()) + " read versions");
@@ -83,12 +85,12 @@ final class Operations {
      * A database without the kit (a wrong --db-url, or one not migrated yet) has nothing to check: said
      * in one line, for an exit status 1, instead of the error of a missing catalog table.
      */
-    private boolean kitMissing() {
+    boolean kitMissing() {
         if (Boolean.TRUE.equals(db.fetchValue("SELECT to_regclass('kit.read_version') IS NOT NULL"))) {
             return false;
         }
-        out.println("NO KIT  database " + db.fetchValue("SELECT current_database()") + " has no kit installed, so there is"
-                + " nothing to check: install it with flyway:migrate (classpath:db/kit beside your migrations), or check --db-url");
+        out.println("NO KIT  database " + db.fetchValue("SELECT current_database()") + " has no kit installed: install it with"
+                + " flyway:migrate (classpath:db/kit beside your migrations; README, \"Adopting the kit\"), or check --db-url");
         return true;
     }
 
@@ -179,9 +181,6 @@ final class Operations {
     }
 
     int repair() throws SQLException {
-        if (kitMissing()) {
-            return 1;
-        }
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
@@ -203,9 +202,6 @@ final class Operations {
     }
 
     int verify(String only, int maxRows) {
-        if (kitMissing()) {
-            return 1;
-        }
         if (only != null) {
             requireReadVersion(only, "verify", State.LIVE);
         }
