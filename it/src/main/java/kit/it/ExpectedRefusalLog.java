@@ -20,11 +20,6 @@ public final class ExpectedRefusalLog implements LogCreator {
         Log log = slf4j.createLogger(type);
         return new Log() {
             @Override
-            public boolean isDebugEnabled() {
-                return log.isDebugEnabled();
-            }
-
-            @Override
             public void debug(String message) {
                 log.debug(message);
             }

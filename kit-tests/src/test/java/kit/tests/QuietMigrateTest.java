@@ -106,11 +106,6 @@ class QuietMigrateTest {
         }
 
         @Override
-        public boolean isDebugEnabled() {
-            return delegate.isDebugEnabled();
-        }
-
-        @Override
         public void debug(String message) {
             delegate.debug(message);
         }
