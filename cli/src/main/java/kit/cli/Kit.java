@@ -34,11 +34,11 @@ import java.util.Map;
         footerHeading = "%n", footer = {
             "Exit status:",
             "  0  done",
-            "  1  something needs an operator: status found drift, a failed backfill or another kit in the",
-            "     database; verify found drift or differences; drift found any; repair left what it could",
-            "     not restore; retire --dry-run found blockers",
-            "  2  bad usage",
-            "  3  the database refused (its message and hint are printed)"})
+            "  1  something needs an operator: the database has no kit; status found drift, a security finding,",
+            "     a failed backfill or another kit in the database; verify found drift, differences or a security",
+            "     finding; drift found any; repair left what it could not restore; retire --dry-run found blockers",
+            "  2  bad usage (also a read table that is not there, or not in a state the command works on)",
+            "  3  the database refused, or could not be reached (its message and hint are printed)"})
 public final class Kit {
 
     @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,
@@ -55,6 +55,8 @@ public final class Kit {
     private final PrintStream out;
     private final PrintStream err;
     private Map<String, String> env = Map.of();
+    /** The database of the command that runs, for the hint when it cannot be reached. */
+    private DatabaseUrl database;
 
     Kit(PrintStream out, PrintStream err) {
         this.out = out;
@@ -73,8 +75,10 @@ public final class Kit {
                 .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
                 .setExecutionExceptionHandler((e, cmd, parsed) -> refused(e))
                 .setParameterExceptionHandler((e, parsed) -> {
-                    // One line saying what is wrong, not the whole usage.
+                    // One line saying what is wrong, not the whole usage; for a mistyped command or
+                    // option, the ones it may have meant.
                     err.println("kit: " + e.getMessage());
+                    CommandLine.UnmatchedArgumentException.printSuggestions(e, new PrintWriter(err, true, StandardCharsets.UTF_8));
                     err.println("Run 'kit --help' for the commands, 'kit <command> --help' for one.");
                     return CommandLine.ExitCode.USAGE;
                 });
@@ -94,7 +98,7 @@ public final class Kit {
                        + RowCount.ESTIMATE_FROM + " rows or more get the planner's estimate, labelled as one") boolean exact)
             throws SQLException {
         OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.MERMAID);
-        return execute(o -> o.status(chosen, exact));
+        return execute(chosen, "status", o -> o.status(chosen, exact));
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true, description = "Drift (kit.drift), then each live read table (or one) against a replay of its facts as of one snapshot, without holding writers up; prints differing rows; also lists SECURITY DEFINER functions without a pinned search_path; exit 1 on any finding.")
@@ -104,19 +108,19 @@ public final class Kit {
             throws SQLException {
         int rows = positive(maxRows, "--max-rows");
         OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
-        return execute(o -> o.verify(table, rows, chosen));
+        return execute(chosen, "verify", o -> o.verify(table, rows, chosen));
     }
 
     @Command(name = "drift", mixinStandardHelpOptions = true, description = "What kit.drift finds (the part of status and verify that compares the database with what the kit generated and recorded), each with what to do; exit 1 on any.")
     int drift(@Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = FORMAT) String format)
             throws SQLException {
         OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
-        return execute(o -> o.drift(chosen));
+        return execute(chosen, "drift", o -> o.drift(chosen));
     }
 
     @Command(name = "repair", mixinStandardHelpOptions = true, description = "Restores from the catalog what kit.drift finds the kit generated and lost: triggers (ENABLE ALWAYS), generated functions, read-table rules, grants. Says what it cannot restore (a missing table, a rule the rows break) and exits 1 then. Triggers the kit did not create are only reported.")
     int repair() throws SQLException {
-        return execute(Operations::repair);
+        return execute(OutputFormat.TEXT, "repair", Operations::repair);
     }
 
     @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Rebuilds a read table from the facts online: a shadow copy is backfilled, then swapped in under a short lock, with the table's grants and comment.")
@@ -124,7 +128,7 @@ public final class Kit {
                 @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
             throws SQLException {
         int batch = positive(batchSize, "--batch-size");
-        return execute(o -> o.rebuild(table, batch));
+        return execute(OutputFormat.TEXT, "rebuild", o -> o.rebuild(table, batch));
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true, description = "Completes building read versions (all, or one); resumes a killed run. A version that fails does not hold the others up; the command then exits 3 with the first error.")
@@ -132,7 +136,7 @@ public final class Kit {
                  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "10000", description = "facts per batch (default 10000)") int batchSize)
             throws SQLException {
         int batch = positive(batchSize, "--batch-size");
-        return execute(o -> o.backfillAll(table, batch));
+        return execute(OutputFormat.TEXT, "backfill", o -> o.backfillAll(table, batch));
     }
 
     @Command(name = "retire", mixinStandardHelpOptions = true, description = "What the tidy-up migration does, refused while a client of its schema versions is connected, a live version references it, or views depend on its table (--dry-run then exits 1).")
@@ -142,12 +146,12 @@ public final class Kit {
                @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = FORMAT) String format)
             throws SQLException {
         OutputFormat chosen = format(format, OutputFormat.TEXT, OutputFormat.JSON);
-        return execute(o -> o.retire(table, dryRun, ignoreSessions == null ? List.of() : ignoreSessions, chosen));
+        return execute(chosen, "retire", o -> o.retire(table, dryRun, ignoreSessions == null ? List.of() : ignoreSessions, chosen));
     }
 
     @Command(name = "abort", mixinStandardHelpOptions = true, description = "Drops a building read version (write tables are untouched): the way out of a backfill that cannot complete.")
     int abort(@Parameters(paramLabel = "READ_TABLE", description = "the building read version") String table) throws SQLException {
-        return execute(o -> o.abort(table));
+        return execute(OutputFormat.TEXT, "abort", o -> o.abort(table));
     }
 
     /** One command's work, given the database's connection; returns the exit status. */
@@ -156,11 +160,16 @@ public final class Kit {
         int on(Operations operations) throws SQLException;
     }
 
-    private int execute(Work work) throws SQLException {
+    /**
+     * Runs a command's work on one connection. Every command answers a database without the kit the
+     * same way, in its output format, before it reads a catalog that is not there.
+     */
+    private int execute(OutputFormat format, String command, Work work) throws SQLException {
         LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
-        String database = url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT);
-        try (Connection c = Jdbc.connect(DatabaseUrl.parse(database).with("ApplicationName", "kit-cli"))) {
-            return work.on(new Operations(c, out, err));
+        database = DatabaseUrl.parse(url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT));
+        try (Connection c = Jdbc.connect(database.with("ApplicationName", "kit-cli"))) {
+            Operations operations = new Operations(c, out, err);
+            return operations.kitMissing(format, command) ? 1 : work.on(operations);
         }
     }
 
@@ -189,8 +198,15 @@ public final class Kit {
         err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
             err.println("hint: " + p.getServerErrorMessage().getHint());
+        } else if (database != null && connecting(e.getSQLState())) {
+            err.println("hint: could not connect to " + database + ": check --db-url or KIT_DB_URL");
         }
         return 3;
+    }
+
+    /** SQLSTATEs of a connection that failed: no server there, no such database, or a login refused. */
+    private static boolean connecting(String sqlState) {
+        return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28") || sqlState.equals("3D000"));
     }
 
     private static String firstLine(String message) {

@@ -42,9 +42,6 @@ final class Operations {
     }
 
     int status(OutputFormat format, boolean exact) {
-        if (kitMissing(format, "status")) {
-            return 1;
-        }
         StatusReport report = StatusReport.inOneSnapshot(db, snapshot -> StatusReport.read(snapshot, exact));
         switch (format) {
             case JSON -> out.print(Json.write(report));
@@ -89,6 +86,11 @@ final class Operations {
         if (state == null) {
             throw new IllegalArgumentException(table + " is not a read version of this database (kit status lists them)");
         }
+        if (state == State.RETIRED && !java.util.Arrays.asList(states).contains(state)) {
+            throw new IllegalArgumentException(table + " is retired: its table and feeds are gone, and a retired read version"
+                    + " stays retired. To read its facts that way again, create a new read version in a migration"
+                    + " (kit.create_read_version, under a new name, with its feeds), as for a new version");
+        }
         if (!java.util.Arrays.asList(states).contains(state)) {
             throw new IllegalArgumentException(table + " is " + state.label() + ": kit " + command + " works on "
                     + String.join(" or ", java.util.Arrays.stream(states).map(State::label).toList()) + " read versions");
@@ -99,13 +101,13 @@ final class Operations {
      * A database without the kit (a wrong --db-url, or one not migrated yet) has nothing to check: said
      * in one line, for an exit status 1, instead of the error of a missing catalog table.
      */
-    private boolean kitMissing(OutputFormat format, String command) {
+    boolean kitMissing(OutputFormat format, String command) {
         if (Boolean.TRUE.equals(db.fetchValue("SELECT to_regclass('kit.read_version') IS NOT NULL"))) {
             return false;
         }
         String database = db.fetchValue(DSL.select(DSL.currentCatalog()));
-        String message = "database " + database + " has no kit installed, so there is nothing to check: install it with"
-                + " flyway:migrate (classpath:db/kit beside your migrations), or check --db-url";
+        String message = "database " + database + " has no kit installed: install it with"
+                + " flyway:migrate (classpath:db/kit beside your migrations; README, \"Adopting the kit\"), or check --db-url";
         switch (format) {
             case TEXT -> out.println("NO KIT  " + message);
             // A script reads stdout: a document that says so, or for the graph nothing but the line on stderr.
@@ -150,9 +152,6 @@ final class Operations {
     }
 
     int repair() throws SQLException {
-        if (kitMissing(OutputFormat.TEXT, "repair")) {
-            return 1;
-        }
         // CALL as written: a procedure that commits per write table.
         try (PreparedStatement call = c.prepareStatement("CALL kit.repair()")) {
             call.execute();
@@ -174,9 +173,6 @@ final class Operations {
     }
 
     int verify(String only, int maxRows, OutputFormat format) {
-        if (kitMissing(format, "verify")) {
-            return 1;
-        }
         if (only != null) {
             requireReadVersion(only, "verify", State.LIVE);
         }
@@ -237,9 +233,6 @@ final class Operations {
 
     /** What kit.drift() finds, with the way to repair each; exit 1 on any. */
     int drift(OutputFormat format) {
-        if (kitMissing(format, "drift")) {
-            return 1;
-        }
         List<DriftFinding> findings = DriftFinding.of(db);
         int exitStatus = findings.isEmpty() ? 0 : 1;
         if (format == OutputFormat.JSON) {

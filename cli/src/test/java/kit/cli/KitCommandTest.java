@@ -332,13 +332,51 @@ class KitCommandTest {
     }
 
     @Test
-    void statusVerifyAndRepairOnADatabaseWithoutTheKitSaySoAndExit1() {
+    void everyCommandOnADatabaseWithoutTheKitSaysSoAndHowToInstallIt() {
         TestDatabase db = TestDatabases.empty();
-        for (String command : new String[] {"status", "verify", "repair"}) {
+        for (String[] command : new String[][] {{"status"}, {"verify"}, {"verify", "users_2"}, {"repair"}, {"rebuild", "users_2"},
+                {"backfill"}, {"backfill", "users_2"}, {"retire", "users_0"}, {"retire", "users_0", "--dry-run"}, {"abort", "users_2"}}) {
+            String name = "kit " + String.join(" ", command);
             Result result = kit(db, command);
-            assertThat(result.status()).as("kit %s exit status", command).isEqualTo(1);
-            assertThat(result.out()).as("kit %s", command).contains("NO KIT", "flyway:migrate");
-            assertThat(result.err()).as("kit %s", command).doesNotContain("SQLSTATE");
+            assertThat(result.status()).as("%s exit status", name).isEqualTo(1);
+            assertThat(result.out()).as(name).contains("NO KIT", "has no kit installed", "flyway:migrate", "classpath:db/kit");
+            assertThat(result.err()).as(name).doesNotContain("SQLSTATE");
         }
+        assertThat(kit(db, "--help").out()).as("kit --help's exit status 1").contains("the database has no kit");
+    }
+
+    @Test
+    void aDatabaseThatCannotBeReachedExits3AsKitHelpSaysWithTheUrlToCheck() {
+        TestDatabase db = TestDatabases.empty();
+        String help = kit(db, "--help").out();
+        String refusedPort = "jdbc:postgresql://127.0.0.1:1/nowhere?user=postgres&password=secret";
+        String noDatabase = db.url().withDatabase("no_such_database_here").jdbc();
+        for (String url : new String[] {refusedPort, noDatabase}) {
+            Result result = kit(db, "status", "--db-url", url);
+            assertThat(result.status()).as(url).isEqualTo(3);
+            assertThat(result.err()).as(url).contains("(SQLSTATE ", "hint: could not connect to jdbc:postgresql://", "check --db-url or KIT_DB_URL")
+                    .doesNotContain("secret");
+        }
+        assertThat(help).contains("3  the database refused, or could not be reached");
+    }
+
+    @Test
+    void rebuildOfARetiredVersionSaysItsTableIsGoneAndHowToReadItAgain() {
+        TestDatabase db = TestDatabases.migratedTo("2.1");
+        Result rebuild = kit(db, "rebuild", "users_0");
+        assertThat(rebuild.status()).isEqualTo(2);
+        assertThat(rebuild.err()).contains("users_0 is retired: its table and feeds are gone",
+                "create a new read version", "kit.create_read_version");
+    }
+
+    @Test
+    void aMistypedCommandGetsASuggestion() {
+        TestDatabase db = TestDatabases.empty();
+        Result typo = kit(db, "stauts");
+        assertThat(typo.status()).isEqualTo(2);
+        assertThat(typo.err()).contains("Unmatched argument at index 0: 'stauts'", "Did you mean", "status");
+        Result option = kit(db, "verify", "--max-row", "3");
+        assertThat(option.status()).isEqualTo(2);
+        assertThat(option.err()).contains("--max-rows");
     }
 }

@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README is the front door and the detail lives in {@code docs/}: every relative link
+ * The README is the front door, the detail lives in {@code docs/} and the releases in
+ * CHANGELOG.md: every relative link
  * between them reaches a file that exists, and every {@code #anchor} a heading of that file
  * (as GitHub makes anchors: lower case, punctuation dropped, spaces to hyphens).
  */
@@ -28,7 +29,7 @@ class DocumentationLinksTest {
 
     @Test
     void everyRelativeLinkInTheReadmeAndDocsReachesAFileAndAHeading() throws IOException {
-        List<Path> pages = new ArrayList<>(List.of(ROOT.resolve("README.md")));
+        List<Path> pages = new ArrayList<>(List.of(ROOT.resolve("README.md"), ROOT.resolve("CHANGELOG.md")));
         try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
             docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
         }

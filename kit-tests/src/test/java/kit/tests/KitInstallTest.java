@@ -1,5 +1,6 @@
 package kit.tests;
 
+import kit.client.AppRoles;
 import kit.client.KitError;
 import kit.client.KitVersion;
 import kit.client.Migrations;
@@ -13,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
 import java.util.List;
+import java.util.Map;
 
 import static kit.client.Jdbc.exec;
 import static kit.client.Jdbc.rows;
@@ -100,7 +102,7 @@ class KitInstallTest {
     void eachTargetGivesTheSameDomainAndCatalogAsWhenTheKitLivedInV0(String target) throws Exception {
         TestDatabase before = TestDatabases.empty();
         Flyway.configure().dataSource(before.url().jdbc(), null, null).locations("classpath:frozen-kit-0.1.0")
-                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'").target(target).load().migrate();
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix()))).target(target).load().migrate();
         TestDatabase now = TestDatabases.empty();
         now.migrations().migrateTo(target);
         try (Connection b = before.connect(); Connection n = now.connect()) {
@@ -117,7 +119,7 @@ class KitInstallTest {
             exec(holder, "SELECT pg_advisory_lock(1263094, 0)");
             Throwable failure = catchThrowable(() -> Flyway.configure().dataSource(db.url().jdbc(), null, null)
                     .locations(Migrations.KIT_LOCATION, ExampleMigrations.LOCATION)
-                    .initSql("SET kit.lock_wait = '1s'; SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                    .jdbcProperties(Map.of("options", "-c kit.lock_wait=1s " + AppRoles.prefixOption(TestDatabases.rolePrefix())))
                     .load().migrate());
             assertThat(KitError.of(failure)).contains(KitError.BUSY);
             assertThat(failure).hasMessageContaining("installer lock").hasMessageContaining("lock-holder");

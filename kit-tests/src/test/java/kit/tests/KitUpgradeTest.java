@@ -1,5 +1,6 @@
 package kit.tests;
 
+import kit.client.AppRoles;
 import kit.client.KitError;
 import kit.client.Migrations;
 import kit.example.ExampleMigrations;
@@ -35,7 +36,7 @@ class KitUpgradeTest {
         TestDatabase db = TestDatabases.empty();
         Flyway.configure().dataSource(db.url().jdbc(), null, null)
                 .locations("classpath:frozen-kit-0.1.0")
-                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
                 .load().migrate();
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT to_regprocedure('kit.version()') IS NULL")).as("the old kit has no version").isEqualTo(true);
@@ -120,7 +121,7 @@ class KitUpgradeTest {
         TestDatabase db = TestDatabases.empty();
         Flyway.configure().dataSource(db.url().jdbc(), null, null)
                 .locations("classpath:frozen-kit-" + released, ExampleMigrations.LOCATION)
-                .initSql("SET kit.app_role_prefix = '" + TestDatabases.rolePrefix() + "'")
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
                 .load().migrate();
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT kit.version()")).isEqualTo(released);
@@ -166,6 +167,33 @@ class KitUpgradeTest {
         try (Connection app = db.connectAsAppRole(3)) {
             exec(app, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('new@example.com', 'h', 'new')");
             assertThat(value(app, "SELECT count(*) FROM users_2")).isEqualTo(2L);
+        }
+    }
+
+    /**
+     * README, "Upgrading the kit": {@code flyway:migrate -Dflyway.target=current} upgrades the kit
+     * (the beforeMigrate callbacks run whatever the target) and applies no step of the domain,
+     * not even a pending tidy-up.
+     */
+    @Test
+    void targetCurrentUpgradesTheKitAndAppliesNoPendingStep() throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations("classpath:frozen-kit-0.4.0", ExampleMigrations.LOCATION)
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
+                .target("2")
+                .load().migrate();
+
+        int applied = db.migrations().migrateTo("current");
+
+        assertThat(applied).as("steps applied").isZero();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT kit.version()")).isEqualTo(KitInstallTest.THIS_KIT);
+            assertThat(rows(c, "SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
+                    .extracting(r -> r.get("version")).containsExactly("0", "1", "2");
+            assertThat(rows(c, "SELECT version, state FROM kit.schema_versions ORDER BY version"))
+                    .extracting(r -> r.get("version") + " " + r.get("state")).containsExactly("0 live", "1 live", "2 live");
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
         }
     }
 }

@@ -13,6 +13,16 @@ public final class AppRoles {
     private AppRoles() {
     }
 
+    /**
+     * The PostgreSQL start-up option that names the app roles a session's migrations create
+     * {@code prefix + version}: the JDBC property {@code options}, e.g. Flyway's
+     * {@code -Dflyway.jdbcProperties.options="-c kit.app_role_prefix=shop_v"}. A start-up option
+     * rather than a {@code SET} run on connect, because Flyway 13 deprecates its {@code initSql}.
+     */
+    public static String prefixOption(String prefix) {
+        return "-c kit.app_role_prefix=" + prefix;
+    }
+
     /** The default role of app version {@code version}. */
     public static String defaultRole(int version) {
         return DEFAULT_PREFIX + version;

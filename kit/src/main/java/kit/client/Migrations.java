@@ -3,9 +3,11 @@ package kit.client;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A domain's Flyway migrations under the kit, as the Java side runs them: the kit's
@@ -72,16 +74,26 @@ public final class Migrations {
     }
 
     private Flyway flyway(String target) {
-        var config = Flyway.configure()
-                .dataSource(url.jdbc(), null, null)
-                .locations(KIT_LOCATION, location)
-                .connectRetries(0);
+        return configure(target).load();
+    }
+
+    /**
+     * The Flyway configuration these migrations run with, up to {@code target} (all when null),
+     * for a caller that needs a setting more (its logger, say).
+     */
+    public FluentConfiguration configure(String target) {
+        var config = Flyway.configure();
         if (rolePrefix != null) {
-            config.initSql("SET kit.app_role_prefix = '" + rolePrefix + "'");
+            config.jdbcProperties(Map.of("options", AppRoles.prefixOption(rolePrefix)));
         }
+        config.dataSource(url.jdbc(), null, null)
+                .locations(KIT_LOCATION, location)
+                .connectRetries(0)
+                // Migrations call kit functions with SELECT; their empty results are no news.
+                .outputQueryResults(false);
         if (target != null) {
             config.target(target);
         }
-        return config.load();
+        return config;
     }
 }

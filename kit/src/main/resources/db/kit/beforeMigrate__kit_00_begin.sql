@@ -52,7 +52,15 @@ BEGIN
 END
 $$;
 
-CREATE SCHEMA IF NOT EXISTS kit;
+-- Not CREATE SCHEMA IF NOT EXISTS: its notice ("already exists, skipping")
+-- would be a warning in the log of every migrate but the first.
+DO $$
+BEGIN
+    IF to_regnamespace('kit') IS NULL THEN
+        CREATE SCHEMA kit;
+    END IF;
+END
+$$;
 
 DO $$
 DECLARE

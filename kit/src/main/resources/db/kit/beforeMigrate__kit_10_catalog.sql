@@ -7,10 +7,17 @@
 -- takes no lock on the catalog (kit.schema_versions is read by app gates).
 
 DO $catalog$
+DECLARE
+    _messages text := current_setting('client_min_messages');
 BEGIN
 IF current_setting('kit.install_action') = 'none' THEN
     RETURN;
 END IF;
+-- On an upgrade each IF NOT EXISTS that finds its object says so ("relation ...
+-- already exists, skipping"), and Flyway logs every such notice as a warning: a
+-- dozen of them after every upgrade, none of them news. This block raises nothing
+-- of its own, so it hides notices until its end.
+PERFORM set_config('client_min_messages', 'warning', true);
 
 COMMENT ON SCHEMA kit IS 'The versioned CQRS kit: catalog of write tables, read versions, feeds and schema versions, and the functions migrations call.';
 
@@ -150,5 +157,6 @@ SELECT v.version,
   JOIN kit.read_version r USING (read_table)
  GROUP BY v.version;
 
+PERFORM set_config('client_min_messages', _messages, true);
 END
 $catalog$;

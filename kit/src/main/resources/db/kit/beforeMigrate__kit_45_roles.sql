@@ -154,7 +154,7 @@ BEGIN
             PERFORM kit.usage_error(
                 format('App role %s already has grants in another database of this server (Databases: %s)', _role, _others),
                 format('Roles are shared by a server''s databases: give this one its own prefix for its migrations '
-                       '(SET kit.app_role_prefix = ''%s_app_v'', e.g. -Dflyway.initSql=...) and start its apps with --db-role %1$s_app_vN; nothing was changed.',
+                       '(kit.app_role_prefix = %s_app_v, e.g. -Dflyway.jdbcProperties.options="-c kit.app_role_prefix=%1$s_app_v") and start its apps with --db-role %1$s_app_vN; nothing was changed.',
                        regexp_replace(lower(current_database()), '[^a-z0-9_]', '_', 'g')));
         END IF;
     END IF;
