@@ -18,11 +18,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The README's adoption recipes are the code that runs: CI installs the kit with its command, its
  * Maven plugin block is docs/adopt's (which CI migrates a database with), its Spring Boot properties are the ones
  * {@link SpringBootAdoptionTest} starts with and its dependencies the ones this module has, its
- * Flyway API lines are {@link FlywayApiAdoptionTest}'s, and every version it names is the build's.
+ * Flyway API lines are {@link FlywayApiAdoptionTest}'s, its codegen step is docs/adopt/app's (which CI
+ * packages, after installing codegen with the README's command), and every version it names is the build's.
  */
 class AdoptionRecipesTest {
 
     private static final Path ROOT = Path.of("..");
+    private static final String CODEGEN = "Generating your version's jOOQ classes";
     private static final Pattern DEPENDENCY = Pattern.compile(
             "<dependency>\\s*<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>(.*?)</dependency>", Pattern.DOTALL);
     /** This module's own test tooling, which an adopter's app does not need. */
@@ -66,6 +68,52 @@ class AdoptionRecipesTest {
         String lines = readmeBlock("With the Flyway API", "java");
         String test = Files.readString(Path.of("src/test/java/kit/adopt/FlywayApiAdoptionTest.java"));
         assertThat(test).contains(lines.replaceAll("(?m)^(?=.)", " ".repeat(8)));
+    }
+
+    @Test
+    void ciInstallsCodegenWithTheReadmesCommand() throws IOException {
+        String install = readmeBlock(CODEGEN, "sh").replaceAll("#.*", "").strip();
+        assertThat(install).startsWith("./run mvn").contains("-pl codegen -am install");
+        assertThat(Files.readString(ROOT.resolve(".ci/run"))).containsPattern("(?m)^ *" + Pattern.quote(install) + "$");
+    }
+
+    @Test
+    void theReadmesCodegenStepIsTheOneDocsAdoptAppBuildsWith() throws IOException {
+        String pom = Files.readString(ROOT.resolve("docs/adopt/app/pom.xml"));
+        // The build's plugins, after the pluginManagement that pins Maven's defaults.
+        Matcher plugins = Pattern.compile("^( *)<plugins>\\n(?:(?!^\\1</plugins>).)*?^\\1</plugins>\\n", Pattern.MULTILINE | Pattern.DOTALL)
+                .matcher(pom.substring(pom.indexOf("</pluginManagement>")));
+        assertThat(plugins.find()).as("docs/adopt/app/pom.xml has build plugins").isTrue();
+        String block = plugins.group().replaceAll("(?m)^" + plugins.group(1), "");
+        assertThat(readmeBlock(CODEGEN, "xml")).isEqualTo(block);
+
+        String parent = Files.readString(ROOT.resolve("pom.xml"));
+        assertThat(versionOf(block, "dev.cqrskit", "codegen")).isEqualTo(System.getProperty("kit.recipe.kit"));
+        assertThat(block).contains("<artifactId>exec-maven-plugin</artifactId>\n    <version>" + property(parent, "exec-plugin.version"))
+                .contains("<artifactId>build-helper-maven-plugin</artifactId>\n    <version>" + property(parent, "build-helper-plugin.version"));
+        String jooq = property(parent, "jooq.version");
+        assertThat(versionOf(pom, "org.jooq", "jooq")).isEqualTo(jooq);
+        assertThat(readmeSection(CODEGEN).replaceAll("\\s+", " ")).contains("`org.jooq:jooq` " + jooq);
+        for (String plugin : List.of("compiler", "resources", "surefire", "jar")) {
+            String version = plugin.equals("surefire") ? property(parent, "surefire.version") : property(parent, plugin + "-plugin.version");
+            assertThat(pom).as("docs/adopt/app pins maven-%s-plugin as the build does", plugin)
+                    .contains("<artifactId>maven-" + plugin + "-plugin</artifactId>\n          <version>" + version + "</version>");
+        }
+    }
+
+    /** The README's lines under {@code heading}, up to the next heading. */
+    static String readmeSection(String heading) throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        int start = readme.indexOf("\n#### " + heading + "\n");
+        assertThat(start).as("the README has a heading '%s'", heading).isNotNegative();
+        return readme.substring(start, readme.indexOf("\n#", start + heading.length() + 7));
+    }
+
+    /** A property the parent pom sets, where every version of the build lives. */
+    static String property(String pom, String name) {
+        Matcher value = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</").matcher(pom);
+        assertThat(value.find()).as("the parent pom sets %s", name).isTrue();
+        return value.group(1);
     }
 
     /**

@@ -6,6 +6,8 @@ import org.jooq.meta.jaxb.Generate;
 import org.jooq.meta.jaxb.Target;
 
 import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.function.Supplier;
 
 /** What both generators share: a database of their own to generate from, and the shape of the code. */
 final class Generation {
@@ -20,11 +22,23 @@ final class Generation {
 
     /** Runs {@code work} on a new database of the server (embedded, or KIT_DB_URL), dropped afterwards. */
     static <T> T inScratchDatabase(String prefix, Work<T> work) throws Exception {
+        return inScratchDatabase(PostgresServer::fromEnvironment, prefix, work);
+    }
+
+    static <T> T inScratchDatabase(Supplier<PostgresServer> servers, String prefix, Work<T> work) throws Exception {
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
-        try (PostgresServer server = PostgresServer.fromEnvironment()) {
+        try (PostgresServer server = servers.get()) {
             String database = prefix + "_" + ProcessHandle.current().pid();
-            server.dropDatabase(database);
+            try {
+                server.dropDatabase(database);
+            } catch (SQLException e) {
+                // The first statement: a failure here is the server, not the migrations.
+                throw new IllegalStateException("Could not reach " + server.describe()
+                        + (server instanceof PostgresServer.ExternalServer
+                                ? " (" + DatabaseUrl.VARIABLE + "; without it codegen starts an embedded PostgreSQL)" : "")
+                        + ": " + e.getMessage(), e);
+            }
             server.createDatabase(database, null);
             try {
                 return work.run(server.url().withDatabase(database));

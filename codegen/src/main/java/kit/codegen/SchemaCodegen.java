@@ -15,6 +15,8 @@ import org.jooq.meta.jaxb.Matchers;
 import org.jooq.meta.jaxb.MatchersTableType;
 import org.jooq.meta.jaxb.Strategy;
 
+import javax.lang.model.SourceVersion;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,34 +39,77 @@ import static kit.catalog.Tables.WRITE_TABLE;
  * ({@code users_2} is {@code USERS}), so app code says what it means and a
  * changed migration breaks the app's build.
  *
- * <p>Usage: {@code SchemaCodegen <schema version> <output directory> <migrations location>}
- * (the app build names its domain's migrations, e.g. {@code classpath:db/migration}).
- * The server is the embedded one, or {@code KIT_DB_URL}.
+ * <p>Usage: {@code SchemaCodegen <schema version> <output directory> <migrations location> [<package>]}
+ * (the app build names its domain's migrations, e.g. {@code classpath:db/migration} or
+ * {@code filesystem:${project.basedir}/src/main/resources/db/migration}, and the package, by
+ * default {@code kit.schema.v<version>}, where the example's apps find it). The server is the
+ * embedded one, or {@code KIT_DB_URL}. A mistake throws, so that under {@code exec:java} the
+ * build fails with the message rather than the JVM exiting under Maven.
  */
 public final class SchemaCodegen {
 
-    /** The package of schema version n's code. */
+    static final String USAGE =
+            "Usage: SchemaCodegen <schema version> <output directory> <migrations location> [<package>]";
+
+    /** The package of schema version n's code when the build names none (the example's apps). */
     public static String packageOf(int version) {
         return "kit.schema.v" + version;
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3 || !args[0].matches("\\d+")) {
-            System.err.println("Usage: SchemaCodegen <schema version> <output directory> <migrations location>");
-            System.exit(2);
+        Arguments a = Arguments.parse(args);
+        List<String> tables = generate(a.version(), a.directory(), a.location(), a.packageName());
+        System.out.printf("[codegen] schema version %d -> %s: %s%n", a.version(), a.packageName(), String.join(", ", tables));
+    }
+
+    /** The command line, checked before any server starts. */
+    record Arguments(int version, Path directory, String location, String packageName) {
+
+        static Arguments parse(String[] args) {
+            if (args.length < 3 || args.length > 4 || !args[0].matches("\\d{1,9}")) {
+                throw new IllegalArgumentException(USAGE + " (got " + args.length + " argument"
+                        + (args.length == 1 ? "" : "s") + (args.length == 0 ? "" : ": " + String.join(" ", args)) + ")");
+            }
+            int version = Integer.parseInt(args[0]);
+            String packageName = args.length == 4 ? args[3] : packageOf(version);
+            if (!SourceVersion.isName(packageName)) {
+                throw new IllegalArgumentException("Not a Java package name: " + packageName);
+            }
+            checkFilesystemLocation(args[2]);
+            return new Arguments(version, Path.of(args[1]), args[2], packageName);
         }
-        int version = Integer.parseInt(args[0]);
-        String location = args[2];
-        List<String> tables = generate(version, Path.of(args[1]), location);
-        System.out.printf("[codegen] schema version %d -> %s: %s%n", version, packageOf(version), String.join(", ", tables));
+
+        /** Flyway only warns about a location that is not there, and would then apply nothing. */
+        private static void checkFilesystemLocation(String location) {
+            if (location.startsWith("filesystem:")) {
+                Path directory = Path.of(location.substring("filesystem:".length())).toAbsolutePath().normalize();
+                if (!Files.isDirectory(directory)) {
+                    throw new IllegalArgumentException("No directory " + directory + " (migrations location " + location
+                            + "; a relative path is taken from where Maven runs, so start it with ${project.basedir})");
+                }
+            }
+        }
+    }
+
+    /** Generates schema version {@code version}'s code into {@code directory}, package {@link #packageOf}. */
+    public static List<String> generate(int version, Path directory, String migrationsLocation) throws Exception {
+        return generate(version, directory, migrationsLocation, packageOf(version));
     }
 
     /** Generates schema version {@code version}'s code into {@code directory}; returns the tables it covers. */
-    public static List<String> generate(int version, Path directory, String migrationsLocation) throws Exception {
+    public static List<String> generate(int version, Path directory, String migrationsLocation, String packageName)
+            throws Exception {
         return Generation.inScratchDatabase("kit_codegen_v" + version, url -> {
-            new Migrations(url, migrationsLocation, "kit_codegen_v").migrateTo(String.valueOf(version));
-            List<Table> tables = tablesOf(url.jdbc(), version);
-            GenerationTool.generate(configuration(url.jdbc(), version, tables, directory));
+            Migrations migrations = new Migrations(url, migrationsLocation, "kit_codegen_v");
+            List<String> found = migrations.steps();
+            String steps = "the steps at " + migrationsLocation + " are " + (found.isEmpty() ? "none" : String.join(", ", found));
+            if (!found.contains(String.valueOf(version))) {
+                // Flyway's own refusal names neither the location nor the steps it found.
+                throw new IllegalStateException("No step " + version + " to migrate to; " + steps);
+            }
+            migrations.migrateTo(String.valueOf(version));
+            List<Table> tables = tablesOf(url.jdbc(), version, steps);
+            GenerationTool.generate(configuration(url.jdbc(), tables, directory, packageName));
             return tables.stream().map(Table::name).toList();
         });
     }
@@ -74,14 +119,14 @@ public final class SchemaCodegen {
     }
 
     /** The newest version of each write table (named for its fact) and the read tables of the version. */
-    static List<Table> tablesOf(String url, int version) throws SQLException {
+    static List<Table> tablesOf(String url, int version, String steps) throws SQLException {
         try (Connection c = kit.client.Jdbc.connect(url)) {
             DSLContext db = Catalog.of(c);
             Optional<State> state = db.select(SCHEMA_VERSIONS.STATE).from(SCHEMA_VERSIONS)
                     .where(SCHEMA_VERSIONS.VERSION.eq(version)).fetchOptional(SCHEMA_VERSIONS.STATE);
             if (state.filter(State.LIVE::equals).isEmpty()) {
                 throw new IllegalStateException("Schema version " + version + " is not live after migrating to it (state: "
-                        + state.map(State::label).orElse("none") + ")");
+                        + state.map(State::label).orElse("none") + "); " + steps);
             }
             List<String> written = db.selectFrom(schemaVersionWriteTables(version)).fetch(0, String.class);
             List<Table> tables = new ArrayList<>(db.select(WRITE_TABLE.WRITE_TABLE_, WRITE_TABLE.FACT).from(WRITE_TABLE)
@@ -95,7 +140,7 @@ public final class SchemaCodegen {
         }
     }
 
-    static Configuration configuration(String url, int version, List<Table> tables, Path directory) {
+    static Configuration configuration(String url, List<Table> tables, Path directory, String packageName) {
         List<MatchersTableType> names = tables.stream().map(t -> new MatchersTableType()
                 .withExpression("^" + t.name() + "$")
                 .withTableClass(new MatcherRule().withTransform(MatcherTransformType.PASCAL).withExpression(t.className()))
@@ -114,6 +159,6 @@ public final class SchemaCodegen {
                                 .withIncludeUDTs(false))
                         .withStrategy(new Strategy().withMatchers(new Matchers().withTables(names)))
                         .withGenerate(Generation.code())
-                        .withTarget(Generation.target(packageOf(version), directory)));
+                        .withTarget(Generation.target(packageName, directory)));
     }
 }
