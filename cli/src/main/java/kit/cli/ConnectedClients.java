@@ -22,7 +22,11 @@ final class ConnectedClients {
     private ConnectedClients() {
     }
 
+    /** The clients, or none where the database's kit predates kit.clients() (0.6.0): status says the kit differs. */
     static List<Client> of(DSLContext db) {
+        if (!DatabaseKit.hasFunction(db, "kit.clients()")) {
+            return List.of();
+        }
         return db.selectFrom(CLIENTS).orderBy(CLIENTS.VERSION, CLIENTS.PID)
                 .fetch(r -> new Client(r.getVersion(), r.getPid(), r.getApplicationName(), r.getRoleName(), r.getClientAddr(),
                         r.getBackendStart(), r.getSeenBy()));

@@ -34,11 +34,14 @@ import java.util.Map;
         footerHeading = "%n", footer = {
             "Exit status:",
             "  0  done",
-            "  1  something needs an operator: the database has no kit; status found drift, a security finding,",
-            "     a failed backfill or another kit in the database; verify found drift, differences or a security",
-            "     finding; drift found any; repair left what it could not restore; retire --dry-run found blockers",
-            "  2  bad usage (also a read table that is not there, or not in a state the command works on)",
-            "  3  the database refused, or could not be reached (its message and hint are printed)"})
+            "  1  something needs an operator: the database has no kit; status found",
+            "     drift, a security finding, a failed backfill or another kit; verify",
+            "     found drift, differences or a security finding; drift found any;",
+            "     repair left what it could not restore; retire --dry-run found blockers",
+            "  2  bad usage (a mistyped command gets a suggestion), also a read table",
+            "     that is not there or not in a state the command works on",
+            "  3  the database refused, or could not be reached (its message and hint",
+            "     are printed)"})
 public final class Kit {
 
     @Option(names = "--db-url", paramLabel = "URL", scope = CommandLine.ScopeType.INHERIT,

@@ -217,12 +217,12 @@ final class Operations {
     /**
      * Prints what kit.check_security() finds: what could let a writer's code run with another role's
      * rights (a SECURITY DEFINER function whose search_path a writer could influence, a domain schema
-     * every role may create in), each with the statement that removes it.
+     * a writer may create objects in), each with the statement that removes it.
      */
     private void printSecurity(List<SecurityFinding> findings) {
         if (findings.isEmpty()) {
             out.println("ok    no writer can make its code run with another role's rights: every SECURITY DEFINER function "
-                    + "in the kit's reach pins its search_path, and no domain schema lets every role create in it");
+                    + "in the kit's reach pins its search_path, and no writer may create objects in a domain schema");
             return;
         }
         TextTable found = new TextTable("object", "problem", "fix");
@@ -397,6 +397,7 @@ final class Operations {
         out.println("  keep every write table and fact");
         if (plan.getClients() != null) {
             out.println("  blocked by connected clients: " + plan.getClients());
+            out.println("    (stop them, or name one that will not read the table again: --ignore-session PID)");
         }
         if (plan.getReferrers() != null) {
             out.println("  blocked by live read versions that reference it: " + plan.getReferrers());

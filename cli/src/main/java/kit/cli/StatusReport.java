@@ -54,8 +54,13 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     record Feed(String writeTable, String kind, String keyColumn, String projection) {
     }
 
-    /** @param feeds the read tables its facts feed */
-    record WriteTable(String table, String idSpace, Long rows, boolean rowsEstimated, boolean tableMissing, List<String> feeds) {
+    /**
+     * @param fact          the kind of fact it holds, and {@code schemaVersion} the version it belongs to, as
+     *                      declared (null under a kit before 0.6.0)
+     * @param feeds         the read tables its facts feed
+     */
+    record WriteTable(String table, String fact, Integer schemaVersion, String idSpace, Long rows, boolean rowsEstimated,
+                      boolean tableMissing, List<String> feeds) {
     }
 
     /** Logical replication of kit tables; {@code error} says why it could not be read (a role without the right), else null. */
@@ -101,11 +106,15 @@ record StatusReport(int formatVersion, String command, String database, boolean 
                             v.getCreatedAt(), v.getLiveAt(), v.getRetiredAt(),
                             feeds.stream().filter(f -> f.readTable().equals(v.getReadTable())).map(FeedRow::feed).toList());
                 });
-        List<WriteTable> writeTables = db.selectFrom(WRITE_TABLE).orderBy(WRITE_TABLE.CREATED_AT, WRITE_TABLE.WRITE_TABLE_)
+        boolean declared = DatabaseKit.hasColumn(db, "kit.write_table", "fact");
+        Field<String> fact = declared ? WRITE_TABLE.FACT : DSL.inline(null, WRITE_TABLE.FACT);
+        Field<Integer> version = declared ? WRITE_TABLE.SCHEMA_VERSION : DSL.inline(null, WRITE_TABLE.SCHEMA_VERSION);
+        List<WriteTable> writeTables = db.select(WRITE_TABLE.WRITE_TABLE_, fact, version, WRITE_TABLE.ID_SPACE).from(WRITE_TABLE)
+                .orderBy(WRITE_TABLE.CREATED_AT, WRITE_TABLE.WRITE_TABLE_)
                 .fetch(w -> {
-                    RowCount rows = RowCount.of(db, w.getWriteTable(), exact);
-                    return new WriteTable(w.getWriteTable(), w.getIdSpace(), rows.rows(), rows.estimated(), rows.missing(),
-                            feeds.stream().filter(f -> f.feed().writeTable().equals(w.getWriteTable())).map(FeedRow::readTable).toList());
+                    RowCount rows = RowCount.of(db, w.value1(), exact);
+                    return new WriteTable(w.value1(), w.value2(), w.value3(), w.value4(), rows.rows(), rows.estimated(), rows.missing(),
+                            feeds.stream().filter(f -> f.feed().writeTable().equals(w.value1())).map(FeedRow::readTable).toList());
                 });
         List<FailedBackfill> failed = readVersions.stream()
                 .filter(v -> v.state() == State.BUILDING && v.backfill().error() != null)

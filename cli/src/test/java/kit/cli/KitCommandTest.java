@@ -219,9 +219,17 @@ class KitCommandTest {
         db.migrations().migrateAll();
         Result status = kit(db, "status");
         assertThat(status.status()).as("a migrate takes nothing back that the adopter granted").isEqualTo(1);
-        assertThat(status.out()).contains("UNSAFE 1", "schema public", "PUBLIC has CREATE", "REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
+        assertThat(status.out()).contains("UNSAFE 1", "schema public", "PUBLIC may create objects in it", "REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
         sql(db, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
         assertThat(kit(db, "status").status()).isZero();
+        // A writer by role: the app role itself, or a login that inherits it.
+        String member = TestDatabases.runRole("schema_writer");
+        sql(db, "CREATE ROLE " + member + " IN ROLE " + TestDatabases.rolePrefix() + "2", "GRANT CREATE ON SCHEMA public TO " + member);
+        Result writer = kit(db, "verify");
+        assertThat(writer.status()).isEqualTo(1);
+        assertThat(writer.out()).contains("REVOKE CREATE ON SCHEMA public FROM " + member + ";");
+        sql(db, "REVOKE CREATE ON SCHEMA public FROM " + member);
+        assertThat(kit(db, "verify").status()).isZero();
     }
 
     @Test

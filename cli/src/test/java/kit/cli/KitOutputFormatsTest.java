@@ -1,14 +1,18 @@
 package kit.cli;
 
+import kit.client.AppRoles;
 import kit.client.KitVersion;
+import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static kit.cli.KitCommandTest.kit;
 import static kit.cli.KitCommandTest.sql;
@@ -63,7 +67,8 @@ class KitOutputFormatsTest {
                     .contains("user_registered_1 insert", "password_changed_2 update");
 
             JsonNode write = status.at("/write_tables/1");
-            assertThat(names(write)).containsExactly("table", "id_space", "rows", "rows_estimated", "table_missing", "feeds");
+            assertThat(names(write)).containsExactly("table", "fact", "schema_version", "id_space", "rows", "rows_estimated", "table_missing", "feeds");
+            assertThat(write.get("fact").asString() + " " + write.get("schema_version").asInt()).isEqualTo("user_registered 1");
             assertThat(write.get("table").asString()).isEqualTo("user_registered_1");
             assertThat(write.get("rows").asLong()).isEqualTo(1);
 
@@ -285,5 +290,30 @@ class KitOutputFormatsTest {
         assertThat(graph.status()).isEqualTo(1);
         assertThat(graph.out()).isEmpty();
         assertThat(graph.err()).contains("has no kit installed");
+    }
+
+    /**
+     * Before its upgrade, a database of the previous kit (0.5.0, frozen in kit-tests) is reported with
+     * what that kit has, and the kits' versions differ (exit 1): no command stops at a column or
+     * function that only the newer kit has.
+     */
+    @Test
+    void statusVerifyAndTheGraphReportADatabaseOfThePreviousKit() throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        Flyway.configure().dataSource(db.url().jdbc(), null, null)
+                .locations("filesystem:../kit-tests/src/test/resources/frozen-kit-0.5.0", ExampleMigrations.LOCATION)
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
+                .load().migrate();
+        for (String format : List.of("text", "json", "mermaid")) {
+            KitCommandTest.Result status = kit(db, "status", "--format", format);
+            assertThat(status.status()).as("status --format %s: %s", format, status.err()).isEqualTo(1);
+        }
+        assertThat(kit(db, "status").out()).contains("0.5.0");
+        JsonNode status = json(kit(db, "status", "--format", "json"));
+        assertThat(status.at("/kit/database").asString()).isEqualTo("0.5.0");
+        assertThat(status.at("/write_tables/0/fact").isNull()).as("a kit before 0.6.0 declares no fact").isTrue();
+        KitCommandTest.Result verify = kit(db, "verify");
+        assertThat(verify.status()).as(verify.err()).isZero();
+        assertThat(kit(db, "drift").status()).isZero();
     }
 }

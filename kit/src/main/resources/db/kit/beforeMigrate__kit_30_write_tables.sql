@@ -208,6 +208,29 @@ BEGIN
 END
 $$;
 
+-- What an app role needs on a write table it writes: INSERT on its domain
+-- columns (never seq or recorded_at), SELECT on id (for INSERT ... RETURNING
+-- id) and USAGE on its id space's sequence.
+CREATE OR REPLACE FUNCTION kit.grant_write_table(write_table text, role_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _relation regclass := format('public.%I', grant_write_table.write_table)::regclass;
+BEGIN
+    EXECUTE format('GRANT INSERT (%s) ON %s TO %I',
+                   (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = _relation AND a.attnum > 0 AND NOT a.attisdropped
+                       AND a.attname NOT IN ('seq', 'recorded_at')),
+                   _relation, grant_write_table.role_name);
+    EXECUTE format('GRANT SELECT (id) ON %s TO %I', _relation, grant_write_table.role_name);
+    EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
+                   (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = grant_write_table.write_table),
+                   grant_write_table.role_name);
+END
+$$;
+
 -- The fact and schema version a new write table is declared with, the name's
 -- <fact>_<N> form standing in for either one left out. Refuses (KT006, with
 -- the call that declares it) a table that would belong to no schema version,
@@ -222,8 +245,19 @@ DECLARE
     _named text[] := regexp_match(write_table_declaration.write_table, '^(.+)_([0-9]{1,9})$');
     _other text;
 BEGIN
+    IF EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table) THEN
+        PERFORM kit.usage_error(format('%s is a write table already (fact %s, schema version %s)', write_table_declaration.write_table,
+                                       (SELECT w.fact FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table),
+                                       (SELECT w.schema_version FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table)),
+                                'A write table is declared once; a changed fact is a new write table of a later version. Nothing was changed.');
+    END IF;
     fact := coalesce(write_table_declaration.given_fact, _named[1], write_table_declaration.write_table);
     schema_version := coalesce(write_table_declaration.given_version, _named[2]::integer);
+    IF fact !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
+        PERFORM kit.usage_error(format('A fact is named like an identifier: letters, digits and _, not starting with a digit (Write table: %s, fact: %L)',
+                                       write_table_declaration.write_table, fact),
+                                'Name the fact as its generated classes will be named, e.g. fact => ''order_placed''; nothing was changed.');
+    END IF;
     IF schema_version IS NULL THEN
         PERFORM kit.usage_error(format('Write table %s belongs to no schema version: its name does not end in _<N>, and none was declared',
                                        write_table_declaration.write_table),
@@ -232,7 +266,12 @@ BEGIN
     END IF;
     IF schema_version < 0 THEN
         PERFORM kit.usage_error(format('A schema version is 0 or more (Write table: %s, schema_version: %s)',
-                                       write_table_declaration.write_table, schema_version));
+                                       write_table_declaration.write_table, schema_version),
+                                'Declare the version the table belongs to: schema_version => 0, 1, ...; nothing was changed.');
+    END IF;
+    IF _named[2]::integer IS DISTINCT FROM schema_version AND _named IS NOT NULL THEN
+        RAISE NOTICE 'kit: % belongs to schema version %, as declared, not to the % its name ends in',
+                     write_table_declaration.write_table, schema_version, _named[2];
     END IF;
     SELECT w.write_table INTO _other FROM kit.write_table w
      WHERE w.fact = write_table_declaration.fact AND w.schema_version = write_table_declaration.schema_version;
@@ -315,5 +354,14 @@ BEGIN
     INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version);
     PERFORM kit.record_write_columns(create_write_table.write_table);
+    -- The roles of building and live versions that write this table from now on (the newest table
+    -- of its fact at or below their version) get its grants now, not at the next kit repair.
+    PERFORM kit.grant_write_table(create_write_table.write_table, a.role_name)
+       FROM kit.app_role a
+       JOIN kit.schema_versions s ON s.version = a.version AND s.state IN ('building', 'live')
+      WHERE a.version >= _declared.schema_version
+        AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+        AND NOT EXISTS (SELECT FROM kit.write_table w WHERE w.fact = _declared.fact
+                         AND w.schema_version > _declared.schema_version AND w.schema_version <= a.version);
 END
 $$;

@@ -47,15 +47,7 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
     FOR _table IN SELECT t FROM kit.schema_version_write_tables(grant_app_role.version) AS t
                    WHERE to_regclass(format('public.%I', t)) IS NOT NULL LOOP
-        EXECUTE format('GRANT INSERT (%s) ON public.%I TO %I',
-                       (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                         WHERE a.attrelid = format('public.%I', _table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                           AND a.attname NOT IN ('seq', 'recorded_at')),
-                       _table, _role);
-        -- INSERT ... RETURNING id needs SELECT on id.
-        EXECUTE format('GRANT SELECT (id) ON public.%I TO %I', _table, _role);
-        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
-                       (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = _table), _role);
+        PERFORM kit.grant_write_table(_table, _role);
     END LOOP;
     FOR _table IN SELECT s.read_table FROM kit.schema_version_read s JOIN kit.read_version v USING (read_table)
                    WHERE s.version = grant_app_role.version AND v.state IN ('building', 'live')
@@ -258,11 +250,12 @@ $$;
 --    schemas) whose search_path a writer could influence: one with no pinned
 --    search_path, or whose path names "$user" or a schema in which a role
 --    other than the function's owner may create objects.
---  * A domain schema in which every role may create objects (PUBLIC has
---    CREATE, the default before PostgreSQL 15): any login could plant a
---    function that the domain's migrations and apps resolve through their
---    search_path. The kit's own code resolves nothing there, and it changes
---    no schema but its own: the hint gives the statement to run.
+--  * A domain schema in which a writer may create objects: PUBLIC has CREATE
+--    (the default before PostgreSQL 15), or a role that is, or inherits, an
+--    app role. Such a writer could plant a function that the domain's
+--    migrations and apps resolve through their search_path. The kit's own
+--    code resolves nothing there, and it changes no schema but its own: the
+--    hint gives the statement to run.
 CREATE OR REPLACE FUNCTION kit.check_security()
 RETURNS TABLE (object text, problem text, hint text)
 LANGUAGE sql STABLE
@@ -296,11 +289,18 @@ AS $$
      WHERE e.schema_name NOT IN ('pg_catalog', 'pg_temp') AND c.grantee <> e.proowner
      GROUP BY e.function, e.schema_name
     UNION ALL
-    SELECT format('schema %s', s.nspname), 'every role may create objects in it (PUBLIC has CREATE), so any login can '
-           'plant functions that the migrations and apps of the kit tables in it resolve through their search_path',
-           format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC;', s.nspname)
+    SELECT format('schema %s', s.nspname),
+           format('%s may create objects in it, so a writer can plant functions that the migrations and apps of the kit '
+                  'tables in it resolve through their search_path', w.who),
+           format('REVOKE CREATE ON SCHEMA %I FROM %s;', s.nspname, w.who)
       FROM pg_namespace s
-     WHERE (s.nspname = 'kit' OR s.oid IN (SELECT kit.domain_schemas()))
-       AND EXISTS (SELECT FROM aclexplode(s.nspacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')
+      CROSS JOIN LATERAL (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END AS who
+                            FROM aclexplode(s.nspacl) a LEFT JOIN pg_roles g ON g.oid = a.grantee
+                           WHERE a.privilege_type = 'CREATE'
+                             AND (a.grantee = 0
+                                  OR (a.grantee <> s.nspowner AND NOT g.rolsuper
+                                      AND EXISTS (SELECT FROM kit.app_role r JOIN pg_roles ar ON ar.rolname = r.role_name
+                                                   WHERE pg_has_role(a.grantee, ar.oid, 'USAGE'))))) w
+     WHERE s.nspname = 'kit' OR s.oid IN (SELECT kit.domain_schemas())
     ORDER BY 1, 2
 $$;
