@@ -48,12 +48,14 @@ class InterruptedMigrationTest {
             blocker.setAutoCommit(false);
             exec(blocker, "LOCK TABLE kit.schema_version IN ACCESS EXCLUSIVE MODE");
             Process migrate = migrate(db.url(), "2", TestDatabases.rolePrefix());
-            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%create_schema_version%'") == 1,
-                    "the migration reached create_schema_version");
+            // The version's first kit call that reads the schema versions (create_write_table, which grants the
+            // roles of live versions) waits for the lock, inside the version's one transaction.
+            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%kit.create\\_%'") == 1,
+                    "the migration waits inside version 2's DDL");
             migrate.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             assertServing(v0, v1);
             blocker.rollback();
-            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%create_schema_version%' AND pid <> pg_backend_pid()") == 0,
+            await(() -> number(observer, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%kit.create\\_%' AND pid <> pg_backend_pid()") == 0,
                     "the killed migration's session ended");
 
             assertThat(strings(observer, "SELECT version || ':' || state FROM kit.schema_versions ORDER BY version")).containsExactly("0:live", "1:live");
