@@ -60,6 +60,9 @@ public final class Kit {
     private Map<String, String> env = Map.of();
     /** The database of the command that runs, for the hint when it cannot be reached. */
     private DatabaseUrl database;
+    /** The running command and its output format, so that a refusal is answered in that format. */
+    private OutputFormat format = OutputFormat.TEXT;
+    private String command;
 
     Kit(PrintStream out, PrintStream err) {
         this.out = out;
@@ -168,6 +171,8 @@ public final class Kit {
      * same way, in its output format, before it reads a catalog that is not there.
      */
     private int execute(OutputFormat format, String command, Work work) throws SQLException {
+        this.format = format;
+        this.command = command;
         LogLevel.apply(logLevel != null ? logLevel : env.getOrDefault(LogLevel.VARIABLE, "warn"));
         database = DatabaseUrl.parse(url != null ? url : env.getOrDefault(DatabaseUrl.VARIABLE, DatabaseUrl.LOCAL_DEFAULT));
         try (Connection c = Jdbc.connect(database.with("ApplicationName", "kit-cli"))) {
@@ -198,13 +203,27 @@ public final class Kit {
         SQLException e = failure instanceof SQLException sql ? sql
                 : failure instanceof DataAccessException d && d.getCause(SQLException.class) instanceof SQLException cause ? cause
                 : new SQLException(failure.getMessage(), failure instanceof DataAccessException d ? d.sqlState() : null, failure);
+        String hint = e instanceof PSQLException p && p.getServerErrorMessage() != null ? p.getServerErrorMessage().getHint() : null;
+        if (hint == null && database != null && connecting(e.getSQLState())) {
+            hint = "could not connect to " + database + ": check --db-url or KIT_DB_URL";
+        }
         err.println("kit: " + firstLine(e.getMessage()) + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
-        if (e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getHint() != null) {
-            err.println("hint: " + p.getServerErrorMessage().getHint());
-        } else if (database != null && connecting(e.getSQLState())) {
-            err.println("hint: could not connect to " + database + ": check --db-url or KIT_DB_URL");
+        if (hint != null) {
+            err.println("hint: " + hint);
+        }
+        if (format == OutputFormat.JSON) {
+            // A script reads stdout: a document that says the database refused, and why.
+            out.print(Json.write(new Refusal(Json.FORMAT_VERSION, command, database == null ? null : database.database(),
+                    new Refusal.Error(e.getSQLState(), firstLine(e.getMessage()), hint), 3)));
         }
         return 3;
+    }
+
+    /** The documented shape of any command's {@code --format json} when the database refuses it (exit 3). */
+    record Refusal(int formatVersion, String command, String database, Error error, int exitStatus) {
+
+        record Error(String sqlstate, String message, String hint) {
+        }
     }
 
     /** SQLSTATEs of a connection that failed: no server there, no such database, or a login refused. */

@@ -202,6 +202,17 @@ class KitOutputFormatsTest {
             assertThat(plan.at("/clients/0/application_name").asString()).isEqualTo("app-v0");
             assertThat(plan.get("would_retire").asBoolean()).isFalse();
             assertThat(plan.get("retired").asBoolean()).isFalse();
+
+            // Refused for real: exit 3, and a script still reads a document saying why.
+            KitCommandTest.Result refused = kit(db, "retire", "users_0", "--format", "json");
+            assertThat(refused.status()).isEqualTo(3);
+            assertThat(refused.err()).as("the message on stderr, as in text").contains("KT005").contains("hint: ");
+            JsonNode refusal = Json.MAPPER.readTree(refused.out());
+            assertThat(names(refusal)).containsExactly("format_version", "command", "database", "error", "exit_status");
+            assertThat(refusal.at("/error/sqlstate").asString()).isEqualTo("KT005");
+            assertThat(refusal.at("/error/message").asString()).contains("still in use by connected clients of schema version 0");
+            assertThat(refusal.at("/error/hint").asString()).contains("--ignore-session");
+            assertThat(refusal.get("exit_status").asInt()).isEqualTo(3);
         }
         KitCommandTest.Result free = kit(db, "retire", "users_0", "--dry-run", "--format", "json");
         assertThat(free.status()).isZero();
