@@ -1,18 +1,14 @@
 package kit.cli;
 
-import kit.client.AppRoles;
 import kit.client.KitVersion;
-import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static kit.cli.KitCommandTest.kit;
 import static kit.cli.KitCommandTest.sql;
@@ -311,10 +307,7 @@ class KitOutputFormatsTest {
     @Test
     void statusVerifyAndTheGraphReportADatabaseOfThePreviousKit() throws Exception {
         TestDatabase db = TestDatabases.empty();
-        Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("filesystem:../kit-tests/src/test/resources/frozen-kit-0.5.0", ExampleMigrations.LOCATION)
-                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
-                .load().migrate();
+        db.migrateWithKit("filesystem:../kit-tests/src/test/resources/frozen-kit-0.5.0", null);
         for (String format : List.of("text", "json", "mermaid")) {
             KitCommandTest.Result status = kit(db, "status", "--format", format);
             assertThat(status.status()).as("status --format %s: %s", format, status.err()).isEqualTo(1);

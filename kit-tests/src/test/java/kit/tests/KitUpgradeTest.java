@@ -3,7 +3,6 @@ package kit.tests;
 import kit.client.AppRoles;
 import kit.client.KitError;
 import kit.client.Migrations;
-import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
@@ -119,10 +118,7 @@ class KitUpgradeTest {
     @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0"})
     void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
-        Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("classpath:frozen-kit-" + released, ExampleMigrations.LOCATION)
-                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
-                .load().migrate();
+        db.migrateWithKit("classpath:frozen-kit-" + released, null);
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT kit.version()")).isEqualTo(released);
             assertThat(rows(c, "SELECT read_table FROM kit.read_version WHERE state = 'retired' ORDER BY 1"))
@@ -178,11 +174,7 @@ class KitUpgradeTest {
     @Test
     void targetCurrentUpgradesTheKitAndAppliesNoPendingStep() throws Exception {
         TestDatabase db = TestDatabases.empty();
-        Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("classpath:frozen-kit-0.4.0", ExampleMigrations.LOCATION)
-                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
-                .target("2")
-                .load().migrate();
+        db.migrateWithKit("classpath:frozen-kit-0.4.0", "2");
 
         int applied = db.migrations().migrateTo("current");
 

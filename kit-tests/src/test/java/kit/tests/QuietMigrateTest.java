@@ -1,7 +1,5 @@
 package kit.tests;
 
-import kit.client.AppRoles;
-import kit.example.ExampleMigrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.flywaydb.core.Flyway;
@@ -13,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,11 +47,7 @@ class QuietMigrateTest {
     @Test
     void anUpgradeOfTheKitWarnsOfNothing() {
         TestDatabase db = TestDatabases.empty();
-        Flyway.configure().dataSource(db.url().jdbc(), null, null)
-                .locations("classpath:frozen-kit-0.4.0", ExampleMigrations.LOCATION)
-                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())))
-                .target("2")
-                .load().migrate();
+        db.migrateWithKit("classpath:frozen-kit-0.4.0", "2");
 
         List<String> upgrade = recorded(db.migrations().configure(null));
 

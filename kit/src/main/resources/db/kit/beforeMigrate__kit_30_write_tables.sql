@@ -208,6 +208,21 @@ BEGIN
 END
 $$;
 
+-- The write tables an app of `version` writes: the newest write table of
+-- each fact at or below it (user_registered_1 rather than _0 from version 1
+-- on), as kit.create_write_table declared them. The same rule gives the app's
+-- generated code and its role's grants.
+CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT DISTINCT ON (w.fact) w.write_table
+      FROM kit.write_table w
+     WHERE w.schema_version <= schema_version_write_tables.version
+     ORDER BY w.fact, w.schema_version DESC
+$$;
+
 -- What an app role needs on a write table it writes: INSERT on its domain
 -- columns (never seq or recorded_at), SELECT on id (for INSERT ... RETURNING
 -- id) and USAGE on its id space's sequence.
@@ -242,13 +257,14 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _named text[] := regexp_match(write_table_declaration.write_table, '^(.+)_([0-9]{1,9})$');
-    _other text;
+    _named    text[] := regexp_match(write_table_declaration.write_table, '^(.+)_([0-9]{1,9})$');
+    _existing kit.write_table;
+    _other    text;
 BEGIN
-    IF EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table) THEN
+    SELECT * INTO _existing FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table;
+    IF FOUND THEN
         PERFORM kit.usage_error(format('%s is a write table already (fact %s, schema version %s)', write_table_declaration.write_table,
-                                       (SELECT w.fact FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table),
-                                       (SELECT w.schema_version FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table)),
+                                       _existing.fact, _existing.schema_version),
                                 'A write table is declared once; a changed fact is a new write table of a later version. Nothing was changed.');
     END IF;
     fact := coalesce(write_table_declaration.given_fact, _named[1], write_table_declaration.write_table);
@@ -359,9 +375,7 @@ BEGIN
     PERFORM kit.grant_write_table(create_write_table.write_table, a.role_name)
        FROM kit.app_role a
        JOIN kit.schema_versions s ON s.version = a.version AND s.state IN ('building', 'live')
-      WHERE a.version >= _declared.schema_version
-        AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-        AND NOT EXISTS (SELECT FROM kit.write_table w WHERE w.fact = _declared.fact
-                         AND w.schema_version > _declared.schema_version AND w.schema_version <= a.version);
+      WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+        AND create_write_table.write_table IN (SELECT kit.schema_version_write_tables(a.version));
 END
 $$;

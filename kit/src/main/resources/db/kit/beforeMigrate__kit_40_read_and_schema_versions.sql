@@ -202,21 +202,6 @@ BEGIN
 END
 $$;
 
--- The write tables an app of `version` writes: the newest write table of
--- each fact at or below it (user_registered_1 rather than _0 from version 1
--- on), as kit.create_write_table declared them. The same rule gives the app's
--- generated code and its role's grants.
-CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
-RETURNS SETOF text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT DISTINCT ON (w.fact) w.write_table
-      FROM kit.write_table w
-     WHERE w.schema_version <= schema_version_write_tables.version
-     ORDER BY w.fact, w.schema_version DESC
-$$;
-
 -- The advisory lock a client session of an app role holds for as long as it
 -- is connected (kit.register_client): class 1263095 ('KIT' + 1 in ASCII),
 -- the app role's oid in the low half. pg_locks shows it to every session as

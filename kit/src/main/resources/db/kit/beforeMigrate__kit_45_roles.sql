@@ -10,18 +10,32 @@
 -- retirement sees them (kit.register_client). No other kit function: those it needs run
 -- through the kit's triggers, so EXECUTE on every other one is revoked
 -- (also what kits before 0.4.0 granted: kit.claim_explicit_id).
+-- The kit functions every app role may run: the start-up gate's and the
+-- client registration. kit.grant_start_up_gate grants them, kit.drift
+-- expects them and no other.
+CREATE OR REPLACE FUNCTION kit.gate_functions()
+RETURNS regprocedure[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY['kit.schema_version_state(integer)'::regprocedure, 'kit.register_client(integer)'::regprocedure]
+$$;
+
 CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
+DECLARE
+    _function regprocedure;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA kit TO %I', grant_start_up_gate.role_name);
     EXECUTE format('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', grant_start_up_gate.role_name);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.schema_version_state(integer) TO %I', grant_start_up_gate.role_name);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kit.register_client(integer) TO %I', grant_start_up_gate.role_name);
+    FOREACH _function IN ARRAY kit.gate_functions() LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', _function, grant_start_up_gate.role_name);
+    END LOOP;
 END
 $$;
 
@@ -186,8 +200,8 @@ AS $$
     UNION ALL
     SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
     UNION ALL
-    SELECT 'EXECUTE', f, has_function_privilege(app_role_privileges.role_name, f, 'EXECUTE')
-      FROM unnest(ARRAY['kit.schema_version_state(integer)', 'kit.register_client(integer)']) AS f
+    SELECT 'EXECUTE', f::text, has_function_privilege(app_role_privileges.role_name, f, 'EXECUTE')
+      FROM unnest(kit.gate_functions()) AS f
     UNION ALL
     SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
       FROM unnest(ARRAY['kit', 'public']) AS n

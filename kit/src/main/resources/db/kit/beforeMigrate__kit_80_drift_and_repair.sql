@@ -170,8 +170,7 @@ BEGIN
       FROM kit.app_role a
       JOIN pg_roles r ON r.rolname = a.role_name
       JOIN pg_proc p ON p.pronamespace = 'kit'::regnamespace
-     WHERE p.oid NOT IN ('kit.schema_version_state(integer)'::regprocedure, 'kit.register_client(integer)'::regprocedure,
-                         'kit.version()'::regprocedure)
+     WHERE p.oid <> ALL (kit.gate_functions() || 'kit.version()'::regprocedure)
        AND p.prorettype <> 'trigger'::regtype
        AND has_function_privilege(r.oid, p.oid, 'EXECUTE');
     RETURN QUERY

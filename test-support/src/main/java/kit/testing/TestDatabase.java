@@ -1,11 +1,15 @@
 package kit.testing;
 
+import kit.client.AppRoles;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
 import kit.client.Migrations;
+import kit.example.ExampleMigrations;
+import org.flywaydb.core.Flyway;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
 
 /** A database of one test, with ways to connect as a named client and to migrate it. */
 public record TestDatabase(String name, DatabaseUrl url) {
@@ -21,6 +25,18 @@ public record TestDatabase(String name, DatabaseUrl url) {
 
     public Migrations migrations() {
         return TestDatabases.migrations(url);
+    }
+
+    /**
+     * Migrates the example to {@code target} (the end when null) under another kit than this one,
+     * e.g. a released kit frozen for the upgrade tests ({@code classpath:frozen-kit-0.4.0}), with this
+     * run's role prefix.
+     */
+    public void migrateWithKit(String kitLocation, String target) {
+        var flyway = Flyway.configure().dataSource(url.jdbc(), null, null)
+                .locations(kitLocation, ExampleMigrations.LOCATION)
+                .jdbcProperties(Map.of("options", AppRoles.prefixOption(TestDatabases.rolePrefix())));
+        (target == null ? flyway : flyway.target(target)).load().migrate();
     }
 
     /**
