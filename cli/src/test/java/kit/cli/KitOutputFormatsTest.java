@@ -307,14 +307,14 @@ class KitOutputFormatsTest {
     @Test
     void statusVerifyAndTheGraphReportADatabaseOfThePreviousKit() throws Exception {
         TestDatabase db = TestDatabases.empty();
-        db.migrateWithKit("filesystem:../kit-tests/src/test/resources/frozen-kit-0.5.0", null);
+        db.migrateWithKit("filesystem:../kit-tests/src/test/resources/frozen-kit-0.6.0", null);
         for (String format : List.of("text", "json", "mermaid")) {
             KitCommandTest.Result status = kit(db, "status", "--format", format);
             assertThat(status.status()).as("status --format %s: %s", format, status.err()).isEqualTo(1);
         }
-        assertThat(kit(db, "status").out()).contains("0.5.0");
+        assertThat(kit(db, "status").out()).contains("0.6.0");
         JsonNode status = json(kit(db, "status", "--format", "json"));
-        assertThat(status.at("/kit/database").asString()).isEqualTo("0.5.0");
+        assertThat(status.at("/kit/database").asString()).isEqualTo("0.6.0");
         assertThat(status.at("/write_tables/0/fact").isNull()).as("a kit before 0.6.0 declares no fact").isTrue();
         KitCommandTest.Result verify = kit(db, "verify");
         assertThat(verify.status()).as(verify.err()).isZero();

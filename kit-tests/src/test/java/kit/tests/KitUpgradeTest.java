@@ -115,7 +115,7 @@ class KitUpgradeTest {
      * and verify working.
      */
     @ParameterizedTest(name = "from {0}")
-    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0"})
+    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0", "0.6.0"})
     void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
         db.migrateWithKit("classpath:frozen-kit-" + released, null);

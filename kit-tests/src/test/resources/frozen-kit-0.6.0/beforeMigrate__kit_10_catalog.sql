@@ -1,0 +1,162 @@
+-- Kit script 10 catalog (run by Flyway before every migrate, in file-name order).
+-- The kit's catalog: write tables and their id spaces, read versions and
+-- their state, feeds, schema versions, the global fact sequence. Additive
+-- only (IF NOT EXISTS): a newer kit adds tables and columns, never drops them.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again; and run
+-- only to install or upgrade, so that a migrate with the same kit installed
+-- takes no lock on the catalog (kit.schema_versions is read by app gates).
+
+DO $catalog$
+DECLARE
+    _messages text := current_setting('client_min_messages');
+BEGIN
+IF current_setting('kit.install_action') = 'none' THEN
+    RETURN;
+END IF;
+-- On an upgrade each IF NOT EXISTS that finds its object says so ("relation ...
+-- already exists, skipping"), and Flyway logs every such notice as a warning: a
+-- dozen of them after every upgrade, none of them news. This block raises nothing
+-- of its own, so it hides notices until its end.
+PERFORM set_config('client_min_messages', 'warning', true);
+
+COMMENT ON SCHEMA kit IS 'The versioned CQRS kit: catalog of write tables, read versions, feeds and schema versions, and the functions migrations call.';
+
+-- Every install and upgrade of the kit in this database; kit.version() is the newest.
+CREATE TABLE IF NOT EXISTS kit.installation (
+    version       text NOT NULL,
+    action        text NOT NULL CHECK (action IN ('install', 'upgrade')),
+    from_version  text,
+    installed_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- One global order for every fact in every write table.
+CREATE SEQUENCE IF NOT EXISTS kit.fact_seq AS bigint;
+
+CREATE TABLE IF NOT EXISTS kit.write_table (
+    write_table  text PRIMARY KEY,
+    id_space     text NOT NULL,
+    id_sequence  text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE kit.write_table IS 'Append-only fact tables. Tables of one id space share one id sequence.';
+-- Declared by kit.create_write_table (a kit before 0.6.0 parsed both from the
+-- name; the upgrade records what the names implied).
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS fact text;
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS schema_version integer;
+COMMENT ON COLUMN kit.write_table.fact IS 'The kind of fact the table holds: apps of version N write the newest write table of each fact at or below N.';
+COMMENT ON COLUMN kit.write_table.schema_version IS 'The schema version the write table belongs to (NULL: a table an older kit could not place in any version).';
+-- 0.6.0: what the names of an older kit's write tables implied, recorded once
+-- (a table whose name has no _<N> belonged to no version, and still does).
+UPDATE kit.write_table w
+   SET fact = coalesce((regexp_match(w.write_table, '^(.+)_[0-9]{1,9}$'))[1], w.write_table),
+       schema_version = (regexp_match(w.write_table, '_([0-9]{1,9})$'))[1]::integer
+ WHERE w.fact IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS write_table_fact_schema_version ON kit.write_table (fact, schema_version);
+
+-- Explicit ids taken in each id space. Sequence-given ids never need a row
+-- here: they come from a range explicit ids may not use (see kit.assign_id_sql).
+CREATE TABLE IF NOT EXISTS kit.explicit_id (
+    id_space  text NOT NULL,
+    id        bigint NOT NULL,
+    PRIMARY KEY (id_space, id)
+);
+COMMENT ON TABLE kit.explicit_id IS 'Ids that writers chose themselves, one row per id space and id, so that two facts of one id space never share an explicit id.';
+
+CREATE TABLE IF NOT EXISTS kit.read_version (
+    read_table        text PRIMARY KEY,
+    entity            text NOT NULL,
+    state             text NOT NULL DEFAULT 'building' CHECK (state IN ('building', 'live', 'retired', 'aborted')),
+    rebuild_of        text REFERENCES kit.read_version,
+    backfilled_to     bigint NOT NULL DEFAULT 0,
+    backfilled_facts  bigint NOT NULL DEFAULT 0,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    live_at           timestamptz,
+    retired_at        timestamptz
+);
+COMMENT ON TABLE kit.read_version IS 'Read tables and their lifecycle: building (being backfilled), live (complete, fed by triggers), retired (dropped by a tidy-up), aborted (dropped while building).';
+COMMENT ON COLUMN kit.read_version.rebuild_of IS 'Set on the shadow table of an online rebuild: the live read table it replaces when complete.';
+COMMENT ON COLUMN kit.read_version.backfilled_to IS 'While building: every feeding fact with seq up to this one has been applied.';
+ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_error text;
+ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_failed_at timestamptz;
+COMMENT ON COLUMN kit.read_version.backfill_error IS 'While building: why its last backfill stopped (SQLSTATE: message); cleared by the next batch that succeeds.';
+
+CREATE TABLE IF NOT EXISTS kit.app_role (
+    version    integer PRIMARY KEY,
+    role_name  text NOT NULL
+);
+COMMENT ON TABLE kit.app_role IS 'The database role of each app version: it may insert into its own write tables and read its own read tables, nothing more.';
+
+CREATE TABLE IF NOT EXISTS kit.read_reference (
+    read_table        text NOT NULL REFERENCES kit.read_version,
+    column_name       text NOT NULL,
+    referenced_table  text NOT NULL REFERENCES kit.read_version,
+    PRIMARY KEY (read_table, column_name)
+);
+COMMENT ON TABLE kit.read_reference IS 'Columns of a read table that must name an existing row (by id) of another read table, checked for every fact.';
+
+CREATE TABLE IF NOT EXISTS kit.feed (
+    write_table  text NOT NULL REFERENCES kit.write_table,
+    read_table   text NOT NULL REFERENCES kit.read_version,
+    kind         text NOT NULL CHECK (kind IN ('insert', 'update')),
+    key_column   text,
+    projection   text NOT NULL,
+    position     bigint GENERATED ALWAYS AS IDENTITY,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (write_table, read_table),
+    CHECK ((kind = 'update') = (key_column IS NOT NULL))
+);
+COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by the write table''s one feed trigger (kit.object_name(''feed'', write_table)) and replayed by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
+
+-- The rules of each read version (constraints, unique indexes, NOT NULL
+-- columns) as they were when it went live, so that a rule dropped later is
+-- drift, and a rebuild or verify replays into a table that has every one.
+CREATE TABLE IF NOT EXISTS kit.read_rule (
+    read_table  text NOT NULL REFERENCES kit.read_version,
+    kind        text NOT NULL CHECK (kind IN ('column', 'constraint', 'unique index', 'not null')),
+    definition  text NOT NULL,
+    PRIMARY KEY (read_table, kind, definition)
+);
+-- The columns of each write table as it was created: a fact column dropped
+-- later is drift (its values are gone), never something to regenerate around.
+CREATE TABLE IF NOT EXISTS kit.write_column (
+    write_table  text NOT NULL REFERENCES kit.write_table,
+    column_name  text NOT NULL,
+    type         text NOT NULL,
+    PRIMARY KEY (write_table, column_name)
+);
+COMMENT ON TABLE kit.write_column IS 'The columns a write table had when it was created (kit.record_write_columns): one missing later is drift.';
+
+COMMENT ON TABLE kit.read_rule IS 'The rules a read table had when its version went live (kit.read_rules): a rule missing later is drift, and kit.repair() puts it back when the rows allow.';
+
+CREATE TABLE IF NOT EXISTS kit.schema_version (
+    version     integer PRIMARY KEY CHECK (version >= 0),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    retired_at  timestamptz
+);
+
+CREATE TABLE IF NOT EXISTS kit.schema_version_read (
+    version     integer NOT NULL REFERENCES kit.schema_version,
+    read_table  text NOT NULL REFERENCES kit.read_version,
+    PRIMARY KEY (version, read_table)
+);
+COMMENT ON TABLE kit.schema_version_read IS 'The read versions an app of each schema version reads.';
+
+-- A schema version is live when it is not retired and every read version it
+-- uses is live; its state is derived, never stored twice.
+CREATE OR REPLACE VIEW kit.schema_versions AS
+SELECT v.version,
+       CASE WHEN v.retired_at IS NOT NULL THEN 'retired'
+            WHEN bool_or(r.state = 'aborted') THEN 'aborted'
+            WHEN bool_and(r.state = 'live') THEN 'live'
+            ELSE 'building' END                      AS state,
+       array_agg(r.read_table ORDER BY r.read_table) AS read_tables,
+       v.created_at,
+       v.retired_at
+  FROM kit.schema_version v
+  JOIN kit.schema_version_read s USING (version)
+  JOIN kit.read_version r USING (read_table)
+ GROUP BY v.version;
+
+PERFORM set_config('client_min_messages', _messages, true);
+END
+$catalog$;

@@ -1,0 +1,241 @@
+-- Kit script 55 feeds_and_triggers (run by Flyway before every migrate, in file-name order).
+-- Declaring feeds, the triggers the kit keeps on each write table, and the
+-- regeneration of every generated function and trigger from the catalog
+-- (kit.regenerate_generated_code), which the upgrade and kit.repair() run.
+-- Idempotent: CREATE OR REPLACE, safe to run again.
+
+-- The triggers the kit puts on a write table, each ENABLE ALWAYS (so that
+-- writes under session_replication_role = replica are guarded, get their ids
+-- and reach the read tables too): the append-only guard, the id claimer and
+-- the id assigner, and the feed trigger while the table feeds a live read
+-- version.
+CREATE OR REPLACE FUNCTION kit.expected_triggers(write_table text)
+RETURNS TABLE (trigger_name text, enabled "char")
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT kit.object_name('append_only', expected_triggers.write_table), 'A'::"char"
+    UNION ALL
+    SELECT kit.object_name('accept_id', expected_triggers.write_table), 'A'::"char"
+    UNION ALL
+    SELECT kit.object_name('assign_id', expected_triggers.write_table), 'A'::"char"
+    UNION ALL
+    SELECT kit.object_name('feed', expected_triggers.write_table), 'A'::"char"
+     WHERE EXISTS (SELECT FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+                    WHERE f.write_table = expected_triggers.write_table AND v.state = 'live' AND kit.domain_table_exists(f.read_table))
+$$;
+
+-- Makes write_table's feed trigger apply exactly its live feeds
+-- (kit.feed_trigger_sql): replaces the trigger function, creates the trigger
+-- when the first feed goes live and drops both when the last one goes. The
+-- caller holds a lock on the write table that keeps writers out (add_feed,
+-- finish_backfill, retire, the regeneration).
+CREATE OR REPLACE FUNCTION kit.regenerate_feed_trigger(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _trigger text := kit.object_name('feed', regenerate_feed_trigger.write_table);
+    _feeds   record;
+BEGIN
+    SELECT * INTO _feeds FROM kit.feed_trigger_sql(regenerate_feed_trigger.write_table);
+    IF _feeds.create_sql IS NULL THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _trigger, regenerate_feed_trigger.write_table);
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _trigger);
+        RETURN;
+    END IF;
+    EXECUTE _feeds.create_sql;
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', regenerate_feed_trigger.write_table)::regclass
+                      AND t.tgname = _trigger) THEN
+        EXECUTE _feeds.trigger_sql;
+    END IF;
+END
+$$;
+
+-- Drops every feed into read_table: projection functions and catalog rows,
+-- and, when read_table is live, its place in its write tables' feed
+-- triggers (a building version's feeds are in none). Shared by retire, abort
+-- and the swap at the end of an online rebuild.
+CREATE OR REPLACE FUNCTION kit.drop_feeds(read_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _feed record;
+    _live boolean := EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = drop_feeds.read_table AND v.state = 'live');
+BEGIN
+    FOR _feed IN DELETE FROM kit.feed f WHERE f.read_table = drop_feeds.read_table
+                 RETURNING f.write_table, f.projection LOOP
+        IF _live THEN
+            PERFORM kit.regenerate_feed_trigger(_feed.write_table);
+        END IF;
+        EXECUTE format('DROP FUNCTION public.%I(bigint, bigint)', _feed.projection);
+    END LOOP;
+END
+$$;
+
+-- Declares that facts of write_table reach read_table and writes the feed's
+-- projection function. For a live read version (fed by a new, empty write
+-- table) the feed goes into the write table's trigger at once, under a lock
+-- that first waits, briefly, for writers already inserting (their facts
+-- would otherwise be missed); for a building one it does when the backfill
+-- completes, so that every fact is applied exactly once: history by the
+-- backfill, the rest by the trigger. Every name the feed will ever need is
+-- checked here, and its key column too, not at the first write.
+CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _state     text;
+    _has_facts boolean;
+    _key_type  text;
+    _id_type   text;
+    _unfilled  text;
+BEGIN
+    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
+        PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
+    END IF;
+    _state := kit.require_state(add_feed.read_table, ARRAY['building', 'live']);
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.write_table = add_feed.write_table AND f.read_table = add_feed.read_table) THEN
+        PERFORM kit.usage_error(format('Feed already declared: %s into %s', add_feed.write_table, add_feed.read_table));
+    END IF;
+    IF add_feed.key_column IS NOT NULL THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _key_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.write_table)::regclass AND a.attname = add_feed.key_column
+           AND a.attnum > 0 AND NOT a.attisdropped;
+        SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type FROM pg_attribute a
+         WHERE a.attrelid = format('public.%I', add_feed.read_table)::regclass AND a.attname = 'id';
+        IF _key_type IS NULL OR _key_type <> _id_type THEN
+            PERFORM kit.usage_error(
+                format('Key column of an update feed must be a %s column of the write table: %s (Write table: %s, Read table: %s, Found: %s)',
+                       _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
+        END IF;
+    END IF;
+    PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    IF add_feed.key_column IS NOT NULL AND NOT EXISTS (
+            SELECT FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
+             WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
+               AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
+               AND w.attrelid = format('public.%I', add_feed.write_table)::regclass AND w.attnum > 0 AND NOT w.attisdropped) THEN
+        PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
+                                       add_feed.read_table, add_feed.write_table));
+    END IF;
+    IF add_feed.key_column IS NULL THEN
+        _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
+        IF _unfilled IS NOT NULL THEN
+            PERFORM kit.usage_error(
+                format('Insert feed cannot fill the NOT NULL columns of %s that %s does not have, and that have no DEFAULT (Columns: %s)',
+                       add_feed.read_table, add_feed.write_table, _unfilled),
+                'Give those columns a DEFAULT, make them nullable, or add them to the write table; nothing was changed.');
+        END IF;
+    END IF;
+    IF _state = 'live' THEN
+        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
+        EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+        IF _has_facts THEN
+            PERFORM kit.usage_error(
+                format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
+                       add_feed.read_table, add_feed.write_table),
+                'Create a new read version: it is backfilled from every existing fact.');
+        END IF;
+    END IF;
+    EXECUTE (kit.projection_sql(write_table => add_feed.write_table, read_table => add_feed.read_table,
+                                key_column => add_feed.key_column, target => add_feed.read_table)).create_sql;
+    -- The projection run over no facts at all: its statements are planned against both tables,
+    -- so a column whose type does not fit is refused now, not at the first write or backfill.
+    BEGIN
+        EXECUTE format('SELECT public.%I(0, 0)', kit.object_name('projection', add_feed.write_table, add_feed.read_table));
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM kit.usage_error(format('Feed from %s into %s cannot apply its facts: %s (SQLSTATE %s)',
+                                       add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
+                                'Make the read columns'' types fit the fact columns of the same name; nothing was changed.');
+    END;
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection)
+    VALUES (add_feed.write_table, add_feed.read_table,
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table));
+    IF _state = 'live' THEN
+        PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
+    END IF;
+END
+$$;
+
+-- Re-generates every feed's projection function from the catalog, into its
+-- read table or a rebuild's shadow; feeds whose tables are missing are left
+-- out (kit.drift() names the tables).
+CREATE OR REPLACE FUNCTION kit.regenerate_projections()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _feed record;
+BEGIN
+    FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
+                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
+                  WHERE kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table) LOOP
+        EXECUTE (kit.projection_sql(write_table => _feed.write_table, read_table => coalesce(_feed.rebuild_of, _feed.read_table),
+                                    key_column => _feed.key_column, target => _feed.read_table)).create_sql;
+    END LOOP;
+END
+$$;
+
+-- Re-generates, in the caller's transaction, what the kit generates for an
+-- id space: its id assigner and claimer, and on each of its write tables the
+-- id triggers and the feed trigger. Under a brief ACCESS EXCLUSIVE lock on
+-- those tables (kit.lock_briefly): an assigner replaced while an older
+-- trigger still calls it for every fact could overwrite an explicit id.
+-- Missing write tables are left out (kit.drift() names them).
+CREATE OR REPLACE FUNCTION kit.regenerate_id_space(id_space text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _tables   text[];
+    _sequence text;
+    _write    text;
+BEGIN
+    SELECT array_agg(w.write_table ORDER BY w.write_table), min(w.id_sequence) INTO _tables, _sequence
+      FROM kit.write_table w
+     WHERE w.id_space = regenerate_id_space.id_space AND kit.domain_table_exists(w.write_table);
+    IF _tables IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM kit.lock_briefly(ARRAY(SELECT format('public.%I', t)::regclass FROM unnest(_tables) AS t),
+                             'ACCESS EXCLUSIVE', 'upgrade the write tables of id space ' || regenerate_id_space.id_space);
+    PERFORM kit.create_id_assigner(regenerate_id_space.id_space, _sequence);
+    FOREACH _write IN ARRAY _tables LOOP
+        PERFORM kit.attach_id_assigner(_write, regenerate_id_space.id_space);
+        PERFORM kit.regenerate_feed_trigger(_write);
+    END LOOP;
+END
+$$;
+
+-- Re-generates, from the catalog, every function and trigger the kit
+-- generates: each feed's projection, then id space by id space its id
+-- assigner and claimer and its write tables' triggers, so that a fixed
+-- generator reaches every database at its next migrate. The upgrade
+-- (beforeMigrate__kit_90_upgrade.sql) and kit.repair() run it. Commits after
+-- each id space: its write tables are switched under a brief lock that is
+-- released at once, so writers wait at most one short lock at a time, never
+-- for the whole regeneration.
+CREATE OR REPLACE PROCEDURE kit.regenerate_generated_code()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _space text;
+BEGIN
+    PERFORM kit.regenerate_projections();
+    COMMIT;
+    FOR _space IN SELECT DISTINCT w.id_space FROM kit.write_table w ORDER BY w.id_space LOOP
+        PERFORM kit.regenerate_id_space(_space);
+        COMMIT;
+    END LOOP;
+END
+$$;
