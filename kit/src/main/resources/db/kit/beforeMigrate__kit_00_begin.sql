@@ -19,7 +19,8 @@
 --     `last_fact_seq` (the last fact applied to the row);
 --   * every generated name comes from kit.object_name();
 --   * errors use the kit's SQLSTATE class KT (see docs/reference.md, "Error codes");
---   * domain tables live in the public schema.
+--   * a schema is a domain: its tables are named by their kit name (public.x
+--     as x, shop.x as shop.x), see kit.kit_name.
 
 DO $$
 DECLARE

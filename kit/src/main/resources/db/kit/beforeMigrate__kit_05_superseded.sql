@@ -34,13 +34,29 @@ BEGIN
         -- sessions (and the 0.4.0 plan, without dependents, goes the same way).
         'kit.client_schema_version(text)', 'kit.retirement_plan(text)', 'kit.retire_read_version(text, text)',
         -- 0.6.0: a write table's fact and schema version are declared.
-        'kit.create_write_table(text, text, bigint)'] LOOP
+        'kit.create_write_table(text, text, bigint)',
+        -- 0.7.0: a schema is a domain. Each call that names a table takes domain => (the caller's
+        -- current schema by default); schema versions and app roles are numbered per domain.
+        'kit.create_write_table(text, text, bigint, text, integer)', 'kit.create_read_version(text, text, jsonb)',
+        'kit.add_feed(text, text, text)', 'kit.create_schema_version(integer, text[])', 'kit.create_app_role(integer)',
+        'kit.schema_version_state(integer)', 'kit.register_client(integer)', 'kit.retirement_plan(text, integer[])',
+        'kit.retire_read_version(text, text, integer[])', 'kit.abort_read_version(text)', 'kit.verify_read_table(text, integer)',
+        'kit.record_read_rules(text)', 'kit.rebuild(text)', 'kit.backfill(text, integer)',
+        'kit.schema_version_write_tables(integer)', 'kit.grant_app_role(integer)', 'kit.revoke_app_role(integer)',
+        'kit.app_role_privileges(integer, text)', 'kit.app_role_prefix()'] LOOP
         IF to_regprocedure(_function) IS NOT NULL THEN
-            EXECUTE 'DROP FUNCTION ' || _function;
+            EXECUTE 'DROP ROUTINE ' || _function;
         END IF;
     END LOOP;
     -- The same arguments, another result: 0.5.0's generated functions return their settings and
     -- STRICT, and its id generators return objects; 0.6.0's security check names any object, with a hint.
+    -- 0.7.0: the app roles in use and the clients name their domain.
+    IF pg_get_function_result(to_regprocedure('kit.app_roles_in_use()')) NOT LIKE '%domain%' THEN
+        DROP FUNCTION kit.app_roles_in_use();
+    END IF;
+    IF pg_get_function_result(to_regprocedure('kit.clients()')) NOT LIKE '%domain%' THEN
+        DROP FUNCTION kit.clients();
+    END IF;
     IF pg_get_function_result(to_regprocedure('kit.check_security()')) NOT LIKE '%hint%' THEN
         DROP FUNCTION kit.check_security();
     END IF;

@@ -51,7 +51,12 @@ UPDATE kit.write_table w
    SET fact = coalesce((regexp_match(w.write_table, '^(.+)_[0-9]{1,9}$'))[1], w.write_table),
        schema_version = (regexp_match(w.write_table, '_([0-9]{1,9})$'))[1]::integer
  WHERE w.fact IS NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS write_table_fact_schema_version ON kit.write_table (fact, schema_version);
+-- 0.7.0: a schema is a domain (see kit.kit_name): every catalog entry names its schema, and
+-- schema versions and app roles are numbered per domain. Kits before kept every table in public.
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
+COMMENT ON COLUMN kit.write_table.domain IS 'The schema the write table is in: its domain. write_table is its kit name (schema.name, or the name alone in public).';
+DROP INDEX IF EXISTS kit.write_table_fact_schema_version;
+CREATE UNIQUE INDEX IF NOT EXISTS write_table_domain_fact_schema_version ON kit.write_table (domain, fact, schema_version);
 
 -- Explicit ids taken in each id space. Sequence-given ids never need a row
 -- here: they come from a range explicit ids may not use (see kit.assign_id_sql).
@@ -78,13 +83,16 @@ COMMENT ON COLUMN kit.read_version.rebuild_of IS 'Set on the shadow table of an 
 COMMENT ON COLUMN kit.read_version.backfilled_to IS 'While building: every feeding fact with seq up to this one has been applied.';
 ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_error text;
 ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS backfill_failed_at timestamptz;
+ALTER TABLE kit.read_version ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
+COMMENT ON COLUMN kit.read_version.domain IS 'The schema the read table is in: its domain. read_table is its kit name (schema.name, or the name alone in public).';
 COMMENT ON COLUMN kit.read_version.backfill_error IS 'While building: why its last backfill stopped (SQLSTATE: message); cleared by the next batch that succeeds.';
 
 CREATE TABLE IF NOT EXISTS kit.app_role (
     version    integer PRIMARY KEY,
     role_name  text NOT NULL
 );
-COMMENT ON TABLE kit.app_role IS 'The database role of each app version: it may insert into its own write tables and read its own read tables, nothing more.';
+COMMENT ON TABLE kit.app_role IS 'The database role of each app version of a domain: it may insert into its own write tables and read its own read tables, nothing more.';
+ALTER TABLE kit.app_role ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
 
 CREATE TABLE IF NOT EXISTS kit.read_reference (
     read_table        text NOT NULL REFERENCES kit.read_version,
@@ -139,9 +147,24 @@ CREATE TABLE IF NOT EXISTS kit.schema_version_read (
     read_table  text NOT NULL REFERENCES kit.read_version,
     PRIMARY KEY (version, read_table)
 );
-COMMENT ON TABLE kit.schema_version_read IS 'The read versions an app of each schema version reads.';
+COMMENT ON TABLE kit.schema_version_read IS 'The read versions an app of each schema version of a domain reads.';
+ALTER TABLE kit.schema_version ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
+ALTER TABLE kit.schema_version_read ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
+-- Keyed by (domain, version) from 0.7.0 on: each domain has its own version line.
+IF (SELECT array_length(c.conkey, 1) FROM pg_constraint c WHERE c.conrelid = 'kit.schema_version'::regclass AND c.contype = 'p') = 1 THEN
+    -- The view groups by the old key (its other columns depend on it): made again below, and
+    -- granted again to every app role by the upgrade.
+    DROP VIEW IF EXISTS kit.schema_versions;
+    EXECUTE (SELECT string_agg(format('ALTER TABLE kit.schema_version_read DROP CONSTRAINT %I', c.conname), '; ')
+               FROM pg_constraint c WHERE c.conrelid = 'kit.schema_version_read'::regclass AND c.contype IN ('p', 'f')
+                AND c.confrelid IS DISTINCT FROM 'kit.read_version'::regclass);
+    ALTER TABLE kit.schema_version DROP CONSTRAINT schema_version_pkey, ADD CONSTRAINT schema_version_pkey PRIMARY KEY (domain, version);
+    ALTER TABLE kit.schema_version_read ADD CONSTRAINT schema_version_read_pkey PRIMARY KEY (domain, version, read_table),
+        ADD CONSTRAINT schema_version_read_version_fkey FOREIGN KEY (domain, version) REFERENCES kit.schema_version;
+    ALTER TABLE kit.app_role DROP CONSTRAINT app_role_pkey, ADD CONSTRAINT app_role_pkey PRIMARY KEY (domain, version);
+END IF;
 
--- A schema version is live when it is not retired and every read version it
+-- A schema version (of a domain: the view's last column) is live when it is not retired and every read version it
 -- uses is live; its state is derived, never stored twice.
 CREATE OR REPLACE VIEW kit.schema_versions AS
 SELECT v.version,
@@ -151,11 +174,12 @@ SELECT v.version,
             ELSE 'building' END                      AS state,
        array_agg(r.read_table ORDER BY r.read_table) AS read_tables,
        v.created_at,
-       v.retired_at
+       v.retired_at,
+       v.domain
   FROM kit.schema_version v
-  JOIN kit.schema_version_read s USING (version)
+  JOIN kit.schema_version_read s USING (domain, version)
   JOIN kit.read_version r USING (read_table)
- GROUP BY v.version;
+ GROUP BY v.domain, v.version;
 
 PERFORM set_config('client_min_messages', _messages, true);
 END

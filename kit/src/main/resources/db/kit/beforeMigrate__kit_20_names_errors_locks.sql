@@ -3,29 +3,153 @@
 -- kit's errors (SQLSTATE class KT) and its bounded waits for locks.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
+-- Domains. A schema is a domain: its write tables, read versions, schema
+-- versions and app roles are its own, beside any other schema's. The kit
+-- names a table by its kit name: the table's name alone in schema public (as
+-- every kit before 0.7.0 named them all), schema.name in any other. Catalog
+-- keys, messages and the kit command use it; kit.relation turns it into SQL.
+-- Names are taken as written (no case folding, as the kit always took them);
+-- double quotes are needed only in a name given with a quote (parse_ident
+-- reads it then). A schema or table name with a dot in it is refused: its kit
+-- name could not be read back.
+
+-- The kit name of table_name in schema_name.
+CREATE OR REPLACE FUNCTION kit.kit_name(schema_name text, table_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN kit_name.schema_name = 'public' THEN kit_name.table_name
+                ELSE kit_name.schema_name || '.' || kit_name.table_name END
+$$;
+
+-- The schema (the domain) of a kit name.
+CREATE OR REPLACE FUNCTION kit.key_schema(kit_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN strpos(key_schema.kit_name, '.') = 0 THEN 'public' ELSE split_part(key_schema.kit_name, '.', 1) END
+$$;
+
+-- The table name of a kit name, without its schema.
+CREATE OR REPLACE FUNCTION kit.key_table(kit_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT substr(key_table.kit_name, strpos(key_table.kit_name, '.') + 1)
+$$;
+
+-- A kit name as SQL: schema-qualified and quoted (to_regclass reads it, %s
+-- writes it into a statement).
+CREATE OR REPLACE FUNCTION kit.relation(kit_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format('%I.%I', kit.key_schema(relation.kit_name), kit.key_table(relation.kit_name))
+$$;
+
+-- An object the kit generates for a table (a trigger function, a
+-- projection) as SQL: `name` in the table's schema.
+CREATE OR REPLACE FUNCTION kit.beside(kit_name text, name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT format('%I.%I', kit.key_schema(beside.kit_name), beside.name)
+$$;
+
+-- The kit name of a table named in a call: 'shop.order_placed' (or
+-- '"Shop"."Order"'), or an unqualified name in `domain`, which the kit's
+-- functions default to the caller's current schema (a parameter's DEFAULT is
+-- evaluated in the caller's session, before the function's own pinned
+-- search_path applies). NULL for NULL. Refuses with KT006 a name of more than
+-- two parts, an empty part, a part with a dot, and no domain.
+CREATE OR REPLACE FUNCTION kit.table_key(name text, domain text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _parts text[];
+BEGIN
+    IF table_key.name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF strpos(table_key.name, '"') > 0 THEN
+        BEGIN
+            _parts := parse_ident(table_key.name);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION USING ERRCODE = 'KT006', MESSAGE = format('Not a table name: %s (%s)', table_key.name, SQLERRM),
+                HINT = 'Name a table as schema.table or table; quote a part only when it holds a quote, as "Shop"."Order".';
+        END;
+    ELSE
+        _parts := string_to_array(table_key.name, '.');
+    END IF;
+    IF cardinality(_parts) = 1 THEN
+        _parts := ARRAY[table_key.domain, _parts[1]];
+    END IF;
+    IF cardinality(_parts) <> 2 OR _parts[1] IS NULL OR _parts[1] = '' OR _parts[2] = ''
+       OR strpos(_parts[1], '.') > 0 OR strpos(_parts[2], '.') > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('Not a table name the kit can take: %s (Domain: %s)', table_key.name, coalesce(table_key.domain, 'none')),
+            HINT = 'Name a table as schema.table, or as table in the current schema (SET search_path, or Flyway''s defaultSchema); '
+                   'a schema or table name may not contain a dot.';
+    END IF;
+    RETURN kit.kit_name(_parts[1], _parts[2]);
+END
+$$;
+
+-- A domain named in a call (domain => 'shop', or the caller's current
+-- schema): refused with KT006 unless the schema exists.
+CREATE OR REPLACE FUNCTION kit.require_domain(domain text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    IF require_domain.domain IS NULL OR to_regnamespace(quote_ident(require_domain.domain)) IS NULL
+       OR strpos(require_domain.domain, '.') > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('No such domain (schema): %s', coalesce(require_domain.domain, 'none: the session has no current schema')),
+            HINT = 'A domain is a schema that holds kit tables: name it (domain => ''shop''), or set the search_path to it.';
+    END IF;
+    RETURN require_domain.domain;
+END
+$$;
+
 -- Every name the kit generates comes from here, so that names never drift.
 -- 'feed', 'accept_id' and 'assign_id' name a write table's triggers,
--- 'id_space' and 'id_claimer' the functions that give and take an id space's
--- ids (write_table is then the id space). accept_id_<w> sorts before
--- assign_id_<w> on purpose: PostgreSQL fires a table's BEFORE triggers in
--- name order, and an explicit id must be claimed before the assigner runs.
+-- 'projection' a feed's function (in the write table's schema: see
+-- kit.beside), 'shadow' the kit name of a read table's rebuild (in its
+-- schema), 'id_space' and 'id_claimer' the functions in schema kit that give
+-- and take an id space's ids (write_table is then the id space, a kit name
+-- too: an id space belongs to a domain; shop.order gives assign_shop__order_id).
+-- accept_id_<w> sorts before assign_id_<w> on purpose: PostgreSQL fires a
+-- table's BEFORE triggers in name order, and an explicit id must be claimed
+-- before the assigner runs. Each name is checked against PostgreSQL's limit.
 CREATE OR REPLACE FUNCTION kit.object_name(kind text, write_table text, read_table text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    _name text;
+    _write text := kit.key_table(object_name.write_table);
+    _space text := replace(object_name.write_table, '.', '__');
+    _name  text;
 BEGIN
     _name := CASE object_name.kind
-        WHEN 'projection'  THEN format('project_%s_into_%s', object_name.write_table, object_name.read_table)
-        WHEN 'feed'        THEN format('feed_%s', object_name.write_table)
-        WHEN 'append_only' THEN format('append_only_%s', object_name.write_table)
-        WHEN 'assign_id'   THEN format('assign_id_%s', object_name.write_table)
-        WHEN 'accept_id'   THEN format('accept_id_%s', object_name.write_table)
-        WHEN 'id_space'    THEN format('assign_%s_id', object_name.write_table)
-        WHEN 'id_claimer'  THEN format('accept_%s_id', object_name.write_table)
-        WHEN 'shadow'      THEN format('%s__rebuild', object_name.write_table)
+        WHEN 'projection'  THEN format('project_%s_into_%s', _write, kit.key_table(object_name.read_table))
+        WHEN 'feed'        THEN format('feed_%s', _write)
+        WHEN 'append_only' THEN format('append_only_%s', _write)
+        WHEN 'assign_id'   THEN format('assign_id_%s', _write)
+        WHEN 'accept_id'   THEN format('accept_id_%s', _write)
+        WHEN 'id_space'    THEN format('assign_%s_id', _space)
+        WHEN 'id_claimer'  THEN format('accept_%s_id', _space)
+        WHEN 'id_sequence' THEN format('%s_id_seq', _space)
+        WHEN 'shadow'      THEN format('%s__rebuild', _write)
     END;
     IF _name IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
@@ -35,6 +159,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
             MESSAGE = format('Generated name is longer than PostgreSQL allows: %s (Limit: 63 bytes)', _name),
             HINT = 'Use shorter write or read table names.';
+    END IF;
+    IF object_name.kind = 'shadow' THEN
+        RETURN kit.kit_name(kit.key_schema(object_name.write_table), _name);
     END IF;
     RETURN _name;
 END
@@ -84,7 +211,7 @@ RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT to_regclass(format('public.%I', domain_table_exists.table_name)) IS NOT NULL
+    SELECT to_regclass(kit.relation(domain_table_exists.table_name)) IS NOT NULL
 $$;
 
 CREATE OR REPLACE FUNCTION kit.refuse_change_of_fact()
@@ -111,7 +238,7 @@ BEGIN
         MESSAGE = format('Unknown %s: %s (Fact: %s seq %s, Column: %s, Read table: %s)',
                          raise_unknown_entity.entity, raise_unknown_entity.value, raise_unknown_entity.write_table,
                          raise_unknown_entity.fact_seq, raise_unknown_entity.column_name, raise_unknown_entity.read_table),
-        SCHEMA = 'public', TABLE = raise_unknown_entity.write_table, COLUMN = raise_unknown_entity.column_name,
+        SCHEMA = kit.key_schema(raise_unknown_entity.write_table), TABLE = kit.key_table(raise_unknown_entity.write_table), COLUMN = raise_unknown_entity.column_name,
         DETAIL = format('Fact seq: %s. Looked up in: %s.', raise_unknown_entity.fact_seq, raise_unknown_entity.read_table),
         HINT = format('Record facts about a %s only after it exists.', raise_unknown_entity.entity);
 END
@@ -138,7 +265,7 @@ BEGIN
     FOR _fact IN SELECT f FROM jsonb_array_elements(raise_rejected_insert.facts) AS f ORDER BY (f ->> 'seq')::bigint LOOP
         _seq := (_fact ->> 'seq')::bigint;
         -- The fact that made the row (first_fact_seq; last_fact_seq on rows older than it).
-        EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM public.%I WHERE id = $1', raise_rejected_insert.read_table)
+        EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM %s WHERE id = $1', kit.relation(raise_rejected_insert.read_table))
            INTO _taken_by USING (_fact ->> 'id')::bigint;
         IF _taken_by = _seq THEN
             CONTINUE;  -- this fact's row is there: it was not the rejected one
@@ -148,7 +275,7 @@ BEGIN
                 MESSAGE = format('Duplicate %s id: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
                                  _entity, _fact ->> 'id', raise_rejected_insert.write_table, _seq,
                                  raise_rejected_insert.read_table, _taken_by),
-                SCHEMA = 'public', TABLE = raise_rejected_insert.read_table, COLUMN = 'id',
+                SCHEMA = kit.key_schema(raise_rejected_insert.read_table), TABLE = kit.key_table(raise_rejected_insert.read_table), COLUMN = 'id',
                 DETAIL = format('Fact: %s seq %s. Taken by fact seq: %s.', raise_rejected_insert.write_table, _seq, _taken_by),
                 HINT = 'Leave the id out and the kit assigns a free one.';
         END IF;
@@ -158,18 +285,18 @@ BEGIN
               FROM pg_index i
               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
               JOIN pg_class c ON c.oid = i.indexrelid
-             WHERE i.indrelid = format('public.%I', raise_rejected_insert.read_table)::regclass
+             WHERE i.indrelid = kit.relation(raise_rejected_insert.read_table)::regclass
                AND i.indisunique AND NOT i.indisprimary AND i.indnatts = 1
         LOOP
-            EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM public.%I WHERE %I = CAST($1 AS %s)',
-                           raise_rejected_insert.read_table, _column, _type)
+            EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM %s WHERE %I = CAST($1 AS %s)',
+                           kit.relation(raise_rejected_insert.read_table), _column, _type)
                INTO _taken_by USING _fact ->> _column;
             IF _taken_by IS NOT NULL AND _taken_by <> _seq THEN
                 RAISE EXCEPTION USING ERRCODE = 'KT003',
                     MESSAGE = format('Duplicate %s %s: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
                                      _entity, _column, _fact ->> _column, raise_rejected_insert.write_table, _seq,
                                      raise_rejected_insert.read_table, _taken_by),
-                    SCHEMA = 'public', TABLE = raise_rejected_insert.read_table, COLUMN = _column, CONSTRAINT = _constraint,
+                    SCHEMA = kit.key_schema(raise_rejected_insert.read_table), TABLE = kit.key_table(raise_rejected_insert.read_table), COLUMN = _column, CONSTRAINT = _constraint,
                     DETAIL = format('Fact: %s seq %s. Taken by fact seq: %s.', raise_rejected_insert.write_table, _seq, _taken_by),
                     HINT = format('Each %s must be unique across every version.', _column);
             END IF;
@@ -177,7 +304,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT003',
             MESSAGE = format('Fact rejected by a unique rule of the read table (Fact: %s seq %s, Read table: %s)',
                              raise_rejected_insert.write_table, _seq, raise_rejected_insert.read_table),
-            SCHEMA = 'public', TABLE = raise_rejected_insert.read_table,
+            SCHEMA = kit.key_schema(raise_rejected_insert.read_table), TABLE = kit.key_table(raise_rejected_insert.read_table),
             DETAIL = format('Fact: %s seq %s.', raise_rejected_insert.write_table, _seq);
     END LOOP;
 END

@@ -29,7 +29,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
             MESSAGE = format('Explicit %s id out of range: %s (Write table: %s, Explicit ids: 0 to %s)',
                              claim_explicit_id.id_space, claim_explicit_id.id, claim_explicit_id.write_table, _first_given - 1),
-            SCHEMA = 'public', TABLE = claim_explicit_id.write_table, COLUMN = 'id',
+            SCHEMA = kit.key_schema(claim_explicit_id.write_table), TABLE = kit.key_table(claim_explicit_id.write_table), COLUMN = 'id',
             HINT = format('Leave the id out and the kit assigns one; ids from %s on are the sequence''s alone.', _first_given);
     END IF;
     INSERT INTO kit.explicit_id (id_space, id) VALUES (claim_explicit_id.id_space, claim_explicit_id.id)
@@ -38,7 +38,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'KT002',
             MESSAGE = format('Duplicate %s id: %s (Write table: %s, Id space: %s)', claim_explicit_id.id_space,
                              claim_explicit_id.id, claim_explicit_id.write_table, claim_explicit_id.id_space),
-            SCHEMA = 'public', TABLE = claim_explicit_id.write_table, COLUMN = 'id',
+            SCHEMA = kit.key_schema(claim_explicit_id.write_table), TABLE = kit.key_table(claim_explicit_id.write_table), COLUMN = 'id',
             HINT = 'Leave the id out and the kit assigns a free one.';
     END IF;
 END
@@ -122,9 +122,9 @@ AS $$
         source => kit.render($t$
 BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
-        PERFORM kit.take_replicated_ids({{id_space}}, TG_TABLE_NAME, NEW.id, NEW.seq);
+        PERFORM kit.take_replicated_ids({{id_space}}, kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id, NEW.seq);
     ELSE
-        PERFORM kit.claim_explicit_id({{id_space}}, TG_TABLE_NAME, NEW.id);
+        PERFORM kit.claim_explicit_id({{id_space}}, kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id);
     END IF;
     RETURN NEW;
 END
@@ -156,7 +156,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _table   regclass := format('public.%I', attach_id_assigner.write_table)::regclass;
+    _table   regclass := kit.relation(attach_id_assigner.write_table)::regclass;
     _trigger record;
 BEGIN
     FOR _trigger IN SELECT k.kind, kit.object_name(k.kind, attach_id_assigner.write_table) AS name,
@@ -187,7 +187,7 @@ BEGIN
     INSERT INTO kit.write_column (write_table, column_name, type)
     SELECT record_write_columns.write_table, a.attname, format_type(a.atttypid, a.atttypmod)
       FROM pg_attribute a
-     WHERE a.attrelid = format('public.%I', record_write_columns.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+     WHERE a.attrelid = kit.relation(record_write_columns.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 END
 $$;
 
@@ -208,18 +208,18 @@ BEGIN
 END
 $$;
 
--- The write tables an app of `version` writes: the newest write table of
--- each fact at or below it (user_registered_1 rather than _0 from version 1
--- on), as kit.create_write_table declared them. The same rule gives the app's
--- generated code and its role's grants.
-CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer)
+-- The write tables an app of `version` of `domain` writes: the newest write
+-- table of each fact at or below it (user_registered_1 rather than _0 from
+-- version 1 on), as kit.create_write_table declared them. The same rule
+-- gives the app's generated code and its role's grants.
+CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer, domain text)
 RETURNS SETOF text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT DISTINCT ON (w.fact) w.write_table
       FROM kit.write_table w
-     WHERE w.schema_version <= schema_version_write_tables.version
+     WHERE w.domain = schema_version_write_tables.domain AND w.schema_version <= schema_version_write_tables.version
      ORDER BY w.fact, w.schema_version DESC
 $$;
 
@@ -232,7 +232,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _relation regclass := format('public.%I', grant_write_table.write_table)::regclass;
+    _relation regclass := kit.relation(grant_write_table.write_table)::regclass;
 BEGIN
     EXECUTE format('GRANT INSERT (%s) ON %s TO %I',
                    (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
@@ -257,7 +257,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _named    text[] := regexp_match(write_table_declaration.write_table, '^(.+)_([0-9]{1,9})$');
+    _named    text[] := regexp_match(kit.key_table(write_table_declaration.write_table), '^(.+)_([0-9]{1,9})$');
     _existing kit.write_table;
     _other    text;
 BEGIN
@@ -267,7 +267,7 @@ BEGIN
                                        _existing.fact, _existing.schema_version),
                                 'A write table is declared once; a changed fact is a new write table of a later version. Nothing was changed.');
     END IF;
-    fact := coalesce(write_table_declaration.given_fact, _named[1], write_table_declaration.write_table);
+    fact := coalesce(write_table_declaration.given_fact, _named[1], kit.key_table(write_table_declaration.write_table));
     schema_version := coalesce(write_table_declaration.given_version, _named[2]::integer);
     IF fact !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
         PERFORM kit.usage_error(format('A fact is named like an identifier: letters, digits and _, not starting with a digit (Write table: %s, fact: %L)',
@@ -290,7 +290,8 @@ BEGIN
                      write_table_declaration.write_table, schema_version, _named[2];
     END IF;
     SELECT w.write_table INTO _other FROM kit.write_table w
-     WHERE w.fact = write_table_declaration.fact AND w.schema_version = write_table_declaration.schema_version;
+     WHERE w.domain = kit.key_schema(write_table_declaration.write_table)
+       AND w.fact = write_table_declaration.fact AND w.schema_version = write_table_declaration.schema_version;
     IF _other IS NOT NULL THEN
         PERFORM kit.usage_error(format('Schema version %s already has a write table of fact %s: %s (Write table: %s)',
                                        schema_version, fact, _other, write_table_declaration.write_table),
@@ -316,19 +317,34 @@ $$;
 -- fact at or below N (kit.schema_version_write_tables). Both may be left out
 -- for a name of the form <fact>_<N> (user_registered_1: fact user_registered,
 -- version 1); a fact left out is the name without that suffix, or the name.
+--
+-- The table is in its domain: the schema its name gives ('shop.order_placed'),
+-- else `domain`, the caller's current schema. So is its id space: 'order' is
+-- shop's id space shop.order, whose sequence and id functions the kit keeps in
+-- its own schema (kit.shop__order_id_seq).
 CREATE OR REPLACE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000,
-                                                  fact text DEFAULT NULL, schema_version integer DEFAULT NULL)
+                                                  fact text DEFAULT NULL, schema_version integer DEFAULT NULL,
+                                                  domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _table       regclass := to_regclass(format('public.%I', create_write_table.write_table));
-    _sequence    text := format('kit.%I', create_write_table.id_space || '_id_seq');
+    _table       regclass;
+    _sequence    text;
     _id_type     text;
     _first_given bigint;
     _declared    record;
 BEGIN
+    create_write_table.write_table := kit.table_key(create_write_table.write_table, create_write_table.domain);
+    create_write_table.id_space := kit.table_key(create_write_table.id_space, kit.key_schema(create_write_table.write_table));
+    _table := to_regclass(kit.relation(create_write_table.write_table));
+    _sequence := format('kit.%I', kit.object_name('id_sequence', create_write_table.id_space));
+    IF kit.key_schema(create_write_table.id_space) <> kit.key_schema(create_write_table.write_table) THEN
+        PERFORM kit.usage_error(format('An id space belongs to the domain of its write tables (Write table: %s, Id space: %s)',
+                                       create_write_table.write_table, create_write_table.id_space),
+                                'Name the id space without a schema; nothing was changed.');
+    END IF;
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_write_table)',
                                        create_write_table.write_table));
@@ -367,15 +383,16 @@ BEGIN
         $ddl$, _table);
     PERFORM kit.create_append_only_guard(_table, create_write_table.write_table);
     PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
-    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version)
-    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version);
+    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version, domain)
+    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version,
+            kit.key_schema(create_write_table.write_table));
     PERFORM kit.record_write_columns(create_write_table.write_table);
     -- The roles of building and live versions that write this table from now on (the newest table
     -- of its fact at or below their version) get its grants now, not at the next kit repair.
     PERFORM kit.grant_write_table(create_write_table.write_table, a.role_name)
        FROM kit.app_role a
-       JOIN kit.schema_versions s ON s.version = a.version AND s.state IN ('building', 'live')
-      WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-        AND create_write_table.write_table IN (SELECT kit.schema_version_write_tables(a.version));
+       JOIN kit.schema_versions s ON s.domain = a.domain AND s.version = a.version AND s.state IN ('building', 'live')
+      WHERE a.domain = kit.key_schema(create_write_table.write_table) AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+        AND create_write_table.write_table IN (SELECT kit.schema_version_write_tables(a.version, a.domain));
 END
 $$;

@@ -6,19 +6,24 @@
 
 -- Registers a freshly created read table (primary key id) as a building read
 -- version. `refs` names columns that must point at rows of other read tables,
--- e.g. '{"src_id": "users_2"}'. A building version is filled by kit.backfill
--- (run by the afterMigrate callback) and goes live when complete.
-CREATE OR REPLACE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}')
+-- e.g. '{"src_id": "users_2"}', read tables of its own domain (unqualified
+-- names are in it). A building version is filled by kit.backfill (run by the
+-- afterMigrate callback) and goes live when complete. The table is in the
+-- schema its name gives, else in `domain`, the caller's current schema.
+CREATE OR REPLACE FUNCTION kit.create_read_version(read_table text, entity text, refs jsonb DEFAULT '{}',
+                                                   domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _table    regclass := to_regclass(format('public.%I', create_read_version.read_table));
+    _table    regclass;
     _ref      record;
     _ref_type text;
     _id_type  text;
 BEGIN
+    create_read_version.read_table := kit.table_key(create_read_version.read_table, create_read_version.domain);
+    _table := to_regclass(kit.relation(create_read_version.read_table));
     IF _table IS NULL THEN
         PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
                                        create_read_version.read_table));
@@ -36,9 +41,15 @@ BEGIN
                                        create_read_version.read_table));
     END IF;
     EXECUTE format('ALTER TABLE %s ADD COLUMN last_fact_seq bigint NOT NULL, ADD COLUMN first_fact_seq bigint', _table);
-    INSERT INTO kit.read_version (read_table, entity)
-    VALUES (create_read_version.read_table, create_read_version.entity);
-    FOR _ref IN SELECT key AS column_name, value AS referenced FROM jsonb_each_text(create_read_version.refs) LOOP
+    INSERT INTO kit.read_version (read_table, entity, domain)
+    VALUES (create_read_version.read_table, create_read_version.entity, kit.key_schema(create_read_version.read_table));
+    FOR _ref IN SELECT key AS column_name, kit.table_key(value, kit.key_schema(create_read_version.read_table)) AS referenced
+                  FROM jsonb_each_text(create_read_version.refs) LOOP
+        IF kit.key_schema(_ref.referenced) <> kit.key_schema(create_read_version.read_table) THEN
+            PERFORM kit.usage_error(format('A read version references read versions of its own domain only (Read table: %s, Column: %s, References: %s)',
+                                           create_read_version.read_table, _ref.column_name, _ref.referenced),
+                                    'Domains are independent: each can be retired and rebuilt without the other. Nothing was changed.');
+        END IF;
         IF _ref.referenced = create_read_version.read_table THEN
             PERFORM kit.usage_error(format('A read version cannot reference itself (Read table: %s, Column: %s)',
                                            create_read_version.read_table, _ref.column_name),
@@ -51,7 +62,7 @@ BEGIN
         _ref_type := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                        WHERE a.attrelid = _table AND a.attname = _ref.column_name AND a.attnum > 0 AND NOT a.attisdropped);
         _id_type := (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-                      WHERE a.attrelid = format('public.%I', _ref.referenced)::regclass AND a.attname = 'id');
+                      WHERE a.attrelid = kit.relation(_ref.referenced)::regclass AND a.attname = 'id');
         IF _ref_type IS DISTINCT FROM _id_type THEN
             PERFORM kit.usage_error(
                 format('A reference must name a %s column of the read table: %s (Read table: %s, References: %s, Found: %s)',
@@ -96,17 +107,18 @@ $$;
 -- Records the rules read_table holds now (kit.read_rules) as the ones it
 -- must keep: when its version goes live, or when an operator has changed
 -- them on purpose (SELECT kit.record_read_rules('users_2')).
-CREATE OR REPLACE FUNCTION kit.record_read_rules(read_table text)
+CREATE OR REPLACE FUNCTION kit.record_read_rules(read_table text, domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 BEGIN
+    record_read_rules.read_table := kit.table_key(record_read_rules.read_table, record_read_rules.domain);
     PERFORM kit.require_state(record_read_rules.read_table, ARRAY['building', 'live']);
     DELETE FROM kit.read_rule r WHERE r.read_table = record_read_rules.read_table;
     INSERT INTO kit.read_rule (read_table, kind, definition)
     SELECT record_read_rules.read_table, r.kind, r.definition
-      FROM kit.read_rules(format('public.%I', record_read_rules.read_table)::regclass) r;
+      FROM kit.read_rules(kit.relation(record_read_rules.read_table)::regclass) r;
 END
 $$;
 
@@ -165,22 +177,38 @@ SET search_path = pg_catalog
 AS $$
     SELECT string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum)
       FROM pg_attribute r
-     WHERE r.attrelid = to_regclass(format('public.%I', unfilled_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
+     WHERE r.attrelid = to_regclass(kit.relation(unfilled_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
        AND r.attnotnull AND NOT r.atthasdef AND r.attgenerated = '' AND r.attidentity = ''
        AND r.attname NOT IN ('last_fact_seq', 'first_fact_seq')
-       AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = to_regclass(format('public.%I', unfilled_columns.write_table))
+       AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = to_regclass(kit.relation(unfilled_columns.write_table))
                           AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped)
 $$;
 
--- Records that apps of `version` read `read_tables`.
-CREATE OR REPLACE FUNCTION kit.create_schema_version(version integer, read_tables text[])
+-- Records that apps of `version` read `read_tables`: a version of the domain
+-- the read tables are in (unqualified names are in `domain`, the caller's
+-- current schema). Each domain numbers its own versions.
+CREATE OR REPLACE FUNCTION kit.create_schema_version(version integer, read_tables text[], domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 DECLARE
     _missing text;
+    _domains text[];
 BEGIN
+    create_schema_version.read_tables := ARRAY(SELECT kit.table_key(t, create_schema_version.domain)
+                                                 FROM unnest(create_schema_version.read_tables) WITH ORDINALITY AS x (t, n) ORDER BY x.n);
+    _domains := ARRAY(SELECT DISTINCT kit.key_schema(t) FROM unnest(create_schema_version.read_tables) AS t ORDER BY 1);
+    IF cardinality(_domains) <> 1 THEN
+        PERFORM kit.usage_error(format('A schema version reads the read versions of one domain (Schema version: %s, Domains: %s)',
+                                       create_schema_version.version, coalesce(array_to_string(_domains, ', '), 'none: no read table')),
+                                'Name its read tables, all in one schema; nothing was changed.');
+    END IF;
+    create_schema_version.domain := _domains[1];
+    IF EXISTS (SELECT FROM kit.schema_version v WHERE v.domain = create_schema_version.domain AND v.version = create_schema_version.version) THEN
+        PERFORM kit.usage_error(format('Schema version %s of domain %s exists already', create_schema_version.version, create_schema_version.domain),
+                                'A schema version is created once; the next one has the next number. Nothing was changed.');
+    END IF;
     SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
      WHERE NOT EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = t AND v.state IN ('building', 'live'))
      LIMIT 1;
@@ -196,9 +224,9 @@ BEGIN
                                        create_schema_version.version, _missing),
                                 'Declare its insert feeds (kit.add_feed without key_column) before the schema version; nothing was changed.');
     END IF;
-    INSERT INTO kit.schema_version (version) VALUES (create_schema_version.version);
-    INSERT INTO kit.schema_version_read (version, read_table)
-    SELECT create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
+    INSERT INTO kit.schema_version (domain, version) VALUES (create_schema_version.domain, create_schema_version.version);
+    INSERT INTO kit.schema_version_read (domain, version, read_table)
+    SELECT create_schema_version.domain, create_schema_version.version, t FROM unnest(create_schema_version.read_tables) AS t;
 END
 $$;
 
@@ -214,23 +242,24 @@ AS $$
     SELECT (1263095::bigint << 32) | client_lock_key.app_role::bigint
 $$;
 
--- Registers this session as a client of schema version `version` until it
--- disconnects: for sessions that act as an app role through SET ROLE, which
+-- Registers this session as a client of schema version `version` of
+-- `domain` (the caller's current schema unless named) until it disconnects: for sessions that act as an app role through SET ROLE, which
 -- nobody outside the session can see (pg_stat_activity shows the login
 -- only). The example's apps call it on every pooled connection. Only a login
 -- that may act as the version's role can register for it. SECURITY DEFINER
 -- to read the app role's name; the lock is the session's whoever takes it.
-CREATE OR REPLACE FUNCTION kit.register_client(version integer)
+CREATE OR REPLACE FUNCTION kit.register_client(version integer, domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _role oid := (SELECT r.oid FROM kit.app_role a JOIN pg_roles r ON r.rolname = a.role_name
-                   WHERE a.version = register_client.version);
+                   WHERE a.domain = register_client.domain AND a.version = register_client.version);
 BEGIN
     IF _role IS NULL THEN
-        PERFORM kit.usage_error(format('Schema version %s has no app role in this database', register_client.version),
+        PERFORM kit.usage_error(format('Schema version %s of domain %s has no app role in this database', register_client.version,
+                                       coalesce(register_client.domain, 'none')),
                                 'Migrate the version first (kit.create_app_role); nothing was registered.');
     END IF;
     IF NOT pg_has_role(session_user, _role, 'MEMBER') THEN
@@ -256,12 +285,12 @@ $$;
 -- sessions show only to superusers and members of pg_read_all_stats.
 CREATE OR REPLACE FUNCTION kit.clients()
 RETURNS TABLE (version integer, pid integer, application_name text, role_name text, client_addr text,
-               backend_start timestamptz, seen_by text)
+               backend_start timestamptz, seen_by text, domain text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
     SELECT a.version, s.pid, s.application_name, s.usename::text, host(s.client_addr), s.backend_start,
-           CASE WHEN reg.registered THEN 'registered' ELSE 'member' END
+           CASE WHEN reg.registered THEN 'registered' ELSE 'member' END, a.domain
       FROM kit.app_role a
       JOIN pg_roles r ON r.rolname = a.role_name
       JOIN pg_stat_activity s ON s.datname = current_database() AND s.pid <> pg_backend_pid()
@@ -291,17 +320,19 @@ BEGIN
 END
 $$;
 
--- The state of a schema version as an app's start-up gate must read it:
--- after any retirement under way has committed (kit.lock_retirements).
--- 'missing' when the version was never migrated here. SECURITY DEFINER, so
--- that app roles may share the lock without being able to take it alone.
-CREATE OR REPLACE FUNCTION kit.schema_version_state(version integer)
+-- The state of a schema version of a domain (the caller's current schema
+-- unless named) as an app's start-up gate must read it: after any retirement
+-- under way has committed (kit.lock_retirements). 'missing' when the version
+-- was never migrated here. SECURITY DEFINER, so that app roles may share the
+-- lock without being able to take it alone.
+CREATE OR REPLACE FUNCTION kit.schema_version_state(version integer, domain text DEFAULT current_schema())
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM kit.lock_retirements(false);
-    RETURN coalesce((SELECT v.state FROM kit.schema_versions v WHERE v.version = schema_version_state.version), 'missing');
+    RETURN coalesce((SELECT v.state FROM kit.schema_versions v
+                      WHERE v.domain = schema_version_state.domain AND v.version = schema_version_state.version), 'missing');
 END
 $$;

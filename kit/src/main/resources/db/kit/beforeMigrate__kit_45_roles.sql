@@ -18,7 +18,7 @@ RETURNS regprocedure[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT ARRAY['kit.schema_version_state(integer)'::regprocedure, 'kit.register_client(integer)'::regprocedure]
+    SELECT ARRAY['kit.schema_version_state(integer, text)'::regprocedure, 'kit.register_client(integer, text)'::regprocedure]
 $$;
 
 CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)
@@ -39,7 +39,8 @@ BEGIN
 END
 $$;
 
--- Grants an app version's role what it needs and nothing more: INSERT on the
+-- Grants the role of app version `version` of `domain` what it needs and
+-- nothing more: USAGE on the domain's schema, INSERT on the
 -- domain columns of its write tables (never seq or recorded_at), the id and
 -- fact sequences, SELECT on its read tables and on kit.schema_versions (for
 -- the start-up gate). No UPDATE, DELETE or TRUNCATE anywhere, and no kit
@@ -47,26 +48,26 @@ $$;
 -- SECURITY DEFINER trigger, explicit ids are claimed by the id claimer's.
 -- Only read versions that are building or live are granted: a retired or
 -- aborted one has no table any more.
-CREATE OR REPLACE FUNCTION kit.grant_app_role(version integer)
+CREATE OR REPLACE FUNCTION kit.grant_app_role(version integer, domain text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = grant_app_role.version);
+    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.domain = grant_app_role.domain AND a.version = grant_app_role.version);
     _table text;
 BEGIN
     PERFORM kit.grant_start_up_gate(_role);
-    EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', _role);
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', grant_app_role.domain, _role);
     EXECUTE format('GRANT USAGE ON SEQUENCE kit.fact_seq TO %I', _role);
-    FOR _table IN SELECT t FROM kit.schema_version_write_tables(grant_app_role.version) AS t
-                   WHERE to_regclass(format('public.%I', t)) IS NOT NULL LOOP
+    FOR _table IN SELECT t FROM kit.schema_version_write_tables(grant_app_role.version, grant_app_role.domain) AS t
+                   WHERE to_regclass(kit.relation(t)) IS NOT NULL LOOP
         PERFORM kit.grant_write_table(_table, _role);
     END LOOP;
     FOR _table IN SELECT s.read_table FROM kit.schema_version_read s JOIN kit.read_version v USING (read_table)
-                   WHERE s.version = grant_app_role.version AND v.state IN ('building', 'live')
-                     AND to_regclass(format('public.%I', s.read_table)) IS NOT NULL LOOP
-        EXECUTE format('GRANT SELECT ON public.%I TO %I', _table, _role);
+                   WHERE s.domain = grant_app_role.domain AND s.version = grant_app_role.version AND v.state IN ('building', 'live')
+                     AND to_regclass(kit.relation(s.read_table)) IS NOT NULL LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', kit.relation(_table), _role);
     END LOOP;
 END
 $$;
@@ -77,81 +78,113 @@ $$;
 -- start-up gate's grants stay, so that such an app is told why it may not
 -- start. (A retired version's role keeps INSERT on its write tables: its
 -- facts still reach the live versions, and the gate stops its apps.)
-CREATE OR REPLACE FUNCTION kit.revoke_app_role(version integer)
+CREATE OR REPLACE FUNCTION kit.revoke_app_role(version integer, domain text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.version = revoke_app_role.version);
+    _role  text := (SELECT a.role_name FROM kit.app_role a WHERE a.domain = revoke_app_role.domain AND a.version = revoke_app_role.version);
     _table text;
 BEGIN
     IF _role IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN
         RETURN;
     END IF;
-    FOR _table IN SELECT w.write_table FROM kit.write_table w UNION SELECT v.read_table FROM kit.read_version v LOOP
-        IF to_regclass(format('public.%I', _table)) IS NOT NULL THEN
-            EXECUTE format('REVOKE ALL ON public.%I FROM %I', _table, _role);
+    FOR _table IN SELECT w.write_table FROM kit.write_table w WHERE w.domain = revoke_app_role.domain
+                  UNION SELECT v.read_table FROM kit.read_version v WHERE v.domain = revoke_app_role.domain LOOP
+        IF to_regclass(kit.relation(_table)) IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON %s FROM %I', kit.relation(_table), _role);
         END IF;
     END LOOP;
-    FOR _table IN SELECT DISTINCT w.id_sequence FROM kit.write_table w UNION SELECT 'kit.fact_seq' LOOP
+    FOR _table IN SELECT DISTINCT w.id_sequence FROM kit.write_table w WHERE w.domain = revoke_app_role.domain
+                  UNION SELECT 'kit.fact_seq' LOOP
         EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %I', _table, _role);
     END LOOP;
     PERFORM kit.grant_start_up_gate(_role);
 END
 $$;
 
--- The schema versions whose app roles hold grants: building and live ones.
+-- The schema versions (of every domain) whose app roles hold grants:
+-- building and live ones.
 -- PL/pgSQL, not SQL: a SQL function's body is checked when it is created,
 -- which would lock kit.schema_version at every migrate, behind (and in front
 -- of) the app gates that read it.
 CREATE OR REPLACE FUNCTION kit.app_roles_in_use()
-RETURNS TABLE (version integer, role_name text)
+RETURNS TABLE (version integer, role_name text, domain text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 AS $$
 BEGIN
     RETURN QUERY
-    SELECT a.version, a.role_name FROM kit.app_role a JOIN kit.schema_versions s ON s.version = a.version
+    SELECT a.version, a.role_name, a.domain FROM kit.app_role a JOIN kit.schema_versions s ON s.domain = a.domain AND s.version = a.version
      WHERE s.state IN ('building', 'live') AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-     ORDER BY a.version;
+     ORDER BY a.domain, a.version;
 END
 $$;
 
--- The prefix of app role names in this database: the setting
+-- The prefix of a domain's app role names when nobody sets one:
+-- kit_app_v in public, kit_app_<domain>_v in any other (kit_app_shop_v0).
+CREATE OR REPLACE FUNCTION kit.default_app_role_prefix(domain text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN default_app_role_prefix.domain = 'public' THEN 'kit_app_v' ELSE 'kit_app_' || default_app_role_prefix.domain || '_v' END
+$$;
+
+-- The prefix of a domain's app role names in this database: the setting
 -- kit.app_role_prefix when a migration sets it, else the prefix the catalog
--- recorded with the newest app role (so a later migration run without the
--- setting keeps the names consistent), else 'kit_app_v'.
-CREATE OR REPLACE FUNCTION kit.app_role_prefix()
+-- recorded with the domain's newest app role (so a later migration run
+-- without the setting keeps the names consistent), else the default one.
+CREATE OR REPLACE FUNCTION kit.app_role_prefix(domain text)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(nullif(current_setting('kit.app_role_prefix', true), ''),
                     (SELECT left(a.role_name, length(a.role_name) - length(a.version::text))
-                       FROM kit.app_role a WHERE a.role_name LIKE '%' || a.version ORDER BY a.version DESC LIMIT 1),
-                    'kit_app_v')
+                       FROM kit.app_role a WHERE a.domain = app_role_prefix.domain AND a.role_name LIKE '%' || a.version
+                      ORDER BY a.version DESC LIMIT 1),
+                    kit.default_app_role_prefix(app_role_prefix.domain))
 $$;
 
 -- Creates (once per server: roles are shared by its databases) and grants the
--- role of app version `version`, named by kit.app_role_prefix() followed by
--- the version: kit_app_v2. Under the default prefix it refuses a role that
--- another database already granted (KT006), however the prefix came about:
--- one database's apps must not reach another's tables by accident.
-CREATE OR REPLACE FUNCTION kit.create_app_role(version integer)
+-- role of app version `version` of `domain` (the caller's current schema
+-- unless named), named by kit.app_role_prefix(domain) followed by the
+-- version: kit_app_v2, kit_app_shop_v1. Under the default prefix it refuses a
+-- role that another database already granted (KT006), however the prefix
+-- came about: one database's apps must not reach another's tables by
+-- accident; and any role another domain of this database has.
+CREATE OR REPLACE FUNCTION kit.create_app_role(version integer, domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
 DECLARE
-    _role   text := kit.app_role_prefix() || create_app_role.version;
+    _role   text;
     _others text;
 BEGIN
+    PERFORM kit.require_domain(create_app_role.domain);
+    _role := kit.app_role_prefix(create_app_role.domain) || create_app_role.version;
+    IF octet_length(_role) > 63 THEN
+        PERFORM kit.usage_error(format('App role name is longer than PostgreSQL allows: %s (Limit: 63 bytes)', _role),
+                                'Set a shorter prefix for this domain''s migrations (kit.app_role_prefix); nothing was changed.');
+    END IF;
+    IF NOT EXISTS (SELECT FROM kit.schema_version v WHERE v.domain = create_app_role.domain AND v.version = create_app_role.version) THEN
+        PERFORM kit.usage_error(format('Domain %s has no schema version %s', create_app_role.domain, create_app_role.version),
+                                'Create the schema version first (kit.create_schema_version), in the same domain; nothing was changed.');
+    END IF;
+    SELECT a.domain INTO _others FROM kit.app_role a WHERE a.role_name = _role AND a.domain <> create_app_role.domain;
+    IF _others IS NOT NULL THEN
+        PERFORM kit.usage_error(format('App role %s is already the role of a version of domain %s', _role, _others),
+                                format('Each domain has its own app roles: migrate %s with its own prefix (kit.app_role_prefix), or without one (%s); nothing was changed.',
+                                       create_app_role.domain, kit.default_app_role_prefix(create_app_role.domain)));
+    END IF;
     -- Roles belong to the server. A role of the default name that already has grants in
     -- another database is that database's: reusing it would let one database's apps reach the
     -- other's tables. Checked for every role of the default name, whether the prefix was set
     -- explicitly or not, and for a database's later versions too.
-    IF kit.app_role_prefix() = 'kit_app_v' THEN
+    IF kit.app_role_prefix(create_app_role.domain) = kit.default_app_role_prefix(create_app_role.domain) THEN
         SELECT string_agg(DISTINCT d.datname, ', ' ORDER BY d.datname) INTO _others
           FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid
          WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'a' AND r.rolname = _role
@@ -171,32 +204,33 @@ BEGIN
             NULL;  -- another database's migration created it at the same moment
         END;
     END IF;
-    INSERT INTO kit.app_role AS a (version, role_name) VALUES (create_app_role.version, _role)
+    INSERT INTO kit.app_role AS a (domain, version, role_name) VALUES (create_app_role.domain, create_app_role.version, _role)
     ON CONFLICT ON CONSTRAINT app_role_pkey DO UPDATE SET role_name = excluded.role_name;
-    PERFORM kit.grant_app_role(create_app_role.version);
+    PERFORM kit.grant_app_role(create_app_role.version, create_app_role.domain);
 END
 $$;
 
 -- The privileges the kit grants an app role of a schema version in use
 -- (kit.grant_app_role), one row each: what, on which object, and whether
 -- the role has it now.
-CREATE OR REPLACE FUNCTION kit.app_role_privileges(version integer, role_name text)
+CREATE OR REPLACE FUNCTION kit.app_role_privileges(version integer, role_name text, domain text)
 RETURNS TABLE (privilege text, object text, held boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT 'SELECT', r.read_table, has_table_privilege(app_role_privileges.role_name, format('public.%I', r.read_table), 'SELECT')
+    SELECT 'SELECT', r.read_table, has_table_privilege(app_role_privileges.role_name, kit.relation(r.read_table), 'SELECT')
       FROM kit.schema_version_read r JOIN kit.read_version v ON v.read_table = r.read_table
-     WHERE r.version = app_role_privileges.version AND v.state = 'live' AND to_regclass(format('public.%I', r.read_table)) IS NOT NULL
+     WHERE r.domain = app_role_privileges.domain AND r.version = app_role_privileges.version AND v.state = 'live'
+       AND to_regclass(kit.relation(r.read_table)) IS NOT NULL
     UNION ALL
-    SELECT 'INSERT', t, has_any_column_privilege(app_role_privileges.role_name, format('public.%I', t), 'INSERT')
-      FROM kit.schema_version_write_tables(app_role_privileges.version) AS t
-     WHERE to_regclass(format('public.%I', t)) IS NOT NULL
+    SELECT 'INSERT', t, has_any_column_privilege(app_role_privileges.role_name, kit.relation(t), 'INSERT')
+      FROM kit.schema_version_write_tables(app_role_privileges.version, app_role_privileges.domain) AS t
+     WHERE to_regclass(kit.relation(t)) IS NOT NULL
     UNION ALL
     SELECT 'USAGE', s, has_sequence_privilege(app_role_privileges.role_name, s, 'USAGE')
       FROM (SELECT 'kit.fact_seq' AS s
             UNION SELECT w.id_sequence FROM kit.write_table w
-                   WHERE w.write_table IN (SELECT kit.schema_version_write_tables(app_role_privileges.version))) q
+                   WHERE w.write_table IN (SELECT kit.schema_version_write_tables(app_role_privileges.version, app_role_privileges.domain))) q
     UNION ALL
     SELECT 'SELECT', 'kit.schema_versions', has_table_privilege(app_role_privileges.role_name, 'kit.schema_versions', 'SELECT')
     UNION ALL
@@ -204,7 +238,7 @@ AS $$
       FROM unnest(kit.gate_functions()) AS f
     UNION ALL
     SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
-      FROM unnest(ARRAY['kit', 'public']) AS n
+      FROM unnest(ARRAY['kit', app_role_privileges.domain]) AS n
 $$;
 
 -- What app roles may do on the domain's tables beyond what the kit grants
@@ -227,7 +261,7 @@ AS $$
           SELECT w.write_table, 'facts are append-only', ARRAY['UPDATE', 'DELETE', 'TRUNCATE']
             FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table)) t
      CROSS JOIN LATERAL unnest(t.privileges) AS p (privilege)
-     WHERE has_table_privilege(r.oid, format('public.%I', t.relation), p.privilege)
+     WHERE has_table_privilege(r.oid, kit.relation(t.relation), p.privilege)
      ORDER BY 1, 3, 2
 $$;
 
@@ -244,16 +278,17 @@ AS $$
      ORDER BY 1, 2
 $$;
 
--- The schemas that hold the domain's kit tables (write tables and read
--- versions that have a table).
+-- The schemas of the domains (every schema that holds kit tables, or app
+-- roles' versions), as they exist now.
 CREATE OR REPLACE FUNCTION kit.domain_schemas()
 RETURNS SETOF regnamespace
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT DISTINCT c.relnamespace::regnamespace
-      FROM (SELECT w.write_table AS t FROM kit.write_table w UNION SELECT v.read_table FROM kit.read_version v) k
-      JOIN pg_class c ON c.oid = to_regclass(format('public.%I', k.t))
+    SELECT DISTINCT n.oid::regnamespace
+      FROM (SELECT w.domain FROM kit.write_table w UNION SELECT v.domain FROM kit.read_version v
+            UNION SELECT a.domain FROM kit.app_role a) d
+      JOIN pg_namespace n ON n.nspname = d.domain
 $$;
 
 -- What could let a writer's code run with another role's rights, each with

@@ -35,7 +35,7 @@ $t$, jsonb_build_object(
         'fact_column', format('%I', existence_check_sql.fact_column),
         'fact_column_name', quote_literal(existence_check_sql.fact_column),
         'facts', existence_check_sql.facts,
-        'target', format('public.%I', existence_check_sql.target),
+        'target', kit.relation(existence_check_sql.target),
         'target_name', quote_literal(existence_check_sql.target),
         'entity', quote_literal(existence_check_sql.entity),
         'write_table', quote_literal(existence_check_sql.write_table)))
@@ -68,7 +68,8 @@ $$;
 
 -- The one template of a feed: the PL/pgSQL statements that apply facts of
 -- write_table to `target` (the read table, or the shadow table of an online
--- rebuild; target_schema is public but for verify's scratch copy, pg_temp),
+-- rebuild, named by its kit name; target_schema is pg_temp only for verify's
+-- scratch copy),
 -- set-based, using the variables of kit.feed_block. `facts` is the FROM item
 -- they come from: `new_rows` (the statement's transition table) in the
 -- write table's feed trigger, where they are inlined, and a seq range of the
@@ -100,15 +101,15 @@ $$;
 --   'list'  ON CONFLICT DO NOTHING, and the refused facts listed in
 --           pg_temp.kit_verify_rejected instead of failing: verify's finder.
 CREATE OR REPLACE FUNCTION kit.feed_statements(write_table text, read_table text, key_column text, facts text,
-                                               target text DEFAULT NULL, target_schema text DEFAULT 'public',
+                                               target text DEFAULT NULL, target_schema text DEFAULT NULL,
                                                checks boolean DEFAULT false, rejections text DEFAULT 'fail')
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _write   regclass := format('public.%I', feed_statements.write_table)::regclass;
-    _read    regclass := format('public.%I', feed_statements.read_table)::regclass;
+    _write   regclass := kit.relation(feed_statements.write_table)::regclass;
+    _read    regclass := kit.relation(feed_statements.read_table)::regclass;
     _target  text := coalesce(feed_statements.target, feed_statements.read_table);
     _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = feed_statements.read_table);
     _checks  text;
@@ -130,7 +131,7 @@ BEGIN
                         THEN kit.render(E'    IF _applied < _fact_count THEN{{checks}}    END IF;\n', jsonb_build_object('checks', _checks))
                     ELSE _checks END;
     _parts := jsonb_build_object(
-        'target', format('%I.%I', feed_statements.target_schema, _target),
+        'target', CASE WHEN feed_statements.target_schema = 'pg_temp' THEN format('pg_temp.%I', _target) ELSE kit.relation(_target) END,
         'target_name', quote_literal(_target),
         'write_table', quote_literal(feed_statements.write_table),
         'facts', feed_statements.facts);
@@ -202,12 +203,13 @@ RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT format('(SELECT * FROM public.%I WHERE seq > %s AND seq <= %s ORDER BY seq)',
-                  fact_range_sql.write_table, fact_range_sql.from_seq, fact_range_sql.to_seq)
+    SELECT format('(SELECT * FROM %s WHERE seq > %s AND seq <= %s ORDER BY seq)',
+                  kit.relation(fact_range_sql.write_table), fact_range_sql.from_seq, fact_range_sql.to_seq)
 $$;
 
 -- The projection function of a feed into `target` (the read table, or the
--- shadow table of an online rebuild), public.project_<write>_into_<target>:
+-- shadow table of an online rebuild), project_<write>_into_<target> in the
+-- write table's schema:
 -- the feed's template (kit.feed_statements) over the facts of the write
 -- table with from_seq < seq <= to_seq, without the existence checks (those
 -- facts were checked when they were written) and as plain inserts (a
@@ -231,11 +233,11 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT o.*
-      FROM (SELECT format('public.%I', kit.object_name('projection', projection_sql.write_table, projection_sql.target)) AS name) n
+      FROM (SELECT kit.beside(projection_sql.write_table, kit.object_name('projection', projection_sql.write_table, projection_sql.target)) AS name) n
      CROSS JOIN LATERAL kit.function_object(
         name => n.name,
         arguments => CASE projection_sql.facts WHEN 'range' THEN 'from_seq bigint, to_seq bigint'
-                                               WHEN 'array' THEN format('facts public.%I[]', projection_sql.write_table) END,
+                                               WHEN 'array' THEN format('facts %s[]', kit.relation(projection_sql.write_table)) END,
         returns => 'void',
         null_input => CASE projection_sql.facts WHEN 'range' THEN 'strict' ELSE 'called' END,
         source => CASE projection_sql.facts
@@ -305,7 +307,7 @@ $$;
 -- run as the owner. SET search_path = pg_catalog, pg_temp pins it for the
 -- whole call, error helpers included (they inherit it); pg_temp last, so no
 -- temporary object shadows anything, and the domain's tables are always
--- named public.x. kit.check_security() reports any SECURITY DEFINER function
+-- schema-qualified (kit.relation). kit.check_security() reports any SECURITY DEFINER function
 -- without such a path. ENABLE ALWAYS: facts written under
 -- session_replication_role = replica (a logical-replication subscriber
 -- applying the origin's facts, a restore) reach the read tables too.
@@ -335,7 +337,7 @@ BEGIN
                               write_table => f.write_table, read_table => f.read_table, key_column => f.key_column,
                               facts => _facts, checks => true,
                               rejections => CASE feed_trigger_sql.rejections WHEN 'name' THEN 'name' ELSE 'fail' END)
-                          ELSE format(E'    PERFORM public.%I(_facts);\n', f.projection) END,
+                          ELSE format(E'    PERFORM %s(_facts);\n', kit.beside(f.write_table, f.projection)) END,
                       '' ORDER BY f.read_table)
       INTO _statements
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
@@ -352,19 +354,20 @@ BEGIN
                                           fact_count => CASE feed_trigger_sql.level WHEN 'statement' THEN '(SELECT count(*) FROM new_rows)' ELSE '1' END)
         ELSE kit.render($t$
 DECLARE
-    _facts public.{{write_table}}[] := ARRAY(SELECT n::public.{{write_table}} FROM {{facts}} AS n);
+    _facts {{write_table}}[] := ARRAY(SELECT n::{{write_table}} FROM {{facts}} AS n);
 BEGIN
 {{statements}}    RETURN NULL;
 END
-$t$, jsonb_build_object('write_table', format('%I', feed_trigger_sql.write_table), 'facts', _facts, 'statements', _statements)) END;
+$t$, jsonb_build_object('write_table', kit.relation(feed_trigger_sql.write_table), 'facts', _facts, 'statements', _statements)) END;
     SELECT o.function_name, o.create_sql, o.body, o.security_definer, o.config, o.strict
       INTO function_name, create_sql, body, security_definer, config, "strict"
-      FROM kit.function_object(name => format('public.%I', _trigger), arguments => '', returns => 'trigger', source => _block,
+      FROM kit.function_object(name => kit.beside(feed_trigger_sql.write_table, _trigger), arguments => '', returns => 'trigger', source => _block,
                                definer => true, pinned_path => 'pg_catalog, pg_temp') o;
-    trigger_sql := kit.render($t$CREATE TRIGGER {{trigger}} AFTER INSERT ON public.{{write_table}}{{transition}}
-    FOR EACH {{level}} EXECUTE FUNCTION public.{{trigger}}();
-ALTER TABLE public.{{write_table}} ENABLE ALWAYS TRIGGER {{trigger}};
-$t$, jsonb_build_object('trigger', format('%I', _trigger), 'write_table', format('%I', feed_trigger_sql.write_table),
+    trigger_sql := kit.render($t$CREATE TRIGGER {{trigger}} AFTER INSERT ON {{write_table}}{{transition}}
+    FOR EACH {{level}} EXECUTE FUNCTION {{function}}();
+ALTER TABLE {{write_table}} ENABLE ALWAYS TRIGGER {{trigger}};
+$t$, jsonb_build_object('trigger', format('%I', _trigger), 'write_table', kit.relation(feed_trigger_sql.write_table),
+                        'function', kit.beside(feed_trigger_sql.write_table, _trigger),
                         'transition', CASE feed_trigger_sql.level WHEN 'statement' THEN ' REFERENCING NEW TABLE AS new_rows' ELSE '' END,
                         'level', upper(feed_trigger_sql.level)));
 END

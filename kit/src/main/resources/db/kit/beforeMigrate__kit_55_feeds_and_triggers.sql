@@ -41,12 +41,12 @@ DECLARE
 BEGIN
     SELECT * INTO _feeds FROM kit.feed_trigger_sql(regenerate_feed_trigger.write_table);
     IF _feeds.create_sql IS NULL THEN
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', _trigger, regenerate_feed_trigger.write_table);
-        EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _trigger);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', _trigger, kit.relation(regenerate_feed_trigger.write_table));
+        EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(regenerate_feed_trigger.write_table, _trigger));
         RETURN;
     END IF;
     EXECUTE _feeds.create_sql;
-    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', regenerate_feed_trigger.write_table)::regclass
+    IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = kit.relation(regenerate_feed_trigger.write_table)::regclass
                       AND t.tgname = _trigger) THEN
         EXECUTE _feeds.trigger_sql;
     END IF;
@@ -71,7 +71,7 @@ BEGIN
         IF _live THEN
             PERFORM kit.regenerate_feed_trigger(_feed.write_table);
         END IF;
-        EXECUTE format('DROP FUNCTION public.%I(bigint, bigint)', _feed.projection);
+        EXECUTE format('DROP FUNCTION %s(bigint, bigint)', kit.beside(_feed.write_table, _feed.projection));
     END LOOP;
 END
 $$;
@@ -83,8 +83,11 @@ $$;
 -- would otherwise be missed); for a building one it does when the backfill
 -- completes, so that every fact is applied exactly once: history by the
 -- backfill, the rest by the trigger. Every name the feed will ever need is
--- checked here, and its key column too, not at the first write.
-CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL)
+-- checked here, and its key column too, not at the first write. Both tables
+-- are of one domain: the schema their names give, else `domain`, the
+-- caller's current schema.
+CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL,
+                                        domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -96,6 +99,13 @@ DECLARE
     _id_type   text;
     _unfilled  text;
 BEGIN
+    add_feed.write_table := kit.table_key(add_feed.write_table, add_feed.domain);
+    add_feed.read_table := kit.table_key(add_feed.read_table, add_feed.domain);
+    IF kit.key_schema(add_feed.write_table) <> kit.key_schema(add_feed.read_table) THEN
+        PERFORM kit.usage_error(format('A feed joins tables of one domain: %s and %s are in different schemas',
+                                       add_feed.write_table, add_feed.read_table),
+                                'Domains are independent: feed a read table of the write table''s own schema; nothing was changed.');
+    END IF;
     IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_feed.write_table) THEN
         PERFORM kit.usage_error(format('Not a write table: %s (register it with kit.create_write_table)', add_feed.write_table));
     END IF;
@@ -105,10 +115,10 @@ BEGIN
     END IF;
     IF add_feed.key_column IS NOT NULL THEN
         SELECT format_type(a.atttypid, a.atttypmod) INTO _key_type FROM pg_attribute a
-         WHERE a.attrelid = format('public.%I', add_feed.write_table)::regclass AND a.attname = add_feed.key_column
+         WHERE a.attrelid = kit.relation(add_feed.write_table)::regclass AND a.attname = add_feed.key_column
            AND a.attnum > 0 AND NOT a.attisdropped;
         SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type FROM pg_attribute a
-         WHERE a.attrelid = format('public.%I', add_feed.read_table)::regclass AND a.attname = 'id';
+         WHERE a.attrelid = kit.relation(add_feed.read_table)::regclass AND a.attname = 'id';
         IF _key_type IS NULL OR _key_type <> _id_type THEN
             PERFORM kit.usage_error(
                 format('Key column of an update feed must be a %s column of the write table: %s (Write table: %s, Read table: %s, Found: %s)',
@@ -118,9 +128,9 @@ BEGIN
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
     IF add_feed.key_column IS NOT NULL AND NOT EXISTS (
             SELECT FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
-             WHERE r.attrelid = format('public.%I', add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
+             WHERE r.attrelid = kit.relation(add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
                AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
-               AND w.attrelid = format('public.%I', add_feed.write_table)::regclass AND w.attnum > 0 AND NOT w.attisdropped) THEN
+               AND w.attrelid = kit.relation(add_feed.write_table)::regclass AND w.attnum > 0 AND NOT w.attisdropped) THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
     END IF;
@@ -134,9 +144,9 @@ BEGIN
         END IF;
     END IF;
     IF _state = 'live' THEN
-        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
+        PERFORM kit.lock_briefly(ARRAY[kit.relation(add_feed.write_table)::regclass], 'SHARE ROW EXCLUSIVE',
                                  format('add a feed from %s into %s', add_feed.write_table, add_feed.read_table));
-        EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', add_feed.write_table) INTO _has_facts;
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', kit.relation(add_feed.write_table)) INTO _has_facts;
         IF _has_facts THEN
             PERFORM kit.usage_error(
                 format('A live read version can only be fed by a new, empty write table (Read table: %s, Write table: %s)',
@@ -149,7 +159,7 @@ BEGIN
     -- The projection run over no facts at all: its statements are planned against both tables,
     -- so a column whose type does not fit is refused now, not at the first write or backfill.
     BEGIN
-        EXECUTE format('SELECT public.%I(0, 0)', kit.object_name('projection', add_feed.write_table, add_feed.read_table));
+        EXECUTE format('SELECT %s(0, 0)', kit.beside(add_feed.write_table, kit.object_name('projection', add_feed.write_table, add_feed.read_table)));
     EXCEPTION WHEN OTHERS THEN
         PERFORM kit.usage_error(format('Feed from %s into %s cannot apply its facts: %s (SQLSTATE %s)',
                                        add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
@@ -207,7 +217,7 @@ BEGIN
     IF _tables IS NULL THEN
         RETURN;
     END IF;
-    PERFORM kit.lock_briefly(ARRAY(SELECT format('public.%I', t)::regclass FROM unnest(_tables) AS t),
+    PERFORM kit.lock_briefly(ARRAY(SELECT kit.relation(t)::regclass FROM unnest(_tables) AS t),
                              'ACCESS EXCLUSIVE', 'upgrade the write tables of id space ' || regenerate_id_space.id_space);
     PERFORM kit.create_id_assigner(regenerate_id_space.id_space, _sequence);
     FOREACH _write IN ARRAY _tables LOOP

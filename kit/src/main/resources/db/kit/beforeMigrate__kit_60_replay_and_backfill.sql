@@ -18,7 +18,7 @@ DECLARE
 BEGIN
     -- Each table's first batch_size facts by its seq index, merged: one
     -- ORDER BY over the union would read every remaining fact and sort them.
-    SELECT string_agg(format('(SELECT seq FROM public.%I WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3)', f.write_table),
+    SELECT string_agg(format('(SELECT seq FROM %s WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3)', kit.relation(f.write_table)),
                       ' UNION ALL ')
       INTO _union FROM kit.feed f WHERE f.read_table = next_batch.read_table;
     IF _union IS NULL THEN  -- no feeds, no facts
@@ -57,7 +57,7 @@ BEGIN
             EXECUTE kit.named_replay_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
                                          _feed.read_table, replay_range.from_seq, replay_range.to_seq);
         ELSE
-            EXECUTE format('SELECT public.%I($1, $2)', _feed.projection) USING replay_range.from_seq, replay_range.to_seq;
+            EXECUTE format('SELECT %s($1, $2)', kit.beside(_feed.write_table, _feed.projection)) USING replay_range.from_seq, replay_range.to_seq;
         END IF;
     END LOOP;
 END
@@ -126,7 +126,7 @@ RETURNS regclass[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT coalesce(array_agg(DISTINCT format('public.%I', f.write_table)::regclass), '{}')
+    SELECT coalesce(array_agg(DISTINCT kit.relation(f.write_table)::regclass), '{}')
       FROM kit.feed f WHERE f.read_table = feeding_tables.read_table
 $$;
 
@@ -237,7 +237,7 @@ DECLARE
     _table text;
 BEGIN
     FOR _table IN SELECT f.write_table FROM kit.feed f WHERE f.read_table = facts_after.read_table LOOP
-        EXECUTE format('SELECT count(*) FROM public.%I WHERE seq > $1', _table) INTO _count USING facts_after.after_seq;
+        EXECUTE format('SELECT count(*) FROM %s WHERE seq > $1', kit.relation(_table)) INTO _count USING facts_after.after_seq;
         _total := _total + _count;
     END LOOP;
     RETURN _total;
@@ -314,7 +314,7 @@ BEGIN
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', _table);
     END LOOP;
     IF _version.rebuild_of IS NOT NULL THEN
-        EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', _version.rebuild_of);
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', kit.relation(_version.rebuild_of));
     END IF;
     PERFORM set_config('lock_timeout', '0', true);
     -- Writers are held: every fact is committed, and none arrives until commit.
@@ -325,7 +325,7 @@ BEGIN
            SET state = 'live', live_at = now(), backfilled_to = (SELECT last_value FROM kit.fact_seq),
                backfilled_facts = v.backfilled_facts + _tail
          WHERE v.read_table = finish_backfill.read_table;
-        PERFORM kit.record_read_rules(finish_backfill.read_table);
+        PERFORM kit.record_read_rules(finish_backfill.read_table, domain => kit.key_schema(finish_backfill.read_table));
         FOR _feed IN SELECT DISTINCT f.write_table FROM kit.feed f WHERE f.read_table = finish_backfill.read_table LOOP
             PERFORM kit.regenerate_feed_trigger(_feed.write_table);
         END LOOP;
@@ -339,17 +339,17 @@ BEGIN
      WHERE v.read_table = _version.rebuild_of;  -- what the rebuild applied, as status shows it
     DELETE FROM kit.read_reference rr WHERE rr.read_table = finish_backfill.read_table;
     DELETE FROM kit.read_version v WHERE v.read_table = finish_backfill.read_table;
-    PERFORM kit.copy_grants_and_comment(format('public.%I', _version.rebuild_of)::regclass,
-                                        format('public.%I', finish_backfill.read_table)::regclass);
-    EXECUTE format('DROP TABLE public.%I', _version.rebuild_of);
-    EXECUTE format('ALTER TABLE public.%I RENAME TO %I', finish_backfill.read_table, _version.rebuild_of);
+    PERFORM kit.copy_grants_and_comment(kit.relation(_version.rebuild_of)::regclass,
+                                        kit.relation(finish_backfill.read_table)::regclass);
+    EXECUTE format('DROP TABLE %s', kit.relation(_version.rebuild_of));
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', kit.relation(finish_backfill.read_table), kit.key_table(_version.rebuild_of));
     FOR _index IN SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                   WHERE i.indrelid = format('public.%I', _version.rebuild_of)::regclass LOOP
-        EXECUTE format('ALTER INDEX public.%I RENAME TO %I', _index.relname,
-                       replace(_index.relname, finish_backfill.read_table, _version.rebuild_of));
+                   WHERE i.indrelid = kit.relation(_version.rebuild_of)::regclass LOOP
+        EXECUTE format('ALTER INDEX %s RENAME TO %I', kit.beside(_version.rebuild_of, _index.relname),
+                       replace(_index.relname, kit.key_table(finish_backfill.read_table), kit.key_table(_version.rebuild_of)));
     END LOOP;
-    PERFORM kit.grant_app_role(a.version) FROM kit.app_role a
-      JOIN kit.schema_version_read s USING (version) WHERE s.read_table = _version.rebuild_of;
+    PERFORM kit.grant_app_role(a.version, a.domain) FROM kit.app_role a
+      JOIN kit.schema_version_read s USING (domain, version) WHERE s.read_table = _version.rebuild_of;
     RETURN _tail;
 END
 $$;
@@ -391,8 +391,9 @@ $$;
 
 -- Drops a building read version (aborting its backfill): its table, feeds and
 -- projections go; write tables and other versions are untouched. Schema
--- versions that needed it show as aborted.
-CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text)
+-- versions that needed it show as aborted. The table is named as in
+-- kit.create_read_version.
+CREATE OR REPLACE FUNCTION kit.abort_read_version(read_table text, domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -400,6 +401,7 @@ AS $$
 DECLARE
     _referrers text;
 BEGIN
+    abort_read_version.read_table := kit.table_key(abort_read_version.read_table, abort_read_version.domain);
     PERFORM FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table FOR UPDATE;
     PERFORM kit.require_state(abort_read_version.read_table, ARRAY['building']);
     SELECT string_agg(DISTINCT rr.read_table, ', ') INTO _referrers
@@ -411,14 +413,14 @@ BEGIN
                                 format('Abort %s first; nothing was changed.', _referrers));
     END IF;
     PERFORM kit.drop_feeds(abort_read_version.read_table);
-    EXECUTE format('DROP TABLE public.%I', abort_read_version.read_table);
+    EXECUTE format('DROP TABLE %s', kit.relation(abort_read_version.read_table));
     IF (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table) IS NOT NULL THEN
         DELETE FROM kit.read_reference rr WHERE rr.read_table = abort_read_version.read_table;
         DELETE FROM kit.read_version v WHERE v.read_table = abort_read_version.read_table;
     ELSE
         UPDATE kit.read_version v SET state = 'aborted', retired_at = now() WHERE v.read_table = abort_read_version.read_table;
         -- The app roles of the schema versions that needed it keep nothing on the domain's tables.
-        PERFORM kit.revoke_app_role(s.version) FROM kit.schema_version_read s WHERE s.read_table = abort_read_version.read_table;
+        PERFORM kit.revoke_app_role(s.version, s.domain) FROM kit.schema_version_read s WHERE s.read_table = abort_read_version.read_table;
     END IF;
 END
 $$;
@@ -433,7 +435,10 @@ $$;
 -- open) keeps its error in kit.read_version.backfill_error, shown by kit
 -- status, and does not hold the others up: they are completed, then the
 -- procedure fails with the first error and a hint that says how to get out.
-CREATE OR REPLACE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000)
+-- A version named is in the schema its name gives, else in `domain`, the
+-- caller's current schema; none named: every domain's.
+CREATE OR REPLACE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000,
+                                         domain text DEFAULT current_schema())
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -451,6 +456,7 @@ DECLARE
     _reported timestamptz;
     _rate     numeric;
 BEGIN
+    backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
     FOR _target IN SELECT v.read_table FROM kit.read_version v
                     WHERE v.state = 'building' AND (backfill.read_table IS NULL OR v.read_table = backfill.read_table)
                     ORDER BY v.created_at, v.read_table LOOP
@@ -496,7 +502,7 @@ BEGIN
         _rebuild_of := (SELECT v.rebuild_of FROM kit.read_version v WHERE v.read_table = _target);
         IF _error IS NOT NULL AND _error[1] <> 'KT007' AND _rebuild_of IS NOT NULL THEN
             -- A rebuild that cannot complete is dropped: its shadow must not break later migrations.
-            PERFORM kit.abort_read_version(_target);
+            PERFORM kit.abort_read_version(_target, domain => kit.key_schema(_target));
             _error[2] := _error[2] || format(' (The rebuild was dropped: %s is unchanged.)', _rebuild_of);
             _error[3] := format('The facts of %s break a rule of %s, so no rebuild can complete: kit verify %s names every such fact. '
                                 'Nothing is left to abort. Serve that entity from a new read version whose rules the facts satisfy.',

@@ -17,11 +17,11 @@ AS $$
       JOIN pg_rewrite r ON r.oid = d.objid
       JOIN pg_class c ON c.oid = r.ev_class
      WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-       AND d.refobjid = format('public.%I', rebuild_blockers.read_table)::regclass AND c.oid <> d.refobjid
+       AND d.refobjid = kit.relation(rebuild_blockers.read_table)::regclass AND c.oid <> d.refobjid
     UNION
     SELECT format('foreign key %s on %s', k.conname, k.conrelid::regclass)
       FROM pg_constraint k
-     WHERE k.contype = 'f' AND k.confrelid = format('public.%I', rebuild_blockers.read_table)::regclass
+     WHERE k.contype = 'f' AND k.confrelid = kit.relation(rebuild_blockers.read_table)::regclass
        AND k.conrelid <> k.confrelid
 $$;
 
@@ -57,10 +57,10 @@ BEGIN
         PERFORM kit.usage_error(format('A rebuild of %s is already under way (Shadow table: %s)', begin_rebuild.read_table, _shadow),
                                 'Run kit backfill to complete it, or kit abort ' || _shadow || ' to drop it.');
     END IF;
-    EXECUTE format('CREATE TABLE public.%I (LIKE public.%I INCLUDING ALL)', _shadow, begin_rebuild.read_table);
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING ALL)', kit.relation(_shadow), kit.relation(begin_rebuild.read_table));
     -- A rule dropped from the live table since it went live is put back on the shadow: the
     -- rebuild then refuses, and names, the facts that break it.
-    PERFORM kit.add_missing_read_rules(begin_rebuild.read_table, format('public.%I', _shadow)::regclass);
+    PERFORM kit.add_missing_read_rules(begin_rebuild.read_table, kit.relation(_shadow)::regclass);
     INSERT INTO kit.read_version (read_table, entity, rebuild_of)
     SELECT _shadow, v.entity, v.read_table FROM kit.read_version v WHERE v.read_table = begin_rebuild.read_table;
     INSERT INTO kit.read_reference (read_table, column_name, referenced_table)
@@ -76,15 +76,16 @@ END
 $$;
 
 -- Rebuilds a live read table online: begin_rebuild, then the backfill of the
--- shadow, which swaps it in under a short lock when complete.
-CREATE OR REPLACE PROCEDURE kit.rebuild(read_table text)
+-- shadow, which swaps it in under a short lock when complete. The table is
+-- in the schema its name gives, else in `domain`, the caller's current schema.
+CREATE OR REPLACE PROCEDURE kit.rebuild(read_table text, domain text DEFAULT current_schema())
 LANGUAGE plpgsql
 AS $$
 DECLARE
     _shadow text;
 BEGIN
-    _shadow := kit.begin_rebuild(rebuild.read_table);
+    _shadow := kit.begin_rebuild(kit.table_key(rebuild.read_table, rebuild.domain));
     COMMIT;
-    CALL kit.backfill(_shadow);
+    CALL kit.backfill(_shadow, domain => kit.key_schema(_shadow));
 END
 $$;

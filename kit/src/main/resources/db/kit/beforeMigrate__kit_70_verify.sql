@@ -39,7 +39,7 @@ BEGIN
         write_table := _rejected.write_table;
         seq := _rejected.seq;
         rule := _rejected.rule;
-        EXECUTE format('SELECT to_jsonb(f) - ''recorded_at'' FROM public.%I AS f WHERE f.seq = $1', _rejected.write_table)
+        EXECUTE format('SELECT to_jsonb(f) - ''recorded_at'' FROM %s AS f WHERE f.seq = $1', kit.relation(_rejected.write_table))
            INTO fact USING _rejected.seq;
         RETURN NEXT;
     END LOOP;
@@ -97,7 +97,7 @@ $$;
 -- fact, the replay runs again with the insert feeds listing the facts they
 -- refuse (one subtransaction for the whole verify, never one per batch).
 -- Progress as NOTICEs every few seconds on large tables.
-CREATE OR REPLACE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20)
+CREATE OR REPLACE FUNCTION kit.verify_read_table(read_table text, max_rows integer DEFAULT 20, domain text DEFAULT current_schema())
 RETURNS TABLE (difference text, row_data jsonb)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -108,6 +108,7 @@ DECLARE
     _failure  jsonb := '[]';
     _diff     jsonb;
 BEGIN
+    verify_read_table.read_table := kit.table_key(verify_read_table.read_table, verify_read_table.domain);
     PERFORM kit.require_state(verify_read_table.read_table, ARRAY['live']);
     IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
         PERFORM kit.usage_error(
@@ -115,13 +116,13 @@ BEGIN
                    verify_read_table.read_table),
             'BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM kit.verify_read_table(...); COMMIT; (kit verify does this)');
     END IF;
-    IF to_regclass(format('public.%I', verify_read_table.read_table)) IS NULL THEN
+    IF to_regclass(kit.relation(verify_read_table.read_table)) IS NULL THEN
         PERFORM kit.usage_error(format('Cannot verify %s: its table is missing (renamed or dropped)', verify_read_table.read_table),
                                 'kit status names the damage; rename the table back or restore it, then verify again.');
     END IF;
     PERFORM kit.drop_verify_scratch();
-    EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE public.%I INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES INCLUDING CONSTRAINTS)',
-                   verify_read_table.read_table);
+    EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES INCLUDING CONSTRAINTS)',
+                   kit.relation(verify_read_table.read_table));
     -- The replay keeps every rule the version went live with, also one dropped from the live table since.
     PERFORM kit.add_missing_read_rules(verify_read_table.read_table, 'pg_temp.kit_verify'::regclass);
     CREATE TEMP TABLE kit_verify_rejected (write_table text NOT NULL, seq bigint NOT NULL, rule text NOT NULL DEFAULT 'a unique rule');
@@ -156,26 +157,26 @@ BEGIN
     FOR _feed IN SELECT f.write_table, f.key_column AS fact_column, f.read_table AS target, 'pg_temp.kit_verify' AS relation
                    FROM kit.feed f WHERE f.read_table = verify_read_table.read_table AND f.kind = 'update'
                  UNION ALL
-                 SELECT f.write_table, rr.column_name, rr.referenced_table, format('public.%I', rr.referenced_table)
+                 SELECT f.write_table, rr.column_name, rr.referenced_table, kit.relation(rr.referenced_table)
                    FROM kit.feed f JOIN kit.read_reference rr ON rr.read_table = f.read_table
                   WHERE f.read_table = verify_read_table.read_table AND f.kind = 'insert'
                     AND kit.domain_table_exists(rr.referenced_table) LOOP
         EXECUTE format($q$
             INSERT INTO pg_temp.kit_verify_rejected (write_table, seq, rule)
-            SELECT %1$L, f.seq, %5$L FROM public.%1$I AS f
+            SELECT %1$L, f.seq, %5$L FROM %6$s AS f
              WHERE NOT EXISTS (SELECT FROM %3$s AS r WHERE r.id = f.%2$I AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))
             $q$, _feed.write_table, _feed.fact_column, _feed.relation, _feed.target,
-            format('%s names no row of %s made before it', _feed.fact_column, _feed.target));
+            format('%s names no row of %s made before it', _feed.fact_column, _feed.target), kit.relation(_feed.write_table));
     END LOOP;
     EXECUTE format($q$
         SELECT coalesce(jsonb_agg(d), '[]') FROM (
-            (SELECT 'only in live' AS difference, to_jsonb(r) AS row_data FROM public.%1$I AS r
+            (SELECT 'only in live' AS difference, to_jsonb(r) AS row_data FROM %1$s AS r
              EXCEPT ALL SELECT 'only in live', to_jsonb(s) FROM pg_temp.kit_verify AS s)
             UNION ALL
             (SELECT 'only in rebuild', to_jsonb(s) FROM pg_temp.kit_verify AS s
-             EXCEPT ALL SELECT 'only in rebuild', to_jsonb(r) FROM public.%1$I AS r)
+             EXCEPT ALL SELECT 'only in rebuild', to_jsonb(r) FROM %1$s AS r)
             ORDER BY 2 LIMIT $1) AS d
-        $q$, verify_read_table.read_table) INTO _diff USING verify_read_table.max_rows;
+        $q$, kit.relation(verify_read_table.read_table)) INTO _diff USING verify_read_table.max_rows;
     RETURN QUERY
     SELECT 'fact breaks a rule', jsonb_build_object('fact', format('%s seq %s', x.write_table, x.seq), 'rule', x.rule) || x.fact
       FROM kit.rejected_facts() x ORDER BY x.seq LIMIT verify_read_table.max_rows;

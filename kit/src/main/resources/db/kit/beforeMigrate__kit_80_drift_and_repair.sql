@@ -31,7 +31,7 @@ AS $$
       FROM (SELECT f.write_table, f.read_table, f.key_column, v.rebuild_of
               FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
              WHERE v.state IN ('building', 'live') AND kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table)
-               AND (v.rebuild_of IS NULL OR to_regclass(format('public.%I', v.rebuild_of)) IS NOT NULL)
+               AND (v.rebuild_of IS NULL OR to_regclass(kit.relation(v.rebuild_of)) IS NOT NULL)
             OFFSET 0) f  -- filtered before the generator runs: it needs the tables
      CROSS JOIN LATERAL kit.projection_sql(write_table => f.write_table, read_table => coalesce(f.rebuild_of, f.read_table),
                                            key_column => f.key_column, target => f.read_table) g
@@ -39,7 +39,7 @@ AS $$
     -- Generated once per write table; expected_body NULL: the kit generates none now.
     SELECT n.function_name, to_regprocedure(n.function_name), g.body, true, ARRAY['search_path=pg_catalog, pg_temp'], false
       FROM (SELECT w.write_table FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table) OFFSET 0) w
-     CROSS JOIN LATERAL (SELECT format('public.%I()', kit.object_name('feed', w.write_table)) AS function_name) n
+     CROSS JOIN LATERAL (SELECT kit.beside(w.write_table, kit.object_name('feed', w.write_table)) || '()' AS function_name) n
      CROSS JOIN LATERAL kit.feed_trigger_sql(w.write_table) g
      WHERE g.body IS NOT NULL OR to_regprocedure(n.function_name) IS NOT NULL
 $$;
@@ -58,7 +58,7 @@ AS $$
       FROM kit.write_column c
      WHERE kit.domain_table_exists(c.write_table)
        AND NOT EXISTS (SELECT FROM pg_attribute a
-                        WHERE a.attrelid = format('public.%I', c.write_table)::regclass AND a.attname = c.column_name
+                        WHERE a.attrelid = kit.relation(c.write_table)::regclass AND a.attname = c.column_name
                           AND NOT a.attisdropped AND format_type(a.atttypid, a.atttypmod) = c.type)
     UNION ALL
     SELECT format('table %s', f.read_table),
@@ -89,22 +89,23 @@ BEGIN
                 ELSE 'enabled ORIGIN, not ALWAYS: writes under session_replication_role = replica bypass it' END
       FROM kit.write_table w
       CROSS JOIN LATERAL kit.expected_triggers(w.write_table) e
-      LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(format('public.%I', w.write_table)) AND t.tgname = e.trigger_name
-     WHERE to_regclass(format('public.%I', w.write_table)) IS NOT NULL
+      LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(kit.relation(w.write_table)) AND t.tgname = e.trigger_name
+     WHERE to_regclass(kit.relation(w.write_table)) IS NOT NULL
        AND (t.oid IS NULL OR t.tgenabled <> e.enabled);
     RETURN QUERY
     SELECT format('table %s', w.write_table), 'missing (a write table in the catalog)'
-      FROM kit.write_table w WHERE to_regclass(format('public.%I', w.write_table)) IS NULL;
+      FROM kit.write_table w WHERE to_regclass(kit.relation(w.write_table)) IS NULL;
 
     -- Triggers the kit did not create, on its write and read tables: they run on every fact.
     RETURN QUERY
-    SELECT format('trigger %s on %s', t.tgname, c.relname), 'not created by the kit'
-      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-     WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace
-       AND (c.relname IN (SELECT v.read_table FROM kit.read_version v WHERE v.state IN ('building', 'live'))
-            OR (c.relname IN (SELECT w.write_table FROM kit.write_table w)
-                AND t.tgname NOT IN (SELECT e.trigger_name FROM kit.expected_triggers(c.relname) e)
-                AND t.tgname <> kit.object_name('feed', c.relname)));  -- a feed trigger not needed: see its function
+    SELECT format('trigger %s on %s', t.tgname, k.name), 'not created by the kit'
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     CROSS JOIN LATERAL (SELECT kit.kit_name(n.nspname, c.relname) AS name) k
+     WHERE NOT t.tgisinternal AND n.oid IN (SELECT kit.domain_schemas())
+       AND (k.name IN (SELECT v.read_table FROM kit.read_version v WHERE v.state IN ('building', 'live'))
+            OR (k.name IN (SELECT w.write_table FROM kit.write_table w)
+                AND t.tgname NOT IN (SELECT e.trigger_name FROM kit.expected_triggers(k.name) e)
+                AND t.tgname <> kit.object_name('feed', k.name)));  -- a feed trigger not needed: see its function
 
     -- Generated functions: present, and exactly what the kit would generate now.
     RETURN QUERY
@@ -126,19 +127,19 @@ BEGIN
     -- Read tables: present, with the kit's column and every rule they went live with.
     RETURN QUERY
     SELECT format('table %s', v.read_table),
-           CASE WHEN to_regclass(format('public.%I', v.read_table)) IS NULL
+           CASE WHEN to_regclass(kit.relation(v.read_table)) IS NULL
                 THEN format('missing (a %s read version): renamed or dropped; its feeds are left out of the write tables'' triggers until it is back', v.state)
                 ELSE 'has no last_fact_seq bigint NOT NULL column (the kit''s order guard)' END
       FROM kit.read_version v
      WHERE v.state IN ('building', 'live')
        AND NOT EXISTS (SELECT FROM pg_attribute a
-                        WHERE a.attrelid = to_regclass(format('public.%I', v.read_table)) AND a.attname = 'last_fact_seq'
+                        WHERE a.attrelid = to_regclass(kit.relation(v.read_table)) AND a.attname = 'last_fact_seq'
                           AND a.atttypid = 'bigint'::regtype AND a.attnotnull AND NOT a.attisdropped);
     RETURN QUERY
     SELECT format('table %s', v.read_table), format('lost its rule %s %s (it had it when it went live)', m.kind, m.definition)
       FROM kit.read_version v
-     CROSS JOIN LATERAL kit.missing_read_rules(v.read_table, to_regclass(format('public.%I', v.read_table))) m
-     WHERE v.state = 'live' AND to_regclass(format('public.%I', v.read_table)) IS NOT NULL;
+     CROSS JOIN LATERAL kit.missing_read_rules(v.read_table, to_regclass(kit.relation(v.read_table))) m
+     WHERE v.state = 'live' AND to_regclass(kit.relation(v.read_table)) IS NOT NULL;
 
     -- What no repair can restore: lost fact columns, NOT NULL read columns no feed fills.
     RETURN QUERY SELECT u.object, u.problem FROM kit.unrepairable() u;
@@ -152,17 +153,17 @@ BEGIN
                   f.write_table, f.read_table)
       FROM pg_subscription s
       JOIN pg_subscription_rel w ON w.srsubid = s.oid
-      JOIN kit.feed f ON to_regclass(format('public.%I', f.write_table)) = w.srrelid
+      JOIN kit.feed f ON to_regclass(kit.relation(f.write_table)) = w.srrelid
       JOIN kit.read_version v ON v.read_table = f.read_table AND v.state = 'live'
      WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
        AND NOT EXISTS (SELECT FROM pg_subscription_rel r WHERE r.srsubid = s.oid
-                          AND r.srrelid = to_regclass(format('public.%I', f.read_table)));
+                          AND r.srrelid = to_regclass(kit.relation(f.read_table)));
 
     -- The privileges the kit grants each app role of a schema version in use, and no kit function beyond the gate's.
     RETURN QUERY
     SELECT format('role %s', a.role_name), format('cannot %s %s', x.privilege, x.object)
       FROM kit.app_roles_in_use() a
-      CROSS JOIN LATERAL kit.app_role_privileges(a.version, a.role_name) x
+      CROSS JOIN LATERAL kit.app_role_privileges(a.version, a.role_name, a.domain) x
      WHERE NOT x.held;
     RETURN QUERY
     SELECT format('role %s', a.role_name),
@@ -202,7 +203,7 @@ AS $$
 DECLARE
     _write   text;
     _trigger record;
-    _version integer;
+    _version record;
     _read    text;
     _rule    record;
     _role    text;
@@ -213,11 +214,11 @@ BEGIN
             RAISE WARNING 'kit: repair cannot restore table % (a live read version): it was renamed or dropped. Rename it back, or restore it, then run kit repair and kit verify %; until then its own feeds are left out (writes go on without it), and read versions that check references against it refuse their facts.', _read, _read;
             CONTINUE;
         END IF;
-        FOR _rule IN SELECT * FROM kit.missing_read_rules(_read, format('public.%I', _read)::regclass) ORDER BY kind, definition LOOP
+        FOR _rule IN SELECT * FROM kit.missing_read_rules(_read, kit.relation(_read)::regclass) ORDER BY kind, definition LOOP
             BEGIN
                 -- Building an index holds writers for as long as it takes: the price of putting a rule back.
-                PERFORM kit.lock_briefly(ARRAY[format('public.%I', _read)::regclass], 'ACCESS EXCLUSIVE', 'restore a rule of ' || _read);
-                EXECUTE kit.read_rule_sql(format('public.%I', _read)::regclass, _rule.kind, _rule.definition);
+                PERFORM kit.lock_briefly(ARRAY[kit.relation(_read)::regclass], 'ACCESS EXCLUSIVE', 'restore a rule of ' || _read);
+                EXECUTE kit.read_rule_sql(kit.relation(_read)::regclass, _rule.kind, _rule.definition);
                 IF _rule.kind = 'column' THEN
                     RAISE WARNING 'kit: repair put back column % of % empty: kit rebuild % fills it from the facts', _rule.definition, _read, _read;
                 END IF;
@@ -238,28 +239,28 @@ BEGIN
             RAISE WARNING 'kit: repair cannot restore write table % (its facts): it was renamed or dropped. Rename it back, or restore it from a backup, then run kit repair.', _write;
             CONTINUE;
         END IF;
-        PERFORM kit.lock_briefly(ARRAY[format('public.%I', _write)::regclass], 'SHARE ROW EXCLUSIVE', 'repair ' || _write);
-        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', _write)::regclass
+        PERFORM kit.lock_briefly(ARRAY[kit.relation(_write)::regclass], 'SHARE ROW EXCLUSIVE', 'repair ' || _write);
+        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = kit.relation(_write)::regclass
                           AND t.tgname = kit.object_name('append_only', _write)) THEN
-            PERFORM kit.create_append_only_guard(format('public.%I', _write)::regclass, _write);
+            PERFORM kit.create_append_only_guard(kit.relation(_write)::regclass, _write);
         END IF;
         FOR _trigger IN SELECT e.trigger_name FROM kit.expected_triggers(_write) e
-                          JOIN pg_trigger t ON t.tgrelid = format('public.%I', _write)::regclass AND t.tgname = e.trigger_name
+                          JOIN pg_trigger t ON t.tgrelid = kit.relation(_write)::regclass AND t.tgname = e.trigger_name
                          WHERE t.tgenabled <> e.enabled LOOP
-            EXECUTE format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', _write, _trigger.trigger_name);
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', kit.relation(_write), _trigger.trigger_name);
         END LOOP;
         COMMIT;
     END LOOP;
-    FOR _version IN SELECT a.version FROM kit.app_roles_in_use() a LOOP
-        PERFORM kit.grant_app_role(_version);
+    FOR _version IN SELECT a.version, a.domain FROM kit.app_roles_in_use() a LOOP
+        PERFORM kit.grant_app_role(_version.version, _version.domain);
     END LOOP;
     FOR _role IN SELECT a.role_name FROM kit.app_role a WHERE EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
-                    AND a.version NOT IN (SELECT u.version FROM kit.app_roles_in_use() u) LOOP
+                    AND (a.domain, a.version) NOT IN (SELECT u.domain, u.version FROM kit.app_roles_in_use() u) LOOP
         PERFORM kit.grant_start_up_gate(_role);
     END LOOP;
     FOR _finding IN SELECT * FROM kit.excess_app_privileges() LOOP
-        EXECUTE format('REVOKE %s ON public.%I FROM %I', _finding.privilege, _finding.relation, _finding.role_name);
-        EXECUTE format('REVOKE %s ON public.%I FROM PUBLIC', _finding.privilege, _finding.relation);
+        EXECUTE format('REVOKE %s ON %s FROM %I', _finding.privilege, kit.relation(_finding.relation), _finding.role_name);
+        EXECUTE format('REVOKE %s ON %s FROM PUBLIC', _finding.privilege, kit.relation(_finding.relation));
     END LOOP;
     FOR _finding IN SELECT * FROM kit.app_role_memberships() LOOP
         EXECUTE format('REVOKE %I FROM %I', _finding.granted, _finding.member);

@@ -75,9 +75,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = format('public.%I', add_first_fact_seq.read_table)::regclass
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = kit.relation(add_first_fact_seq.read_table)::regclass
                       AND a.attname = 'first_fact_seq' AND NOT a.attisdropped) THEN
-        PERFORM kit.lock_briefly(ARRAY[format('public.%I', add_first_fact_seq.read_table)::regclass], 'ACCESS EXCLUSIVE',
+        PERFORM kit.lock_briefly(ARRAY[kit.relation(add_first_fact_seq.read_table)::regclass], 'ACCESS EXCLUSIVE',
                                  'add first_fact_seq to ' || add_first_fact_seq.read_table);
         EXECUTE format('ALTER TABLE public.%I ADD COLUMN first_fact_seq bigint', add_first_fact_seq.read_table);
     END IF;
@@ -177,7 +177,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.tgname::text FROM pg_trigger t
-     WHERE t.tgrelid = format('public.%I', stale_feed_triggers.write_table)::regclass AND NOT t.tgisinternal
+     WHERE t.tgrelid = kit.relation(stale_feed_triggers.write_table)::regclass AND NOT t.tgisinternal
        AND t.tgname LIKE 'feed\_%' AND t.tgname <> kit.object_name('feed', stale_feed_triggers.write_table)
 $$;
 
@@ -222,7 +222,7 @@ BEGIN
     COMMIT;
     FOR _space IN SELECT w.id_space, min(w.id_sequence) AS id_sequence,
                          array_agg(w.write_table ORDER BY w.write_table) AS write_tables,
-                         array_agg(format('public.%I', w.write_table)::regclass ORDER BY w.write_table) AS tables
+                         array_agg(kit.relation(w.write_table)::regclass ORDER BY w.write_table) AS tables
                     FROM kit.write_table w
                    WHERE kit.domain_table_exists(w.write_table)  -- a missing one is drift
                    GROUP BY w.id_space ORDER BY w.id_space LOOP
@@ -230,7 +230,7 @@ BEGIN
         -- triggers, become this kit's id rule (kit.adopt_id_rule); the long part, claiming the ids
         -- the facts hold, runs before the lock.
         _adopt := EXISTS (SELECT FROM unnest(_space.write_tables) AS w
-                           WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = format('public.%I', w)::regclass
+                           WHERE NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = kit.relation(w)::regclass
                                                 AND t.tgname = kit.object_name('assign_id', w)));
         IF _adopt THEN
             _claimed := kit.claim_existing_ids(_space.id_space);
@@ -246,20 +246,21 @@ BEGIN
         FOREACH _write IN ARRAY _space.write_tables LOOP
             -- 0.2.0: the per-feed triggers of 0.1.0 (feed_<write>__<read>) and their functions.
             FOR _stale IN SELECT kit.stale_feed_triggers(_write) LOOP
-                EXECUTE format('DROP TRIGGER %I ON public.%I', _stale, _write);
-                EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', _stale);
+                EXECUTE format('DROP TRIGGER %I ON %s', _stale, kit.relation(_write));
+                EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(_write, _stale));
             END LOOP;
             -- 0.4.0: kits before left their triggers enabled ORIGIN, so that writes under
             -- session_replication_role = replica bypassed them; this kit's fire ALWAYS. A trigger
             -- somebody disabled stays disabled: kit.drift() names it, kit.repair() enables it.
             FOR _stale IN SELECT t.tgname FROM pg_trigger t
-                           WHERE t.tgrelid = format('public.%I', _write)::regclass AND t.tgenabled = 'O'
+                           WHERE t.tgrelid = kit.relation(_write)::regclass AND t.tgenabled = 'O'
                              AND t.tgname IN (SELECT e.trigger_name FROM kit.expected_triggers(_write) e) LOOP
-                EXECUTE format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', _write, _stale);
+                EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', kit.relation(_write), _stale);
             END LOOP;
             -- 0.3.0: the projections of kits before took arrays of facts; the old triggers, gone
             -- now, called them, so they go here, under the same lock, not before.
             FOR _feed IN SELECT f.projection FROM kit.feed f WHERE f.write_table = _write
+                            AND kit.key_schema(_write) = 'public'  -- kits before 0.3.0 kept every table there
                             AND to_regprocedure(format('public.%I(public.%I[], boolean)', f.projection, _write)) IS NOT NULL LOOP
                 EXECUTE format('DROP FUNCTION public.%I(public.%I[], boolean)', _feed.projection, _write);
             END LOOP;
@@ -284,16 +285,16 @@ BEGIN
     PERFORM kit.record_write_columns(w.write_table) FROM kit.write_table w
       WHERE kit.domain_table_exists(w.write_table)
         AND NOT EXISTS (SELECT FROM kit.write_column c WHERE c.write_table = w.write_table);
-    PERFORM kit.record_read_rules(v.read_table) FROM kit.read_version v
+    PERFORM kit.record_read_rules(v.read_table, domain => v.domain) FROM kit.read_version v
       WHERE v.state = 'live' AND kit.domain_table_exists(v.read_table)
         AND NOT EXISTS (SELECT FROM kit.read_rule r WHERE r.read_table = v.read_table);
 
     -- Every release: each app role in use gets what this kit grants (kit.grant_app_role).
-    PERFORM kit.grant_app_role(a.version) FROM kit.app_roles_in_use() a;
+    PERFORM kit.grant_app_role(a.version, a.domain) FROM kit.app_roles_in_use() a;
     -- 0.4.0: roles of aborted versions keep nothing on the domain (kits before left it), and
     -- those of retired versions only the start-up gate.
-    PERFORM kit.revoke_app_role(s.version) FROM kit.schema_versions s WHERE s.state = 'aborted';
-    PERFORM kit.grant_start_up_gate(a.role_name) FROM kit.app_role a JOIN kit.schema_versions s USING (version)
+    PERFORM kit.revoke_app_role(s.version, s.domain) FROM kit.schema_versions s WHERE s.state = 'aborted';
+    PERFORM kit.grant_start_up_gate(a.role_name) FROM kit.app_role a JOIN kit.schema_versions s USING (domain, version)
       WHERE s.state = 'retired' AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name);
     COMMIT;
 END
