@@ -90,7 +90,7 @@ public final class App implements AutoCloseable {
      * which runs next, says why the app may not start instead of a failed pool.
      */
     static String registerClient(int version) {
-        return "DO $$BEGIN PERFORM kit.register_client(" + version + "); "
+        return "DO $$BEGIN PERFORM kit.register_client(" + version + ", '" + SchemaGate.DOMAIN + "'); "
                 + "EXCEPTION WHEN invalid_schema_name OR undefined_function OR insufficient_privilege OR SQLSTATE 'KT006' THEN NULL; END$$";
     }
 

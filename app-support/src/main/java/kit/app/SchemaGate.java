@@ -31,12 +31,16 @@ public final class SchemaGate {
     /** What {@code kit.schema_version_state} says of a version never migrated into this database. */
     private static final String MISSING = "missing";
 
+    /** The domain the example's apps serve: its tables are in schema public. */
+    static final String DOMAIN = "public";
+
     private SchemaGate() {
     }
 
     /** The state of schema version {@code version}, or empty when it was never migrated into this database. */
     public static Optional<State> state(DSLContext db, int version) {
-        return db.select(SCHEMA_VERSIONS.STATE).from(SCHEMA_VERSIONS).where(SCHEMA_VERSIONS.VERSION.eq(version))
+        return db.select(SCHEMA_VERSIONS.STATE).from(SCHEMA_VERSIONS)
+                .where(SCHEMA_VERSIONS.DOMAIN.eq(DOMAIN), SCHEMA_VERSIONS.VERSION.eq(version))
                 .fetchOptional(SCHEMA_VERSIONS.STATE);
     }
 
@@ -49,7 +53,7 @@ public final class SchemaGate {
     public static void requireLive(DSLContext db, int version) {
         String state;
         try {
-            state = db.select(schemaVersionState(version)).fetchSingle().value1();
+            state = db.select(schemaVersionState(version, DOMAIN)).fetchSingle().value1();
         } catch (DataAccessException e) {
             if ("42501".equals(e.sqlState())) {
                 // The role exists (roles are per server) but this database granted it nothing.
@@ -91,7 +95,7 @@ public final class SchemaGate {
     private static void requireReadTables(DSLContext db, int version) {
         List<String> gone = db.select(DSL.field("t", String.class))
                 .from(DSL.table("unnest(?::text[])", (Object) readTables(db, version)).as("r", "t"))
-                .where(DSL.condition("to_regclass(pg_catalog.format('public.%I', t)) IS NULL"))
+                .where(DSL.condition("to_regclass(pg_catalog.format('%I.%I', ?::text, t)) IS NULL", DOMAIN))
                 .fetch(DSL.field("t", String.class));
         if (!gone.isEmpty()) {
             throw new NotLiveException("schema version " + version + " cannot serve: its read table " + String.join(", ", gone)
@@ -100,7 +104,8 @@ public final class SchemaGate {
     }
 
     private static String[] readTables(DSLContext db, int version) {
-        return db.select(SCHEMA_VERSIONS.READ_TABLES).from(SCHEMA_VERSIONS).where(SCHEMA_VERSIONS.VERSION.eq(version))
+        return db.select(SCHEMA_VERSIONS.READ_TABLES).from(SCHEMA_VERSIONS)
+                .where(SCHEMA_VERSIONS.DOMAIN.eq(DOMAIN), SCHEMA_VERSIONS.VERSION.eq(version))
                 .fetchSingle(SCHEMA_VERSIONS.READ_TABLES);
     }
 
@@ -110,7 +115,7 @@ public final class SchemaGate {
 
     private static Optional<Integer> newestLive(DSLContext db) {
         return db.select(SCHEMA_VERSIONS.VERSION).from(SCHEMA_VERSIONS)
-                .where(SCHEMA_VERSIONS.STATE.eq(State.LIVE))
+                .where(SCHEMA_VERSIONS.DOMAIN.eq(DOMAIN), SCHEMA_VERSIONS.STATE.eq(State.LIVE))
                 .orderBy(SCHEMA_VERSIONS.VERSION.desc())
                 .limit(1)
                 .fetchOptional(SCHEMA_VERSIONS.VERSION);

@@ -30,8 +30,8 @@ public final class CatalogReport {
     }
 
     private static String schemaVersions(StatusReport report) {
-        TextTable table = new TextTable("version", "state", "reads");
-        report.schemaVersions().forEach(v -> table.row(v.version(), v.state(), String.join(", ", v.readTables())));
+        TextTable table = new TextTable("domain", "version", "state", "reads");
+        report.schemaVersions().forEach(v -> table.row(v.domain(), v.version(), v.state(), String.join(", ", v.readTables())));
         return table.render(INDENT);
     }
 

@@ -1,5 +1,6 @@
 package kit.cli;
 
+import kit.client.KitName;
 import kit.types.State;
 
 import java.util.HashMap;
@@ -40,8 +41,11 @@ final class FeedGraph {
                     + (v.rebuildOf() == null ? "" : " (rebuild of " + v.rebuildOf() + ")"))).append('\n');
         }
         out.append("  end\n  subgraph schema_versions[\"schema versions\"]\n");
-        for (var s : report.schemaVersions()) {
-            out.append("    s").append(s.version()).append(label("version " + s.version() + "<br/>" + s.state())).append('\n');
+        List<StatusReport.SchemaVersion> versions = report.schemaVersions();
+        for (int i = 0; i < versions.size(); i++) {
+            var s = versions.get(i);
+            String domain = KitName.PUBLIC.equals(s.domain()) ? "" : s.domain() + " ";
+            out.append("    s").append(i).append(label(domain + "version " + s.version() + "<br/>" + s.state())).append('\n');
         }
         out.append("  end\n");
         for (var v : reads) {
@@ -51,10 +55,11 @@ final class FeedGraph {
                         .append(readIds.get(v.table())).append('\n');
             }
         }
-        for (var s : report.schemaVersions()) {
+        for (int i = 0; i < versions.size(); i++) {
+            var s = versions.get(i);
             for (String read : s.readTables()) {
                 out.append("  ").append(readIds.get(read)).append(s.state() == State.LIVE ? " --> " : " -.-> ")
-                        .append('s').append(s.version()).append('\n');
+                        .append('s').append(i).append('\n');
             }
         }
         out.append("  classDef retired stroke-dasharray: 4 4,color:#888\n");
@@ -69,7 +74,7 @@ final class FeedGraph {
         List<State> of = List.of(states);
         String nodes = Stream.concat(
                 IntStream.range(0, reads.size()).filter(i -> of.contains(reads.get(i).state())).mapToObj(i -> "r" + i),
-                schemas.stream().filter(s -> of.contains(s.state())).map(s -> "s" + s.version()))
+                IntStream.range(0, schemas.size()).filter(i -> of.contains(schemas.get(i).state())).mapToObj(i -> "s" + i))
                 .collect(Collectors.joining(","));
         if (!nodes.isEmpty()) {
             out.append("  class ").append(nodes).append(' ').append(name).append('\n');

@@ -1,5 +1,6 @@
 package kit.cli;
 
+import kit.client.KitName;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 import tools.jackson.databind.JsonNode;
@@ -25,9 +26,9 @@ record RowCount(Long rows, boolean estimated) {
         return rows == null;
     }
 
-    /** {@code table} in schema public, counted or estimated; MISSING when it is not there (status works on any database). */
+    /** {@code table} (a kit name), counted or estimated; MISSING when it is not there (status works on any database). */
     static RowCount of(DSLContext db, String table, boolean exact) {
-        String name = DSL.name("public", table).toString();
+        String name = KitName.of(table).sql().toString();
         if (db.fetchValue("SELECT to_regclass({0}) IS NOT NULL", DSL.val(name)) != Boolean.TRUE) {
             return MISSING;
         }
@@ -38,7 +39,7 @@ record RowCount(Long rows, boolean estimated) {
                 return new RowCount(planned, true);
             }
         }
-        return new RowCount(db.fetchValue(DSL.select(DSL.field("count(*)", Long.class)).from(DSL.table(DSL.name("public", table)))), false);
+        return new RowCount(db.fetchValue(DSL.select(DSL.field("count(*)", Long.class)).from(DSL.table(KitName.of(table).sql()))), false);
     }
 
     /** As the text report shows it. */

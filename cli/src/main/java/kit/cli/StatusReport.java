@@ -1,5 +1,6 @@
 package kit.cli;
 
+import kit.client.KitName;
 import kit.client.KitVersion;
 import kit.types.State;
 import org.jooq.DSLContext;
@@ -37,7 +38,8 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     record KitVersions(String database, String command, boolean same, String warning) {
     }
 
-    record SchemaVersion(int version, State state, List<String> readTables) {
+    /** @param domain the schema whose version line it is on (public under a kit before 0.7.0) */
+    record SchemaVersion(int version, State state, List<String> readTables, String domain) {
     }
 
     /** @param rows null for a retired or aborted version (it has no table) or a missing table */
@@ -90,8 +92,11 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         KitVersions kit = kitVersions(db);
         List<FeedRow> feeds = db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
                 .fetch(f -> new FeedRow(f.getReadTable(), new Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())));
-        List<SchemaVersion> schemaVersions = db.selectFrom(SCHEMA_VERSIONS).orderBy(SCHEMA_VERSIONS.VERSION)
-                .fetch(v -> new SchemaVersion(v.getVersion(), v.getState(), List.of(v.getReadTables())));
+        Field<String> domain = DatabaseKit.hasColumn(db, "kit.schema_versions", "domain") ? SCHEMA_VERSIONS.DOMAIN
+                : DSL.inline(KitName.PUBLIC, SCHEMA_VERSIONS.DOMAIN);
+        List<SchemaVersion> schemaVersions = db.select(SCHEMA_VERSIONS.VERSION, SCHEMA_VERSIONS.STATE, SCHEMA_VERSIONS.READ_TABLES, domain)
+                .from(SCHEMA_VERSIONS).orderBy(domain, SCHEMA_VERSIONS.VERSION)
+                .fetch(v -> new SchemaVersion(v.value1(), v.value2(), List.of(v.value3()), v.value4()));
         Field<Long> remaining = DSL.when(READ_VERSION.STATE.eq(State.BUILDING), backfillRemaining(READ_VERSION.READ_TABLE));
         List<ReadVersion> readVersions = db.select(READ_VERSION.asterisk(), remaining).from(READ_VERSION)
                 .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE)
@@ -161,8 +166,8 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     private static Replication replicationOrFail(DSLContext db) {
         var subscriptions = db.resultQuery("""
                 SELECT s.subname, s.subenabled,
-                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', w.write_table)) FROM kit.write_table w)) AS facts,
-                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(format('public.%I', v.read_table)) FROM kit.read_version v)) AS reads
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(kit.relation(w.write_table)) FROM kit.write_table w)) AS facts,
+                       count(*) FILTER (WHERE r.srrelid IN (SELECT to_regclass(kit.relation(v.read_table)) FROM kit.read_version v)) AS reads
                   FROM pg_subscription s JOIN pg_subscription_rel r ON r.srsubid = s.oid
                  WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
                  GROUP BY s.subname, s.subenabled ORDER BY s.subname""")
@@ -170,8 +175,8 @@ record StatusReport(int formatVersion, String command, String database, boolean 
                         r.get(2, Long.class), r.get(3, Long.class)));
         var publications = db.resultQuery("""
                 SELECT p.pubname, count(*) AS tables FROM pg_publication_tables p
-                 WHERE p.schemaname = 'public' AND p.tablename IN (SELECT w.write_table FROM kit.write_table w
-                                                                  UNION SELECT v.read_table FROM kit.read_version v)
+                 WHERE kit.kit_name(p.schemaname, p.tablename) IN (SELECT w.write_table FROM kit.write_table w
+                                                                   UNION SELECT v.read_table FROM kit.read_version v)
                  GROUP BY p.pubname ORDER BY p.pubname""")
                 .fetch(r -> new Publication(r.get(0, String.class), r.get(1, Long.class)));
         return new Replication(subscriptions, publications, null);

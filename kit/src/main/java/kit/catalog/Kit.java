@@ -50,8 +50,8 @@ public class Kit extends SchemaImpl {
     public static final Kit KIT = new Kit();
 
     /**
-     * The database role of each app version: it may insert into its own write
-     * tables and read its own read tables, nothing more.
+     * The database role of each app version of a domain: it may insert into its
+     * own write tables and read its own read tables, nothing more.
      */
     public final AppRole APP_ROLE = AppRole.APP_ROLE;
 
@@ -150,7 +150,7 @@ public class Kit extends SchemaImpl {
     public final SchemaVersion SCHEMA_VERSION = SchemaVersion.SCHEMA_VERSION;
 
     /**
-     * The read versions an app of each schema version reads.
+     * The read versions an app of each schema version of a domain reads.
      */
     public final SchemaVersionRead SCHEMA_VERSION_READ = SchemaVersionRead.SCHEMA_VERSION_READ;
 
@@ -165,9 +165,11 @@ public class Kit extends SchemaImpl {
     public static Result<SchemaVersionWriteTablesRecord> SCHEMA_VERSION_WRITE_TABLES(
           Configuration configuration
         , Integer version
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
               version
+            , domain
         )).fetch();
     }
 
@@ -176,9 +178,11 @@ public class Kit extends SchemaImpl {
      */
     public static SchemaVersionWriteTables SCHEMA_VERSION_WRITE_TABLES(
           Integer version
+        , String domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -187,9 +191,11 @@ public class Kit extends SchemaImpl {
      */
     public static SchemaVersionWriteTables SCHEMA_VERSION_WRITE_TABLES(
           Field<Integer> version
+        , Field<String> domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -210,10 +216,12 @@ public class Kit extends SchemaImpl {
           Configuration configuration
         , String readTable
         , Integer maxRows
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
               readTable
             , maxRows
+            , domain
         )).fetch();
     }
 
@@ -223,10 +231,12 @@ public class Kit extends SchemaImpl {
     public static VerifyReadTable VERIFY_READ_TABLE(
           String readTable
         , Integer maxRows
+        , String domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 
@@ -236,10 +246,12 @@ public class Kit extends SchemaImpl {
     public static VerifyReadTable VERIFY_READ_TABLE(
           Field<String> readTable
         , Field<Integer> maxRows
+        , Field<String> domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 

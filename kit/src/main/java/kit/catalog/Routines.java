@@ -41,9 +41,11 @@ public class Routines {
     public static void abortReadVersion(
           Configuration configuration
         , String readTable
+        , String domain
     ) {
         AbortReadVersion p = new AbortReadVersion();
         p.setReadTable(readTable);
+        p.setDomain(domain);
 
         p.execute(configuration);
     }
@@ -55,10 +57,12 @@ public class Routines {
           Configuration configuration
         , String readTable
         , Integer batchSize
+        , String domain
     ) {
         Backfill p = new Backfill();
         p.setReadTable(readTable);
         p.setBatchSize(batchSize);
+        p.setDomain(domain);
 
         p.execute(configuration);
     }
@@ -145,9 +149,11 @@ public class Routines {
     public static void registerClient(
           Configuration configuration
         , Integer version
+        , String domain
     ) {
         RegisterClient p = new RegisterClient();
         p.setVersion(version);
+        p.setDomain(domain);
 
         p.execute(configuration);
     }
@@ -160,11 +166,13 @@ public class Routines {
         , String readTable
         , String lockTimeout
         , Integer[] ignoreSessions
+        , String domain
     ) {
         RetireReadVersion p = new RetireReadVersion();
         p.setReadTable(readTable);
         p.setLockTimeout(lockTimeout);
         p.setIgnoreSessions(ignoreSessions);
+        p.setDomain(domain);
 
         p.execute(configuration);
     }
@@ -176,10 +184,12 @@ public class Routines {
           Configuration configuration
         , String readTable
         , Integer[] ignoreSessions
+        , String domain
     ) {
         RetirementPlan p = new RetirementPlan();
         p.setReadTable(readTable);
         p.setIgnoreSessions(ignoreSessions);
+        p.setDomain(domain);
 
         p.execute(configuration);
         return p;
@@ -191,9 +201,11 @@ public class Routines {
     public static String schemaVersionState(
           Configuration configuration
         , Integer version
+        , String domain
     ) {
         SchemaVersionState f = new SchemaVersionState();
         f.setVersion(version);
+        f.setDomain(domain);
 
         f.execute(configuration);
         return f.getReturnValue();
@@ -204,9 +216,11 @@ public class Routines {
      */
     public static Field<String> schemaVersionState(
           Integer version
+        , String domain
     ) {
         SchemaVersionState f = new SchemaVersionState();
         f.setVersion(version);
+        f.setDomain(domain);
 
         return f.asField();
     }
@@ -216,9 +230,11 @@ public class Routines {
      */
     public static Field<String> schemaVersionState(
           Field<Integer> version
+        , Field<String> domain
     ) {
         SchemaVersionState f = new SchemaVersionState();
         f.setVersion(version);
+        f.setDomain(domain);
 
         return f.asField();
     }
@@ -304,9 +320,11 @@ public class Routines {
     public static Result<SchemaVersionWriteTablesRecord> schemaVersionWriteTables(
           Configuration configuration
         , Integer version
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
               version
+            , domain
         )).fetch();
     }
 
@@ -315,9 +333,11 @@ public class Routines {
      */
     public static SchemaVersionWriteTables schemaVersionWriteTables(
           Integer version
+        , String domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -326,9 +346,11 @@ public class Routines {
      */
     public static SchemaVersionWriteTables schemaVersionWriteTables(
           Field<Integer> version
+        , Field<String> domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -339,10 +361,12 @@ public class Routines {
           Configuration configuration
         , String readTable
         , Integer maxRows
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
               readTable
             , maxRows
+            , domain
         )).fetch();
     }
 
@@ -352,10 +376,12 @@ public class Routines {
     public static VerifyReadTable verifyReadTable(
           String readTable
         , Integer maxRows
+        , String domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 
@@ -365,10 +391,12 @@ public class Routines {
     public static VerifyReadTable verifyReadTable(
           Field<String> readTable
         , Field<Integer> maxRows
+        , Field<String> domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 }

@@ -35,8 +35,8 @@ import org.jooq.Result;
 public class Tables {
 
     /**
-     * The database role of each app version: it may insert into its own write
-     * tables and read its own read tables, nothing more.
+     * The database role of each app version of a domain: it may insert into its
+     * own write tables and read its own read tables, nothing more.
      */
     public static final AppRole APP_ROLE = AppRole.APP_ROLE;
 
@@ -135,7 +135,7 @@ public class Tables {
     public static final SchemaVersion SCHEMA_VERSION = SchemaVersion.SCHEMA_VERSION;
 
     /**
-     * The read versions an app of each schema version reads.
+     * The read versions an app of each schema version of a domain reads.
      */
     public static final SchemaVersionRead SCHEMA_VERSION_READ = SchemaVersionRead.SCHEMA_VERSION_READ;
 
@@ -150,9 +150,11 @@ public class Tables {
     public static Result<SchemaVersionWriteTablesRecord> SCHEMA_VERSION_WRITE_TABLES(
           Configuration configuration
         , Integer version
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
               version
+            , domain
         )).fetch();
     }
 
@@ -161,9 +163,11 @@ public class Tables {
      */
     public static SchemaVersionWriteTables SCHEMA_VERSION_WRITE_TABLES(
           Integer version
+        , String domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -172,9 +176,11 @@ public class Tables {
      */
     public static SchemaVersionWriteTables SCHEMA_VERSION_WRITE_TABLES(
           Field<Integer> version
+        , Field<String> domain
     ) {
         return kit.catalog.tables.SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES.call(
-            version
+            version,
+            domain
         );
     }
 
@@ -195,10 +201,12 @@ public class Tables {
           Configuration configuration
         , String readTable
         , Integer maxRows
+        , String domain
     ) {
         return configuration.dsl().selectFrom(kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
               readTable
             , maxRows
+            , domain
         )).fetch();
     }
 
@@ -208,10 +216,12 @@ public class Tables {
     public static VerifyReadTable VERIFY_READ_TABLE(
           String readTable
         , Integer maxRows
+        , String domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 
@@ -221,10 +231,12 @@ public class Tables {
     public static VerifyReadTable VERIFY_READ_TABLE(
           Field<String> readTable
         , Field<Integer> maxRows
+        , Field<String> domain
     ) {
         return kit.catalog.tables.VerifyReadTable.VERIFY_READ_TABLE.call(
             readTable,
-            maxRows
+            maxRows,
+            domain
         );
     }
 

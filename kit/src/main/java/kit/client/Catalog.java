@@ -14,8 +14,15 @@ import java.util.Optional;
 import static kit.catalog.Routines.verifyReadTable;
 import static kit.catalog.Tables.READ_VERSION;
 
-/** The questions about the kit's catalog that the kit command, the demo and the tests ask alike. */
+/**
+ * The questions about the kit's catalog that the kit command, the demo and the tests ask alike.
+ * Tables are named by their kit name: {@code users_0} for a table in schema public, {@code
+ * shop.orders} in any other (the names the catalog holds).
+ */
 public final class Catalog {
+
+    /** The domain in which a kit name without a schema lies: its name alone is a table of public. */
+    public static final String KIT_NAMES = "public";
 
     private Catalog() {
     }
@@ -41,6 +48,7 @@ public final class Catalog {
         RetireReadVersion retirement = new RetireReadVersion();
         retirement.setReadTable(readTable);
         retirement.setIgnoreSessions(ignoreSessions);
+        retirement.setDomain(KIT_NAMES);
         retirement.execute(db.configuration());
     }
 
@@ -52,7 +60,7 @@ public final class Catalog {
     public static List<VerifyReadTableRecord> verify(DSLContext db, String readTable, int maxRows) {
         return db.transactionResult(t -> {
             t.dsl().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            return t.dsl().selectFrom(verifyReadTable(readTable, maxRows)).fetch();
+            return t.dsl().selectFrom(verifyReadTable(readTable, maxRows, KIT_NAMES)).fetch();
         });
     }
 }

@@ -22,6 +22,7 @@ public final class Migrations {
     private final DatabaseUrl url;
     private final String location;
     private final String rolePrefix;
+    private final String domain;
 
     /**
      * The domain migrations at {@code location} (e.g. {@code classpath:db/migration}, or
@@ -29,9 +30,7 @@ public final class Migrations {
      * database says: the prefix its catalog recorded, else {@link AppRoles#DEFAULT_PREFIX}.
      */
     public Migrations(DatabaseUrl url, String location) {
-        this.url = url;
-        this.location = location;
-        this.rolePrefix = null;
+        this(url, location, null, null);
     }
 
     /**
@@ -39,12 +38,30 @@ public final class Migrations {
      * (a database of its own on a shared server, or a test run).
      */
     public Migrations(DatabaseUrl url, String location, String rolePrefix) {
-        if (!rolePrefix.matches("[a-z_][a-z0-9_]{0,50}")) {
-            throw new IllegalArgumentException("Not a plain role prefix: " + rolePrefix);
-        }
+        this(url, location, checkPrefix(rolePrefix), null);
+    }
+
+    private Migrations(DatabaseUrl url, String location, String rolePrefix, String domain) {
         this.url = url;
         this.location = location;
         this.rolePrefix = rolePrefix;
+        this.domain = domain;
+    }
+
+    private static String checkPrefix(String rolePrefix) {
+        if (!rolePrefix.matches("[a-z_][a-z0-9_]{0,50}")) {
+            throw new IllegalArgumentException("Not a plain role prefix: " + rolePrefix);
+        }
+        return rolePrefix;
+    }
+
+    /**
+     * These migrations as the steps of domain {@code schema}: Flyway creates the schema if it is
+     * not there, keeps its history table in it and runs every step with it as the current schema,
+     * as {@code -Dflyway.defaultSchema=shop} does, so that the kit's calls name its tables unqualified.
+     */
+    public Migrations inDomain(String schema) {
+        return new Migrations(url, location, rolePrefix, schema);
     }
 
     /** Applies every step up to and including {@code target} (e.g. "2", "2.1"), or all when null. */
@@ -93,6 +110,9 @@ public final class Migrations {
                 .outputQueryResults(false);
         if (target != null) {
             config.target(target);
+        }
+        if (domain != null) {
+            config.schemas(domain).defaultSchema(domain);
         }
         return config;
     }

@@ -47,8 +47,10 @@ public record TestDatabase(String name, DatabaseUrl url) {
         Connection c = connectAs("app-v" + version);
         try (var s = c.createStatement()) {
             s.execute("SET ROLE " + TestDatabases.rolePrefix() + version);
-            // Kits before 0.6.0 (the upgrade tests' writers) have no registration.
-            s.execute("DO $$BEGIN IF pg_catalog.to_regprocedure('kit.register_client(integer)') IS NOT NULL THEN "
+            // Kits before 0.6.0 (the upgrade tests' writers) have no registration; 0.6.0 has no domains.
+            s.execute("DO $$BEGIN IF pg_catalog.to_regprocedure('kit.register_client(integer, text)') IS NOT NULL THEN "
+                    + "PERFORM kit.register_client(" + version + ", 'public'); "
+                    + "ELSIF pg_catalog.to_regprocedure('kit.register_client(integer)') IS NOT NULL THEN "
                     + "PERFORM kit.register_client(" + version + "); END IF; END$$");
         }
         return c;

@@ -27,12 +27,18 @@ public class AbortReadVersion extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<String> READ_TABLE = Internal.createParameter("read_table", SQLDataType.CLOB, false);
 
     /**
+     * The parameter <code>kit.abort_read_version.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * Create a new routine call instance
      */
     public AbortReadVersion() {
         super("abort_read_version", Kit.KIT, DSL.comment(""));
 
         addInParameter(READ_TABLE);
+        addInParameter(DOMAIN);
     }
 
     /**
@@ -40,5 +46,12 @@ public class AbortReadVersion extends AbstractRoutine<java.lang.Void> {
      */
     public void setReadTable(String value) {
         setValue(READ_TABLE, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 }

@@ -32,6 +32,11 @@ public class Backfill extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<Integer> BATCH_SIZE = Internal.createParameter("batch_size", SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("10000"), SQLDataType.INTEGER)), false);
 
     /**
+     * The parameter <code>kit.backfill.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * Create a new routine call instance
      */
     public Backfill() {
@@ -39,6 +44,7 @@ public class Backfill extends AbstractRoutine<java.lang.Void> {
 
         addInParameter(READ_TABLE);
         addInParameter(BATCH_SIZE);
+        addInParameter(DOMAIN);
         setSQLUsable(false);
     }
 
@@ -54,5 +60,12 @@ public class Backfill extends AbstractRoutine<java.lang.Void> {
      */
     public void setBatchSize(Integer value) {
         setValue(BATCH_SIZE, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 }

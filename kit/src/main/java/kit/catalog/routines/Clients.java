@@ -65,6 +65,11 @@ public class Clients extends AbstractRoutine<Record> {
     public static final Parameter<String> SEEN_BY = Internal.createParameter("seen_by", SQLDataType.CLOB, false);
 
     /**
+     * The parameter <code>kit.clients.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB, false);
+
+    /**
      * Create a new routine call instance
      */
     public Clients() {
@@ -78,6 +83,7 @@ public class Clients extends AbstractRoutine<Record> {
         addOutParameter(CLIENT_ADDR);
         addOutParameter(BACKEND_START);
         addOutParameter(SEEN_BY);
+        addOutParameter(DOMAIN);
     }
 
     /**
@@ -128,5 +134,12 @@ public class Clients extends AbstractRoutine<Record> {
      */
     public String getSeenBy() {
         return get(SEEN_BY);
+    }
+
+    /**
+     * Get the <code>domain</code> parameter OUT value from the routine
+     */
+    public String getDomain() {
+        return get(DOMAIN);
     }
 }

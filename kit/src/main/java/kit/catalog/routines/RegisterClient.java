@@ -27,12 +27,18 @@ public class RegisterClient extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<Integer> VERSION = Internal.createParameter("version", SQLDataType.INTEGER, false);
 
     /**
+     * The parameter <code>kit.register_client.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * Create a new routine call instance
      */
     public RegisterClient() {
         super("register_client", Kit.KIT, DSL.comment(""));
 
         addInParameter(VERSION);
+        addInParameter(DOMAIN);
     }
 
     /**
@@ -40,5 +46,12 @@ public class RegisterClient extends AbstractRoutine<java.lang.Void> {
      */
     public void setVersion(Integer value) {
         setValue(VERSION, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 }

@@ -37,6 +37,11 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<Integer[]> IGNORE_SESSIONS = Internal.createParameter("ignore_sessions", SQLDataType.INTEGER.array().defaultValue(DSL.field(DSL.raw("'{}'::integer[]"), SQLDataType.INTEGER.array())), false);
 
     /**
+     * The parameter <code>kit.retire_read_version.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * Create a new routine call instance
      */
     public RetireReadVersion() {
@@ -45,6 +50,7 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
         addInParameter(READ_TABLE);
         addInParameter(LOCK_TIMEOUT);
         addInParameter(IGNORE_SESSIONS);
+        addInParameter(DOMAIN);
     }
 
     /**
@@ -66,5 +72,12 @@ public class RetireReadVersion extends AbstractRoutine<java.lang.Void> {
      */
     public void setIgnoreSessions(Integer[] value) {
         setValue(IGNORE_SESSIONS, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 }

@@ -32,6 +32,11 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
     public static final Parameter<Integer[]> IGNORE_SESSIONS = Internal.createParameter("ignore_sessions", SQLDataType.INTEGER.array().defaultValue(DSL.field(DSL.raw("'{}'::integer[]"), SQLDataType.INTEGER.array())), false);
 
     /**
+     * The parameter <code>kit.retirement_plan.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * The parameter <code>kit.retirement_plan.versions</code>.
      */
     public static final Parameter<Integer[]> VERSIONS = Internal.createParameter("versions", SQLDataType.INTEGER.array(), false);
@@ -64,6 +69,7 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
 
         addInParameter(READ_TABLE);
         addInParameter(IGNORE_SESSIONS);
+        addInParameter(DOMAIN);
         addOutParameter(VERSIONS);
         addOutParameter(FEEDS);
         addOutParameter(CLIENTS);
@@ -83,6 +89,13 @@ public class RetirementPlan extends AbstractRoutine<java.lang.Void> {
      */
     public void setIgnoreSessions(Integer[] value) {
         setValue(IGNORE_SESSIONS, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 
     /**

@@ -33,6 +33,11 @@ public class SchemaVersionWriteTables extends AbstractRoutine<String> {
     public static final Parameter<Integer> VERSION = Internal.createParameter("version", SQLDataType.INTEGER, false);
 
     /**
+     * The parameter <code>kit.schema_version_write_tables.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB, false);
+
+    /**
      * Create a new routine call instance
      */
     public SchemaVersionWriteTables() {
@@ -40,6 +45,7 @@ public class SchemaVersionWriteTables extends AbstractRoutine<String> {
 
         setReturnParameter(RETURN_VALUE);
         addInParameter(VERSION);
+        addInParameter(DOMAIN);
     }
 
     /**
@@ -55,5 +61,20 @@ public class SchemaVersionWriteTables extends AbstractRoutine<String> {
      */
     public void setVersion(Field<Integer> field) {
         setField(VERSION, field);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter to the function to be used with a
+     * {@link org.jooq.Select} statement
+     */
+    public void setDomain(Field<String> field) {
+        setField(DOMAIN, field);
     }
 }

@@ -39,6 +39,11 @@ public class VerifyReadTable extends AbstractRoutine<Record> {
     public static final Parameter<Integer> MAX_ROWS = Internal.createParameter("max_rows", SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("20"), SQLDataType.INTEGER)), false);
 
     /**
+     * The parameter <code>kit.verify_read_table.domain</code>.
+     */
+    public static final Parameter<String> DOMAIN = Internal.createParameter("domain", SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)), false);
+
+    /**
      * The parameter <code>kit.verify_read_table.difference</code>.
      */
     public static final Parameter<String> DIFFERENCE = Internal.createParameter("difference", SQLDataType.CLOB, false);
@@ -57,6 +62,7 @@ public class VerifyReadTable extends AbstractRoutine<Record> {
         setReturnParameter(RETURN_VALUE);
         addInParameter(READ_TABLE);
         addInParameter(MAX_ROWS);
+        addInParameter(DOMAIN);
         addOutParameter(DIFFERENCE);
         addOutParameter(ROW_DATA);
     }
@@ -73,6 +79,13 @@ public class VerifyReadTable extends AbstractRoutine<Record> {
      */
     public void setMaxRows(Integer value) {
         setValue(MAX_ROWS, value);
+    }
+
+    /**
+     * Set the <code>domain</code> parameter IN value to the routine
+     */
+    public void setDomain(String value) {
+        setValue(DOMAIN, value);
     }
 
     /**

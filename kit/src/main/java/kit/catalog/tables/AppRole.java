@@ -30,8 +30,8 @@ import org.jooq.impl.TableImpl;
 
 
 /**
- * The database role of each app version: it may insert into its own write
- * tables and read its own read tables, nothing more.
+ * The database role of each app version of a domain: it may insert into its own
+ * write tables and read its own read tables, nothing more.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class AppRole extends TableImpl<AppRoleRecord> {
@@ -61,12 +61,17 @@ public class AppRole extends TableImpl<AppRoleRecord> {
      */
     public final TableField<AppRoleRecord, String> ROLE_NAME = createField(DSL.name("role_name"), SQLDataType.CLOB.nullable(false), this, "");
 
+    /**
+     * The column <code>kit.app_role.domain</code>.
+     */
+    public final TableField<AppRoleRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "");
+
     private AppRole(Name alias, Table<AppRoleRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
 
     private AppRole(Name alias, Table<AppRoleRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("The database role of each app version: it may insert into its own write tables and read its own read tables, nothing more."), TableOptions.table(), where);
+        super(alias, null, aliased, parameters, DSL.comment("The database role of each app version of a domain: it may insert into its own write tables and read its own read tables, nothing more."), TableOptions.table(), where);
     }
 
     /**

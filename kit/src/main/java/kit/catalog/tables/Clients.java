@@ -77,6 +77,11 @@ public class Clients extends TableImpl<ClientsRecord> {
      */
     public final TableField<ClientsRecord, String> SEEN_BY = createField(DSL.name("seen_by"), SQLDataType.CLOB, this, "");
 
+    /**
+     * The column <code>kit.clients.domain</code>.
+     */
+    public final TableField<ClientsRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB, this, "");
+
     private Clients(Name alias, Table<ClientsRecord> aliased) {
         this(alias, aliased, new Field[] {
         });

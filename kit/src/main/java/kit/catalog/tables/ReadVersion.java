@@ -126,6 +126,13 @@ public class ReadVersion extends TableImpl<ReadVersionRecord> {
      */
     public final TableField<ReadVersionRecord, OffsetDateTime> BACKFILL_FAILED_AT = createField(DSL.name("backfill_failed_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
 
+    /**
+     * The column <code>kit.read_version.domain</code>. The schema the read
+     * table is in: its domain. read_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public final TableField<ReadVersionRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "The schema the read table is in: its domain. read_table is its kit name (schema.name, or the name alone in public).");
+
     private ReadVersion(Name alias, Table<ReadVersionRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

@@ -75,6 +75,11 @@ public class SchemaVersion extends TableImpl<SchemaVersionRecord> {
      */
     public final TableField<SchemaVersionRecord, OffsetDateTime> RETIRED_AT = createField(DSL.name("retired_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
 
+    /**
+     * The column <code>kit.schema_version.domain</code>.
+     */
+    public final TableField<SchemaVersionRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "");
+
     private SchemaVersion(Name alias, Table<SchemaVersionRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

@@ -38,7 +38,7 @@ import org.jooq.impl.TableImpl;
 
 
 /**
- * The read versions an app of each schema version reads.
+ * The read versions an app of each schema version of a domain reads.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class SchemaVersionRead extends TableImpl<SchemaVersionReadRecord> {
@@ -68,12 +68,17 @@ public class SchemaVersionRead extends TableImpl<SchemaVersionReadRecord> {
      */
     public final TableField<SchemaVersionReadRecord, String> READ_TABLE = createField(DSL.name("read_table"), SQLDataType.CLOB.nullable(false), this, "");
 
+    /**
+     * The column <code>kit.schema_version_read.domain</code>.
+     */
+    public final TableField<SchemaVersionReadRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "");
+
     private SchemaVersionRead(Name alias, Table<SchemaVersionReadRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
 
     private SchemaVersionRead(Name alias, Table<SchemaVersionReadRecord> aliased, Field<?>[] parameters, Condition where) {
-        super(alias, null, aliased, parameters, DSL.comment("The read versions an app of each schema version reads."), TableOptions.table(), where);
+        super(alias, null, aliased, parameters, DSL.comment("The read versions an app of each schema version of a domain reads."), TableOptions.table(), where);
     }
 
     /**

@@ -48,7 +48,8 @@ public class SchemaVersionWriteTables extends TableImpl<SchemaVersionWriteTables
 
     private SchemaVersionWriteTables(Name alias, Table<SchemaVersionWriteTablesRecord> aliased) {
         this(alias, aliased, new Field[] {
-            DSL.val(null, SQLDataType.INTEGER)
+            DSL.val(null, SQLDataType.INTEGER),
+            DSL.val(null, SQLDataType.CLOB)
         });
     }
 
@@ -132,9 +133,11 @@ public class SchemaVersionWriteTables extends TableImpl<SchemaVersionWriteTables
      */
     public SchemaVersionWriteTables call(
           Integer version
+        , String domain
     ) {
         SchemaVersionWriteTables result = new SchemaVersionWriteTables(DSL.name("schema_version_write_tables"), null, new Field[] {
-            DSL.val(version, SQLDataType.INTEGER)
+            DSL.val(version, SQLDataType.INTEGER),
+            DSL.val(domain, SQLDataType.CLOB)
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;
@@ -145,9 +148,11 @@ public class SchemaVersionWriteTables extends TableImpl<SchemaVersionWriteTables
      */
     public SchemaVersionWriteTables call(
           Field<Integer> version
+        , Field<String> domain
     ) {
         SchemaVersionWriteTables result = new SchemaVersionWriteTables(DSL.name("schema_version_write_tables"), null, new Field[] {
-            version
+            version,
+            domain
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;

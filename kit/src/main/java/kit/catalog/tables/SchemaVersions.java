@@ -76,6 +76,11 @@ public class SchemaVersions extends TableImpl<SchemaVersionsRecord> {
      */
     public final TableField<SchemaVersionsRecord, OffsetDateTime> RETIRED_AT = createField(DSL.name("retired_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6), this, "");
 
+    /**
+     * The column <code>kit.schema_versions.domain</code>.
+     */
+    public final TableField<SchemaVersionsRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB, this, "");
+
     private SchemaVersions(Name alias, Table<SchemaVersionsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

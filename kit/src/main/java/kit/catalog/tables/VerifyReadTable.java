@@ -54,7 +54,8 @@ public class VerifyReadTable extends TableImpl<VerifyReadTableRecord> {
     private VerifyReadTable(Name alias, Table<VerifyReadTableRecord> aliased) {
         this(alias, aliased, new Field[] {
             DSL.val(null, SQLDataType.CLOB),
-            DSL.val(null, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("20"), SQLDataType.INTEGER)))
+            DSL.val(null, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("20"), SQLDataType.INTEGER))),
+            DSL.val(null, SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)))
         });
     }
 
@@ -137,10 +138,12 @@ public class VerifyReadTable extends TableImpl<VerifyReadTableRecord> {
     public VerifyReadTable call(
           String readTable
         , Integer maxRows
+        , String domain
     ) {
         VerifyReadTable result = new VerifyReadTable(DSL.name("verify_read_table"), null, new Field[] {
             DSL.val(readTable, SQLDataType.CLOB),
-            DSL.val(maxRows, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("20"), SQLDataType.INTEGER)))
+            DSL.val(maxRows, SQLDataType.INTEGER.defaultValue(DSL.field(DSL.raw("20"), SQLDataType.INTEGER))),
+            DSL.val(domain, SQLDataType.CLOB.defaultValue(DSL.field(DSL.raw("\"current_schema\"()"), SQLDataType.CLOB)))
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;
@@ -152,10 +155,12 @@ public class VerifyReadTable extends TableImpl<VerifyReadTableRecord> {
     public VerifyReadTable call(
           Field<String> readTable
         , Field<Integer> maxRows
+        , Field<String> domain
     ) {
         VerifyReadTable result = new VerifyReadTable(DSL.name("verify_read_table"), null, new Field[] {
             readTable,
-            maxRows
+            maxRows,
+            domain
         });
 
         return aliased() ? result.as(getUnqualifiedName()) : result;

@@ -91,6 +91,13 @@ public class WriteTable extends TableImpl<WriteTableRecord> {
      */
     public final TableField<WriteTableRecord, Integer> SCHEMA_VERSION = createField(DSL.name("schema_version"), SQLDataType.INTEGER, this, "The schema version the write table belongs to (NULL: a table an older kit could not place in any version).");
 
+    /**
+     * The column <code>kit.write_table.domain</code>. The schema the write
+     * table is in: its domain. write_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public final TableField<WriteTableRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "The schema the write table is in: its domain. write_table is its kit name (schema.name, or the name alone in public).");
+
     private WriteTable(Name alias, Table<WriteTableRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

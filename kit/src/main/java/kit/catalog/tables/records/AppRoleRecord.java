@@ -6,13 +6,13 @@ package kit.catalog.tables.records;
 
 import kit.catalog.tables.AppRole;
 
-import org.jooq.Record1;
+import org.jooq.Record2;
 import org.jooq.impl.UpdatableRecordImpl;
 
 
 /**
- * The database role of each app version: it may insert into its own write
- * tables and read its own read tables, nothing more.
+ * The database role of each app version of a domain: it may insert into its own
+ * write tables and read its own read tables, nothing more.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class AppRoleRecord extends UpdatableRecordImpl<AppRoleRecord> {
@@ -47,13 +47,27 @@ public class AppRoleRecord extends UpdatableRecordImpl<AppRoleRecord> {
         return (String) get(1);
     }
 
+    /**
+     * Setter for <code>kit.app_role.domain</code>.
+     */
+    public void setDomain(String value) {
+        set(2, value);
+    }
+
+    /**
+     * Getter for <code>kit.app_role.domain</code>.
+     */
+    public String getDomain() {
+        return (String) get(2);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
 
     @Override
-    public Record1<Integer> key() {
-        return (Record1) super.key();
+    public Record2<String, Integer> key() {
+        return (Record2) super.key();
     }
 
     // -------------------------------------------------------------------------
@@ -70,11 +84,12 @@ public class AppRoleRecord extends UpdatableRecordImpl<AppRoleRecord> {
     /**
      * Create a detached, initialised AppRoleRecord
      */
-    public AppRoleRecord(Integer version, String roleName) {
+    public AppRoleRecord(Integer version, String roleName, String domain) {
         super(AppRole.APP_ROLE);
 
         setVersion(version);
         setRoleName(roleName);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

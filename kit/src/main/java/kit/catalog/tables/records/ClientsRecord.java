@@ -117,6 +117,20 @@ public class ClientsRecord extends TableRecordImpl<ClientsRecord> {
         return (String) get(6);
     }
 
+    /**
+     * Setter for <code>kit.clients.domain</code>.
+     */
+    public void setDomain(String value) {
+        set(7, value);
+    }
+
+    /**
+     * Getter for <code>kit.clients.domain</code>.
+     */
+    public String getDomain() {
+        return (String) get(7);
+    }
+
     // -------------------------------------------------------------------------
     // Constructors
     // -------------------------------------------------------------------------
@@ -131,7 +145,7 @@ public class ClientsRecord extends TableRecordImpl<ClientsRecord> {
     /**
      * Create a detached, initialised ClientsRecord
      */
-    public ClientsRecord(Integer version, Integer pid, String applicationName, String roleName, String clientAddr, OffsetDateTime backendStart, String seenBy) {
+    public ClientsRecord(Integer version, Integer pid, String applicationName, String roleName, String clientAddr, OffsetDateTime backendStart, String seenBy, String domain) {
         super(Clients.CLIENTS);
 
         setVersion(version);
@@ -141,6 +155,7 @@ public class ClientsRecord extends TableRecordImpl<ClientsRecord> {
         setClientAddr(clientAddr);
         setBackendStart(backendStart);
         setSeenBy(seenBy);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

@@ -187,6 +187,24 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
         return (OffsetDateTime) get(10);
     }
 
+    /**
+     * Setter for <code>kit.read_version.domain</code>. The schema the read
+     * table is in: its domain. read_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public void setDomain(String value) {
+        set(11, value);
+    }
+
+    /**
+     * Getter for <code>kit.read_version.domain</code>. The schema the read
+     * table is in: its domain. read_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public String getDomain() {
+        return (String) get(11);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -210,7 +228,7 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
     /**
      * Create a detached, initialised ReadVersionRecord
      */
-    public ReadVersionRecord(String readTable, String entity, State state, String rebuildOf, Long backfilledTo, Long backfilledFacts, OffsetDateTime createdAt, OffsetDateTime liveAt, OffsetDateTime retiredAt, String backfillError, OffsetDateTime backfillFailedAt) {
+    public ReadVersionRecord(String readTable, String entity, State state, String rebuildOf, Long backfilledTo, Long backfilledFacts, OffsetDateTime createdAt, OffsetDateTime liveAt, OffsetDateTime retiredAt, String backfillError, OffsetDateTime backfillFailedAt, String domain) {
         super(ReadVersion.READ_VERSION);
 
         setReadTable(readTable);
@@ -224,6 +242,7 @@ public class ReadVersionRecord extends UpdatableRecordImpl<ReadVersionRecord> {
         setRetiredAt(retiredAt);
         setBackfillError(backfillError);
         setBackfillFailedAt(backfillFailedAt);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

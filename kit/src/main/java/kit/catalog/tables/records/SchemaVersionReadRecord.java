@@ -6,12 +6,12 @@ package kit.catalog.tables.records;
 
 import kit.catalog.tables.SchemaVersionRead;
 
-import org.jooq.Record2;
+import org.jooq.Record3;
 import org.jooq.impl.UpdatableRecordImpl;
 
 
 /**
- * The read versions an app of each schema version reads.
+ * The read versions an app of each schema version of a domain reads.
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class SchemaVersionReadRecord extends UpdatableRecordImpl<SchemaVersionReadRecord> {
@@ -46,13 +46,27 @@ public class SchemaVersionReadRecord extends UpdatableRecordImpl<SchemaVersionRe
         return (String) get(1);
     }
 
+    /**
+     * Setter for <code>kit.schema_version_read.domain</code>.
+     */
+    public void setDomain(String value) {
+        set(2, value);
+    }
+
+    /**
+     * Getter for <code>kit.schema_version_read.domain</code>.
+     */
+    public String getDomain() {
+        return (String) get(2);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
 
     @Override
-    public Record2<Integer, String> key() {
-        return (Record2) super.key();
+    public Record3<String, Integer, String> key() {
+        return (Record3) super.key();
     }
 
     // -------------------------------------------------------------------------
@@ -69,11 +83,12 @@ public class SchemaVersionReadRecord extends UpdatableRecordImpl<SchemaVersionRe
     /**
      * Create a detached, initialised SchemaVersionReadRecord
      */
-    public SchemaVersionReadRecord(Integer version, String readTable) {
+    public SchemaVersionReadRecord(Integer version, String readTable, String domain) {
         super(SchemaVersionRead.SCHEMA_VERSION_READ);
 
         setVersion(version);
         setReadTable(readTable);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

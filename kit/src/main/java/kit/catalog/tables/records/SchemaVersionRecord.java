@@ -8,7 +8,7 @@ import java.time.OffsetDateTime;
 
 import kit.catalog.tables.SchemaVersion;
 
-import org.jooq.Record1;
+import org.jooq.Record2;
 import org.jooq.impl.UpdatableRecordImpl;
 
 
@@ -62,13 +62,27 @@ public class SchemaVersionRecord extends UpdatableRecordImpl<SchemaVersionRecord
         return (OffsetDateTime) get(2);
     }
 
+    /**
+     * Setter for <code>kit.schema_version.domain</code>.
+     */
+    public void setDomain(String value) {
+        set(3, value);
+    }
+
+    /**
+     * Getter for <code>kit.schema_version.domain</code>.
+     */
+    public String getDomain() {
+        return (String) get(3);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
 
     @Override
-    public Record1<Integer> key() {
-        return (Record1) super.key();
+    public Record2<String, Integer> key() {
+        return (Record2) super.key();
     }
 
     // -------------------------------------------------------------------------
@@ -85,12 +99,13 @@ public class SchemaVersionRecord extends UpdatableRecordImpl<SchemaVersionRecord
     /**
      * Create a detached, initialised SchemaVersionRecord
      */
-    public SchemaVersionRecord(Integer version, OffsetDateTime createdAt, OffsetDateTime retiredAt) {
+    public SchemaVersionRecord(Integer version, OffsetDateTime createdAt, OffsetDateTime retiredAt, String domain) {
         super(SchemaVersion.SCHEMA_VERSION);
 
         setVersion(version);
         setCreatedAt(createdAt);
         setRetiredAt(retiredAt);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

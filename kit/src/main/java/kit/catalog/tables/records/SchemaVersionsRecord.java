@@ -90,6 +90,20 @@ public class SchemaVersionsRecord extends TableRecordImpl<SchemaVersionsRecord> 
         return (OffsetDateTime) get(4);
     }
 
+    /**
+     * Setter for <code>kit.schema_versions.domain</code>.
+     */
+    public void setDomain(String value) {
+        set(5, value);
+    }
+
+    /**
+     * Getter for <code>kit.schema_versions.domain</code>.
+     */
+    public String getDomain() {
+        return (String) get(5);
+    }
+
     // -------------------------------------------------------------------------
     // Constructors
     // -------------------------------------------------------------------------
@@ -104,7 +118,7 @@ public class SchemaVersionsRecord extends TableRecordImpl<SchemaVersionsRecord> 
     /**
      * Create a detached, initialised SchemaVersionsRecord
      */
-    public SchemaVersionsRecord(Integer version, State state, String[] readTables, OffsetDateTime createdAt, OffsetDateTime retiredAt) {
+    public SchemaVersionsRecord(Integer version, State state, String[] readTables, OffsetDateTime createdAt, OffsetDateTime retiredAt, String domain) {
         super(SchemaVersions.SCHEMA_VERSIONS);
 
         setVersion(version);
@@ -112,6 +126,7 @@ public class SchemaVersionsRecord extends TableRecordImpl<SchemaVersionsRecord> 
         setReadTables(readTables);
         setCreatedAt(createdAt);
         setRetiredAt(retiredAt);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }

@@ -112,6 +112,24 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         return (Integer) get(5);
     }
 
+    /**
+     * Setter for <code>kit.write_table.domain</code>. The schema the write
+     * table is in: its domain. write_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public void setDomain(String value) {
+        set(6, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.domain</code>. The schema the write
+     * table is in: its domain. write_table is its kit name (schema.name, or the
+     * name alone in public).
+     */
+    public String getDomain() {
+        return (String) get(6);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -135,7 +153,7 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
     /**
      * Create a detached, initialised WriteTableRecord
      */
-    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion) {
+    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion, String domain) {
         super(WriteTable.WRITE_TABLE);
 
         setWriteTable(writeTable);
@@ -144,6 +162,7 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         setCreatedAt(createdAt);
         setFact(fact);
         setSchemaVersion(schemaVersion);
+        setDomain(domain);
         resetTouchedOnNotNull();
     }
 }
