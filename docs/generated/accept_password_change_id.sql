@@ -7,9 +7,9 @@ SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
-        PERFORM kit.take_replicated_ids('password_change', TG_TABLE_NAME, NEW.id, NEW.seq);
+        PERFORM kit.take_replicated_ids('password_change', kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id, NEW.seq);
     ELSE
-        PERFORM kit.claim_explicit_id('password_change', TG_TABLE_NAME, NEW.id);
+        PERFORM kit.claim_explicit_id('password_change', kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id);
     END IF;
     RETURN NEW;
 END

@@ -100,7 +100,13 @@ public final class SchemaCodegen {
 
     /** Generates schema version {@code version}'s code into {@code directory}, package {@link #packageOf}. */
     public static List<String> generate(int version, Path directory, String migrationsLocation) throws Exception {
-        return generate(version, directory, migrationsLocation, packageOf(version), KitName.PUBLIC);
+        return generate(version, directory, migrationsLocation, packageOf(version));
+    }
+
+    /** Generates schema version {@code version} of the domain in public into {@code directory}; returns the tables it covers. */
+    public static List<String> generate(int version, Path directory, String migrationsLocation, String packageName)
+            throws Exception {
+        return generate(version, directory, migrationsLocation, packageName, KitName.PUBLIC);
     }
 
     /**
@@ -139,7 +145,7 @@ public final class SchemaCodegen {
                     .where(SCHEMA_VERSIONS.DOMAIN.eq(domain), SCHEMA_VERSIONS.VERSION.eq(version))
                     .fetchOptional(SCHEMA_VERSIONS.STATE);
             if (state.filter(State.LIVE::equals).isEmpty()) {
-                throw new IllegalStateException("Schema version " + version + " of domain " + domain
+                throw new IllegalStateException("Schema version " + version + (KitName.PUBLIC.equals(domain) ? "" : " of domain " + domain)
                         + " is not live after migrating to it (state: "
                         + state.map(State::label).orElse("none") + "); " + steps);
             }

@@ -49,10 +49,10 @@ class SchemaCodegenForAdoptersTest {
     @Test
     void wrongArgumentsAreRefusedWithTheUsage() {
         for (String[] args : new String[][]{
-                {}, {"1", "out"}, {"1", "out", LOCATION, "com.example", "extra"}, {"v1", "out", LOCATION}}) {
+                {}, {"1", "out"}, {"1", "out", LOCATION, "com.example", "shop", "extra"}, {"v1", "out", LOCATION}}) {
             assertThatThrownBy(() -> SchemaCodegen.main(args))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("Usage: SchemaCodegen <schema version> <output directory> <migrations location> [<package>]");
+                    .hasMessageContaining("Usage: SchemaCodegen <schema version> <output directory> <migrations location> [<package> [<domain>]]");
         }
     }
 

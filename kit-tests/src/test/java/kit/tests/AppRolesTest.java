@@ -118,7 +118,7 @@ class AppRolesTest {
             exec(c, "SELECT kit.abort_read_version('people_9')");
             assertThat(value(c, "SELECT has_any_column_privilege(?, 'public.user_registered_1', 'INSERT')", role)).isEqualTo(false);
             assertThat(value(c, "SELECT has_sequence_privilege(?, 'kit.user_id_seq', 'USAGE')", role)).isEqualTo(false);
-            assertThat(value(c, "SELECT has_function_privilege(?, 'kit.schema_version_state(integer)', 'EXECUTE')", role)).isEqualTo(true);
+            assertThat(value(c, "SELECT has_function_privilege(?, 'kit.schema_version_state(integer, text)', 'EXECUTE')", role)).isEqualTo(true);
         }
         try (Connection app = db.connectAsAppRole(9)) {
             assertThat(value(app, "SELECT kit.schema_version_state(9)")).isEqualTo("aborted");

@@ -47,7 +47,7 @@ class QuotedNamesTest {
             assertThat(DriftTest.drift(c)).isNotEmpty();
             exec(c, "CALL kit.repair()");
             assertThat(DriftTest.drift(c)).isEmpty();
-            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(5) t")).extracting(r -> r.get("t")).contains("OrderPlaced");
+            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(5, 'public') t")).extracting(r -> r.get("t")).contains("OrderPlaced");
             assertThat(value(c, "SELECT has_sequence_privilege(?, 'kit.\"Order_id_seq\"', 'USAGE')", role)).isEqualTo(true);
         }
     }

@@ -38,12 +38,12 @@ class WriteTableDeclarationTest {
                     .containsExactly("user_registered_0 user_registered 0", "user_registered_1 user_registered 1",
                             "password_changed_2 password_changed 2", "audit_entry_2 audit_entry 3", "message_sent_3 message_sent 3",
                             "orders_placed order_placed 3", "order_placed_again order_placed 4");
-            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(3) t ORDER BY 1"))
+            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(3, 'public') t ORDER BY 1"))
                     .extracting(r -> r.get("t")).containsExactly("audit_entry_2", "message_sent_3", "orders_placed",
                             "password_changed_2", "user_registered_1");
-            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(4) t ORDER BY 1"))
+            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(4, 'public') t ORDER BY 1"))
                     .extracting(r -> r.get("t")).contains("order_placed_again").doesNotContain("orders_placed");
-            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(2) t ORDER BY 1"))
+            assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(2, 'public') t ORDER BY 1"))
                     .extracting(r -> r.get("t")).doesNotContain("orders_placed", "audit_entry_2");
 
             // The grants follow the declaration, at once: version 3's role may write orders_placed, version 2's may not.

@@ -170,10 +170,6 @@ BEGIN
         PERFORM kit.usage_error(format('App role name is longer than PostgreSQL allows: %s (Limit: 63 bytes)', _role),
                                 'Set a shorter prefix for this domain''s migrations (kit.app_role_prefix); nothing was changed.');
     END IF;
-    IF NOT EXISTS (SELECT FROM kit.schema_version v WHERE v.domain = create_app_role.domain AND v.version = create_app_role.version) THEN
-        PERFORM kit.usage_error(format('Domain %s has no schema version %s', create_app_role.domain, create_app_role.version),
-                                'Create the schema version first (kit.create_schema_version), in the same domain; nothing was changed.');
-    END IF;
     SELECT a.domain INTO _others FROM kit.app_role a WHERE a.role_name = _role AND a.domain <> create_app_role.domain;
     IF _others IS NOT NULL THEN
         PERFORM kit.usage_error(format('App role %s is already the role of a version of domain %s', _role, _others),

@@ -11,6 +11,17 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.7.0  A schema is a domain: tables in any schema, several domains in one
+--          database, each with its own schema versions and app roles. Kit
+--          functions that name a table take 'schema.table' or the caller's
+--          current schema, and domain =>; the catalog names tables schema.name
+--          (the name alone in public) and gets a domain column; schema
+--          versions and app roles are keyed by (domain, version). The upgrade
+--          puts every existing entry in public. Backward-incompatible: the gate
+--          and registration are kit.schema_version_state(integer, text) and
+--          kit.register_client(integer, text); kit.app_roles_in_use() and
+--          kit.clients() return the domain; one version number may now have a
+--          row per domain.
 --   0.6.0  Adopt it on any database. A write table's fact and schema version
 --          are declared (kit.create_write_table(..., fact =>, schema_version =>),
 --          kit.write_table.fact and .schema_version; the upgrade records what
