@@ -1,6 +1,9 @@
 package kit.cli;
 
+import kit.client.KitName;
 import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.impl.DSL;
 
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -14,9 +17,12 @@ import static kit.catalog.Tables.CLIENTS;
  */
 final class ConnectedClients {
 
-    /** One connected client session of schema version {@code version}; {@code seenBy} is {@code member} or {@code registered}. */
+    /**
+     * One connected client session of schema version {@code version} of {@code domain} (public under a
+     * kit before 0.7.0); {@code seenBy} is {@code member} or {@code registered}.
+     */
     record Client(int version, int pid, String applicationName, String roleName, String clientAddr,
-                  OffsetDateTime backendStart, String seenBy) {
+                  OffsetDateTime backendStart, String seenBy, String domain) {
     }
 
     private ConnectedClients() {
@@ -27,8 +33,11 @@ final class ConnectedClients {
         if (!DatabaseKit.hasFunction(db, "kit.clients()")) {
             return List.of();
         }
-        return db.selectFrom(CLIENTS).orderBy(CLIENTS.VERSION, CLIENTS.PID)
-                .fetch(r -> new Client(r.getVersion(), r.getPid(), r.getApplicationName(), r.getRoleName(), r.getClientAddr(),
-                        r.getBackendStart(), r.getSeenBy()));
+        boolean domains = DatabaseKit.hasFunction(db, "kit.kit_name(text, text)");
+        Field<String> domain = domains ? CLIENTS.DOMAIN : DSL.inline(KitName.PUBLIC, CLIENTS.DOMAIN);
+        return db.select(CLIENTS.VERSION, CLIENTS.PID, CLIENTS.APPLICATION_NAME, CLIENTS.ROLE_NAME, CLIENTS.CLIENT_ADDR,
+                        CLIENTS.BACKEND_START, CLIENTS.SEEN_BY, domain)
+                .from(CLIENTS).orderBy(domains ? CLIENTS.DOMAIN : DSL.noField(), CLIENTS.VERSION, CLIENTS.PID)
+                .fetch(r -> new Client(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(), r.value7(), r.value8()));
     }
 }

@@ -2,6 +2,7 @@ package kit.cli;
 
 import kit.catalog.routines.RetirementPlan;
 import kit.client.Catalog;
+import kit.client.KitName;
 import kit.client.Jdbc;
 import kit.client.KitError;
 import kit.console.TextTable;
@@ -53,8 +54,8 @@ final class Operations {
 
     private void printStatus(StatusReport report) {
         out.print(CatalogReport.text(report));
-        TextTable clients = new TextTable("schema version", "pid", "application", "role", "from", "since", "seen as");
-        report.clients().forEach(r -> clients.row(r.version(), r.pid(), orUnknown(r.applicationName()), orUnknown(r.roleName()),
+        TextTable clients = new TextTable("domain", "schema version", "pid", "application", "role", "from", "since", "seen as");
+        report.clients().forEach(r -> clients.row(r.domain(), r.version(), r.pid(), orUnknown(r.applicationName()), orUnknown(r.roleName()),
                 r.clientAddr() == null ? "local socket" : r.clientAddr(),
                 r.backendStart() == null ? "?" : r.backendStart().toLocalDateTime().withNano(0).toString().replace('T', ' '),
                 r.seenBy()));
@@ -301,7 +302,7 @@ final class Operations {
         AtomicLong done = new AtomicLong();
         String url = c.getMetaData().getURL();
         // CALL as written: a procedure that commits per batch, which jOOQ would call with a JDBC escape.
-        try (PreparedStatement call = c.prepareStatement("CALL kit.backfill(?, ?)")) {
+        try (PreparedStatement call = c.prepareStatement("CALL kit.backfill(?, ?, domain => '" + Catalog.KIT_NAMES + "')")) {
             Thread watcher = Thread.ofVirtual().start(() -> {
                 try (Connection w = Jdbc.connect(url)) {
                     int shown = 0;
@@ -372,7 +373,7 @@ final class Operations {
     int retire(String table, boolean dryRun, List<Integer> ignoreSessions, OutputFormat format) {
         requireReadVersion(table, "retire", State.LIVE, State.BUILDING);
         Integer[] ignore = ignoreSessions.toArray(Integer[]::new);
-        RetirementPlan plan = retirementPlan(db.configuration(), table, ignore);
+        RetirementPlan plan = retirementPlan(db.configuration(), table, ignore, Catalog.KIT_NAMES);
         boolean blocked = plan.getClients() != null || plan.getReferrers() != null || plan.getDependents() != null;
         if (blocked && !dryRun) {
             Catalog.retire(db, table, ignore);  // refuses, naming what blocks it, before anything is printed or changed
@@ -383,7 +384,8 @@ final class Operations {
                     db.selectFrom(FEED).where(FEED.READ_TABLE.eq(table)).orderBy(FEED.POSITION)
                             .fetch(f -> new StatusReport.Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())),
                     ConnectedClients.of(db).stream()
-                            .filter(client -> versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),
+                            .filter(client -> client.domain().equals(KitName.of(table).domain())
+                                    && versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),
                     names(plan.getReferrers()), names(plan.getDependents()), !blocked, !dryRun, dryRun && blocked ? 1 : 0);
             if (!dryRun) {
                 Catalog.retire(db, table, ignore);
@@ -424,7 +426,7 @@ final class Operations {
 
     int abort(String table) {
         requireReadVersion(table, "abort", State.BUILDING);
-        abortReadVersion(db.configuration(), table);
+        abortReadVersion(db.configuration(), table, Catalog.KIT_NAMES);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");
         return 0;
     }

@@ -92,13 +92,19 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         KitVersions kit = kitVersions(db);
         List<FeedRow> feeds = db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
                 .fetch(f -> new FeedRow(f.getReadTable(), new Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())));
-        Field<String> domain = DatabaseKit.hasColumn(db, "kit.schema_versions", "domain") ? SCHEMA_VERSIONS.DOMAIN
-                : DSL.inline(KitName.PUBLIC, SCHEMA_VERSIONS.DOMAIN);
+        boolean domains = DatabaseKit.hasColumn(db, "kit.schema_versions", "domain");
+        Field<String> domain = domains ? SCHEMA_VERSIONS.DOMAIN : DSL.inline(KitName.PUBLIC, SCHEMA_VERSIONS.DOMAIN);
         List<SchemaVersion> schemaVersions = db.select(SCHEMA_VERSIONS.VERSION, SCHEMA_VERSIONS.STATE, SCHEMA_VERSIONS.READ_TABLES, domain)
-                .from(SCHEMA_VERSIONS).orderBy(domain, SCHEMA_VERSIONS.VERSION)
+                .from(SCHEMA_VERSIONS).orderBy(domains ? SCHEMA_VERSIONS.DOMAIN : DSL.noField(), SCHEMA_VERSIONS.VERSION)
                 .fetch(v -> new SchemaVersion(v.value1(), v.value2(), List.of(v.value3()), v.value4()));
         Field<Long> remaining = DSL.when(READ_VERSION.STATE.eq(State.BUILDING), backfillRemaining(READ_VERSION.READ_TABLE));
-        List<ReadVersion> readVersions = db.select(READ_VERSION.asterisk(), remaining).from(READ_VERSION)
+        // A kit before 0.7.0 has no domain column: every field this kit knows that the database has.
+        List<Field<?>> readFields = new java.util.ArrayList<>(List.of(READ_VERSION.fields()));
+        if (!domains) {
+            readFields.remove(READ_VERSION.DOMAIN);
+        }
+        readFields.add(remaining);
+        List<ReadVersion> readVersions = db.select(readFields).from(READ_VERSION)
                 .orderBy(READ_VERSION.CREATED_AT, READ_VERSION.READ_TABLE)
                 .fetch(r -> {
                     var v = r.into(READ_VERSION);

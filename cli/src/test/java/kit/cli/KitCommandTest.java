@@ -44,7 +44,7 @@ class KitCommandTest {
             assertThat(r.status()).isZero();
             assertThat(r.out()).contains("Schema versions", "users_2", "live", "Feeds", "project_password_changed_2_into_users_1",
                     "Connected clients", "Replication", "the kit's triggers fire ALWAYS")
-                    .containsPattern("\\n +1 +\\d+ +app-v1 +\\w+ +[0-9.:]+ +[0-9-]+ [0-9:]+ +registered\\n");
+                    .containsPattern("\\n +public +1 +\\d+ +app-v1 +\\w+ +[0-9.:]+ +[0-9-]+ [0-9:]+ +registered\\n");
             sql(db, "CREATE PUBLICATION kit_facts FOR TABLE user_registered_1, users_2");
             assertThat(kit(db, "status").out()).contains("publishes kit_facts: 2 kit tables");
         }

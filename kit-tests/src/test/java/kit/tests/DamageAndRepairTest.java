@@ -55,10 +55,10 @@ class DamageAndRepairTest {
                         List.of("REVOKE USAGE ON SEQUENCE kit.user_id_seq FROM ROLE3", "REVOKE USAGE ON SEQUENCE kit.fact_seq FROM ROLE2"),
                         List.of("role ROLE3: cannot USAGE kit.user_id_seq", "role ROLE2: cannot USAGE kit.fact_seq"), List.of()),
                 new Damage("a revoked start-up gate", List.of("REVOKE EXECUTE ON FUNCTION kit.schema_version_state(integer, text) FROM ROLE3"),
-                        List.of("role ROLE3: cannot EXECUTE kit.schema_version_state(integer, text)"), List.of()),
+                        List.of("role ROLE3: cannot EXECUTE kit.schema_version_state(integer,text)"), List.of()),
                 // An app that cannot register is invisible to retirement: a tidy-up could drop its table.
                 new Damage("a revoked client registration", List.of("REVOKE EXECUTE ON FUNCTION kit.register_client(integer, text) FROM ROLE3"),
-                        List.of("role ROLE3: cannot EXECUTE kit.register_client(integer, text)"), List.of()),
+                        List.of("role ROLE3: cannot EXECUTE kit.register_client(integer,text)"), List.of()),
                 new Damage("a kit function granted to an app role", List.of("GRANT EXECUTE ON FUNCTION kit.claim_explicit_id(text, text, bigint) TO ROLE2"),
                         List.of("role ROLE2: can run kit.claim_explicit_id(text,text,bigint)" + denied), List.of()),
                 new Damage("triggers enabled only for replica sessions",

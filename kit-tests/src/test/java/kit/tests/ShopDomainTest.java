@@ -93,8 +93,8 @@ class ShopDomainTest {
             assertFailsWith("23514", () -> exec(c, "INSERT INTO shop.order_placed (customer, total_cents) VALUES ('dee', -1)"));
 
             assertThat(count(c, "shop.order_book")).isEqualTo(3);
-            assertThat(count(c, "public.users_3")).as("the example's read tables take none of the shop's facts").isZero();
-            for (String table : new String[] {"shop.orders", "shop.order_book", "users_2", "users_3"}) {
+            assertThat(count(c, "public.messages_3")).as("the example's read tables take none of the shop's facts").isZero();
+            for (String table : new String[] {"shop.orders", "shop.order_book", "users_2", "messages_3"}) {
                 assertThat(Sql.verify(c, table)).as("verify %s", table).isEmpty();
             }
         }
@@ -167,7 +167,7 @@ class ShopDomainTest {
             assertThat(value(c, "SELECT has_any_column_privilege(?, 'shop.shipment_sent', 'INSERT')", shop1)).isEqualTo(true);
             assertThat(value(c, "SELECT has_any_column_privilege(?, 'shop.\"OrderShipped\"', 'INSERT')", shop1))
                     .as("version 1 writes the newest table of the fact").isEqualTo(false);
-            assertThat(value(c, "SELECT has_table_privilege(?, 'public.users_3', 'SELECT')", shop1)).isEqualTo(false);
+            assertThat(value(c, "SELECT has_table_privilege(?, 'public.messages_3', 'SELECT')", shop1)).isEqualTo(false);
             assertThat(value(c, "SELECT has_table_privilege(?, 'shop.order_book', 'SELECT')", example3)).isEqualTo(false);
             assertThat(value(c, "SELECT has_schema_privilege(?, 'shop', 'USAGE')", example3)).isEqualTo(false);
         }

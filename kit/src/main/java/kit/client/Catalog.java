@@ -5,6 +5,7 @@ import kit.catalog.tables.records.VerifyReadTableRecord;
 import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
+import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.sql.Connection;
@@ -13,6 +14,7 @@ import java.util.Optional;
 
 import static kit.catalog.Routines.verifyReadTable;
 import static kit.catalog.Tables.READ_VERSION;
+import static kit.catalog.Tables.VERIFY_READ_TABLE;
 
 /**
  * The questions about the kit's catalog that the kit command, the demo and the tests ask alike.
@@ -60,7 +62,12 @@ public final class Catalog {
     public static List<VerifyReadTableRecord> verify(DSLContext db, String readTable, int maxRows) {
         return db.transactionResult(t -> {
             t.dsl().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            return t.dsl().selectFrom(verifyReadTable(readTable, maxRows, KIT_NAMES)).fetch();
+            // A kit before 0.7.0 (a database not upgraded yet) has no domain argument.
+            boolean domains = Boolean.TRUE.equals(t.dsl().fetchValue(
+                    "SELECT to_regprocedure('kit.verify_read_table(text, integer, text)') IS NOT NULL"));
+            Table<?> differences = domains ? verifyReadTable(readTable, maxRows, KIT_NAMES)
+                    : DSL.table("kit.verify_read_table({0}, {1})", DSL.val(readTable), DSL.val(maxRows));
+            return t.dsl().select().from(differences).fetchInto(VERIFY_READ_TABLE);
         });
     }
 }

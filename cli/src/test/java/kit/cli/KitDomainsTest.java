@@ -1,0 +1,58 @@
+package kit.cli;
+
+import kit.client.Migrations;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static kit.cli.KitCommandTest.kit;
+import static kit.cli.KitCommandTest.sql;
+import static kit.cli.KitOutputFormatsTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The kit command on a database of two domains: the example in public and the shop (kit-tests'
+ * shop-domain) in schema shop. Status shows the schema versions of both, verify covers both,
+ * and a command names a table by its kit name (shop.order_book), independently of the other domain.
+ */
+class KitDomainsTest {
+
+    static TestDatabase bothDomains() {
+        TestDatabase db = TestDatabases.migrated();
+        new Migrations(db.url(), "filesystem:../kit-tests/src/test/resources/shop-domain", TestDatabases.runRole("shop_v"))
+                .inDomain("shop").migrateTo("1");
+        return db;
+    }
+
+    @Test
+    void statusShowsBothDomainsAndCommandsTakeKitNames() throws Exception {
+        TestDatabase db = bothDomains();
+        sql(db, "INSERT INTO shop.order_placed (customer, total_cents) VALUES ('ann', 100)");
+
+        KitCommandTest.Result status = kit(db, "status");
+        assertThat(status.status()).as(status.out() + status.err()).isZero();
+        assertThat(status.out()).containsPattern("(?m)^ +public +3 +live +messages_3, users_2")
+                .containsPattern("(?m)^ +shop +0 +live +shop.orders")
+                .containsPattern("(?m)^ +shop +1 +live +shop.order_book")
+                .containsPattern("(?m)^ +shop.order_placed +write +1");
+
+        JsonNode versions = json(kit(db, "status", "--format", "json")).at("/schema_versions");
+        List<String> seen = new ArrayList<>();
+        versions.forEach(v -> seen.add(v.at("/domain").asString() + " " + v.at("/version").asInt() + " " + v.at("/state").asString()));
+        assertThat(seen).containsExactly("public 0 retired", "public 1 retired", "public 2 live", "public 3 live",
+                "shop 0 live", "shop 1 live");
+        assertThat(kit(db, "status", "--format", "mermaid").out()).contains("shop version 1").contains("shop.order_book");
+
+        KitCommandTest.Result verify = kit(db, "verify");
+        assertThat(verify.status()).as(verify.out() + verify.err()).isZero();
+        assertThat(verify.out()).contains("shop.order_book").contains("users_2");
+        assertThat(kit(db, "rebuild", "shop.order_book").status()).isZero();
+        KitCommandTest.Result plan = kit(db, "retire", "shop.orders", "--dry-run");
+        assertThat(plan.status()).as(plan.out() + plan.err()).isZero();
+        assertThat(plan.out()).contains("shop.orders").contains("schema version").doesNotContain("users_");
+    }
+}
