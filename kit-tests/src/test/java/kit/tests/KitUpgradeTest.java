@@ -107,7 +107,8 @@ class KitUpgradeTest {
 
     /**
      * A database of a released kit (0.3.0; 0.4.0, whose generators returned text and whose
-     * kit.feed had trigger_name; 0.5.0, which read a write table's version from its name) that
+     * kit.feed had trigger_name; 0.5.0, which read a write table's version from its name; 0.6.0,
+     * whose catalog kept every table in public and numbered versions once per database) that
      * has run the tidy-up (users_0 and users_1 retired, their tables dropped) and aborted a
      * version upgrades in place: the upgrade grants nothing on tables that are gone, records
      * the fact and version each write table's name implied, regenerates every generated
@@ -151,6 +152,13 @@ class KitUpgradeTest {
                 assertThat(rows(c, "SELECT * FROM " + table.getKey() + " ORDER BY 1")).as("the facts of %s are as they were", table.getKey())
                         .isEqualTo(table.getValue());
             }
+            assertThat(rows(c, "SELECT DISTINCT domain FROM kit.write_table UNION SELECT domain FROM kit.read_version"
+                    + " UNION SELECT domain FROM kit.schema_versions UNION SELECT domain FROM kit.app_role"))
+                    .as("every entry of a kit before 0.7.0 is in public").extracting(r -> r.get("domain")).containsExactly("public");
+            assertThat(rows(c, "SELECT version || ' ' || state AS v FROM kit.schema_versions ORDER BY version"))
+                    .as("the schema versions, keyed by domain and version now, keep their states")
+                    .extracting(r -> r.get("v")).containsExactly("0 retired", "1 retired", "2 live", "3 live", "9 aborted");
+            assertThat(value(c, "SELECT kit.schema_version_state(3)")).isEqualTo("live");
             assertThat(rows(c, "SELECT action, from_version FROM kit.installation WHERE action = 'upgrade'"))
                     .singleElement().satisfies(r -> assertThat(r).containsEntry("from_version", released));
             assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();

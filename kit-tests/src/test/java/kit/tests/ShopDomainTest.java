@@ -156,6 +156,19 @@ class ShopDomainTest {
         }
     }
 
+    /** The security check covers every schema that holds a domain, not only public. */
+    @Test
+    void aShopSchemaEveryRoleMayCreateInIsAFinding() throws Exception {
+        TestDatabase db = bothDomains();
+        try (Connection c = db.connect()) {
+            exec(c, "GRANT CREATE ON SCHEMA shop TO PUBLIC");
+            assertThat(strings(c, "SELECT object || ': ' || hint FROM kit.check_security()"))
+                    .containsExactly("schema shop: REVOKE CREATE ON SCHEMA shop FROM PUBLIC;");
+            exec(c, "REVOKE CREATE ON SCHEMA shop FROM PUBLIC");
+            assertThat(Jdbc.rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+        }
+    }
+
     /** Each domain's app roles reach their own domain's tables, never the other's. */
     @Test
     void appRolesOfOneDomainReachNothingOfTheOther() throws Exception {
