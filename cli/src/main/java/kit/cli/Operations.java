@@ -8,6 +8,7 @@ import kit.client.KitError;
 import kit.console.TextTable;
 import kit.types.State;
 import org.jooq.DSLContext;
+import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 
 import java.io.PrintStream;
@@ -79,13 +80,36 @@ final class Operations {
     }
 
     /**
+     * A table as the command line names it, as the kit names it: {@code public.users_2} is
+     * {@code users_2}, {@code shop."Orders"} is {@code shop.Orders}, as the kit's functions read a
+     * name (kit.table_key). As given where the kit cannot read it (the next check says why) or
+     * predates domains (0.7.0).
+     */
+    private String kitName(String given) {
+        if (given == null || !DatabaseKit.hasFunction(db, "kit.table_key(text, text)")) {
+            return given;
+        }
+        try {
+            return db.fetchValue("SELECT kit.table_key(?, ?)", given, Catalog.KIT_NAMES).toString();
+        } catch (DataAccessException e) {
+            return given;
+        }
+    }
+
+    /**
      * The read version a command names, in a state the command works on; else a usage error (exit 2)
      * that says what the table is, so that every command answers a wrong name the same way.
      */
     private void requireReadVersion(String table, String command, State... states) {
         State state = Catalog.stateOf(db, table).orElse(null);
         if (state == null) {
-            throw new IllegalArgumentException(table + " is not a read version of this database (kit status lists them)");
+            List<String> namesake = db.select(READ_VERSION.READ_TABLE).from(READ_VERSION)
+                    .where(READ_VERSION.READ_TABLE.ne(table))
+                    .fetch(READ_VERSION.READ_TABLE).stream()
+                    .filter(name -> KitName.of(name).table().equals(KitName.of(table).table())).sorted().toList();
+            throw new IllegalArgumentException(table + " is not a read version of this database (kit status lists them"
+                    + (namesake.isEmpty() ? ")" : "; did you mean " + String.join(" or ", namesake) + "? A table outside"
+                    + " public is named with its schema)"));
         }
         if (state == State.RETIRED && !java.util.Arrays.asList(states).contains(state)) {
             throw new IllegalArgumentException(table + " is retired: its table and feeds are gone, and a retired read version"
@@ -173,7 +197,8 @@ final class Operations {
         return left == 0 ? 0 : 1;
     }
 
-    int verify(String only, int maxRows, OutputFormat format) {
+    int verify(String given, int maxRows, OutputFormat format) {
+        String only = kitName(given);
         if (only != null) {
             requireReadVersion(only, "verify", State.LIVE);
         }
@@ -252,7 +277,8 @@ final class Operations {
         return db.fetchValue(DSL.select(DSL.currentCatalog()));
     }
 
-    int backfillAll(String only, int batchSize) throws SQLException {
+    int backfillAll(String given, int batchSize) throws SQLException {
+        String only = kitName(given);
         if (only != null) {
             requireReadVersion(only, "backfill", State.BUILDING);
         }
@@ -279,7 +305,8 @@ final class Operations {
         return 0;
     }
 
-    int rebuild(String table, int batchSize) throws SQLException {
+    int rebuild(String given, int batchSize) throws SQLException {
+        String table = kitName(given);
         requireReadVersion(table, "rebuild", State.LIVE);
         String shadow = beginRebuild(db.configuration(), table);
         out.println("Rebuilding " + table + " into " + shadow + " while writers go on");
@@ -370,7 +397,8 @@ final class Operations {
                 table, done, total, total == 0 ? 100 : Math.min(100, done * 100 / total), rate, left);
     }
 
-    int retire(String table, boolean dryRun, List<Integer> ignoreSessions, OutputFormat format) {
+    int retire(String given, boolean dryRun, List<Integer> ignoreSessions, OutputFormat format) {
+        String table = kitName(given);
         requireReadVersion(table, "retire", State.LIVE, State.BUILDING);
         Integer[] ignore = ignoreSessions.toArray(Integer[]::new);
         RetirementPlan plan = retirementPlan(db.configuration(), table, ignore, Catalog.KIT_NAMES);
@@ -380,9 +408,9 @@ final class Operations {
         }
         if (format == OutputFormat.JSON) {
             List<Integer> versions = List.of(plan.getVersions());
-            var report = new RetirementReport(Json.FORMAT_VERSION, "retire", database(), table, dryRun, versions,
+            var report = new RetirementReport(Json.FORMAT_VERSION, "retire", database(), table, KitName.of(table).domain(), dryRun, versions,
                     db.selectFrom(FEED).where(FEED.READ_TABLE.eq(table)).orderBy(FEED.POSITION)
-                            .fetch(f -> new StatusReport.Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())),
+                            .fetch(StatusReport.Feed::of),
                     ConnectedClients.of(db).stream()
                             .filter(client -> client.domain().equals(KitName.of(table).domain())
                                     && versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),
@@ -395,7 +423,9 @@ final class Operations {
         }
         out.println((dryRun ? "Retiring " + table + " would:" : "Retiring " + table + ":"));
         out.println("  drop table " + table + " and its feeds: " + listOrNone(plan.getFeeds()));
-        out.println("  retire schema versions: " + listOrNone(plan.getVersions()));
+        String domain = KitName.of(table).domain();
+        out.println("  retire schema versions" + (KitName.PUBLIC.equals(domain) ? "" : " of domain " + domain) + ": "
+                + listOrNone(plan.getVersions()));
         out.println("  keep every write table and fact");
         if (plan.getClients() != null) {
             out.println("  blocked by connected clients: " + plan.getClients());
@@ -424,7 +454,8 @@ final class Operations {
         return items.length == 0 ? "none" : String.join(", ", java.util.Arrays.stream(items).map(String::valueOf).toList());
     }
 
-    int abort(String table) {
+    int abort(String given) {
+        String table = kitName(given);
         requireReadVersion(table, "abort", State.BUILDING);
         abortReadVersion(db.configuration(), table, Catalog.KIT_NAMES);
         out.println(table + " aborted: its table, feeds and projections are gone; write tables untouched");

@@ -12,7 +12,7 @@ import java.util.List;
  * @param dependents     objects that depend on its table (views, rules, foreign keys): they block it
  * @param exitStatus     a dry run that finds blockers exits 1
  */
-record RetirementReport(int formatVersion, String command, String database, String readTable, boolean dryRun,
+record RetirementReport(int formatVersion, String command, String database, String readTable, String domain, boolean dryRun,
                         List<Integer> schemaVersions, List<StatusReport.Feed> feeds, List<ConnectedClients.Client> clients,
                         List<String> referrers, List<String> dependents, boolean wouldRetire, boolean retired, int exitStatus) {
 }

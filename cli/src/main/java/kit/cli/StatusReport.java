@@ -53,7 +53,14 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     }
 
     /** A feed into a read version: from {@code writeTable}, of {@code kind} (insert, or update by {@code keyColumn}). */
+    /** @param projection the feed's projection function, named with its schema outside public */
     record Feed(String writeTable, String kind, String keyColumn, String projection) {
+
+        static Feed of(kit.catalog.tables.records.FeedRecord feed) {
+            KitName write = KitName.of(feed.getWriteTable());
+            return new Feed(feed.getWriteTable(), feed.getKind(), feed.getKeyColumn(),
+                    new KitName(write.domain(), feed.getProjection()).toString());
+        }
     }
 
     /**
@@ -91,7 +98,7 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     static StatusReport read(DSLContext db, boolean exact) {
         KitVersions kit = kitVersions(db);
         List<FeedRow> feeds = db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
-                .fetch(f -> new FeedRow(f.getReadTable(), new Feed(f.getWriteTable(), f.getKind(), f.getKeyColumn(), f.getProjection())));
+                .fetch(f -> new FeedRow(f.getReadTable(), Feed.of(f)));
         boolean domains = DatabaseKit.hasColumn(db, "kit.schema_versions", "domain");
         Field<String> domain = domains ? SCHEMA_VERSIONS.DOMAIN : DSL.inline(KitName.PUBLIC, SCHEMA_VERSIONS.DOMAIN);
         List<SchemaVersion> schemaVersions = db.select(SCHEMA_VERSIONS.VERSION, SCHEMA_VERSIONS.STATE, SCHEMA_VERSIONS.READ_TABLES, domain)

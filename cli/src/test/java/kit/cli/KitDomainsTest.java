@@ -38,7 +38,8 @@ class KitDomainsTest {
         assertThat(status.out()).containsPattern("(?m)^ +public +3 +live +messages_3, users_2")
                 .containsPattern("(?m)^ +shop +0 +live +shop.orders")
                 .containsPattern("(?m)^ +shop +1 +live +shop.order_book")
-                .containsPattern("(?m)^ +shop.order_placed +write +1");
+                .containsPattern("(?m)^ +shop.order_placed +write +1")
+                .as("a projection outside public is named with its schema").contains("shop.project_order_placed_into_order_book");
 
         JsonNode versions = json(kit(db, "status", "--format", "json")).at("/schema_versions");
         List<String> seen = new ArrayList<>();
@@ -53,6 +54,19 @@ class KitDomainsTest {
         assertThat(kit(db, "rebuild", "shop.order_book").status()).isZero();
         KitCommandTest.Result plan = kit(db, "retire", "shop.orders", "--dry-run");
         assertThat(plan.status()).as(plan.out() + plan.err()).isZero();
-        assertThat(plan.out()).contains("shop.orders").contains("schema version").doesNotContain("users_");
+        assertThat(plan.out()).contains("shop.orders").contains("retire schema versions of domain shop: 0").doesNotContain("users_");
+        assertThat(json(kit(db, "retire", "shop.orders", "--dry-run", "--format", "json")).at("/domain").asString()).isEqualTo("shop");
+    }
+
+    /** A command takes a table as the kit's SQL does, and names the table it may have meant. */
+    @Test
+    void commandsReadNamesAsTheKitDoesAndSuggestADomainsTable() throws Exception {
+        TestDatabase db = bothDomains();
+        assertThat(kit(db, "verify", "public.users_2").status()).isZero();
+        assertThat(kit(db, "verify", "\"shop\".\"order_book\"").status()).isZero();
+        KitCommandTest.Result unqualified = kit(db, "verify", "order_book");
+        assertThat(unqualified.status()).isEqualTo(2);
+        assertThat(unqualified.err()).contains("order_book is not a read version of this database")
+                .contains("did you mean shop.order_book?");
     }
 }

@@ -189,7 +189,7 @@ class KitOutputFormatsTest {
             KitCommandTest.Result r = kit(db, "retire", "users_0", "--dry-run", "--format", "json");
             assertThat(r.status()).isEqualTo(kit(db, "retire", "users_0", "--dry-run").status()).isEqualTo(1);
             JsonNode plan = json(r);
-            assertThat(names(plan)).containsExactly("format_version", "command", "database", "read_table", "dry_run",
+            assertThat(names(plan)).containsExactly("format_version", "command", "database", "read_table", "domain", "dry_run",
                     "schema_versions", "feeds", "clients", "referrers", "dependents", "would_retire", "retired", "exit_status");
             assertThat(plan.get("read_table").asString()).isEqualTo("users_0");
             assertThat(plan.get("schema_versions").valueStream().map(JsonNode::asInt)).containsExactly(0);

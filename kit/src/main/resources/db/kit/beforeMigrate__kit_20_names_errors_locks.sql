@@ -94,7 +94,8 @@ BEGIN
     IF cardinality(_parts) <> 2 OR _parts[1] IS NULL OR _parts[1] = '' OR _parts[2] = ''
        OR strpos(_parts[1], '.') > 0 OR strpos(_parts[2], '.') > 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006',
-            MESSAGE = format('Not a table name the kit can take: %s (Domain: %s)', table_key.name, coalesce(table_key.domain, 'none')),
+            MESSAGE = format('Not a table name the kit can take: %s', table_key.name)
+                      || CASE WHEN cardinality(_parts) = 2 AND _parts[1] IS NULL THEN ' (no current schema: name its schema)' ELSE '' END,
             HINT = 'Name a table as schema.table, or as table in the current schema (SET search_path, or Flyway''s defaultSchema); '
                    'a schema or table name may not contain a dot.';
     END IF;

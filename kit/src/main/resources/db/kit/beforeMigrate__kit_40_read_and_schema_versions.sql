@@ -25,8 +25,10 @@ BEGIN
     create_read_version.read_table := kit.table_key(create_read_version.read_table, create_read_version.domain);
     _table := to_regclass(kit.relation(create_read_version.read_table));
     IF _table IS NULL THEN
-        PERFORM kit.usage_error(format('No such table: %s (create the table before calling kit.create_read_version)',
-                                       create_read_version.read_table));
+        PERFORM kit.usage_error(format('No such table: %s (%s)', create_read_version.read_table,
+                                       CASE WHEN to_regnamespace(quote_ident(kit.key_schema(create_read_version.read_table))) IS NULL
+                                            THEN format('there is no schema %s', kit.key_schema(create_read_version.read_table))
+                                            ELSE 'create the table before calling kit.create_read_version' END));
     END IF;
     IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = create_read_version.read_table) THEN
         PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
@@ -203,6 +205,10 @@ BEGIN
         PERFORM kit.usage_error(format('A schema version reads the read versions of one domain (Schema version: %s, Domains: %s)',
                                        create_schema_version.version, coalesce(array_to_string(_domains, ', '), 'none: no read table')),
                                 'Name its read tables, all in one schema; nothing was changed.');
+    END IF;
+    IF _domains[1] IS DISTINCT FROM create_schema_version.domain THEN
+        RAISE NOTICE 'kit: schema version % is a version of domain %, the schema its read tables are in (not of %)',
+                     create_schema_version.version, _domains[1], create_schema_version.domain;
     END IF;
     create_schema_version.domain := _domains[1];
     IF EXISTS (SELECT FROM kit.schema_version v WHERE v.domain = create_schema_version.domain AND v.version = create_schema_version.version) THEN

@@ -173,8 +173,9 @@ BEGIN
     SELECT a.domain INTO _others FROM kit.app_role a WHERE a.role_name = _role AND a.domain <> create_app_role.domain;
     IF _others IS NOT NULL THEN
         PERFORM kit.usage_error(format('App role %s is already the role of a version of domain %s', _role, _others),
-                                format('Each domain has its own app roles: migrate %s with its own prefix (kit.app_role_prefix), or without one (%s); nothing was changed.',
-                                       create_app_role.domain, kit.default_app_role_prefix(create_app_role.domain)));
+                                format('Each domain has its own app roles: migrate %s with a prefix of its own (kit.app_role_prefix = %s_app_v, say); nothing was changed.',
+                                       create_app_role.domain,
+                                       regexp_replace(lower(current_database() || '_' || create_app_role.domain), '[^a-z0-9_]', '_', 'g')));
     END IF;
     -- Roles belong to the server. A role of the default name that already has grants in
     -- another database is that database's: reusing it would let one database's apps reach the
@@ -188,9 +189,10 @@ BEGIN
         IF _others IS NOT NULL THEN
             PERFORM kit.usage_error(
                 format('App role %s already has grants in another database of this server (Databases: %s)', _role, _others),
-                format('Roles are shared by a server''s databases: give this one its own prefix for its migrations '
-                       '(kit.app_role_prefix = %s_app_v, e.g. -Dflyway.jdbcProperties.options="-c kit.app_role_prefix=%1$s_app_v") and start its apps with --db-role %1$s_app_vN; nothing was changed.',
-                       regexp_replace(lower(current_database()), '[^a-z0-9_]', '_', 'g')));
+                format('Roles are shared by a server''s databases: give this domain of this database its own prefix for its migrations '
+                       '(kit.app_role_prefix = %s, e.g. -Dflyway.jdbcProperties.options="-c kit.app_role_prefix=%1$s") and start its apps with --db-role %1$sN; nothing was changed.',
+                       regexp_replace(lower(current_database()), '[^a-z0-9_]', '_', 'g')
+                       || CASE WHEN create_app_role.domain = 'public' THEN '' ELSE '_' || lower(create_app_role.domain) END || '_app_v'));
         END IF;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = _role) THEN

@@ -69,8 +69,10 @@ BEGIN
                                  domain => kit.key_schema(retire_read_version.read_table));
     IF _plan.clients IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT005',
-            MESSAGE = format('Read version %s is still in use by connected clients of schema version %s (Clients: %s)',
-                             retire_read_version.read_table, array_to_string(_plan.versions, ', '), _plan.clients),
+            MESSAGE = format('Read version %s is still in use by connected clients of schema version %s%s (Clients: %s)',
+                             retire_read_version.read_table, array_to_string(_plan.versions, ', '),
+                             CASE WHEN kit.key_schema(retire_read_version.read_table) = 'public' THEN ''
+                                  ELSE ' of domain ' || kit.key_schema(retire_read_version.read_table) END, _plan.clients),
             SCHEMA = kit.key_schema(retire_read_version.read_table), TABLE = kit.key_table(retire_read_version.read_table),
             HINT = 'Stop those clients: every app server of the listed versions, and any other session '
                    '(kit status lists them; SELECT pg_terminate_backend(<pid>) ends one). Then run the migration again, '
