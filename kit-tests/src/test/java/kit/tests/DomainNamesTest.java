@@ -82,6 +82,9 @@ class DomainNamesTest {
                 var refused = assertFailsWith(KitError.USAGE, () -> exec(c, call));
                 assertThat(refused.getMessage()).as(call).isNotBlank();
             }
+            assertThat(assertFailsWith(KitError.USAGE,
+                    () -> exec(c, "SELECT kit.create_write_table('nosuch.facts', 'fact', schema_version => 1)")).getMessage())
+                    .contains("No such table: nosuch.facts (there is no schema nosuch)");
             assertThat(strings(c, "SELECT write_table FROM kit.write_table WHERE domain <> 'public'")).containsExactly("north.thing_added");
             assertThat(strings(c, "SELECT read_table FROM kit.read_version WHERE domain <> 'public'")).containsExactly("north.things");
             assertThat(value(c, "SELECT count(*) FROM kit.schema_version WHERE domain <> 'public'")).isEqualTo(1L);

@@ -180,6 +180,21 @@ BEGIN
 END
 $$;
 
+-- Refuses (KT006) a call that names a table that is not there, saying whether
+-- its schema is missing or the table: `call` is the kit function called.
+CREATE OR REPLACE FUNCTION kit.refuse_missing_table(kit_name text, call text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+BEGIN
+    PERFORM kit.usage_error(format('No such table: %s (%s)', refuse_missing_table.kit_name,
+                                   CASE WHEN to_regnamespace(quote_ident(kit.key_schema(refuse_missing_table.kit_name))) IS NULL
+                                        THEN format('there is no schema %s', kit.key_schema(refuse_missing_table.kit_name))
+                                        ELSE format('create the table before calling %s', refuse_missing_table.call) END));
+END
+$$;
+
 -- The state of a read version, failing with KT006 unless it is one of `allowed`.
 CREATE OR REPLACE FUNCTION kit.require_state(read_table text, allowed text[])
 RETURNS text

@@ -346,10 +346,7 @@ BEGIN
                                 'Name the id space without a schema; nothing was changed.');
     END IF;
     IF _table IS NULL THEN
-        PERFORM kit.usage_error(format('No such table: %s (%s)', create_write_table.write_table,
-                                       CASE WHEN to_regnamespace(quote_ident(kit.key_schema(create_write_table.write_table))) IS NULL
-                                            THEN format('there is no schema %s', kit.key_schema(create_write_table.write_table))
-                                            ELSE 'create the table before calling kit.create_write_table' END));
+        PERFORM kit.refuse_missing_table(create_write_table.write_table, 'kit.create_write_table');
     END IF;
     SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type
       FROM pg_attribute a WHERE a.attrelid = _table AND a.attname = 'id' AND a.attnum = 1;

@@ -25,10 +25,7 @@ BEGIN
     create_read_version.read_table := kit.table_key(create_read_version.read_table, create_read_version.domain);
     _table := to_regclass(kit.relation(create_read_version.read_table));
     IF _table IS NULL THEN
-        PERFORM kit.usage_error(format('No such table: %s (%s)', create_read_version.read_table,
-                                       CASE WHEN to_regnamespace(quote_ident(kit.key_schema(create_read_version.read_table))) IS NULL
-                                            THEN format('there is no schema %s', kit.key_schema(create_read_version.read_table))
-                                            ELSE 'create the table before calling kit.create_read_version' END));
+        PERFORM kit.refuse_missing_table(create_read_version.read_table, 'kit.create_read_version');
     END IF;
     IF EXISTS (SELECT FROM kit.read_version v WHERE v.read_table = create_read_version.read_table) THEN
         PERFORM kit.usage_error(format('Read version already exists: %s', create_read_version.read_table),
