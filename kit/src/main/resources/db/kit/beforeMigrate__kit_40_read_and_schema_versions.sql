@@ -183,6 +183,21 @@ AS $$
                           AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped)
 $$;
 
+-- The columns of read_table an update feed from write_table sets: those both
+-- tables have, but the row's id, the kit's columns and generated ones (see
+-- kit.feed_statements), in name order.
+CREATE OR REPLACE FUNCTION kit.update_feed_columns(write_table text, read_table text)
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(array_agg(r.attname::text ORDER BY r.attname), '{}')
+      FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
+     WHERE r.attrelid = to_regclass(kit.relation(update_feed_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
+       AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
+       AND w.attrelid = to_regclass(kit.relation(update_feed_columns.write_table)) AND w.attnum > 0 AND NOT w.attisdropped
+$$;
+
 -- Records that apps of `version` read `read_tables`: a version of the domain
 -- the read tables are in (unqualified names are in `domain`, the caller's
 -- current schema). Each domain numbers its own versions.

@@ -126,13 +126,28 @@ BEGIN
         END IF;
     END IF;
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
-    IF add_feed.key_column IS NOT NULL AND NOT EXISTS (
-            SELECT FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
-             WHERE r.attrelid = kit.relation(add_feed.read_table)::regclass AND r.attnum > 0 AND NOT r.attisdropped
-               AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
-               AND w.attrelid = kit.relation(add_feed.write_table)::regclass AND w.attnum > 0 AND NOT w.attisdropped) THEN
+    IF add_feed.key_column IS NOT NULL AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
+    END IF;
+    -- A row has one order guard, last_fact_seq: a fact skips a row that a later fact already
+    -- changed. That is right only when the later fact sets every column the earlier one would;
+    -- a replay, which applies feed after feed, would otherwise drop a fact that the live path
+    -- applied (or the other way round when writers race), and verify and rebuild would disagree.
+    SELECT string_agg(format('%s sets (%s)', f.write_table, array_to_string(kit.update_feed_columns(f.write_table, f.read_table), ', ')),
+                      '; ' ORDER BY f.position) INTO _unfilled
+      FROM kit.feed f
+     WHERE add_feed.key_column IS NOT NULL AND f.read_table = add_feed.read_table AND f.kind = 'update'
+       AND kit.update_feed_columns(f.write_table, f.read_table) <> kit.update_feed_columns(add_feed.write_table, add_feed.read_table);
+    IF _unfilled IS NOT NULL THEN
+        PERFORM kit.usage_error(
+            format('The update feeds of a read table set the same columns: %s would set (%s), where %s (Read table: %s)',
+                   add_feed.write_table, array_to_string(kit.update_feed_columns(add_feed.write_table, add_feed.read_table), ', '),
+                   _unfilled, add_feed.read_table),
+            'The kit keeps one order guard per row (last_fact_seq), so a later fact of one update feed would hide an earlier '
+            'fact of another that set other columns, and a rebuild would lose it. Give the write tables the same columns '
+            'of the read table, or feed another read version; nothing was changed.');
+        _unfilled := NULL;
     END IF;
     IF add_feed.key_column IS NULL THEN
         _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
