@@ -114,6 +114,11 @@ CREATE TABLE IF NOT EXISTS kit.feed (
     CHECK ((kind = 'update') = (key_column IS NOT NULL))
 );
 COMMENT ON TABLE kit.feed IS 'One feed per write table x read table, applied by the write table''s one feed trigger (kit.object_name(''feed'', write_table)) and replayed by its projection function. Insert feeds create read rows, update feeds change the row whose id is in key_column.';
+-- 0.7.0: a feed may compute read columns from the fact, and take only some facts.
+ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS columns jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS filter text;
+COMMENT ON COLUMN kit.feed.columns IS 'Read columns the feed computes, each an SQL expression over the fact f: {"email": "lower(f.email)"}; every other column is the fact column of the same name.';
+COMMENT ON COLUMN kit.feed.filter IS 'An SQL condition over the fact f that selects the facts the feed takes; NULL: every fact.';
 
 -- The rules of each read version (constraints, unique indexes, NOT NULL
 -- columns) as they were when it went live, so that a rule dropped later is

@@ -166,7 +166,8 @@ END
 $$;
 
 -- The NOT NULL columns of read_table without a DEFAULT (or generation) that
--- write_table's facts do not have, so that an insert feed between them could
+-- write_table's facts do not have, nor the feed computes (kit.feed.columns),
+-- so that an insert feed between them could
 -- only fail: refused when the feed is declared, drift when a column like it
 -- is added later. NULL when there is none.
 CREATE OR REPLACE FUNCTION kit.unfilled_columns(write_table text, read_table text)
@@ -181,21 +182,28 @@ AS $$
        AND r.attname NOT IN ('last_fact_seq', 'first_fact_seq')
        AND NOT EXISTS (SELECT FROM pg_attribute w WHERE w.attrelid = to_regclass(kit.relation(unfilled_columns.write_table))
                           AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped)
+       AND NOT EXISTS (SELECT FROM kit.feed f WHERE f.write_table = unfilled_columns.write_table
+                          AND f.read_table = unfilled_columns.read_table AND f.columns ? r.attname)
 $$;
 
 -- The columns of read_table an update feed from write_table sets: those both
--- tables have, but the row's id, the kit's columns and generated ones (see
--- kit.feed_statements), in name order.
+-- tables have, but the row's id, the kit's columns and generated ones, and
+-- those the feed computes (kit.feed.columns; see kit.feed_statements), in
+-- name order.
 CREATE OR REPLACE FUNCTION kit.update_feed_columns(write_table text, read_table text)
 RETURNS text[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
-    SELECT coalesce(array_agg(r.attname::text ORDER BY r.attname), '{}')
-      FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
-     WHERE r.attrelid = to_regclass(kit.relation(update_feed_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
-       AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
-       AND w.attrelid = to_regclass(kit.relation(update_feed_columns.write_table)) AND w.attnum > 0 AND NOT w.attisdropped
+    SELECT coalesce(array_agg(c.name ORDER BY c.name), '{}')
+      FROM (SELECT r.attname::text AS name
+              FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
+             WHERE r.attrelid = to_regclass(kit.relation(update_feed_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
+               AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
+               AND w.attrelid = to_regclass(kit.relation(update_feed_columns.write_table)) AND w.attnum > 0 AND NOT w.attisdropped
+            UNION
+            SELECT k FROM kit.feed f, jsonb_object_keys(f.columns) AS k
+             WHERE f.write_table = update_feed_columns.write_table AND f.read_table = update_feed_columns.read_table) c
 $$;
 
 -- Records that apps of `version` read `read_tables`: a version of the domain

@@ -78,11 +78,14 @@ $$;
 -- live path applies.
 --
 -- Columns map by name: an insert feed fills each read column from the fact
--- column of the same name, and leaves the others to their DEFAULT (or
--- generation expression); an update feed sets every read column the fact
--- also has, on the row whose id is in key_column, unless a later fact was
+-- column of the same name, or from the expression the feed computes it with
+-- (kit.feed.columns), and leaves the others to their DEFAULT (or generation
+-- expression); an update feed sets every read column the fact also has or
+-- the feed computes, on the row whose id is in key_column, unless a later fact was
 -- already applied to it (last_fact_seq), so racing facts end as a replay in
--- seq order would. With `checks` (the live path), an insert feed checks its
+-- seq order would. A feed with a filter (kit.feed.filter) takes only the
+-- facts that meet it: `facts` becomes those, and they are what its counts
+-- compare with. With `checks` (the live path), an insert feed checks its
 -- read table's references first, and an update feed checks that its rows
 -- exist when it changed fewer rows than there are facts (a later fact
 -- already applied, several facts about one row, or an unknown one): the
@@ -112,14 +115,22 @@ DECLARE
     _read    regclass := kit.relation(feed_statements.read_table)::regclass;
     _target  text := coalesce(feed_statements.target, feed_statements.read_table);
     _entity  text := (SELECT v.entity FROM kit.read_version v WHERE v.read_table = feed_statements.read_table);
+    _feed    record;
+    _facts   text := feed_statements.facts;
     _checks  text;
     _parts   jsonb;
 BEGIN
+    SELECT coalesce(f.columns, '{}') AS columns, f.filter INTO _feed
+      FROM kit.feed f WHERE f.write_table = feed_statements.write_table AND f.read_table = feed_statements.read_table;
+    _feed.columns := coalesce(_feed.columns, '{}');
+    IF _feed.filter IS NOT NULL THEN
+        _facts := format('(SELECT * FROM %s AS f WHERE %s)', feed_statements.facts, _feed.filter);
+    END IF;
     IF feed_statements.rejections IS NULL OR feed_statements.rejections NOT IN ('fail', 'name', 'list') THEN
         RAISE EXCEPTION 'A feed''s rejections are fail, name or list (Given: %)', feed_statements.rejections;
     END IF;
     SELECT string_agg(kit.existence_check_sql(feed_statements.write_table, c.column_name, c.checked_table, c.entity,
-                                              feed_statements.facts), '')
+                                              _facts), '')
       INTO _checks
       FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
               FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
@@ -128,13 +139,16 @@ BEGIN
             SELECT feed_statements.key_column, _target, _entity WHERE feed_statements.key_column IS NOT NULL) c;
     _checks := CASE WHEN _checks IS NULL OR NOT feed_statements.checks THEN ''
                     WHEN feed_statements.key_column IS NOT NULL
-                        THEN kit.render(E'    IF _applied < _fact_count THEN{{checks}}    END IF;\n', jsonb_build_object('checks', _checks))
+                        THEN kit.render(E'    IF _applied < {{fact_count}} THEN{{checks}}    END IF;\n',
+                                        jsonb_build_object('checks', _checks, 'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count'
+                                                                          ELSE format('(SELECT count(*) FROM %s AS f)', _facts) END))
                     ELSE _checks END;
     _parts := jsonb_build_object(
         'target', CASE WHEN feed_statements.target_schema = 'pg_temp' THEN format('pg_temp.%I', _target) ELSE kit.relation(_target) END,
         'target_name', quote_literal(_target),
         'write_table', quote_literal(feed_statements.write_table),
-        'facts', feed_statements.facts);
+        'facts', _facts,
+        'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count' ELSE format('(SELECT count(*) FROM %s AS f)', _facts) END);
 
     IF feed_statements.key_column IS NULL THEN
         -- Only the columns the fact has (and the kit's last_fact_seq, first_fact_seq): every other
@@ -142,12 +156,13 @@ BEGIN
         SELECT _parts || jsonb_build_object(
                    'columns', string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
                    'values', string_agg(CASE WHEN r.attname IN ('last_fact_seq', 'first_fact_seq') THEN 'f.seq'
+                                             WHEN _feed.columns ? r.attname THEN format('(%s)', _feed.columns ->> r.attname)
                                              ELSE format('f.%I', w.attname) END, ', ' ORDER BY r.attnum))
           INTO _parts
           FROM pg_attribute r
           LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
          WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
-           AND (w.attname IS NOT NULL OR r.attname IN ('last_fact_seq', 'first_fact_seq'));
+           AND (w.attname IS NOT NULL OR r.attname IN ('last_fact_seq', 'first_fact_seq') OR _feed.columns ? r.attname);
         RETURN _checks || kit.render(CASE feed_statements.rejections
             WHEN 'fail' THEN $t$
     INSERT INTO {{target}} ({{columns}})
@@ -158,7 +173,7 @@ $t$
     SELECT {{values}} FROM {{facts}} AS f
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS _applied = ROW_COUNT;
-    IF _applied < _fact_count THEN
+    IF _applied < {{fact_count}} THEN
         PERFORM kit.raise_rejected_insert({{target_name}}, {{write_table}}, (SELECT jsonb_agg(f) FROM {{facts}} AS f));
     END IF;
 $t$
@@ -179,12 +194,14 @@ $t$ END, _parts);
     -- kit.drift() names): the fact still moves the row's last_fact_seq.
     SELECT _parts || jsonb_build_object(
                'key_column', format('%I', feed_statements.key_column),
-               'sets', coalesce(string_agg(format('%1$I = f.%1$I', r.attname), ', ' ORDER BY r.attnum) || ', ', ''))
+               'sets', coalesce(string_agg(CASE WHEN _feed.columns ? r.attname THEN format('%I = (%s)', r.attname, _feed.columns ->> r.attname)
+                                                ELSE format('%1$I = f.%1$I', r.attname) END, ', ' ORDER BY r.attnum) || ', ', ''))
       INTO _parts
       FROM pg_attribute r
-      JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+      LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
      WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
-       AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at');
+       AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
+       AND (w.attname IS NOT NULL OR _feed.columns ? r.attname);
     RETURN kit.render($t$
     UPDATE {{target}} AS r
        SET {{sets}}last_fact_seq = f.seq

@@ -76,6 +76,64 @@ BEGIN
 END
 $$;
 
+-- Checks a feed's computed columns and filter (see kit.add_feed) before
+-- anything is made, each alone, so that a refusal (KT006) names it: a column
+-- that is not a read column the feed may set, an expression that does not
+-- compile against the write table's row or whose value does not fit its
+-- column (planned as the feed's own INSERT or UPDATE, over no row), a filter
+-- that does not compile or is not boolean.
+CREATE OR REPLACE FUNCTION kit.check_feed_columns(write_table text, read_table text, key_column text, columns jsonb, filter text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _column record;
+BEGIN
+    IF jsonb_typeof(check_feed_columns.columns) IS DISTINCT FROM 'object' THEN
+        PERFORM kit.usage_error(format('A feed''s columns are a JSON object of column: expression (Feed: %s into %s, Given: %s)',
+                                       check_feed_columns.write_table, check_feed_columns.read_table, check_feed_columns.columns),
+                                'For example columns => ''{"email": "lower(f.email)"}''; nothing was changed.');
+    END IF;
+    FOR _column IN SELECT c.key AS name, c.value AS expression, a.attname IS NOT NULL AS settable
+                     FROM jsonb_each(check_feed_columns.columns) c
+                     LEFT JOIN pg_attribute a ON a.attrelid = kit.relation(check_feed_columns.read_table)::regclass
+                          AND a.attname = c.key AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                          AND a.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq')
+                    ORDER BY c.key LOOP
+        IF NOT _column.settable OR jsonb_typeof(_column.expression) <> 'string' THEN
+            PERFORM kit.usage_error(
+                format('A feed computes only columns of its read table, each from an expression in a string: %s (Feed: %s into %s)',
+                       _column.name, check_feed_columns.write_table, check_feed_columns.read_table),
+                'Name a column of the read table that is not id, the kit''s (last_fact_seq, first_fact_seq) or generated; nothing was changed.');
+        END IF;
+        BEGIN
+            EXECUTE CASE WHEN check_feed_columns.key_column IS NULL
+                THEN format('INSERT INTO %s (%I) SELECT (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
+                            _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table))
+                ELSE format('UPDATE %s AS r SET %I = (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
+                            _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table)) END;
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM kit.usage_error(format('Feed from %s into %s cannot compute column %s from %s: %s (SQLSTATE %s)',
+                                           check_feed_columns.write_table, check_feed_columns.read_table, _column.name,
+                                           _column.expression #>> '{}', SQLERRM, SQLSTATE),
+                                    'Write the expression over the fact f (its columns as f.name), with a value of the column''s type; '
+                                    'functions outside pg_catalog are named with their schema. Nothing was changed.');
+        END;
+    END LOOP;
+    IF check_feed_columns.filter IS NOT NULL THEN
+        BEGIN
+            EXECUTE format('SELECT FROM %s AS f WHERE (%s) LIMIT 0', kit.relation(check_feed_columns.write_table), check_feed_columns.filter);
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM kit.usage_error(format('Feed from %s into %s cannot take its filter %s: %s (SQLSTATE %s)',
+                                           check_feed_columns.write_table, check_feed_columns.read_table, check_feed_columns.filter,
+                                           SQLERRM, SQLSTATE),
+                                    'Write the filter as a condition over the fact f, e.g. filter => ''f.role = ''''admin''''''; nothing was changed.');
+        END;
+    END IF;
+END
+$$;
+
 -- Declares that facts of write_table reach read_table and writes the feed's
 -- projection function. For a live read version (fed by a new, empty write
 -- table) the feed goes into the write table's trigger at once, under a lock
@@ -86,7 +144,20 @@ $$;
 -- checked here, and its key column too, not at the first write. Both tables
 -- are of one domain: the schema their names give, else `domain`, the
 -- caller's current schema.
+--
+-- `columns` computes read columns from the fact instead of copying the
+-- column of the same name, each an SQL expression over the fact `f` and
+-- constants: '{"email": "lower(f.email)"}'. `filter`, an SQL condition over
+-- `f`, selects the facts the feed takes ('f.role = ''admin'''). Both run in
+-- the feed trigger, with the kit's pinned search_path (pg_catalog): a
+-- function of your own is named with its schema. Each is checked now, alone:
+-- one that does not compile against the write table's row, or whose value
+-- does not fit its column, is refused with KT006 naming it. Replay applies
+-- the same template, so an expression must give the same value whenever it
+-- runs: no now(), random() or other tables' current state (verify finds a
+-- read row that a replay does not give).
 CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL,
+                                        columns jsonb DEFAULT '{}', filter text DEFAULT NULL,
                                         domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
@@ -101,6 +172,7 @@ DECLARE
 BEGIN
     add_feed.write_table := kit.table_key(add_feed.write_table, add_feed.domain);
     add_feed.read_table := kit.table_key(add_feed.read_table, add_feed.domain);
+    add_feed.columns := coalesce(add_feed.columns, '{}');
     IF kit.key_schema(add_feed.write_table) <> kit.key_schema(add_feed.read_table) THEN
         PERFORM kit.usage_error(format('A feed joins tables of one domain: %s and %s are in different schemas',
                                        add_feed.write_table, add_feed.read_table),
@@ -125,29 +197,17 @@ BEGIN
                        _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
         END IF;
     END IF;
+    PERFORM kit.check_feed_columns(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.columns, add_feed.filter);
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
+    -- Recorded first: the checks below and the generators read the feed's columns and filter from
+    -- the catalog (a refusal rolls it back with the rest).
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter)
+    VALUES (add_feed.write_table, add_feed.read_table,
+            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table), add_feed.columns, add_feed.filter);
     IF add_feed.key_column IS NOT NULL AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
-    END IF;
-    -- A row has one order guard, last_fact_seq: a fact skips a row that a later fact already
-    -- changed. That is right only when the later fact sets every column the earlier one would;
-    -- a replay, which applies feed after feed, would otherwise drop a fact that the live path
-    -- applied (or the other way round when writers race), and verify and rebuild would disagree.
-    SELECT string_agg(format('%s sets (%s)', f.write_table, array_to_string(kit.update_feed_columns(f.write_table, f.read_table), ', ')),
-                      '; ' ORDER BY f.position) INTO _unfilled
-      FROM kit.feed f
-     WHERE add_feed.key_column IS NOT NULL AND f.read_table = add_feed.read_table AND f.kind = 'update'
-       AND kit.update_feed_columns(f.write_table, f.read_table) <> kit.update_feed_columns(add_feed.write_table, add_feed.read_table);
-    IF _unfilled IS NOT NULL THEN
-        PERFORM kit.usage_error(
-            format('The update feeds of a read table set the same columns: %s would set (%s), where %s (Read table: %s)',
-                   add_feed.write_table, array_to_string(kit.update_feed_columns(add_feed.write_table, add_feed.read_table), ', '),
-                   _unfilled, add_feed.read_table),
-            'The kit keeps one order guard per row (last_fact_seq), so a later fact of one update feed would hide an earlier '
-            'fact of another that set other columns, and a rebuild would lose it. Give the write tables the same columns '
-            'of the read table, or feed another read version; nothing was changed.');
-        _unfilled := NULL;
     END IF;
     IF add_feed.key_column IS NULL THEN
         _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
@@ -155,7 +215,7 @@ BEGIN
             PERFORM kit.usage_error(
                 format('Insert feed cannot fill the NOT NULL columns of %s that %s does not have, and that have no DEFAULT (Columns: %s)',
                        add_feed.read_table, add_feed.write_table, _unfilled),
-                'Give those columns a DEFAULT, make them nullable, or add them to the write table; nothing was changed.');
+                'Give those columns a DEFAULT or an expression (columns => ...), make them nullable, or add them to the write table; nothing was changed.');
         END IF;
     END IF;
     IF _state = 'live' THEN
@@ -180,10 +240,6 @@ BEGIN
                                        add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
                                 'Make the read columns'' types fit the fact columns of the same name; nothing was changed.');
     END;
-    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection)
-    VALUES (add_feed.write_table, add_feed.read_table,
-            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
-            kit.object_name('projection', add_feed.write_table, add_feed.read_table));
     IF _state = 'live' THEN
         PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
     END IF;

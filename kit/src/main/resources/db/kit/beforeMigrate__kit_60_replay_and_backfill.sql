@@ -35,12 +35,69 @@ BEGIN
 END
 $$;
 
--- Applies the facts with from_seq < seq <= to_seq to read_table, every feed
--- once over the whole range: insert feeds first, so rows exist before facts
--- change them, then update feeds. Fast: through the projection functions
--- (plain inserts, a rejected fact fails with unique_violation). Named: the
--- same template run as the live path runs it (kit.named_replay_sql), which
--- names the first rejected fact.
+-- The update feeds of read_table over from_seq < seq <= to_seq as runs: each
+-- run a feed's write table and the sub-range (run_from, run_to] that holds a
+-- stretch of its facts with no fact of another update feed between them, in
+-- seq order (kit.replay_range applies them so). One update feed: one run over
+-- the whole range; none: no run.
+CREATE OR REPLACE FUNCTION kit.update_runs(read_table text, from_seq bigint, to_seq bigint)
+RETURNS TABLE (write_table text, run_from bigint, run_to bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _feeds text[] := ARRAY(SELECT f.write_table FROM kit.feed f
+                            WHERE f.read_table = update_runs.read_table AND f.kind = 'update' ORDER BY f.position);
+BEGIN
+    IF cardinality(_feeds) <= 1 THEN
+        RETURN QUERY SELECT w, update_runs.from_seq, update_runs.to_seq FROM unnest(_feeds) AS w;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT r.write_table, coalesce(lag(r.last_seq) OVER (ORDER BY r.last_seq), $1), r.last_seq
+          FROM (SELECT s.write_table, max(s.seq) AS last_seq
+                  FROM (SELECT s.seq, s.write_table,
+                               count(*) FILTER (WHERE s.write_table IS DISTINCT FROM s.before) OVER (ORDER BY s.seq) AS run
+                          FROM (SELECT u.seq, u.write_table, lag(u.write_table) OVER (ORDER BY u.seq) AS before
+                                  FROM (%s) AS u) s) s
+                 GROUP BY s.run, s.write_table) r
+         ORDER BY r.last_seq
+        $q$, (SELECT string_agg(format('SELECT seq, %L::text AS write_table FROM %s WHERE seq > $1 AND seq <= $2', w, kit.relation(w)),
+                                ' UNION ALL ')
+                FROM unnest(_feeds) AS w))
+    USING update_runs.from_seq, update_runs.to_seq;
+END
+$$;
+
+-- How a replay applies the facts with from_seq < seq <= to_seq to read_table,
+-- step by step: each step a feed (its position) over a sub-range. Insert
+-- feeds first, each once over the whole range, so rows exist before facts
+-- change them; then the update feeds' facts in seq order across feeds, as
+-- the live path applied them, in runs (kit.update_runs). A row has one order
+-- guard (last_fact_seq): applied feed after feed, an earlier fact of one
+-- update feed would be skipped behind a later fact of another that the feed
+-- before had applied, and its columns lost. kit.replay_range and verify's
+-- replay (kit.verify_replay) both take these steps.
+CREATE OR REPLACE FUNCTION kit.replay_steps(read_table text, from_seq bigint, to_seq bigint)
+RETURNS TABLE (feed_position bigint, run_from bigint, run_to bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.position, s.run_from, s.run_to
+      FROM (SELECT f.position, replay_steps.from_seq AS run_from, replay_steps.to_seq AS run_to, 0 AS stage, f.position AS place
+              FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind = 'insert'
+            UNION ALL
+            SELECT f.position, r.run_from, r.run_to, 1, r.run_to
+              FROM kit.update_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq) r
+              JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table) s
+     ORDER BY s.stage, s.place
+$$;
+
+-- Applies the facts with from_seq < seq <= to_seq to read_table, step by step
+-- (kit.replay_steps). Fast: through the projection functions (plain inserts,
+-- a rejected fact fails with unique_violation). Named: the same template run
+-- as the live path runs it (kit.named_replay_sql), which names the first
+-- rejected fact.
 CREATE OR REPLACE FUNCTION kit.replay_range(read_table text, from_seq bigint, to_seq bigint, named boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -49,15 +106,16 @@ AS $$
 DECLARE
     _feed record;
 BEGIN
-    FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, f.projection, v.rebuild_of
-                   FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table
-                  WHERE f.read_table = replay_range.read_table
-                  ORDER BY f.kind = 'update', f.position LOOP
+    FOR _feed IN SELECT f.write_table, f.read_table, f.key_column, f.projection, v.rebuild_of, s.run_from, s.run_to
+                   FROM kit.replay_steps(replay_range.read_table, replay_range.from_seq, replay_range.to_seq) WITH ORDINALITY AS s
+                   JOIN kit.feed f ON f.position = s.feed_position
+                   JOIN kit.read_version v ON v.read_table = f.read_table
+                  ORDER BY s.ordinality LOOP
         IF replay_range.named THEN
             EXECUTE kit.named_replay_sql(_feed.write_table, coalesce(_feed.rebuild_of, _feed.read_table), _feed.key_column,
-                                         _feed.read_table, replay_range.from_seq, replay_range.to_seq);
+                                         _feed.read_table, _feed.run_from, _feed.run_to);
         ELSE
-            EXECUTE format('SELECT %s($1, $2)', kit.beside(_feed.write_table, _feed.projection)) USING replay_range.from_seq, replay_range.to_seq;
+            EXECUTE format('SELECT %s($1, $2)', kit.beside(_feed.write_table, _feed.projection)) USING _feed.run_from, _feed.run_to;
         END IF;
     END LOOP;
 END

@@ -55,20 +55,20 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _feeds    text[];
     _last     bigint := -1;
     _batch    record;
+    _step     record;
     _done     bigint := 0;
     _total    bigint := kit.facts_after(verify_replay.read_table, -1);
     _reported timestamptz := clock_timestamp();
 BEGIN
-    SELECT array_agg(format('kit_verify_%s_%s', verify_replay.mode, f.position) ORDER BY f.kind = 'update', f.position)
-      INTO _feeds FROM kit.feed f WHERE f.read_table = verify_replay.read_table;
     LOOP
         _batch := kit.next_batch(verify_replay.read_table, _last, 9223372036854775807, 10000);
         EXIT WHEN _batch.facts = 0;
-        FOR _i IN 1..coalesce(cardinality(_feeds), 0) LOOP
-            EXECUTE format('SELECT pg_temp.%I($1, $2)', _feeds[_i]) USING _last, _batch.to_seq;
+        -- The steps of every replay (kit.replay_steps), through verify's own copy of each feed.
+        FOR _step IN SELECT * FROM kit.replay_steps(verify_replay.read_table, _last, _batch.to_seq) LOOP
+            EXECUTE format('SELECT pg_temp.%I($1, $2)', format('kit_verify_%s_%s', verify_replay.mode, _step.feed_position))
+              USING _step.run_from, _step.run_to;
         END LOOP;
         _done := _done + _batch.facts;
         _last := _batch.to_seq;

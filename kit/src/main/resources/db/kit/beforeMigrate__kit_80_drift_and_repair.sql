@@ -45,12 +45,9 @@ AS $$
 $$;
 
 -- The damage kit.repair() cannot undo, one row each (kit.drift() lists it
--- too): a fact column a write table lost (its values went with it), NOT
--- NULL columns without a DEFAULT of a live read table that an insert feed's
--- facts lack (every such fact would be refused), and a live read table whose
--- update feeds set different columns (declared under a kit before 0.7.0, or
--- a column added since; kit.add_feed refuses it): a replay, feed after feed,
--- may skip a fact the live path applied.
+-- too): a fact column a write table lost (its values went with it), and
+-- NOT NULL columns without a DEFAULT of a live read table that an insert
+-- feed's facts lack (every such fact would be refused).
 CREATE OR REPLACE FUNCTION kit.unrepairable()
 RETURNS TABLE (object text, problem text)
 LANGUAGE sql STABLE
@@ -70,17 +67,6 @@ AS $$
       FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table AND v.state = 'live'
      CROSS JOIN LATERAL (SELECT kit.unfilled_columns(f.write_table, f.read_table) AS columns) u
      WHERE f.kind = 'insert' AND u.columns IS NOT NULL
-    UNION ALL
-    SELECT format('table %s', f.read_table),
-           format('has update feeds that set different columns (%s): a replay applies one feed after another and may skip a fact '
-                  'the live path applied, so verify may differ and a rebuild may lose it; serve it from a new read version whose '
-                  'update feeds set the same columns',
-                  string_agg(format('%s sets %s', f.write_table, array_to_string(c.columns, ', ')), '; ' ORDER BY f.position))
-      FROM kit.feed f JOIN kit.read_version v ON v.read_table = f.read_table AND v.state = 'live'
-     CROSS JOIN LATERAL (SELECT kit.update_feed_columns(f.write_table, f.read_table) AS columns) c
-     WHERE f.kind = 'update' AND kit.domain_table_exists(f.read_table) AND kit.domain_table_exists(f.write_table)
-     GROUP BY f.read_table
-    HAVING count(DISTINCT c.columns) > 1
 $$;
 
 -- Every way the database differs from what the kit generated and recorded,

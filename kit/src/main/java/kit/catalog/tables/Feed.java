@@ -21,6 +21,7 @@ import org.jooq.Field;
 import org.jooq.ForeignKey;
 import org.jooq.Identity;
 import org.jooq.InverseForeignKey;
+import org.jooq.JSONB;
 import org.jooq.Name;
 import org.jooq.Path;
 import org.jooq.PlainSQL;
@@ -98,6 +99,19 @@ public class Feed extends TableImpl<FeedRecord> {
      * The column <code>kit.feed.created_at</code>.
      */
     public final TableField<FeedRecord, OffsetDateTime> CREATED_AT = createField(DSL.name("created_at"), SQLDataType.TIMESTAMPWITHTIMEZONE(6).nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.TIMESTAMPWITHTIMEZONE)), this, "");
+
+    /**
+     * The column <code>kit.feed.columns</code>. Read columns the feed computes,
+     * each an SQL expression over the fact f: {"email": "lower(f.email)"};
+     * every other column is the fact column of the same name.
+     */
+    public final TableField<FeedRecord, JSONB> COLUMNS = createField(DSL.name("columns"), SQLDataType.JSONB.nullable(false).defaultValue(DSL.field(DSL.raw("'{}'::jsonb"), SQLDataType.JSONB)), this, "Read columns the feed computes, each an SQL expression over the fact f: {\"email\": \"lower(f.email)\"}; every other column is the fact column of the same name.");
+
+    /**
+     * The column <code>kit.feed.filter</code>. An SQL condition over the fact f
+     * that selects the facts the feed takes; NULL: every fact.
+     */
+    public final TableField<FeedRecord, String> FILTER = createField(DSL.name("filter"), SQLDataType.CLOB, this, "An SQL condition over the fact f that selects the facts the feed takes; NULL: every fact.");
 
     private Feed(Name alias, Table<FeedRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);

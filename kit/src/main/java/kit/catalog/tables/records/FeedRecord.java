@@ -8,6 +8,7 @@ import java.time.OffsetDateTime;
 
 import kit.catalog.tables.Feed;
 
+import org.jooq.JSONB;
 import org.jooq.Record2;
 import org.jooq.impl.UpdatableRecordImpl;
 
@@ -121,6 +122,40 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
         return (OffsetDateTime) get(6);
     }
 
+    /**
+     * Setter for <code>kit.feed.columns</code>. Read columns the feed computes,
+     * each an SQL expression over the fact f: {"email": "lower(f.email)"};
+     * every other column is the fact column of the same name.
+     */
+    public void setColumns(JSONB value) {
+        set(7, value);
+    }
+
+    /**
+     * Getter for <code>kit.feed.columns</code>. Read columns the feed computes,
+     * each an SQL expression over the fact f: {"email": "lower(f.email)"};
+     * every other column is the fact column of the same name.
+     */
+    public JSONB getColumns() {
+        return (JSONB) get(7);
+    }
+
+    /**
+     * Setter for <code>kit.feed.filter</code>. An SQL condition over the fact f
+     * that selects the facts the feed takes; NULL: every fact.
+     */
+    public void setFilter(String value) {
+        set(8, value);
+    }
+
+    /**
+     * Getter for <code>kit.feed.filter</code>. An SQL condition over the fact f
+     * that selects the facts the feed takes; NULL: every fact.
+     */
+    public String getFilter() {
+        return (String) get(8);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -144,7 +179,7 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
     /**
      * Create a detached, initialised FeedRecord
      */
-    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, Long position, OffsetDateTime createdAt) {
+    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, Long position, OffsetDateTime createdAt, JSONB columns, String filter) {
         super(Feed.FEED);
 
         setWriteTable(writeTable);
@@ -154,6 +189,8 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
         setProjection(projection);
         setPosition(position);
         setCreatedAt(createdAt);
+        setColumns(columns);
+        setFilter(filter);
         resetTouchedOnNotNull();
     }
 }

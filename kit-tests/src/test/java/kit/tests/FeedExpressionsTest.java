@@ -1,0 +1,99 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.util.List;
+
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.strings;
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Feeds that compute read columns from the fact (columns => {column: expression over f}) and take
+ * only the facts a filter selects. The same template runs live and in replay: the rows written
+ * live equal a rebuild's, a multi-row insert whose facts the filter partly drops names no fact as
+ * rejected, and every expression and filter is checked when declared, alone, so that a refusal
+ * (KT006) names it and nothing is made.
+ */
+class FeedExpressionsTest {
+
+    private static final String LOWER_EMAIL = "\"email\": \"lower(f.email)\"";
+
+    private static void usersAndAdmins(Connection c) throws Exception {
+        exec(c, "CREATE TABLE users_9 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, username text NOT NULL, password_hash text NOT NULL)");
+        exec(c, "SELECT kit.create_read_version('users_9', 'user')");
+        exec(c, "SELECT kit.add_feed('user_registered_0', 'users_9', columns => '{" + LOWER_EMAIL
+                + ", \"username\": \"split_part(f.email, ''@'', 1)\"}')");
+        exec(c, "SELECT kit.add_feed('user_registered_1', 'users_9', columns => '{" + LOWER_EMAIL
+                + ", \"username\": \"coalesce(f.username, split_part(f.email, ''@'', 1))\"}')");
+        exec(c, "SELECT kit.add_feed('password_changed_2', 'users_9', key_column => 'user_id',"
+                + " columns => '{\"password_hash\": \"upper(f.password_hash)\"}')");
+        exec(c, "CREATE TABLE admins_9 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE)");
+        exec(c, "SELECT kit.create_read_version('admins_9', 'user')");
+        exec(c, "SELECT kit.add_feed('user_registered_1', 'admins_9', filter => 'f.email LIKE ''%@admin.example''')");
+    }
+
+    @Test
+    void computedColumnsAndFiltersApplyLiveAsAReplayDoes() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "INSERT INTO user_registered_0 (email, password_hash) VALUES ('Old@Example.org', 'h0')");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('Mid@Admin.example', 'h1', NULL)");
+            usersAndAdmins(c);
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES"
+                    + " ('Ann@x.org', 'h', NULL), ('bob@admin.example', 'h', 'bobby'), ('cy@admin.example', 'h', NULL)");
+            long ann = (Long) value(c, "SELECT id FROM users_9 WHERE email = 'ann@x.org'");
+            exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'new')", ann);
+
+            assertThat(strings(c, "SELECT email || ' ' || username || ' ' || password_hash FROM users_9 ORDER BY id"))
+                    .containsExactly("old@example.org Old h0", "mid@admin.example Mid h1", "ann@x.org Ann NEW",
+                            "bob@admin.example bobby h", "cy@admin.example cy h");
+            assertThat(strings(c, "SELECT email FROM admins_9 ORDER BY id"))
+                    .as("the filter takes these facts only, live and in the backfill (Mid@Admin.example is not lower case)")
+                    .containsExactly("bob@admin.example", "cy@admin.example");
+            for (String table : List.of("users_9", "admins_9")) {
+                assertThat(Sql.verify(c, table)).as("%s against a replay", table).isEmpty();
+            }
+            exec(c, "CALL kit.rebuild('users_9')");
+            assertThat(value(c, "SELECT password_hash FROM users_9 WHERE id = ?", ann)).isEqualTo("NEW");
+            assertThat(DriftTest.drift(c)).isEmpty();
+
+            var duplicate = assertFailsWith(KitError.DUPLICATE_VALUE,
+                    () -> exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('ANN@X.ORG', 'h', 'x')"));
+            assertThat(duplicate.getMessage()).as("the computed value is the one a unique rule refuses").contains("users_9");
+        }
+    }
+
+    @Test
+    void everyExpressionAndFilterIsCheckedWhenDeclaredAndARefusalMakesNothing() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE people_9 (id bigint PRIMARY KEY, email text NOT NULL, age bigint, full_name text GENERATED ALWAYS AS (email) STORED)");
+            exec(c, "SELECT kit.create_read_version('people_9', 'user')");
+            for (String[] call : new String[][]{
+                    {"columns => '{\"email\": \"lower(f.emial)\"}'", "cannot compute column email from lower(f.emial): column f.emial does not exist"},
+                    {"columns => '{\"age\": \"f.email\"}'", "cannot compute column age from f.email: column \"age\" is of type bigint but expression is of type text"},
+                    {"columns => '{\"nickname\": \"f.email\"}'", "A feed computes only columns of its read table, each from an expression in a string: nickname"},
+                    {"columns => '{\"id\": \"1\"}'", "A feed computes only columns of its read table, each from an expression in a string: id"},
+                    {"columns => '{\"full_name\": \"f.email\"}'", "each from an expression in a string: full_name"},
+                    {"columns => '{\"email\": 42}'", "each from an expression in a string: email"},
+                    {"columns => '[\"email\"]'", "A feed's columns are a JSON object of column: expression"},
+                    {"filter => 'f.email'", "cannot take its filter f.email: argument of WHERE must be type boolean"},
+                    {"filter => 'f.nope = 1'", "cannot take its filter f.nope = 1: column f.nope does not exist"}}) {
+                var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9', " + call[0] + ")"));
+                assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
+            }
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'people_9'")).isEqualTo(0L);
+            assertThat(value(c, "SELECT to_regprocedure('project_user_registered_1_into_people_9(bigint, bigint)') IS NULL")).isEqualTo(true);
+            // An expression may fill a NOT NULL column the fact does not have.
+            exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9', columns => '{\"age\": \"length(f.email)\"}')");
+        }
+    }
+}
