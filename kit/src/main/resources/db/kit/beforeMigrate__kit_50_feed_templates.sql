@@ -120,9 +120,10 @@ DECLARE
     _checks  text;
     _parts   jsonb;
 BEGIN
-    SELECT coalesce(f.columns, '{}') AS columns, f.filter INTO _feed
+    SELECT coalesce(f.columns, '{}') AS columns, f.filter, f.kind INTO _feed
       FROM kit.feed f WHERE f.write_table = feed_statements.write_table AND f.read_table = feed_statements.read_table;
     _feed.columns := coalesce(_feed.columns, '{}');
+    _feed.kind := coalesce(_feed.kind, CASE WHEN feed_statements.key_column IS NULL THEN 'insert' ELSE 'update' END);
     IF _feed.filter IS NOT NULL THEN
         _facts := format('(SELECT * FROM %s AS f WHERE %s)', feed_statements.facts, _feed.filter);
     END IF;
@@ -149,6 +150,54 @@ BEGIN
         'write_table', quote_literal(feed_statements.write_table),
         'facts', _facts,
         'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count' ELSE format('(SELECT count(*) FROM %s AS f)', _facts) END);
+
+    IF _feed.kind = 'delete' THEN
+        -- Removes each fact's row. Live, a fact whose row is not there (or was made by a later
+        -- fact) is refused as an update feed's is (KT004), found among the rows the statement
+        -- did not remove; several facts about one row in one statement remove it once.
+        _parts := _parts || jsonb_build_object('key_column', format('%I', feed_statements.key_column),
+                                               'key_name', quote_literal(feed_statements.key_column), 'entity', quote_literal(_entity));
+        RETURN kit.render(CASE WHEN feed_statements.checks THEN $t$
+    WITH gone AS (
+        DELETE FROM {{target}} AS r USING {{facts}} AS f
+         WHERE r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq)
+        RETURNING r.id)
+    SELECT f.{{key_column}}::text, f.seq INTO _missing, _missing_seq
+      FROM {{facts}} AS f
+     WHERE f.{{key_column}} NOT IN (SELECT g.id FROM gone AS g)
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_unknown_entity({{target_name}}, {{entity}}, {{write_table}}, {{key_name}}, _missing, _missing_seq);
+    END IF;
+$t$ ELSE $t$
+    DELETE FROM {{target}} AS r USING {{facts}} AS f
+     WHERE r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq);
+$t$ END, _parts);
+    END IF;
+
+    IF _feed.kind = 'accumulate' THEN
+        -- Adds to the row what its facts add (kit.feed.columns: an amount per fact), all of one
+        -- statement's facts about a row at once, whatever their order: a sum does not depend on
+        -- it, so no order guard is needed, and racing writers each add theirs (the second UPDATE
+        -- reads the row the first committed). A fact whose row was made by a later fact is left
+        -- out, as a replay finds no row for it, and refused live (KT004).
+        SELECT _parts || jsonb_build_object(
+                   'key_column', format('%I', feed_statements.key_column),
+                   'sums', string_agg(format('sum((%s)) AS %I', c.value, c.key), ', ' ORDER BY c.key),
+                   'adds', string_agg(format('%1$I = r.%1$I + a.%1$I', c.key), ', ' ORDER BY c.key))
+          INTO _parts
+          FROM jsonb_each_text(_feed.columns) c;
+        RETURN kit.render($t$
+    WITH a AS (
+        SELECT f.{{key_column}} AS id, {{sums}}, count(*) AS facts
+          FROM {{facts}} AS f JOIN {{target}} AS r ON r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq)
+         GROUP BY f.{{key_column}}),
+    added AS (
+        UPDATE {{target}} AS r SET {{adds}} FROM a WHERE r.id = a.id RETURNING a.facts)
+    SELECT coalesce(sum(added.facts), 0) INTO _applied FROM added;
+$t$, _parts) || _checks;
+    END IF;
 
     IF feed_statements.key_column IS NULL THEN
         -- Only the columns the fact has (and the kit's last_fact_seq, first_fact_seq): every other

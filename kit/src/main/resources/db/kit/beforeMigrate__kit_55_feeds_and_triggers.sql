@@ -82,7 +82,7 @@ $$;
 -- compile against the write table's row or whose value does not fit its
 -- column (planned as the feed's own INSERT or UPDATE, over no row), a filter
 -- that does not compile or is not boolean.
-CREATE OR REPLACE FUNCTION kit.check_feed_columns(write_table text, read_table text, key_column text, columns jsonb, filter text)
+CREATE OR REPLACE FUNCTION kit.check_feed_columns(write_table text, read_table text, kind text, columns jsonb, filter text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -108,9 +108,12 @@ BEGIN
                 'Name a column of the read table that is not id, the kit''s (last_fact_seq, first_fact_seq) or generated; nothing was changed.');
         END IF;
         BEGIN
-            EXECUTE CASE WHEN check_feed_columns.key_column IS NULL
-                THEN format('INSERT INTO %s (%I) SELECT (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
-                            _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table))
+            EXECUTE CASE check_feed_columns.kind
+                WHEN 'insert' THEN format('INSERT INTO %s (%I) SELECT (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
+                                          _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table))
+                WHEN 'accumulate' THEN format('UPDATE %s AS r SET %2$I = r.%2$I + a.v FROM (SELECT sum((%3$s)) AS v FROM %4$s AS f WHERE false) AS a WHERE false',
+                                              kit.relation(check_feed_columns.read_table), _column.name, _column.expression #>> '{}',
+                                              kit.relation(check_feed_columns.write_table))
                 ELSE format('UPDATE %s AS r SET %I = (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
                             _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table)) END;
         EXCEPTION WHEN OTHERS THEN
@@ -156,8 +159,17 @@ $$;
 -- the same template, so an expression must give the same value whenever it
 -- runs: no now(), random() or other tables' current state (verify finds a
 -- read row that a replay does not give).
+--
+-- `kind` is what a fact does to the read table: 'insert' makes a row (the
+-- default without key_column), 'update' sets columns of the row whose id is
+-- in key_column (the default with it), 'delete' removes that row,
+-- 'accumulate' adds to its columns: `columns` then says what each fact adds,
+-- '{"message_count": "1", "balance": "f.amount"}', and every fact counts,
+-- several about one row in one statement or replay batch too. A delete or
+-- accumulating fact whose row is not there is refused (KT004) like an
+-- update's.
 CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL,
-                                        columns jsonb DEFAULT '{}', filter text DEFAULT NULL,
+                                        columns jsonb DEFAULT '{}', filter text DEFAULT NULL, kind text DEFAULT NULL,
                                         domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
@@ -173,6 +185,22 @@ BEGIN
     add_feed.write_table := kit.table_key(add_feed.write_table, add_feed.domain);
     add_feed.read_table := kit.table_key(add_feed.read_table, add_feed.domain);
     add_feed.columns := coalesce(add_feed.columns, '{}');
+    add_feed.kind := coalesce(add_feed.kind, CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END);
+    IF add_feed.kind NOT IN ('insert', 'update', 'delete', 'accumulate') OR (add_feed.kind = 'insert') <> (add_feed.key_column IS NULL) THEN
+        PERFORM kit.usage_error(format('A feed is kind insert (no key_column), or update, delete or accumulate (with key_column) (Feed: %s into %s, kind: %s, key_column: %s)',
+                                       add_feed.write_table, add_feed.read_table, add_feed.kind, coalesce(add_feed.key_column, 'none')),
+                                'For example kit.add_feed(''user_deleted_4'', ''users_4'', key_column => ''user_id'', kind => ''delete''); nothing was changed.');
+    END IF;
+    IF add_feed.kind = 'delete' AND add_feed.columns <> '{}' THEN
+        PERFORM kit.usage_error(format('A delete feed computes no column (Feed: %s into %s, columns: %s)',
+                                       add_feed.write_table, add_feed.read_table, add_feed.columns),
+                                'Leave columns out; a filter may choose the facts that delete. Nothing was changed.');
+    END IF;
+    IF add_feed.kind = 'accumulate' AND add_feed.columns = '{}' THEN
+        PERFORM kit.usage_error(format('An accumulating feed says what each fact adds to which column (Feed: %s into %s)',
+                                       add_feed.write_table, add_feed.read_table),
+                                'For example columns => ''{"message_count": "1"}''; nothing was changed.');
+    END IF;
     IF kit.key_schema(add_feed.write_table) <> kit.key_schema(add_feed.read_table) THEN
         PERFORM kit.usage_error(format('A feed joins tables of one domain: %s and %s are in different schemas',
                                        add_feed.write_table, add_feed.read_table),
@@ -197,15 +225,15 @@ BEGIN
                        _id_type, add_feed.key_column, add_feed.write_table, add_feed.read_table, coalesce(_key_type, 'no such column')));
         END IF;
     END IF;
-    PERFORM kit.check_feed_columns(add_feed.write_table, add_feed.read_table, add_feed.key_column, add_feed.columns, add_feed.filter);
+    PERFORM kit.check_feed_columns(add_feed.write_table, add_feed.read_table, add_feed.kind, add_feed.columns, add_feed.filter);
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
     -- Recorded first: the checks below and the generators read the feed's columns and filter from
     -- the catalog (a refusal rolls it back with the rest).
     INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter)
     VALUES (add_feed.write_table, add_feed.read_table,
-            CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END, add_feed.key_column,
+            add_feed.kind, add_feed.key_column,
             kit.object_name('projection', add_feed.write_table, add_feed.read_table), add_feed.columns, add_feed.filter);
-    IF add_feed.key_column IS NOT NULL AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
+    IF add_feed.kind = 'update' AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
     END IF;

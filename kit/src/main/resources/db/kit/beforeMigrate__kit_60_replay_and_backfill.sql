@@ -35,22 +35,22 @@ BEGIN
 END
 $$;
 
--- The update feeds of read_table over from_seq < seq <= to_seq as runs: each
--- run a feed's write table and the sub-range (run_from, run_to] that holds a
--- stretch of its facts with no fact of another update feed between them, in
--- seq order (kit.replay_range applies them so). One update feed: one run over
--- the whole range; none: no run.
-CREATE OR REPLACE FUNCTION kit.update_runs(read_table text, from_seq bigint, to_seq bigint)
+-- The feeds of read_table of the given kinds over from_seq < seq <= to_seq,
+-- as runs: each run a feed's write table and the sub-range (run_from,
+-- run_to] that holds a stretch of its facts with no fact of another of those
+-- feeds between them, in seq order (kit.replay_steps applies them so). One
+-- such feed: one run over the whole range; none: no run.
+CREATE OR REPLACE FUNCTION kit.feed_runs(read_table text, from_seq bigint, to_seq bigint, kinds text[])
 RETURNS TABLE (write_table text, run_from bigint, run_to bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _feeds text[] := ARRAY(SELECT f.write_table FROM kit.feed f
-                            WHERE f.read_table = update_runs.read_table AND f.kind = 'update' ORDER BY f.position);
+                            WHERE f.read_table = feed_runs.read_table AND f.kind = ANY (feed_runs.kinds) ORDER BY f.position);
 BEGIN
     IF cardinality(_feeds) <= 1 THEN
-        RETURN QUERY SELECT w, update_runs.from_seq, update_runs.to_seq FROM unnest(_feeds) AS w;
+        RETURN QUERY SELECT w, feed_runs.from_seq, feed_runs.to_seq FROM unnest(_feeds) AS w;
         RETURN;
     END IF;
     RETURN QUERY EXECUTE format($q$
@@ -65,7 +65,7 @@ BEGIN
         $q$, (SELECT string_agg(format('SELECT seq, %L::text AS write_table FROM %s WHERE seq > $1 AND seq <= $2', w, kit.relation(w)),
                                 ' UNION ALL ')
                 FROM unnest(_feeds) AS w))
-    USING update_runs.from_seq, update_runs.to_seq;
+    USING feed_runs.from_seq, feed_runs.to_seq;
 END
 $$;
 
@@ -73,24 +73,40 @@ $$;
 -- step by step: each step a feed (its position) over a sub-range. Insert
 -- feeds first, each once over the whole range, so rows exist before facts
 -- change them; then the update feeds' facts in seq order across feeds, as
--- the live path applied them, in runs (kit.update_runs). A row has one order
--- guard (last_fact_seq): applied feed after feed, an earlier fact of one
+-- the live path applied them, in runs (kit.feed_runs): a row has one order
+-- guard (last_fact_seq), and applied feed after feed, an earlier fact of one
 -- update feed would be skipped behind a later fact of another that the feed
--- before had applied, and its columns lost. kit.replay_range and verify's
--- replay (kit.verify_replay) both take these steps.
+-- before had applied, and its columns lost; then the accumulating feeds, once
+-- each (a sum does not depend on order). A read table with a delete feed
+-- takes every feed's facts in seq order, in runs: a row removed and another
+-- made with its unique email must go in that order. kit.replay_range and
+-- verify's replay (kit.verify_replay) both take these steps.
 CREATE OR REPLACE FUNCTION kit.replay_steps(read_table text, from_seq bigint, to_seq bigint)
 RETURNS TABLE (feed_position bigint, run_from bigint, run_to bigint)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind = 'delete') THEN
+        RETURN QUERY
+        SELECT f.position, r.run_from, r.run_to
+          FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq,
+                             ARRAY['insert', 'update', 'delete', 'accumulate']) WITH ORDINALITY AS r
+          JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table
+         ORDER BY r.ordinality;
+        RETURN;
+    END IF;
+    RETURN QUERY
     SELECT s.position, s.run_from, s.run_to
-      FROM (SELECT f.position, replay_steps.from_seq AS run_from, replay_steps.to_seq AS run_to, 0 AS stage, f.position AS place
-              FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind = 'insert'
+      FROM (SELECT f.position, replay_steps.from_seq AS run_from, replay_steps.to_seq AS run_to,
+                   CASE f.kind WHEN 'insert' THEN 0 ELSE 2 END AS stage, f.position AS place
+              FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind IN ('insert', 'accumulate')
             UNION ALL
             SELECT f.position, r.run_from, r.run_to, 1, r.run_to
-              FROM kit.update_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq) r
+              FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq, ARRAY['update']) r
               JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table) s
-     ORDER BY s.stage, s.place
+     ORDER BY s.stage, s.place;
+END
 $$;
 
 -- Applies the facts with from_seq < seq <= to_seq to read_table, step by step

@@ -155,18 +155,22 @@ BEGIN
     -- Facts that name an entity no row was made for before them: the live path refuses them
     -- (KT004), a replay passes over them; written while the kit's triggers were off.
     FOR _feed IN SELECT f.write_table, f.key_column AS fact_column, f.read_table AS target, 'pg_temp.kit_verify' AS relation
-                   FROM kit.feed f WHERE f.read_table = verify_read_table.read_table AND f.kind = 'update'
+                   FROM kit.feed f WHERE f.read_table = verify_read_table.read_table AND f.kind IN ('update', 'accumulate')
                  UNION ALL
                  SELECT f.write_table, rr.column_name, rr.referenced_table, kit.relation(rr.referenced_table)
                    FROM kit.feed f JOIN kit.read_reference rr ON rr.read_table = f.read_table
                   WHERE f.read_table = verify_read_table.read_table AND f.kind = 'insert'
                     AND kit.domain_table_exists(rr.referenced_table) LOOP
+        -- A row a delete feed removed after the fact was there when the fact was written.
         EXECUTE format($q$
             INSERT INTO pg_temp.kit_verify_rejected (write_table, seq, rule)
             SELECT %1$L, f.seq, %5$L FROM %6$s AS f
-             WHERE NOT EXISTS (SELECT FROM %3$s AS r WHERE r.id = f.%2$I AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))
+             WHERE NOT EXISTS (SELECT FROM %3$s AS r WHERE r.id = f.%2$I AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))%7$s
             $q$, _feed.write_table, _feed.fact_column, _feed.relation, _feed.target,
-            format('%s names no row of %s made before it', _feed.fact_column, _feed.target), kit.relation(_feed.write_table));
+            format('%s names no row of %s made before it', _feed.fact_column, _feed.target), kit.relation(_feed.write_table),
+            (SELECT coalesce(string_agg(format(E'\n               AND NOT EXISTS (SELECT FROM %s AS d WHERE d.%I = f.%I AND d.seq > f.seq)',
+                                               kit.relation(d.write_table), d.key_column, _feed.fact_column), ''), '')
+               FROM kit.feed d WHERE d.read_table = _feed.target AND d.kind = 'delete'));
     END LOOP;
     EXECUTE format($q$
         SELECT coalesce(jsonb_agg(d), '[]') FROM (
