@@ -76,9 +76,12 @@ public class Feed extends TableImpl<FeedRecord> {
     public final TableField<FeedRecord, String> READ_TABLE = createField(DSL.name("read_table"), SQLDataType.CLOB.nullable(false), this, "");
 
     /**
-     * The column <code>kit.feed.kind</code>.
+     * The column <code>kit.feed.kind</code>. insert: a fact makes a row;
+     * update: it sets columns of the row whose id is in key_column; delete: it
+     * removes that row; accumulate: it adds to that row's columns
+     * (kit.feed.columns: what each fact adds).
      */
-    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "");
+    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row's columns (kit.feed.columns: what each fact adds).");
 
     /**
      * The column <code>kit.feed.key_column</code>.
@@ -222,8 +225,8 @@ public class Feed extends TableImpl<FeedRecord> {
     @Override
     public List<Check<FeedRecord>> getChecks() {
         return Arrays.asList(
-            Internal.createCheck(this, DSL.name("feed_check"), "(((kind = 'update'::text) = (key_column IS NOT NULL)))", true),
-            Internal.createCheck(this, DSL.name("feed_kind_check"), "((kind = ANY (ARRAY['insert'::text, 'update'::text])))", true)
+            Internal.createCheck(this, DSL.name("feed_keys"), "(((kind = 'insert'::text) = (key_column IS NULL)))", true),
+            Internal.createCheck(this, DSL.name("feed_kinds"), "((kind = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'accumulate'::text])))", true)
         );
     }
 

@@ -53,14 +53,20 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
     }
 
     /**
-     * Setter for <code>kit.feed.kind</code>.
+     * Setter for <code>kit.feed.kind</code>. insert: a fact makes a row;
+     * update: it sets columns of the row whose id is in key_column; delete: it
+     * removes that row; accumulate: it adds to that row's columns
+     * (kit.feed.columns: what each fact adds).
      */
     public void setKind(String value) {
         set(2, value);
     }
 
     /**
-     * Getter for <code>kit.feed.kind</code>.
+     * Getter for <code>kit.feed.kind</code>. insert: a fact makes a row;
+     * update: it sets columns of the row whose id is in key_column; delete: it
+     * removes that row; accumulate: it adds to that row's columns
+     * (kit.feed.columns: what each fact adds).
      */
     public String getKind() {
         return (String) get(2);
