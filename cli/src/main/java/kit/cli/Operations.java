@@ -409,8 +409,8 @@ final class Operations {
         if (format == OutputFormat.JSON) {
             List<Integer> versions = List.of(plan.getVersions());
             var report = new RetirementReport(Json.FORMAT_VERSION, "retire", database(), table, KitName.of(table).domain(), dryRun, versions,
-                    db.selectFrom(FEED).where(FEED.READ_TABLE.eq(table)).orderBy(FEED.POSITION)
-                            .fetch(StatusReport.Feed::of),
+                    StatusReport.Feed.select(db).where(FEED.READ_TABLE.eq(table)).orderBy(FEED.POSITION).fetchInto(FEED).stream()
+                            .map(StatusReport.Feed::of).toList(),
                     ConnectedClients.of(db).stream()
                             .filter(client -> client.domain().equals(KitName.of(table).domain())
                                     && versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),

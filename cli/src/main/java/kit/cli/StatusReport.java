@@ -56,6 +56,11 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     /** @param projection the feed's projection function, named with its schema outside public */
     record Feed(String writeTable, String kind, String keyColumn, String projection) {
 
+        /** The fields of kit.feed a feed is shown with, which every kit since 0.1.0 has. */
+        static org.jooq.SelectJoinStep<?> select(DSLContext db) {
+            return db.select(FEED.WRITE_TABLE, FEED.READ_TABLE, FEED.KIND, FEED.KEY_COLUMN, FEED.PROJECTION, FEED.POSITION).from(FEED);
+        }
+
         static Feed of(kit.catalog.tables.records.FeedRecord feed) {
             KitName write = KitName.of(feed.getWriteTable());
             return new Feed(feed.getWriteTable(), feed.getKind(), feed.getKeyColumn(),
@@ -97,8 +102,8 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     /** Reads the report; call it in {@link #inOneSnapshot}. */
     static StatusReport read(DSLContext db, boolean exact) {
         KitVersions kit = kitVersions(db);
-        List<FeedRow> feeds = db.selectFrom(FEED).orderBy(FEED.READ_TABLE, FEED.POSITION)
-                .fetch(f -> new FeedRow(f.getReadTable(), Feed.of(f)));
+        List<FeedRow> feeds = Feed.select(db).orderBy(FEED.READ_TABLE, FEED.POSITION).fetchInto(FEED).stream()
+                .map(f -> new FeedRow(f.getReadTable(), Feed.of(f))).toList();
         boolean domains = DatabaseKit.hasColumn(db, "kit.schema_versions", "domain");
         Field<String> domain = domains ? SCHEMA_VERSIONS.DOMAIN : DSL.inline(KitName.PUBLIC, SCHEMA_VERSIONS.DOMAIN);
         List<SchemaVersion> schemaVersions = db.select(SCHEMA_VERSIONS.VERSION, SCHEMA_VERSIONS.STATE, SCHEMA_VERSIONS.READ_TABLES, domain)
