@@ -38,7 +38,7 @@ BEGIN
         -- 0.7.0: a schema is a domain. Each call that names a table takes domain => (the caller's
         -- current schema by default); schema versions and app roles are numbered per domain.
         'kit.create_write_table(text, text, bigint, text, integer)', 'kit.create_read_version(text, text, jsonb)',
-        'kit.add_feed(text, text, text)', 'kit.add_feed(text, text, text, text)', 'kit.add_feed(text, text, text, jsonb, text, text)', 'kit.create_schema_version(integer, text[])', 'kit.create_app_role(integer)',
+        'kit.add_feed(text, text, text)', 'kit.add_feed(text, text, text, text)', 'kit.add_feed(text, text, text, jsonb, text, text)', 'kit.add_feed(text, text, text, jsonb, text, text, text)', 'kit.create_schema_version(integer, text[])', 'kit.create_app_role(integer)',
         'kit.schema_version_state(integer)', 'kit.register_client(integer)', 'kit.retirement_plan(text, integer[])',
         'kit.retire_read_version(text, text, integer[])', 'kit.abort_read_version(text)', 'kit.verify_read_table(text, integer)',
         'kit.record_read_rules(text)', 'kit.rebuild(text)', 'kit.backfill(text, integer)',

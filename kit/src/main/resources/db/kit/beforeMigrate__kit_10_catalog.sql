@@ -119,14 +119,19 @@ ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS columns jsonb NOT NULL DEFAULT '{}
 ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS filter text;
 COMMENT ON COLUMN kit.feed.columns IS 'Read columns the feed computes, each an SQL expression over the fact f: {"email": "lower(f.email)"}; every other column is the fact column of the same name.';
 COMMENT ON COLUMN kit.feed.filter IS 'An SQL condition over the fact f that selects the facts the feed takes; NULL: every fact.';
--- 0.7.0: delete feeds remove the row whose id is in key_column; accumulating feeds add to it.
-IF NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = 'kit.feed'::regclass AND c.conname = 'feed_kinds') THEN
+-- 0.7.0: delete feeds remove the row whose id is in key_column, accumulating feeds add to it,
+-- and a feed may be a statement of the migration's own (kit.feed.statement).
+ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS statement text;
+IF NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = 'kit.feed'::regclass AND c.conname = 'feed_kinds'
+                  AND pg_get_constraintdef(c.oid) LIKE '%sql%') THEN
     EXECUTE (SELECT string_agg(format('ALTER TABLE kit.feed DROP CONSTRAINT %I', c.conname), '; ')
                FROM pg_constraint c WHERE c.conrelid = 'kit.feed'::regclass AND c.contype = 'c');
-    ALTER TABLE kit.feed ADD CONSTRAINT feed_kinds CHECK (kind IN ('insert', 'update', 'delete', 'accumulate')),
-        ADD CONSTRAINT feed_keys CHECK ((kind = 'insert') = (key_column IS NULL));
+    ALTER TABLE kit.feed ADD CONSTRAINT feed_kinds CHECK (kind IN ('insert', 'update', 'delete', 'accumulate', 'sql')),
+        ADD CONSTRAINT feed_keys CHECK ((kind IN ('insert', 'sql')) = (key_column IS NULL)),
+        ADD CONSTRAINT feed_statements CHECK ((kind = 'sql') = (statement IS NOT NULL));
 END IF;
-COMMENT ON COLUMN kit.feed.kind IS 'insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row''s columns (kit.feed.columns: what each fact adds).';
+COMMENT ON COLUMN kit.feed.kind IS 'insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row''s columns (kit.feed.columns: what each fact adds); sql: the feed''s own statement (kit.feed.statement).';
+COMMENT ON COLUMN kit.feed.statement IS 'A sql feed''s statement: set-based SQL over {{facts}} (the facts, a FROM item) into {{target}} (the read table), the same live and in replay.';
 
 -- The rules of each read version (constraints, unique indexes, NOT NULL
 -- columns) as they were when it went live, so that a rule dropped later is

@@ -120,7 +120,7 @@ DECLARE
     _checks  text;
     _parts   jsonb;
 BEGIN
-    SELECT coalesce(f.columns, '{}') AS columns, f.filter, f.kind INTO _feed
+    SELECT coalesce(f.columns, '{}') AS columns, f.filter, f.kind, f.statement INTO _feed
       FROM kit.feed f WHERE f.write_table = feed_statements.write_table AND f.read_table = feed_statements.read_table;
     _feed.columns := coalesce(_feed.columns, '{}');
     _feed.kind := coalesce(_feed.kind, CASE WHEN feed_statements.key_column IS NULL THEN 'insert' ELSE 'update' END);
@@ -150,6 +150,12 @@ BEGIN
         'write_table', quote_literal(feed_statements.write_table),
         'facts', _facts,
         'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count' ELSE format('(SELECT count(*) FROM %s AS f)', _facts) END);
+
+    IF _feed.kind = 'sql' THEN
+        -- The migration's own statement, with its facts and its target put in: the same live and in
+        -- replay, so verify and rebuild cover it (kit.add_feed checks it).
+        RETURN E'\n    ' || kit.render(_feed.statement, jsonb_build_object('target', _parts ->> 'target', 'facts', _facts)) || E';\n';
+    END IF;
 
     IF _feed.kind = 'delete' THEN
         -- Removes each fact's row. Live, a fact whose row is not there (or was made by a later

@@ -167,10 +167,15 @@ $$;
 -- '{"message_count": "1", "balance": "f.amount"}', and every fact counts,
 -- several about one row in one statement or replay batch too. A delete or
 -- accumulating fact whose row is not there is refused (KT004) like an
--- update's.
+-- update's. 'sql' is the escape hatch: `statement`, set-based SQL of the
+-- migration's own over {{facts}} (the facts, a FROM item, in seq order)
+-- into {{target}} (the read table, or a rebuild's or verify's copy), applied
+-- live to each statement's facts and in replay to each batch: it must give
+-- the same rows either way (no now(), random() or other tables' state, and
+-- last_fact_seq set), which kit verify checks.
 CREATE OR REPLACE FUNCTION kit.add_feed(write_table text, read_table text, key_column text DEFAULT NULL,
                                         columns jsonb DEFAULT '{}', filter text DEFAULT NULL, kind text DEFAULT NULL,
-                                        domain text DEFAULT current_schema())
+                                        statement text DEFAULT NULL, domain text DEFAULT current_schema())
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -185,9 +190,11 @@ BEGIN
     add_feed.write_table := kit.table_key(add_feed.write_table, add_feed.domain);
     add_feed.read_table := kit.table_key(add_feed.read_table, add_feed.domain);
     add_feed.columns := coalesce(add_feed.columns, '{}');
-    add_feed.kind := coalesce(add_feed.kind, CASE WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END);
-    IF add_feed.kind NOT IN ('insert', 'update', 'delete', 'accumulate') OR (add_feed.kind = 'insert') <> (add_feed.key_column IS NULL) THEN
-        PERFORM kit.usage_error(format('A feed is kind insert (no key_column), or update, delete or accumulate (with key_column) (Feed: %s into %s, kind: %s, key_column: %s)',
+    add_feed.kind := coalesce(add_feed.kind, CASE WHEN add_feed.statement IS NOT NULL THEN 'sql'
+                                                  WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END);
+    IF add_feed.kind NOT IN ('insert', 'update', 'delete', 'accumulate', 'sql')
+       OR (add_feed.kind IN ('insert', 'sql')) <> (add_feed.key_column IS NULL) THEN
+        PERFORM kit.usage_error(format('A feed is kind insert or sql (no key_column), or update, delete or accumulate (with key_column) (Feed: %s into %s, kind: %s, key_column: %s)',
                                        add_feed.write_table, add_feed.read_table, add_feed.kind, coalesce(add_feed.key_column, 'none')),
                                 'For example kit.add_feed(''user_deleted_4'', ''users_4'', key_column => ''user_id'', kind => ''delete''); nothing was changed.');
     END IF;
@@ -195,6 +202,17 @@ BEGIN
         PERFORM kit.usage_error(format('A delete feed computes no column (Feed: %s into %s, columns: %s)',
                                        add_feed.write_table, add_feed.read_table, add_feed.columns),
                                 'Leave columns out; a filter may choose the facts that delete. Nothing was changed.');
+    END IF;
+    IF (add_feed.kind = 'sql') <> (add_feed.statement IS NOT NULL) OR add_feed.kind = 'sql' AND add_feed.columns <> '{}' THEN
+        PERFORM kit.usage_error(format('A sql feed, and only a sql feed, has a statement, and it computes no column (Feed: %s into %s, kind: %s)',
+                                       add_feed.write_table, add_feed.read_table, add_feed.kind),
+                                'For example kind => ''sql'', statement => ''INSERT INTO {{target}} ... SELECT ... FROM {{facts}} AS f ...''; nothing was changed.');
+    END IF;
+    IF add_feed.statement ~ '\$body\$' OR EXISTS (SELECT FROM regexp_matches(add_feed.statement, '\{\{([a-z_]+)\}\}', 'g') AS m
+                                                   WHERE m[1] NOT IN ('facts', 'target')) THEN
+        PERFORM kit.usage_error(format('A sql feed''s statement names only {{facts}} and {{target}}, and holds no $body$ (Feed: %s into %s)',
+                                       add_feed.write_table, add_feed.read_table),
+                                'Write its facts as {{facts}} AS f and its read table as {{target}}; nothing was changed.');
     END IF;
     IF add_feed.kind = 'accumulate' AND add_feed.columns = '{}' THEN
         PERFORM kit.usage_error(format('An accumulating feed says what each fact adds to which column (Feed: %s into %s)',
@@ -229,15 +247,15 @@ BEGIN
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
     -- Recorded first: the checks below and the generators read the feed's columns and filter from
     -- the catalog (a refusal rolls it back with the rest).
-    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter)
+    INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter, statement)
     VALUES (add_feed.write_table, add_feed.read_table,
             add_feed.kind, add_feed.key_column,
-            kit.object_name('projection', add_feed.write_table, add_feed.read_table), add_feed.columns, add_feed.filter);
+            kit.object_name('projection', add_feed.write_table, add_feed.read_table), add_feed.columns, add_feed.filter, add_feed.statement);
     IF add_feed.kind = 'update' AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
     END IF;
-    IF add_feed.key_column IS NULL THEN
+    IF add_feed.kind = 'insert' THEN
         _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
         IF _unfilled IS NOT NULL THEN
             PERFORM kit.usage_error(
@@ -266,7 +284,8 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         PERFORM kit.usage_error(format('Feed from %s into %s cannot apply its facts: %s (SQLSTATE %s)',
                                        add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
-                                'Make the read columns'' types fit the fact columns of the same name; nothing was changed.');
+                                CASE WHEN add_feed.kind = 'sql' THEN 'Make its statement compile against {{facts}} AS f and {{target}}; nothing was changed.'
+                                     ELSE 'Make the read columns'' types fit the fact columns of the same name; nothing was changed.' END);
     END;
     IF _state = 'live' THEN
         PERFORM kit.regenerate_feed_trigger(add_feed.write_table);

@@ -79,7 +79,8 @@ $$;
 -- before had applied, and its columns lost; then the accumulating feeds, once
 -- each (a sum does not depend on order). A read table with a delete feed
 -- takes every feed's facts in seq order, in runs: a row removed and another
--- made with its unique email must go in that order. kit.replay_range and
+-- made with its unique email must go in that order; so does one with a sql
+-- feed, whose statement the kit cannot see into. kit.replay_range and
 -- verify's replay (kit.verify_replay) both take these steps.
 CREATE OR REPLACE FUNCTION kit.replay_steps(read_table text, from_seq bigint, to_seq bigint)
 RETURNS TABLE (feed_position bigint, run_from bigint, run_to bigint)
@@ -87,11 +88,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF EXISTS (SELECT FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind = 'delete') THEN
+    IF EXISTS (SELECT FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind IN ('delete', 'sql')) THEN
         RETURN QUERY
         SELECT f.position, r.run_from, r.run_to
           FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq,
-                             ARRAY['insert', 'update', 'delete', 'accumulate']) WITH ORDINALITY AS r
+                             ARRAY['insert', 'update', 'delete', 'accumulate', 'sql']) WITH ORDINALITY AS r
           JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table
          ORDER BY r.ordinality;
         RETURN;

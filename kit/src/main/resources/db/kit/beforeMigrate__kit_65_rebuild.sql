@@ -68,9 +68,9 @@ BEGIN
     FOR _feed IN SELECT * FROM kit.feed f WHERE f.read_table = begin_rebuild.read_table ORDER BY f.position LOOP
         EXECUTE (kit.projection_sql(write_table => _feed.write_table, read_table => begin_rebuild.read_table,
                                     key_column => _feed.key_column, target => _shadow)).create_sql;
-        INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter)
+        INSERT INTO kit.feed (write_table, read_table, kind, key_column, projection, columns, filter, statement)
         VALUES (_feed.write_table, _shadow, _feed.kind, _feed.key_column, kit.object_name('projection', _feed.write_table, _shadow),
-                _feed.columns, _feed.filter);
+                _feed.columns, _feed.filter, _feed.statement);
     END LOOP;
     RETURN _shadow;
 END

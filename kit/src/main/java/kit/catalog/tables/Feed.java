@@ -79,9 +79,10 @@ public class Feed extends TableImpl<FeedRecord> {
      * The column <code>kit.feed.kind</code>. insert: a fact makes a row;
      * update: it sets columns of the row whose id is in key_column; delete: it
      * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds).
+     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
+     * (kit.feed.statement).
      */
-    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row's columns (kit.feed.columns: what each fact adds).");
+    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row's columns (kit.feed.columns: what each fact adds); sql: the feed's own statement (kit.feed.statement).");
 
     /**
      * The column <code>kit.feed.key_column</code>.
@@ -115,6 +116,13 @@ public class Feed extends TableImpl<FeedRecord> {
      * that selects the facts the feed takes; NULL: every fact.
      */
     public final TableField<FeedRecord, String> FILTER = createField(DSL.name("filter"), SQLDataType.CLOB, this, "An SQL condition over the fact f that selects the facts the feed takes; NULL: every fact.");
+
+    /**
+     * The column <code>kit.feed.statement</code>. A sql feed's statement:
+     * set-based SQL over {{facts}} (the facts, a FROM item) into {{target}}
+     * (the read table), the same live and in replay.
+     */
+    public final TableField<FeedRecord, String> STATEMENT = createField(DSL.name("statement"), SQLDataType.CLOB, this, "A sql feed's statement: set-based SQL over {{facts}} (the facts, a FROM item) into {{target}} (the read table), the same live and in replay.");
 
     private Feed(Name alias, Table<FeedRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
@@ -225,8 +233,9 @@ public class Feed extends TableImpl<FeedRecord> {
     @Override
     public List<Check<FeedRecord>> getChecks() {
         return Arrays.asList(
-            Internal.createCheck(this, DSL.name("feed_keys"), "(((kind = 'insert'::text) = (key_column IS NULL)))", true),
-            Internal.createCheck(this, DSL.name("feed_kinds"), "((kind = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'accumulate'::text])))", true)
+            Internal.createCheck(this, DSL.name("feed_keys"), "(((kind = ANY (ARRAY['insert'::text, 'sql'::text])) = (key_column IS NULL)))", true),
+            Internal.createCheck(this, DSL.name("feed_kinds"), "((kind = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'accumulate'::text, 'sql'::text])))", true),
+            Internal.createCheck(this, DSL.name("feed_statements"), "(((kind = 'sql'::text) = (statement IS NOT NULL)))", true)
         );
     }
 

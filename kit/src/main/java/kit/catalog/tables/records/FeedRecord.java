@@ -56,7 +56,8 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
      * Setter for <code>kit.feed.kind</code>. insert: a fact makes a row;
      * update: it sets columns of the row whose id is in key_column; delete: it
      * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds).
+     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
+     * (kit.feed.statement).
      */
     public void setKind(String value) {
         set(2, value);
@@ -66,7 +67,8 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
      * Getter for <code>kit.feed.kind</code>. insert: a fact makes a row;
      * update: it sets columns of the row whose id is in key_column; delete: it
      * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds).
+     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
+     * (kit.feed.statement).
      */
     public String getKind() {
         return (String) get(2);
@@ -162,6 +164,24 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
         return (String) get(8);
     }
 
+    /**
+     * Setter for <code>kit.feed.statement</code>. A sql feed's statement:
+     * set-based SQL over {{facts}} (the facts, a FROM item) into {{target}}
+     * (the read table), the same live and in replay.
+     */
+    public void setStatement(String value) {
+        set(9, value);
+    }
+
+    /**
+     * Getter for <code>kit.feed.statement</code>. A sql feed's statement:
+     * set-based SQL over {{facts}} (the facts, a FROM item) into {{target}}
+     * (the read table), the same live and in replay.
+     */
+    public String getStatement() {
+        return (String) get(9);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -185,7 +205,7 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
     /**
      * Create a detached, initialised FeedRecord
      */
-    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, Long position, OffsetDateTime createdAt, JSONB columns, String filter) {
+    public FeedRecord(String writeTable, String readTable, String kind, String keyColumn, String projection, Long position, OffsetDateTime createdAt, JSONB columns, String filter, String statement) {
         super(Feed.FEED);
 
         setWriteTable(writeTable);
@@ -197,6 +217,7 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
         setCreatedAt(createdAt);
         setColumns(columns);
         setFilter(filter);
+        setStatement(statement);
         resetTouchedOnNotNull();
     }
 }

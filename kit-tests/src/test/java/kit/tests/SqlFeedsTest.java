@@ -1,0 +1,92 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+
+import static kit.client.Jdbc.exec;
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The escape hatch: a feed that is the migration's own set-based statement over {{facts}} into
+ * {{target}}. The kit applies the same statement live (each statement's facts) and in replay
+ * (each batch), so verify and rebuild cover it; one that does not give the same rows both ways,
+ * because it reads the clock, is what verify names. A statement that does not compile, or names
+ * anything but its facts and its target, is refused when declared and nothing is made.
+ */
+class SqlFeedsTest {
+
+    private static final String PER_SENDER = """
+            INSERT INTO {{target}} AS r (id, messages, longest, last_fact_seq, first_fact_seq)
+            SELECT f.src_id, count(*), max(length(f.content)), max(f.seq), min(f.seq) FROM {{facts}} AS f GROUP BY f.src_id
+            ON CONFLICT (id) DO UPDATE SET messages = r.messages + excluded.messages, longest = greatest(r.longest, excluded.longest),
+                                           last_fact_seq = greatest(r.last_fact_seq, excluded.last_fact_seq)""";
+
+    private static long user(Connection c, String email) throws Exception {
+        return (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', ?) RETURNING id", email, email);
+    }
+
+    @Test
+    void aStatementOfTheMigrationsOwnAppliesLiveAsInAReplay() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = user(c, "ann@x.org");
+            long bob = user(c, "bob@x.org");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hi'), (?, ?, 'hello'), (?, ?, 'x')", ann, bob, ann, bob, bob, ann);
+            exec(c, "CREATE TABLE senders_9 (id bigint PRIMARY KEY, messages bigint NOT NULL, longest bigint NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('senders_9', 'user')");
+            exec(c, "SELECT kit.add_feed('message_sent_3', 'senders_9', kind => 'sql', statement => ?)", PER_SENDER);
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['senders_9'])");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'a longer one'), (?, ?, 'y')", ann, bob, bob, ann);
+            String rows = "SELECT string_agg(messages || ' ' || longest, ', ' ORDER BY id) FROM senders_9";
+            assertThat(value(c, rows)).isEqualTo("3 12, 2 1");
+            assertThat(Sql.verify(c, "senders_9")).isEmpty();
+            exec(c, "CALL kit.rebuild('senders_9')");
+            assertThat(value(c, rows)).isEqualTo("3 12, 2 1");
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    @Test
+    void aStatementThatReadsTheClockIsNamedByVerify() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = user(c, "ann@x.org");
+            exec(c, "CREATE TABLE seen_9 (id bigint PRIMARY KEY, seen_at text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('seen_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'seen_9', kind => 'sql', statement => "
+                    + "'INSERT INTO {{target}} (id, seen_at, last_fact_seq, first_fact_seq) SELECT f.id, clock_timestamp()::text, f.seq, f.seq FROM {{facts}} AS f')");
+            exec(c, "CALL kit.backfill()");
+            user(c, "bob@x.org");
+            assertThat(value(c, "SELECT count(*) FROM seen_9")).isEqualTo(2L);
+            assertThat(Sql.verify(c, "seen_9")).as("a replay writes other times than the live path did")
+                    .extracting(r -> String.valueOf(r.get("difference"))).contains("only in live", "only in rebuild");
+            assertThat(ann).isPositive();
+        }
+    }
+
+    @Test
+    void aStatementThatDoesNotCompileOrNamesMoreIsRefused() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE bad_9 (id bigint PRIMARY KEY, n bigint NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('bad_9', 'user')");
+            for (String[] call : new String[][]{
+                    {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.nope, 1, f.seq FROM {{facts}} AS f'",
+                            "cannot apply its facts: column f.nope does not exist"},
+                    {"statement => 'INSERT INTO {{other}} SELECT 1'", "names only {{facts}} and {{target}}"},
+                    {"kind => 'sql'", "A sql feed, and only a sql feed, has a statement"},
+                    {"kind => 'insert', statement => 'SELECT 1 FROM {{facts}} AS f'", "A sql feed, and only a sql feed, has a statement"}}) {
+                var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'bad_9', " + call[0] + ")"));
+                assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
+            }
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'bad_9'")).isEqualTo(0L);
+        }
+    }
+}
