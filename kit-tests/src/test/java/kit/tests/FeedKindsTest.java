@@ -115,7 +115,7 @@ class FeedKindsTest {
             exec(c, "CREATE TABLE other_9 (id bigint PRIMARY KEY, email text NOT NULL, total bigint NOT NULL DEFAULT 0)");
             exec(c, "SELECT kit.create_read_version('other_9', 'member')");
             for (String[] call : List.of(
-                    new String[]{"'paid_9', 'other_9', kind => 'delete'", "A feed is kind insert or sql (no key_column), or update, delete or accumulate"},
+                    new String[]{"'paid_9', 'other_9', kind => 'delete'", "A feed is kind insert or sql (no key_column), or update, upsert, delete or accumulate"},
                     new String[]{"'joined_9', 'other_9', kind => 'upsert'", "kind: upsert"},
                     new String[]{"'paid_9', 'other_9', key_column => 'member_id', kind => 'insert'", "kind: insert, key_column: member_id"},
                     new String[]{"'paid_9', 'other_9', key_column => 'member_id', kind => 'accumulate'", "An accumulating feed says what each fact adds"},

@@ -123,14 +123,14 @@ COMMENT ON COLUMN kit.feed.filter IS 'An SQL condition over the fact f that sele
 -- and a feed may be a statement of the migration's own (kit.feed.statement).
 ALTER TABLE kit.feed ADD COLUMN IF NOT EXISTS statement text;
 IF NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = 'kit.feed'::regclass AND c.conname = 'feed_kinds'
-                  AND pg_get_constraintdef(c.oid) LIKE '%sql%') THEN
+                  AND pg_get_constraintdef(c.oid) LIKE '%upsert%') THEN
     EXECUTE (SELECT string_agg(format('ALTER TABLE kit.feed DROP CONSTRAINT %I', c.conname), '; ')
                FROM pg_constraint c WHERE c.conrelid = 'kit.feed'::regclass AND c.contype = 'c');
-    ALTER TABLE kit.feed ADD CONSTRAINT feed_kinds CHECK (kind IN ('insert', 'update', 'delete', 'accumulate', 'sql')),
+    ALTER TABLE kit.feed ADD CONSTRAINT feed_kinds CHECK (kind IN ('insert', 'update', 'upsert', 'delete', 'accumulate', 'sql')),
         ADD CONSTRAINT feed_keys CHECK ((kind IN ('insert', 'sql')) = (key_column IS NULL)),
         ADD CONSTRAINT feed_statements CHECK ((kind = 'sql') = (statement IS NOT NULL));
 END IF;
-COMMENT ON COLUMN kit.feed.kind IS 'insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row''s columns (kit.feed.columns: what each fact adds); sql: the feed''s own statement (kit.feed.statement).';
+COMMENT ON COLUMN kit.feed.kind IS 'insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; upsert: it makes that row, or sets its columns when it is there; delete: it removes that row; accumulate: it adds to that row''s columns (kit.feed.columns: what each fact adds); sql: the feed''s own statement (kit.feed.statement).';
 COMMENT ON COLUMN kit.feed.statement IS 'A sql feed''s statement: set-based SQL over {{facts}} (the facts, a FROM item) into {{target}} (the read table), the same live and in replay.';
 
 -- The rules of each read version (constraints, unique indexes, NOT NULL

@@ -243,7 +243,7 @@ BEGIN
                                        create_schema_version.version, _missing));
     END IF;
     SELECT t INTO _missing FROM unnest(create_schema_version.read_tables) AS t
-     WHERE NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = t AND f.kind IN ('insert', 'sql'))
+     WHERE NOT EXISTS (SELECT FROM kit.feed f WHERE f.read_table = t AND f.kind IN ('insert', 'upsert', 'sql'))
      LIMIT 1;
     IF _missing IS NOT NULL THEN
         PERFORM kit.usage_error(format('Schema version %s names a read version that no feed can fill: %s (it has no insert feed)',

@@ -157,6 +157,33 @@ BEGIN
         RETURN E'\n    ' || kit.render(_feed.statement, jsonb_build_object('target', _parts ->> 'target', 'facts', _facts)) || E';\n';
     END IF;
 
+    IF _feed.kind = 'upsert' THEN
+        -- Makes the row whose id is in key_column from the newest of the statement's facts about
+        -- it, or sets its columns where it is there and no later fact was applied (the order
+        -- guard, as an update feed's); first_fact_seq is the first of those facts. A unique rule
+        -- of another column refuses with PostgreSQL's own unique_violation.
+        SELECT _parts || jsonb_build_object(
+                   'key_column', format('%I', feed_statements.key_column),
+                   'columns', string_agg(format('%I', r.attname), ', ' ORDER BY r.attnum),
+                   'values', string_agg(CASE WHEN _feed.columns ? r.attname THEN format('(%s)', _feed.columns ->> r.attname)
+                                             ELSE format('f.%I', r.attname) END, ', ' ORDER BY r.attnum),
+                   'sets', string_agg(format('%1$I = excluded.%1$I', r.attname), ', ' ORDER BY r.attnum))
+          INTO _parts
+          FROM pg_attribute r
+          LEFT JOIN pg_attribute w ON w.attrelid = _write AND w.attname = r.attname AND w.attnum > 0 AND NOT w.attisdropped
+         WHERE r.attrelid = _read AND r.attnum > 0 AND NOT r.attisdropped AND r.attgenerated = ''
+           AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq')
+           AND (w.attname IS NOT NULL OR _feed.columns ? r.attname);
+        RETURN kit.render($t$
+    INSERT INTO {{target}} AS r (id, {{columns}}, last_fact_seq, first_fact_seq)
+    SELECT f.{{key_column}}, {{values}}, f.seq, f.first_seq
+      FROM (SELECT DISTINCT ON (u.{{key_column}}) u.*, min(u.seq) OVER (PARTITION BY u.{{key_column}}) AS first_seq
+              FROM {{facts}} AS u ORDER BY u.{{key_column}}, u.seq DESC) AS f
+    ON CONFLICT (id) DO UPDATE SET {{sets}}, last_fact_seq = excluded.last_fact_seq
+     WHERE r.last_fact_seq < excluded.last_fact_seq;
+$t$, _parts);
+    END IF;
+
     IF _feed.kind = 'delete' THEN
         -- Removes each fact's row. Live, a fact whose row is not there (or was made by a later
         -- fact) is refused as an update feed's is (KT004), found among the rows the statement

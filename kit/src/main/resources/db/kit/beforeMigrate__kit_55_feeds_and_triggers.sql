@@ -162,7 +162,8 @@ $$;
 --
 -- `kind` is what a fact does to the read table: 'insert' makes a row (the
 -- default without key_column), 'update' sets columns of the row whose id is
--- in key_column (the default with it), 'delete' removes that row,
+-- in key_column (the default with it), 'upsert' makes that row from the
+-- first fact about it and sets its columns from later ones, 'delete' removes that row,
 -- 'accumulate' adds to its columns: `columns` then says what each fact adds,
 -- '{"message_count": "1", "balance": "f.amount"}', and every fact counts,
 -- several about one row in one statement or replay batch too. A delete or
@@ -192,9 +193,9 @@ BEGIN
     add_feed.columns := coalesce(add_feed.columns, '{}');
     add_feed.kind := coalesce(add_feed.kind, CASE WHEN add_feed.statement IS NOT NULL THEN 'sql'
                                                   WHEN add_feed.key_column IS NULL THEN 'insert' ELSE 'update' END);
-    IF add_feed.kind NOT IN ('insert', 'update', 'delete', 'accumulate', 'sql')
+    IF add_feed.kind NOT IN ('insert', 'update', 'upsert', 'delete', 'accumulate', 'sql')
        OR (add_feed.kind IN ('insert', 'sql')) <> (add_feed.key_column IS NULL) THEN
-        PERFORM kit.usage_error(format('A feed is kind insert or sql (no key_column), or update, delete or accumulate (with key_column) (Feed: %s into %s, kind: %s, key_column: %s)',
+        PERFORM kit.usage_error(format('A feed is kind insert or sql (no key_column), or update, upsert, delete or accumulate (with key_column) (Feed: %s into %s, kind: %s, key_column: %s)',
                                        add_feed.write_table, add_feed.read_table, add_feed.kind, coalesce(add_feed.key_column, 'none')),
                                 'For example kit.add_feed(''user_deleted_4'', ''users_4'', key_column => ''user_id'', kind => ''delete''); nothing was changed.');
     END IF;
@@ -255,7 +256,7 @@ BEGIN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
     END IF;
-    IF add_feed.kind = 'insert' THEN
+    IF add_feed.kind IN ('insert', 'upsert') THEN
         _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
         IF _unfilled IS NOT NULL THEN
             PERFORM kit.usage_error(

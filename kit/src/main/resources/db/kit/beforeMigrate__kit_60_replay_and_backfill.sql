@@ -92,7 +92,7 @@ BEGIN
         RETURN QUERY
         SELECT f.position, r.run_from, r.run_to
           FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq,
-                             ARRAY['insert', 'update', 'delete', 'accumulate', 'sql']) WITH ORDINALITY AS r
+                             ARRAY['insert', 'update', 'upsert', 'delete', 'accumulate', 'sql']) WITH ORDINALITY AS r
           JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table
          ORDER BY r.ordinality;
         RETURN;
@@ -104,7 +104,7 @@ BEGIN
               FROM kit.feed f WHERE f.read_table = replay_steps.read_table AND f.kind IN ('insert', 'accumulate')
             UNION ALL
             SELECT f.position, r.run_from, r.run_to, 1, r.run_to
-              FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq, ARRAY['update']) r
+              FROM kit.feed_runs(replay_steps.read_table, replay_steps.from_seq, replay_steps.to_seq, ARRAY['update', 'upsert']) r
               JOIN kit.feed f ON f.read_table = replay_steps.read_table AND f.write_table = r.write_table) s
      ORDER BY s.stage, s.place;
 END

@@ -77,12 +77,12 @@ public class Feed extends TableImpl<FeedRecord> {
 
     /**
      * The column <code>kit.feed.kind</code>. insert: a fact makes a row;
-     * update: it sets columns of the row whose id is in key_column; delete: it
-     * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
-     * (kit.feed.statement).
+     * update: it sets columns of the row whose id is in key_column; upsert: it
+     * makes that row, or sets its columns when it is there; delete: it removes
+     * that row; accumulate: it adds to that row's columns (kit.feed.columns:
+     * what each fact adds); sql: the feed's own statement (kit.feed.statement).
      */
-    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; delete: it removes that row; accumulate: it adds to that row's columns (kit.feed.columns: what each fact adds); sql: the feed's own statement (kit.feed.statement).");
+    public final TableField<FeedRecord, String> KIND = createField(DSL.name("kind"), SQLDataType.CLOB.nullable(false), this, "insert: a fact makes a row; update: it sets columns of the row whose id is in key_column; upsert: it makes that row, or sets its columns when it is there; delete: it removes that row; accumulate: it adds to that row's columns (kit.feed.columns: what each fact adds); sql: the feed's own statement (kit.feed.statement).");
 
     /**
      * The column <code>kit.feed.key_column</code>.
@@ -234,7 +234,7 @@ public class Feed extends TableImpl<FeedRecord> {
     public List<Check<FeedRecord>> getChecks() {
         return Arrays.asList(
             Internal.createCheck(this, DSL.name("feed_keys"), "(((kind = ANY (ARRAY['insert'::text, 'sql'::text])) = (key_column IS NULL)))", true),
-            Internal.createCheck(this, DSL.name("feed_kinds"), "((kind = ANY (ARRAY['insert'::text, 'update'::text, 'delete'::text, 'accumulate'::text, 'sql'::text])))", true),
+            Internal.createCheck(this, DSL.name("feed_kinds"), "((kind = ANY (ARRAY['insert'::text, 'update'::text, 'upsert'::text, 'delete'::text, 'accumulate'::text, 'sql'::text])))", true),
             Internal.createCheck(this, DSL.name("feed_statements"), "(((kind = 'sql'::text) = (statement IS NOT NULL)))", true)
         );
     }

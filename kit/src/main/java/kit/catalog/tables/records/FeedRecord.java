@@ -54,10 +54,10 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
 
     /**
      * Setter for <code>kit.feed.kind</code>. insert: a fact makes a row;
-     * update: it sets columns of the row whose id is in key_column; delete: it
-     * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
-     * (kit.feed.statement).
+     * update: it sets columns of the row whose id is in key_column; upsert: it
+     * makes that row, or sets its columns when it is there; delete: it removes
+     * that row; accumulate: it adds to that row's columns (kit.feed.columns:
+     * what each fact adds); sql: the feed's own statement (kit.feed.statement).
      */
     public void setKind(String value) {
         set(2, value);
@@ -65,10 +65,10 @@ public class FeedRecord extends UpdatableRecordImpl<FeedRecord> {
 
     /**
      * Getter for <code>kit.feed.kind</code>. insert: a fact makes a row;
-     * update: it sets columns of the row whose id is in key_column; delete: it
-     * removes that row; accumulate: it adds to that row's columns
-     * (kit.feed.columns: what each fact adds); sql: the feed's own statement
-     * (kit.feed.statement).
+     * update: it sets columns of the row whose id is in key_column; upsert: it
+     * makes that row, or sets its columns when it is there; delete: it removes
+     * that row; accumulate: it adds to that row's columns (kit.feed.columns:
+     * what each fact adds); sql: the feed's own statement (kit.feed.statement).
      */
     public String getKind() {
         return (String) get(2);
