@@ -56,8 +56,7 @@ class FeedKindsTest {
             assertThat(Sql.verify(c, "members_9")).isEmpty();
             exec(c, "CALL kit.rebuild('members_9')");
             assertThat(value(c, ROWS)).as("a replay removes member 2 before 3 takes the email").isEqualTo("1 a@x.org 15 4, 3 b@x.org 10 1");
-            exec(c, "SELECT kit.begin_rebuild('members_9')");
-            exec(c, "CALL kit.backfill('members_9__rebuild', 1)");
+            Sql.rebuildOneFactPerBatch(c, "members_9");
             assertThat(value(c, ROWS)).as("one fact per batch").isEqualTo("1 a@x.org 15 4, 3 b@x.org 10 1");
             assertThat(DriftTest.drift(c)).isEmpty();
             assertThat(strings(c, "SELECT kind || ' ' || coalesce(key_column, '-') FROM kit.feed WHERE read_table = 'members_9' ORDER BY position"))

@@ -59,6 +59,15 @@ public final class Sql {
         }
     }
 
+    /**
+     * Rebuilds {@code readTable} applying one fact per batch: the order of a replay at its finest,
+     * which must give the rows a replay in large batches gives.
+     */
+    public static void rebuildOneFactPerBatch(Connection c, String readTable) throws SQLException {
+        Jdbc.exec(c, "SELECT kit.begin_rebuild(?)", readTable);
+        Jdbc.exec(c, "CALL kit.backfill(?, 1)", readTable + "__rebuild");
+    }
+
     public static List<String> liveReadTables(Connection c) throws SQLException {
         return Jdbc.strings(c, "SELECT read_table FROM kit.read_version WHERE state = 'live' ORDER BY read_table");
     }

@@ -52,8 +52,7 @@ class UpdateFeedColumnsTest {
             assertThat(Sql.verify(c, "book_9")).as("a replay in batches of any size").isEmpty();
             exec(c, "CALL kit.rebuild('book_9')");
             assertThat(value(c, live)).as("the rebuild keeps the carrier set before a later date").isEqualTo("1 2026-12-02 post, 2 2026-12-03 van, 3 2026-12-06 bike");
-            exec(c, "SELECT kit.begin_rebuild('book_9')");
-            exec(c, "CALL kit.backfill('book_9__rebuild', 1)");
+            Sql.rebuildOneFactPerBatch(c, "book_9");
             assertThat(value(c, live)).as("one fact per batch").isEqualTo("1 2026-12-02 post, 2 2026-12-03 van, 3 2026-12-06 bike");
         }
     }

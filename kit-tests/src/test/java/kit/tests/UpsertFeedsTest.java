@@ -39,8 +39,7 @@ class UpsertFeedsTest {
             assertThat(Sql.verify(c, "profiles_9")).isEmpty();
             exec(c, "CALL kit.rebuild('profiles_9')");
             assertThat(value(c, rows)).isEqualTo("1 Annie hi ANNIE, 2 Bob - BOB, 3 Cy - CY");
-            exec(c, "SELECT kit.begin_rebuild('profiles_9')");
-            exec(c, "CALL kit.backfill('profiles_9__rebuild', 1)");
+            Sql.rebuildOneFactPerBatch(c, "profiles_9");
             assertThat(value(c, rows)).as("one fact per batch").isEqualTo("1 Annie hi ANNIE, 2 Bob - BOB, 3 Cy - CY");
             assertThat(DriftTest.drift(c)).isEmpty();
         }
