@@ -10,7 +10,7 @@ import java.sql.SQLTransientConnectionException;
 
 /**
  * Turns failures from the database into answers: the kit's SQLSTATEs become
- * 4xx with a stable code, a used-up connection pool a 503 {@code overloaded}
+ * 4xx with a stable code, a write that lost a race a 409 {@code write_conflict}, a used-up connection pool a 503 {@code overloaded}
  * with Retry-After, a lost or busy database a 503, anything else a 500
  * (logged, since it is a bug).
  */
@@ -25,6 +25,8 @@ public final class ErrorMapper {
      */
     static final int OVERLOADED_RETRY_AFTER_SECONDS = 1;
 
+    private static final String SERIALIZATION_FAILURE = "40001";
+
     public ApiException map(Throwable failure) {
         var kit = KitError.of(failure);
         String message = firstLine(databaseMessage(failure));
@@ -36,6 +38,9 @@ public final class ErrorMapper {
                 case BUSY -> new ApiException(503, "database_busy", message);
                 case APPEND_ONLY, IN_USE, USAGE, NEWER_KIT -> internal(failure);
             };
+        }
+        if (raced(failure)) {
+            return new ApiException(409, "write_conflict", message);
         }
         if (poolExhausted(failure)) {
             return new ApiException(503, "overloaded", "The server is busy: every database connection is in use; try again.",
@@ -64,6 +69,20 @@ public final class ErrorMapper {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientConnectionException timeout) {
                 return timeout.getCause() == null && timeout.getSQLState() == null;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when the write lost a race to another write about the same record (PostgreSQL's
+     * serialization_failure, which the kit raises when a later fact was applied first): nothing
+     * was written, and the same request sent again succeeds.
+     */
+    static boolean raced(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && SERIALIZATION_FAILURE.equals(sql.getSQLState())) {
+                return true;
             }
         }
         return false;

@@ -70,7 +70,7 @@ class FactOrderTest {
                     throw new IllegalStateException(e);
                 }
             });
-            awaitLockWait(gate, earlyPid);
+            Races.awaitLockWait(gate, earlyPid);
 
             exec(late, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'late')", hot);
             exec(gate, "SELECT pg_advisory_unlock(4242)");
@@ -108,7 +108,7 @@ class FactOrderTest {
                       FROM generate_series(1, 2) AS g
                      WHERE g = 1 OR (SELECT true FROM pg_advisory_lock_shared(4243))
                     """, other)));
-            awaitLockWait(gate, earlyPid);
+            Races.awaitLockWait(gate, earlyPid);
             exec(late, "INSERT INTO user_registered_1 VALUES (77, 'late@example.com', 'registered', 'late')");
             exec(gate, "SELECT pg_advisory_unlock(4243)");
             Throwable refused = earlyInsert.get(30, TimeUnit.SECONDS);
@@ -121,15 +121,5 @@ class FactOrderTest {
             assertThat(value(c, "SELECT password_hash FROM users_2 WHERE id = 77")).isEqualTo("registered");
             assertThat(verify(c, "users_2")).isEmpty();
         }
-    }
-
-    private static void awaitLockWait(Connection observer, int pid) throws Exception {
-        for (int i = 0; i < 300; i++) {
-            if (Boolean.TRUE.equals(value(observer, "SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = ?", pid))) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("the early insert never reached the gate");
     }
 }

@@ -260,6 +260,34 @@ BEGIN
 END
 $$;
 
+-- Refuses a fact that a later fact about the same read row overtook: the
+-- later one (higher seq) committed and was applied first, and a replay in
+-- seq order would apply this one before it, which the live path can no
+-- longer do (see kit.feed_can_race). PostgreSQL's serialization_failure, as
+-- for any transaction that lost a race: written again, the fact takes a new
+-- seq, after the one applied first. `value` is the row's id.
+CREATE OR REPLACE FUNCTION kit.raise_raced(read_table text, entity text, write_table text, column_name text,
+                                           value text, fact_seq bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _later bigint;
+BEGIN
+    EXECUTE format('SELECT last_fact_seq FROM %s WHERE id = $1', kit.relation(raise_raced.read_table))
+       INTO _later USING raise_raced.value::bigint;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = format('A later fact about %s %s was applied first (Fact: %s seq %s, Column: %s, Read table: %s, Applied first: fact seq %s)',
+                         raise_raced.entity, raise_raced.value, raise_raced.write_table, raise_raced.fact_seq,
+                         raise_raced.column_name, raise_raced.read_table, _later),
+        SCHEMA = kit.key_schema(raise_raced.write_table), TABLE = kit.key_table(raise_raced.write_table), COLUMN = raise_raced.column_name,
+        DETAIL = format('Fact seq: %s. Applied first: fact seq %s. A replay in seq order would apply this fact before it.',
+                        raise_raced.fact_seq, _later),
+        HINT = 'Write the fact again: it takes a new seq, after the fact applied first.';
+END
+$$;
+
 -- Called by an insert projection when ON CONFLICT DO NOTHING skipped a row:
 -- finds the first rejected fact and says which unique rule it broke. Only the
 -- error path pays for the dynamic SQL.

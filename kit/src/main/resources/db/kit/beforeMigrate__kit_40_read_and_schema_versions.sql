@@ -186,24 +186,51 @@ AS $$
                           AND f.read_table = unfilled_columns.read_table AND f.columns ? r.attname)
 $$;
 
--- The columns of read_table an update feed from write_table sets: those both
--- tables have, but the row's id, the kit's columns and generated ones, and
--- those the feed computes (kit.feed.columns; see kit.feed_statements), in
--- name order.
-CREATE OR REPLACE FUNCTION kit.update_feed_columns(write_table text, read_table text)
+-- The columns of read_table that a fact of write_table sets through its
+-- feed, in name order. An insert, update or upsert feed: those both tables
+-- have, but the row's id, the kit's columns and generated ones, and those
+-- the feed computes (kit.feed.columns; see kit.feed_statements). An
+-- accumulating feed: those it adds to. A delete or sql feed: none the kit
+-- can name.
+CREATE OR REPLACE FUNCTION kit.feed_set_columns(write_table text, read_table text)
 RETURNS text[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
     SELECT coalesce(array_agg(c.name ORDER BY c.name), '{}')
       FROM (SELECT r.attname::text AS name
-              FROM pg_attribute r JOIN pg_attribute w ON w.attname = r.attname
-             WHERE r.attrelid = to_regclass(kit.relation(update_feed_columns.read_table)) AND r.attnum > 0 AND NOT r.attisdropped
+              FROM kit.feed f
+              JOIN pg_attribute r ON r.attrelid = to_regclass(kit.relation(f.read_table))
+              JOIN pg_attribute w ON w.attrelid = to_regclass(kit.relation(f.write_table)) AND w.attname = r.attname
+             WHERE f.write_table = feed_set_columns.write_table AND f.read_table = feed_set_columns.read_table
+               AND f.kind IN ('insert', 'update', 'upsert')
+               AND r.attnum > 0 AND NOT r.attisdropped AND w.attnum > 0 AND NOT w.attisdropped
                AND r.attgenerated = '' AND r.attname NOT IN ('id', 'last_fact_seq', 'first_fact_seq', 'seq', 'recorded_at')
-               AND w.attrelid = to_regclass(kit.relation(update_feed_columns.write_table)) AND w.attnum > 0 AND NOT w.attisdropped
             UNION
             SELECT k FROM kit.feed f, jsonb_object_keys(f.columns) AS k
-             WHERE f.write_table = update_feed_columns.write_table AND f.read_table = update_feed_columns.read_table) c
+             WHERE f.write_table = feed_set_columns.write_table AND f.read_table = feed_set_columns.read_table) c
+$$;
+
+-- Whether a fact of an update or upsert feed can be overtaken: a later fact
+-- of another feed (higher seq, committed first) applied to its row while it
+-- did not set all the columns this one sets. A replay in seq order applies
+-- both, the live path cannot put the earlier one before the later, so it
+-- refuses it (serialization_failure, kit.raise_raced) instead of skipping it
+-- as it skips one whose columns the later fact all set. Accumulating feeds
+-- count (they move last_fact_seq and add to columns no update sets), and sql
+-- feeds, whose columns the kit cannot see. False for other kinds.
+CREATE OR REPLACE FUNCTION kit.feed_can_race(write_table text, read_table text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(bool_or(g.write_table IS NOT NULL), false)
+      FROM kit.feed f
+      LEFT JOIN kit.feed g ON g.read_table = f.read_table AND g.write_table <> f.write_table
+                          AND g.kind IN ('update', 'upsert', 'accumulate', 'sql')
+                          AND NOT kit.feed_set_columns(f.write_table, f.read_table) <@ kit.feed_set_columns(g.write_table, g.read_table)
+     WHERE f.write_table = feed_can_race.write_table AND f.read_table = feed_can_race.read_table
+       AND f.kind IN ('update', 'upsert')
 $$;
 
 -- Records that apps of `version` read `read_tables`: a version of the domain

@@ -41,6 +41,38 @@ $t$, jsonb_build_object(
         'write_table', quote_literal(existence_check_sql.write_table)))
 $$;
 
+-- The statements that refuse (kit.raise_raced) the first of `facts` whose
+-- row of `target` a later fact of another transaction was applied to first
+-- (its last_fact_seq is higher and none of these facts'), where `condition`
+-- also holds. Run on the error path only, when a keyed feed changed fewer
+-- rows than it has facts. `key_column` is the facts' column; the variables
+-- are kit.feed_block's.
+CREATE OR REPLACE FUNCTION kit.race_check_sql(write_table text, key_column text, target text, entity text, facts text,
+                                              condition text DEFAULT '')
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT kit.render($t$
+    SELECT f.{{key_column}}::text, f.seq INTO _missing, _missing_seq
+      FROM {{facts}} AS f JOIN {{target}} AS r ON r.id = f.{{key_column}}
+     WHERE r.last_fact_seq > f.seq AND r.last_fact_seq NOT IN (SELECT u.seq FROM {{facts}} AS u){{condition}}
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_raced({{target_name}}, {{entity}}, {{write_table}}, {{key_name}}, _missing, _missing_seq);
+    END IF;
+$t$, jsonb_build_object(
+        'key_column', format('%I', race_check_sql.key_column),
+        'key_name', quote_literal(race_check_sql.key_column),
+        'facts', race_check_sql.facts,
+        'target', kit.relation(race_check_sql.target),
+        'target_name', quote_literal(race_check_sql.target),
+        'entity', quote_literal(race_check_sql.entity),
+        'write_table', quote_literal(race_check_sql.write_table),
+        'condition', race_check_sql.condition))
+$$;
+
 -- The block of every function (or DO block) that applies feeds: the
 -- variables kit.feed_statements uses, declared here and nowhere else, then
 -- the statements and `ending` (a trigger's RETURN NULL). fact_count is the
@@ -83,7 +115,9 @@ $$;
 -- expression); an update feed sets every read column the fact also has or
 -- the feed computes, on the row whose id is in key_column, unless a later fact was
 -- already applied to it (last_fact_seq), so racing facts end as a replay in
--- seq order would. A feed with a filter (kit.feed.filter) takes only the
+-- seq order would; where the later fact was another feed's that did not set
+-- every column this one sets (kit.feed_can_race), it refuses the earlier one
+-- instead (kit.race_check_sql), live. A feed with a filter (kit.feed.filter) takes only the
 -- facts that meet it: `facts` becomes those, and they are what its counts
 -- compare with. With `checks` (the live path), an insert feed checks its
 -- read table's references first, and an update feed checks that its rows
@@ -118,6 +152,7 @@ DECLARE
     _feed    record;
     _facts   text := feed_statements.facts;
     _checks  text;
+    _races   text := '';
     _parts   jsonb;
 BEGIN
     SELECT coalesce(f.columns, '{}') AS columns, f.filter, f.kind, f.statement INTO _feed
@@ -137,11 +172,23 @@ BEGIN
               FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
              WHERE rr.read_table = feed_statements.read_table AND feed_statements.key_column IS NULL
             UNION ALL
-            SELECT feed_statements.key_column, _target, _entity WHERE feed_statements.key_column IS NOT NULL) c;
-    _checks := CASE WHEN _checks IS NULL OR NOT feed_statements.checks THEN ''
+            SELECT feed_statements.key_column, _target, _entity WHERE feed_statements.key_column IS NOT NULL AND _feed.kind <> 'upsert') c;
+    -- An update or upsert fact that a later fact of another feed overtook (kit.feed_can_race), or an
+    -- upsert fact whose row a later fact made: refused, live, on the same error path.
+    IF feed_statements.checks AND _feed.kind IN ('update', 'upsert') THEN
+        _races := CASE WHEN kit.feed_can_race(feed_statements.write_table, feed_statements.read_table)
+                       THEN kit.race_check_sql(feed_statements.write_table, feed_statements.key_column, _target, _entity, _facts,
+                                               CASE _feed.kind WHEN 'update' THEN ' AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq)' ELSE '' END)
+                       WHEN _feed.kind = 'upsert'
+                       THEN kit.race_check_sql(feed_statements.write_table, feed_statements.key_column, _target, _entity, _facts,
+                                               ' AND r.first_fact_seq > f.seq')
+                       ELSE '' END;
+    END IF;
+    _checks := CASE WHEN (_checks IS NULL OR NOT feed_statements.checks) AND _races = '' THEN ''
                     WHEN feed_statements.key_column IS NOT NULL
-                        THEN kit.render(E'    IF _applied < {{fact_count}} THEN{{checks}}    END IF;\n',
-                                        jsonb_build_object('checks', _checks, 'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count'
+                        THEN kit.render(E'    IF _applied < {{fact_count}} THEN{{checks}}{{races}}    END IF;\n',
+                                        jsonb_build_object('checks', CASE WHEN feed_statements.checks THEN coalesce(_checks, '') ELSE '' END,
+                                                           'races', _races, 'fact_count', CASE WHEN _feed.filter IS NULL THEN '_fact_count'
                                                                           ELSE format('(SELECT count(*) FROM %s AS f)', _facts) END))
                     ELSE _checks END;
     _parts := jsonb_build_object(
@@ -181,19 +228,24 @@ BEGIN
               FROM {{facts}} AS u ORDER BY u.{{key_column}}, u.seq DESC) AS f
     ON CONFLICT (id) DO UPDATE SET {{sets}}, last_fact_seq = excluded.last_fact_seq
      WHERE r.last_fact_seq < excluded.last_fact_seq;
-$t$, _parts);
+$t$, _parts) || CASE WHEN _checks = '' THEN '' ELSE E'    GET DIAGNOSTICS _applied = ROW_COUNT;\n' || _checks END;
     END IF;
 
     IF _feed.kind = 'delete' THEN
         -- Removes each fact's row. Live, a fact whose row is not there (or was made by a later
         -- fact) is refused as an update feed's is (KT004), found among the rows the statement
-        -- did not remove; several facts about one row in one statement remove it once.
+        -- did not remove; several facts about one row in one statement remove it once, as the
+        -- first of them. A row that a later fact changed first (its last_fact_seq is higher: an
+        -- update, a sum, an upsert that a replay would apply after the delete, to no row or to a
+        -- new one) is not removed, and the fact refused (kit.raise_raced), to be written again.
         _parts := _parts || jsonb_build_object('key_column', format('%I', feed_statements.key_column),
+                                               'first_facts', format('(SELECT DISTINCT ON (u.%1$I) u.* FROM %2$s AS u ORDER BY u.%1$I, u.seq)',
+                                                                     feed_statements.key_column, _facts),
                                                'key_name', quote_literal(feed_statements.key_column), 'entity', quote_literal(_entity));
         RETURN kit.render(CASE WHEN feed_statements.checks THEN $t$
     WITH gone AS (
-        DELETE FROM {{target}} AS r USING {{facts}} AS f
-         WHERE r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq)
+        DELETE FROM {{target}} AS r USING {{first_facts}} AS f
+         WHERE r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq) AND r.last_fact_seq < f.seq
         RETURNING r.id)
     SELECT f.{{key_column}}::text, f.seq INTO _missing, _missing_seq
       FROM {{facts}} AS f
@@ -201,10 +253,14 @@ $t$, _parts);
      ORDER BY f.seq
      LIMIT 1;
     IF FOUND THEN
+        IF EXISTS (SELECT FROM {{target}} AS r
+                    WHERE r.id = _missing::bigint AND (r.first_fact_seq IS NULL OR r.first_fact_seq < _missing_seq)) THEN
+            PERFORM kit.raise_raced({{target_name}}, {{entity}}, {{write_table}}, {{key_name}}, _missing, _missing_seq);
+        END IF;
         PERFORM kit.raise_unknown_entity({{target_name}}, {{entity}}, {{write_table}}, {{key_name}}, _missing, _missing_seq);
     END IF;
 $t$ ELSE $t$
-    DELETE FROM {{target}} AS r USING {{facts}} AS f
+    DELETE FROM {{target}} AS r USING {{first_facts}} AS f
      WHERE r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq);
 $t$ END, _parts);
     END IF;
@@ -214,7 +270,9 @@ $t$ END, _parts);
         -- statement's facts about a row at once, whatever their order: a sum does not depend on
         -- it, so no order guard is needed, and racing writers each add theirs (the second UPDATE
         -- reads the row the first committed). A fact whose row was made by a later fact is left
-        -- out, as a replay finds no row for it, and refused live (KT004).
+        -- out, as a replay finds no row for it, and refused live (KT004). The row's last_fact_seq
+        -- becomes the newest fact applied to it, so that a delete or an update that a sum
+        -- overtook is caught (kit.feed_can_race); a replay adds after the batch's updates.
         SELECT _parts || jsonb_build_object(
                    'key_column', format('%I', feed_statements.key_column),
                    'sums', string_agg(format('sum((%s)) AS %I', c.value, c.key), ', ' ORDER BY c.key),
@@ -223,11 +281,11 @@ $t$ END, _parts);
           FROM jsonb_each_text(_feed.columns) c;
         RETURN kit.render($t$
     WITH a AS (
-        SELECT f.{{key_column}} AS id, {{sums}}, count(*) AS facts
+        SELECT f.{{key_column}} AS id, {{sums}}, count(*) AS facts, max(f.seq) AS last_seq
           FROM {{facts}} AS f JOIN {{target}} AS r ON r.id = f.{{key_column}} AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq)
          GROUP BY f.{{key_column}}),
     added AS (
-        UPDATE {{target}} AS r SET {{adds}} FROM a WHERE r.id = a.id RETURNING a.facts)
+        UPDATE {{target}} AS r SET {{adds}}, last_fact_seq = greatest(r.last_fact_seq, a.last_seq) FROM a WHERE r.id = a.id RETURNING a.facts)
     SELECT coalesce(sum(added.facts), 0) INTO _applied FROM added;
 $t$, _parts) || _checks;
     END IF;

@@ -187,6 +187,7 @@ DECLARE
     _key_type  text;
     _id_type   text;
     _unfilled  text;
+    _clash     text;
 BEGIN
     add_feed.write_table := kit.table_key(add_feed.write_table, add_feed.domain);
     add_feed.read_table := kit.table_key(add_feed.read_table, add_feed.domain);
@@ -252,9 +253,27 @@ BEGIN
     VALUES (add_feed.write_table, add_feed.read_table,
             add_feed.kind, add_feed.key_column,
             kit.object_name('projection', add_feed.write_table, add_feed.read_table), add_feed.columns, add_feed.filter, add_feed.statement);
-    IF add_feed.kind = 'update' AND cardinality(kit.update_feed_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
+    IF add_feed.kind = 'update' AND cardinality(kit.feed_set_columns(add_feed.write_table, add_feed.read_table)) = 0 THEN
         PERFORM kit.usage_error(format('Update feed changes nothing: no column of %s is also in %s',
                                        add_feed.read_table, add_feed.write_table));
+    END IF;
+    -- A sum commutes with other sums, not with a fact that sets the same column: racing, the two
+    -- would end otherwise than a replay in seq order.
+    SELECT format('Column %s of %s would be both set (by %s) and accumulated (by %s)', c.name, add_feed.read_table,
+                  CASE WHEN g.kind = 'accumulate' THEN add_feed.write_table ELSE g.write_table END,
+                  CASE WHEN g.kind = 'accumulate' THEN g.write_table ELSE add_feed.write_table END)
+      INTO _clash
+      FROM kit.feed g
+     CROSS JOIN LATERAL unnest(kit.feed_set_columns(g.write_table, g.read_table)) AS c(name)
+     WHERE g.read_table = add_feed.read_table AND g.write_table <> add_feed.write_table
+       AND add_feed.kind IN ('update', 'upsert', 'accumulate') AND g.kind IN ('update', 'upsert', 'accumulate')
+       AND (g.kind = 'accumulate') <> (add_feed.kind = 'accumulate')
+       AND c.name = ANY (kit.feed_set_columns(add_feed.write_table, add_feed.read_table))
+     ORDER BY c.name, g.write_table
+     LIMIT 1;
+    IF _clash IS NOT NULL THEN
+        PERFORM kit.usage_error(_clash || ': a fact that sets it and one that adds to it, racing, would end otherwise than a replay in seq order',
+                                'Accumulate it in both (a correction adds the difference), or keep the set value in a column of its own; nothing was changed.');
     END IF;
     IF add_feed.kind IN ('insert', 'upsert') THEN
         _unfilled := kit.unfilled_columns(add_feed.write_table, add_feed.read_table);
@@ -289,7 +308,10 @@ BEGIN
                                      ELSE 'Make the read columns'' types fit the fact columns of the same name; nothing was changed.' END);
     END;
     IF _state = 'live' THEN
-        PERFORM kit.regenerate_feed_trigger(add_feed.write_table);
+        -- Every write table feeding it: whether another feed's facts can be overtaken depends on
+        -- this one's columns (kit.feed_can_race).
+        PERFORM kit.regenerate_feed_trigger(f.write_table)
+           FROM kit.feed f WHERE f.read_table = add_feed.read_table ORDER BY f.write_table;
     END IF;
 END
 $$;

@@ -21,7 +21,11 @@
 --          and registration are kit.schema_version_state(integer, text) and
 --          kit.register_client(integer, text); kit.app_roles_in_use() and
 --          kit.clients() return the domain; one version number may now have a
---          row per domain.
+--          row per domain. Feeds have a kind (insert, update, upsert, delete,
+--          accumulate, sql), columns, a filter and a statement in kit.feed; a
+--          fact that a later fact about its row overtook is refused with
+--          40001 where a replay would end otherwise; kit.update_feed_columns
+--          is kit.feed_set_columns.
 --   0.6.0  Adopt it on any database. A write table's fact and schema version
 --          are declared (kit.create_write_table(..., fact =>, schema_version =>),
 --          kit.write_table.fact and .schema_version; the upgrade records what
