@@ -5,12 +5,14 @@ import kit.client.KitVersion;
 import kit.types.State;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.JSONB;
 import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 
 import java.time.OffsetDateTime;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 import static kit.catalog.Routines.backfillRemaining;
@@ -54,17 +56,38 @@ record StatusReport(int formatVersion, String command, String database, boolean 
 
     /** A feed into a read version: from {@code writeTable}, of {@code kind} (insert, or update by {@code keyColumn}). */
     /** @param projection the feed's projection function, named with its schema outside public */
-    record Feed(String writeTable, String kind, String keyColumn, String projection) {
+    /**
+     * @param columns   the read columns it computes, each an SQL expression over the fact {@code f}
+     *                  (empty under a kit before 0.7.0)
+     * @param filter    the condition that selects the facts it takes, or null for every fact
+     * @param statement a sql feed's statement, else null
+     */
+    record Feed(String writeTable, String kind, String keyColumn, String projection, Map<String, String> columns,
+                String filter, String statement) {
 
-        /** The fields of kit.feed a feed is shown with, which every kit since 0.1.0 has. */
+        /** The fields of kit.feed a feed is shown with: what the database's kit has of them (columns, filter and statement since 0.7.0). */
         static org.jooq.SelectJoinStep<?> select(DSLContext db) {
-            return db.select(FEED.WRITE_TABLE, FEED.READ_TABLE, FEED.KIND, FEED.KEY_COLUMN, FEED.PROJECTION, FEED.POSITION).from(FEED);
+            boolean expressions = DatabaseKit.hasColumn(db, "kit.feed", "columns");
+            return db.select(FEED.WRITE_TABLE, FEED.READ_TABLE, FEED.KIND, FEED.KEY_COLUMN, FEED.PROJECTION, FEED.POSITION,
+                            expressions ? FEED.COLUMNS : DSL.inline(JSONB.valueOf("{}")).as(FEED.COLUMNS.getName()),
+                            expressions ? FEED.FILTER : DSL.inline((String) null, FEED.FILTER).as(FEED.FILTER.getName()),
+                            expressions ? FEED.STATEMENT : DSL.inline((String) null, FEED.STATEMENT).as(FEED.STATEMENT.getName()))
+                    .from(FEED);
         }
 
         static Feed of(kit.catalog.tables.records.FeedRecord feed) {
             KitName write = KitName.of(feed.getWriteTable());
             return new Feed(feed.getWriteTable(), feed.getKind(), feed.getKeyColumn(),
-                    new KitName(write.domain(), feed.getProjection()).toString());
+                    new KitName(write.domain(), feed.getProjection()).toString(), expressions(feed.getColumns()),
+                    feed.getFilter(), feed.getStatement());
+        }
+
+        private static Map<String, String> expressions(JSONB columns) {
+            Map<String, String> expressions = new java.util.TreeMap<>();
+            if (columns != null) {
+                Json.MAPPER.readTree(columns.data()).properties().forEach(e -> expressions.put(e.getKey(), e.getValue().asString()));
+            }
+            return expressions;
         }
     }
 

@@ -58,7 +58,7 @@ class KitOutputFormatsTest {
                     "table_missing", "backfill", "created_at", "live_at", "retired_at", "feeds");
             assertThat(users2.get("rows").asLong()).isEqualTo(1);
             assertThat(users2.get("rows_estimated").asBoolean()).isFalse();
-            assertThat(names(users2.at("/feeds/0"))).containsExactly("write_table", "kind", "key_column", "projection");
+            assertThat(names(users2.at("/feeds/0"))).containsExactly("write_table", "kind", "key_column", "projection", "columns", "filter", "statement");
             assertThat(users2.get("feeds").valueStream().map(f -> f.get("write_table").asString() + " " + f.get("kind").asString()))
                     .contains("user_registered_1 insert", "password_changed_2 update");
 
@@ -77,6 +77,21 @@ class KitOutputFormatsTest {
             assertThat(status.get("drift").isArray()).isTrue();
             assertThat(status.get("failed_backfills").isEmpty()).isTrue();
         }
+    }
+
+    @Test
+    void statusAsJsonShowsWhatAFeedComputesAndWhichFactsItTakes() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "CREATE TABLE admins_9 (id bigint PRIMARY KEY, email text NOT NULL, domain text NOT NULL)",
+                "SELECT kit.create_read_version('admins_9', 'user')",
+                "SELECT kit.add_feed('user_registered_1', 'admins_9', columns => '{\"domain\": \"split_part(f.email, ''@'', 2)\"}',"
+                        + " filter => 'f.email LIKE ''%@example.com''')");
+        JsonNode status = json(kit(db, "status", "--format", "json"));
+        JsonNode feed = status.get("read_versions").valueStream().filter(v -> v.get("table").asString().equals("admins_9"))
+                .findFirst().orElseThrow().at("/feeds/0");
+        assertThat(feed.at("/columns/domain").asString()).isEqualTo("split_part(f.email, '@', 2)");
+        assertThat(feed.get("filter").asString()).isEqualTo("f.email LIKE '%@example.com'");
+        assertThat(feed.get("statement").isNull()).isTrue();
     }
 
     @Test
