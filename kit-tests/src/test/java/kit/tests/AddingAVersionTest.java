@@ -19,13 +19,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's "Adding a version" example runs as written, with facts, on a database of its own
- * migrated to the last step before the version it adds (V4: every step of version 3 and before),
+ * migrated to the last step before the version it adds (V5: every step of version 4 and before),
  * so that the example stays true when the project ships a real version of that number.
  */
 class AddingAVersionTest {
 
     @Test
-    void theReadmeVersion4ExampleAddsABackfilledLiveVersion() throws Exception {
+    void theReadmesExampleVersionAddsABackfilledLiveVersion() throws Exception {
         Matcher block = Pattern.compile("```sql\\n(-- V(\\d+)__.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("../README.md")));
         assertThat(block.find()).as("README has the example of adding a version").isTrue();
         int version = Integer.parseInt(block.group(2));
@@ -55,7 +55,7 @@ class AddingAVersionTest {
         }
     }
 
-    /** The newest shipped step of a version below {@code version} ("3" for 4, and "3.1" once there is one). */
+    /** The newest shipped step of a version below {@code version} ("4" for 5, and "4.1" once there is one). */
     static String lastStepBefore(int version) {
         List<String> steps = TestDatabases.empty().migrations().steps();
         return steps.stream().filter(s -> Integer.parseInt(s.split("\\.")[0]) < version).reduce((a, b) -> b)

@@ -52,7 +52,7 @@ class ReplicaSessionsTest {
         try (Connection o = origin.connect(); Connection s = subscriber.connect()) {
             assumeTrue("logical".equals(value(o, "SHOW wal_level")),
                     "this server has wal_level = " + value(o, "SHOW wal_level") + ": a logical subscription cannot be tried here");
-            exec(o, "CREATE PUBLICATION kit_facts FOR TABLE user_registered_0, user_registered_1, password_changed_2, message_sent_3, users_2, messages_3");
+            exec(o, "CREATE PUBLICATION kit_facts FOR TABLE user_registered_0, user_registered_1, password_changed_2, message_sent_3, user_deleted_4, users_2, messages_3, users_4");
             exec(o, "SELECT pg_create_logical_replication_slot(?, 'pgoutput')", slot);
             String user = (String) value(o, "SELECT current_user");
             String[] hostPort = origin.url().hostAndPort().split(":");

@@ -37,7 +37,7 @@ class WriteTableDeclarationTest {
                     .extracting(r -> r.get("write_table") + " " + r.get("fact") + " " + r.get("schema_version"))
                     .containsExactly("user_registered_0 user_registered 0", "user_registered_1 user_registered 1",
                             "password_changed_2 password_changed 2", "audit_entry_2 audit_entry 3", "message_sent_3 message_sent 3",
-                            "orders_placed order_placed 3", "order_placed_again order_placed 4");
+                            "orders_placed order_placed 3", "order_placed_again order_placed 4", "user_deleted_4 user_deleted 4");
             assertThat(rows(c, "SELECT t FROM kit.schema_version_write_tables(3, 'public') t ORDER BY 1"))
                     .extracting(r -> r.get("t")).containsExactly("audit_entry_2", "message_sent_3", "orders_placed",
                             "password_changed_2", "user_registered_1");
