@@ -342,6 +342,11 @@ final class Measurements {
         return db;
     }
 
+    /** 13: each feed kind against the same rows written by hand in one statement (see {@link FeedKinds}). */
+    void feedKinds() throws Exception {
+        new FeedKinds(databaseWith(1), seconds, out, conditions(1, 1)).run();
+    }
+
     /** 4: password changes (facts that update existing read rows) against a plain UPDATE of one row. */
     void passwordChanges() throws Exception {
         for (int r : new int[] {1, 3}) {
