@@ -68,7 +68,9 @@ class FeedExpressionsTest {
 
             var duplicate = assertFailsWith(KitError.DUPLICATE_VALUE,
                     () -> exec(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('ANN@X.ORG', 'h', 'x')"));
-            assertThat(duplicate.getMessage()).as("the computed value is the one a unique rule refuses").contains("users_9");
+            assertThat(duplicate.getMessage()).as("the computed value is the one a unique rule refuses, named with its column")
+                    .contains("Duplicate user email: ann@x.org", "users_9");
+            assertThat(((org.postgresql.util.PSQLException) duplicate).getServerErrorMessage().getColumn()).isEqualTo("email");
         }
     }
 

@@ -304,8 +304,12 @@ DECLARE
     _type       text;
     _constraint text;
     _taken_by bigint;
+    _computed jsonb;
+    _value    text;
 BEGIN
     SELECT v.entity INTO _entity FROM kit.read_version v WHERE v.read_table = raise_rejected_insert.read_table;
+    SELECT f.columns INTO _computed FROM kit.feed f
+     WHERE f.write_table = raise_rejected_insert.write_table AND f.read_table = raise_rejected_insert.read_table;
     FOR _fact IN SELECT f FROM jsonb_array_elements(raise_rejected_insert.facts) AS f ORDER BY (f ->> 'seq')::bigint LOOP
         _seq := (_fact ->> 'seq')::bigint;
         -- The fact that made the row (first_fact_seq; last_fact_seq on rows older than it).
@@ -332,13 +336,21 @@ BEGIN
              WHERE i.indrelid = kit.relation(raise_rejected_insert.read_table)::regclass
                AND i.indisunique AND NOT i.indisprimary AND i.indnatts = 1
         LOOP
+            -- The value the feed gives the column: the fact's own, or what the feed computes from it.
+            IF _computed ? _column THEN
+                EXECUTE format('SELECT (%s)::text FROM jsonb_populate_record(NULL::%s, $1) AS f',
+                               _computed ->> _column, kit.relation(raise_rejected_insert.write_table))
+                   INTO _value USING _fact;
+            ELSE
+                _value := _fact ->> _column;
+            END IF;
             EXECUTE format('SELECT coalesce(first_fact_seq, last_fact_seq) FROM %s WHERE %I = CAST($1 AS %s)',
                            kit.relation(raise_rejected_insert.read_table), _column, _type)
-               INTO _taken_by USING _fact ->> _column;
+               INTO _taken_by USING _value;
             IF _taken_by IS NOT NULL AND _taken_by <> _seq THEN
                 RAISE EXCEPTION USING ERRCODE = 'KT003',
                     MESSAGE = format('Duplicate %s %s: %s (Fact: %s seq %s, Read table: %s, Taken by fact seq: %s)',
-                                     _entity, _column, _fact ->> _column, raise_rejected_insert.write_table, _seq,
+                                     _entity, _column, _value, raise_rejected_insert.write_table, _seq,
                                      raise_rejected_insert.read_table, _taken_by),
                     SCHEMA = kit.key_schema(raise_rejected_insert.read_table), TABLE = kit.key_table(raise_rejected_insert.read_table), COLUMN = _column, CONSTRAINT = _constraint,
                     DETAIL = format('Fact: %s seq %s. Taken by fact seq: %s.', raise_rejected_insert.write_table, _seq, _taken_by),
