@@ -26,12 +26,7 @@ class RacingFeedsTest {
 
     /** Orders: placed makes the row, shipped sets the date, sent the date and the carrier. */
     private static void orders(Connection c) throws Exception {
-        exec(c, "CREATE TABLE placed_9 (id bigint, customer text NOT NULL)");
-        exec(c, "SELECT kit.create_write_table('placed_9', 'order9')");
-        exec(c, "CREATE TABLE shipped_9 (id bigint, order_id bigint NOT NULL, shipped_on date NOT NULL)");
-        exec(c, "SELECT kit.create_write_table('shipped_9', 'shipment9')");
-        exec(c, "CREATE TABLE sent_9 (id bigint, order_id bigint NOT NULL, shipped_on date NOT NULL, carrier text NOT NULL)");
-        exec(c, "SELECT kit.create_write_table('sent_9', 'shipment9')");
+        UpdateFeedColumnsTest.orderTables(c);
         exec(c, "CREATE TABLE book_9 (id bigint PRIMARY KEY, customer text NOT NULL, shipped_on date, carrier text)");
         exec(c, "SELECT kit.create_read_version('book_9', 'order')");
         exec(c, "SELECT kit.add_feed('placed_9', 'book_9')");

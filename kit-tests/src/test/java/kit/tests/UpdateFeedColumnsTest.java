@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class UpdateFeedColumnsTest {
 
-    private static void orderTables(Connection c) throws Exception {
+    /** Orders are placed; shipped sets the date, sent the date and the carrier. */
+    static void orderTables(Connection c) throws Exception {
         exec(c, "CREATE TABLE placed_9 (id bigint, customer text NOT NULL)");
         exec(c, "SELECT kit.create_write_table('placed_9', 'order9')");
         exec(c, "CREATE TABLE shipped_9 (id bigint, order_id bigint NOT NULL, shipped_on date NOT NULL)");
