@@ -71,6 +71,27 @@ class SqlFeedsTest {
         }
     }
 
+    /** A fact the statement's read table refuses (a CHECK here) fails the writer's statement whole: no fact, no row. */
+    @Test
+    void aFactItsStatementRefusesLeavesNothing() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = user(c, "ann@x.org");
+            long bob = user(c, "bob@x.org");
+            exec(c, "CREATE TABLE senders_9 (id bigint PRIMARY KEY, messages bigint NOT NULL, longest bigint NOT NULL CHECK (longest < 10))");
+            exec(c, "SELECT kit.create_read_version('senders_9', 'user')");
+            exec(c, "SELECT kit.add_feed('message_sent_3', 'senders_9', kind => 'sql', statement => ?)", PER_SENDER);
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hi')", ann, bob);
+            var refused = Sql.assertFailsWith("23514", () -> exec(c,
+                    "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'ok'), (?, ?, 'far too long')", bob, ann, ann, bob));
+            assertThat(((org.postgresql.util.PSQLException) refused).getServerErrorMessage().getTable()).isEqualTo("senders_9");
+            assertThat(value(c, "SELECT count(*) FROM message_sent_3")).isEqualTo(1L);
+            assertThat(value(c, "SELECT string_agg(id || ' ' || messages, ', ' ORDER BY id) FROM senders_9")).isEqualTo(ann + " 1");
+            assertThat(Sql.verify(c, "senders_9")).isEmpty();
+        }
+    }
+
     @Test
     void aStatementThatDoesNotCompileOrNamesMoreIsRefused() throws Exception {
         TestDatabase db = TestDatabases.migrated();
