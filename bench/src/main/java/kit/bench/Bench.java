@@ -35,6 +35,7 @@ public final class Bench {
              11. naming rejected facts: ON CONFLICT + count / plain INSERT and / an EXCEPTION block
              12. the feed trigger statement-level / row-level
              13. each feed kind (computed columns and a filter, accumulate, upsert, sql, delete) / the same rows by hand in one statement
+             14. R = 3 with plain INSERTs and ids by DEFAULT (both levers) and as it is / the app writing the same rows in one statement
             The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
 
               --full         10 s per measurement and backfills up to 1,000,000 facts
@@ -85,7 +86,7 @@ public final class Bench {
             try {
                 for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
-                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds)) {
+                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers)) {
                     step.run();
                 }
             } finally {

@@ -217,6 +217,37 @@ final class Measurements {
     }
 
     /**
+     * 14: the two levers on the write path taken together, against the application writing the same
+     * rows in one statement (a CTE), with the kit as it is measured in the same run: the feed trigger
+     * with plain INSERTs (a rejected fact would get PostgreSQL's unique_violation, kit.feed_trigger_sql's
+     * rejections => 'fail') and ids by the column's DEFAULT nextval() of the id space's sequence (the id
+     * assigner trigger dropped; an explicit id is then not checked by anything on this path). What the
+     * kit would reach if both rules were kept another way. Order: CTE, levers, levers, CTE, kit.
+     */
+    void bothLevers() throws Exception {
+        DatabaseUrl kit = withAppWrittenTables(databaseWith(3));
+        DatabaseUrl levers = databaseWith(3);
+        try (Connection c = Jdbc.connect(levers)) {
+            replaceFeedTrigger(c, "'user_registered_1', rejections => 'fail'");
+            exec(c, single(c, """
+                    SELECT format('ALTER TABLE user_registered_1 ALTER COLUMN id SET DEFAULT nextval(%L);', w.id_sequence)
+                           || 'DROP TRIGGER assign_id_user_registered_1 ON user_registered_1'
+                      FROM kit.write_table w WHERE w.write_table = 'user_registered_1'"""));
+        }
+        Load.Operation writer = insert("user_registered_1", false);
+        for (int clients : new int[] {1, 8}) {
+            double cte = Load.run(kit, clients, seconds, APP_WRITES_IN_ONE_STATEMENT).factsPerSecond();
+            double withLevers = Load.run(levers, clients, seconds, writer).factsPerSecond() + Load.run(levers, clients, seconds, writer).factsPerSecond();
+            cte += Load.run(kit, clients, seconds, APP_WRITES_IN_ONE_STATEMENT).factsPerSecond();
+            double asIs = Load.run(kit, clients, seconds, writer).factsPerSecond();
+            out.accept(new Figure("14. both write-path levers", "R=3 plain INSERTs and DEFAULT ids / app, one statement (CTE)",
+                    conditions(clients, 1), withLevers / 2, cte / 2, "facts/s", 0.9, true));
+            out.accept(new Figure("14. both write-path levers", "R=3 kit as it is / app, one statement (CTE)",
+                    conditions(clients, 1), asIs, cte / 2, "facts/s", 0.9, true));
+        }
+    }
+
+    /**
      * 12: the write table's trigger statement-level (the kit's: every feed once over the transition
      * table) against row-level (every feed once per fact, over NEW), both written by the kit's generator
      * (kit.feed_trigger_sql, level => 'row'), measured side by side (see sideBySide).
