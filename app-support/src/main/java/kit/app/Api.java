@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 /**
  * The HTTP API of every app version (docs/reference.md, "The apps' HTTP API"): which routes exist
  * depends on what the version can do (usernames from v1, password changes from
- * v2, messages from v3); the handlers are the same for all.
+ * v2, messages from v3, deletions and message counts from v4); the handlers are the same for all.
  */
 public final class Api {
 
@@ -37,26 +37,34 @@ public final class Api {
         private final Users users;
         private final Optional<PasswordChanges> passwordChanges;
         private final Optional<Messages> messages;
+        private final Optional<Deletions> deletions;
 
-        private Stores(Users users, Optional<PasswordChanges> passwordChanges, Optional<Messages> messages) {
+        private Stores(Users users, Optional<PasswordChanges> passwordChanges, Optional<Messages> messages,
+                       Optional<Deletions> deletions) {
             this.users = Objects.requireNonNull(users, "users");
             this.passwordChanges = passwordChanges;
             this.messages = messages;
+            this.deletions = deletions;
         }
 
         /** Every version has users: registration, log-in and reading a user. */
         public static Stores of(Users users) {
-            return new Stores(users, Optional.empty(), Optional.empty());
+            return new Stores(users, Optional.empty(), Optional.empty(), Optional.empty());
         }
 
         /** Version 2 and later: {@code PUT /users/{id}/password}. */
         public Stores withPasswordChanges(PasswordChanges changes) {
-            return new Stores(users, Optional.of(changes), messages);
+            return new Stores(users, Optional.of(changes), messages, deletions);
         }
 
         /** Version 3 and later: {@code POST /messages} and {@code GET /users/{id}/messages}. */
         public Stores withMessages(Messages sent) {
-            return new Stores(users, passwordChanges, Optional.of(sent));
+            return new Stores(users, passwordChanges, Optional.of(sent), deletions);
+        }
+
+        /** Version 4 and later: {@code DELETE /users/{id}}. */
+        public Stores withDeletions(Deletions deleted) {
+            return new Stores(users, passwordChanges, messages, Optional.of(deleted));
         }
 
         public Users users() {
@@ -74,6 +82,15 @@ public final class Api {
 
         public Optional<Messages> messages() {
             return messages;
+        }
+
+        public Optional<Deletions> deletions() {
+            return deletions;
+        }
+
+        /** Whether a user is shown with the number of messages they sent (from the users' description: version 4 and later). */
+        public boolean messageCounts() {
+            return users.messageCounts();
         }
     }
 
@@ -101,6 +118,9 @@ public final class Api {
             app.route("POST", "/messages", this::sendMessage)
                     .route("GET", "/users/([^/]+)/messages", this::messages);
         }
+        if (stores.deletions().isPresent()) {
+            app.route("DELETE", "/users/([^/]+)", this::deleteUser);
+        }
         return app;
     }
 
@@ -116,7 +136,8 @@ public final class Api {
             }
         }
         long id = stores.users().register(email, passwords.hash(password), username);
-        return Response.created(user(new Users.User(id, email, username, null)));
+        // A new user has sent nothing yet: the count the read table will show is 0.
+        return Response.created(user(new Users.User(id, email, username, null, stores.messageCounts() ? 0L : null)));
     }
 
     private Response logIn(Request request) {
@@ -139,6 +160,12 @@ public final class Api {
         long id = request.id(0);
         String password = password(request.json("password"));
         stores.passwordChanges().orElseThrow().record(id, passwords.hash(password));
+        return Response.noContent();
+    }
+
+    /** One fact; an unknown or already deleted user is the kit's KT004, answered 404 unknown_user. */
+    private Response deleteUser(Request request) {
+        stores.deletions().orElseThrow().record(request.id(0));
         return Response.noContent();
     }
 
@@ -191,6 +218,9 @@ public final class Api {
         body.put("email", u.email());
         if (stores.usernames()) {
             body.put("username", u.username());
+        }
+        if (stores.messageCounts()) {
+            body.put("message_count", u.messageCount());
         }
         return body;
     }

@@ -18,10 +18,12 @@ import java.util.Optional;
  *         .email(USER_REGISTERED.EMAIL, USERS.EMAIL)
  *         .passwordHash(USER_REGISTERED.PASSWORD_HASH, USERS.PASSWORD_HASH)
  *         .username(USER_REGISTERED.USERNAME, USERS.USERNAME)   // from version 1
+ *         .messageCount(USERS.MESSAGE_COUNT)                     // from version 4
  *         .build()
  * }</pre>
  *
- * Each attribute takes its column in the write table, then in the read table;
+ * Each attribute takes its column in the write table, then in the read table
+ * (the message count, which the kit computes from other facts, only the read one);
  * {@link Schema.Builder#build} refuses a column of the other table.
  */
 public final class JooqUsers implements Users {
@@ -39,6 +41,7 @@ public final class JooqUsers implements Users {
         private final TableField<?, String> email;
         private final TableField<?, String> passwordHash;
         private final Optional<TableField<?, String>> username;
+        private final Optional<TableField<?, Long>> messageCount;
 
         private Schema(Builder b) {
             registered = b.registered;
@@ -54,6 +57,7 @@ public final class JooqUsers implements Users {
             }
             registeredUsername = Optional.ofNullable(b.registeredUsername).map(f -> TableColumns.of(registered, f, "the username written"));
             username = Optional.ofNullable(b.username).map(f -> TableColumns.of(users, f, "the username read"));
+            messageCount = Optional.ofNullable(b.messageCount).map(f -> TableColumns.of(users, f, "the message count read"));
         }
 
         /** Starts the description with the write table registrations go to. */
@@ -79,6 +83,7 @@ public final class JooqUsers implements Users {
             private TableField<?, String> email;
             private TableField<?, String> passwordHash;
             private TableField<?, String> username;
+            private TableField<?, Long> messageCount;
 
             private Builder(Table<?> registered, Table<?> users) {
                 this.registered = registered;
@@ -110,6 +115,15 @@ public final class JooqUsers implements Users {
                 return this;
             }
 
+            /**
+             * Versions whose read table counts each user's messages (4 and later): the API then shows
+             * the count. Read only: no write table has it, the kit adds up the messages sent.
+             */
+            public Builder messageCount(TableField<?, Long> read) {
+                messageCount = read;
+                return this;
+            }
+
             /** The description, or an exception that names the column missing or in the wrong table. */
             public Schema build() {
                 return new Schema(this);
@@ -128,6 +142,11 @@ public final class JooqUsers implements Users {
     @Override
     public boolean usernames() {
         return s.username.isPresent();
+    }
+
+    @Override
+    public boolean messageCounts() {
+        return s.messageCount.isPresent();
     }
 
     @Override
@@ -152,6 +171,7 @@ public final class JooqUsers implements Users {
     }
 
     private User user(Record r) {
-        return new User(r.get(s.id), r.get(s.email), s.username.map(r::get).orElse(null), r.get(s.passwordHash));
+        return new User(r.get(s.id), r.get(s.email), s.username.map(r::get).orElse(null), r.get(s.passwordHash),
+                s.messageCount.map(r::get).orElse(null));
     }
 }

@@ -24,6 +24,7 @@ class StoresDescriptionTest {
         final TableField<Record, String> EMAIL = createField(DSL.name("email"), SQLDataType.CLOB, this, "");
         final TableField<Record, String> PASSWORD_HASH = createField(DSL.name("password_hash"), SQLDataType.CLOB, this, "");
         final TableField<Record, String> USERNAME = createField(DSL.name("username"), SQLDataType.CLOB, this, "");
+        final TableField<Record, Long> MESSAGE_COUNT = createField(DSL.name("message_count"), SQLDataType.BIGINT, this, "");
 
         UserTable(String name) {
             super(DSL.name(name));
@@ -43,8 +44,10 @@ class StoresDescriptionTest {
                 .build();
         Api.Stores stores = Api.Stores.of(new JooqUsers(DSL.using(SQLDialect.POSTGRES), users));
         assertThat(stores.usernames()).isTrue();
+        assertThat(stores.messageCounts()).as("a version that names no message count shows none").isFalse();
         assertThat(stores.passwordChanges()).isEmpty();
         assertThat(stores.messages()).isEmpty();
+        assertThat(stores.deletions()).isEmpty();
     }
 
     @Test
@@ -88,5 +91,32 @@ class StoresDescriptionTest {
         Api.Stores stores = Api.Stores.of(new JooqUsers(db, users)).withPasswordChanges(new JooqPasswordChanges(db, changes));
         assertThat(stores.passwordChanges()).isPresent();
         assertThat(stores.messages()).isEmpty();
+    }
+
+    @Test
+    void deletionsAndMessageCountsAreFeaturesNamedOnTheStores() {
+        var deletions = JooqDeletions.Schema.writes(REGISTERED).userId(REGISTERED.ID).build();
+        var users = JooqUsers.Schema.writes(REGISTERED).reads(USERS)
+                .id(REGISTERED.ID, USERS.ID)
+                .email(REGISTERED.EMAIL, USERS.EMAIL)
+                .passwordHash(REGISTERED.PASSWORD_HASH, USERS.PASSWORD_HASH)
+                .messageCount(USERS.MESSAGE_COUNT)
+                .build();
+        var db = DSL.using(SQLDialect.POSTGRES);
+        Api.Stores stores = Api.Stores.of(new JooqUsers(db, users)).withDeletions(new JooqDeletions(db, deletions));
+        assertThat(stores.deletions()).isPresent();
+        assertThat(stores.messageCounts()).isTrue();
+        assertThat(stores.passwordChanges()).isEmpty();
+    }
+
+    @Test
+    void aMessageCountOfTheWriteTableIsRefusedWithItsName() {
+        var wrong = JooqUsers.Schema.writes(REGISTERED).reads(USERS)
+                .id(REGISTERED.ID, USERS.ID)
+                .email(REGISTERED.EMAIL, USERS.EMAIL)
+                .passwordHash(REGISTERED.PASSWORD_HASH, USERS.PASSWORD_HASH)
+                .messageCount(REGISTERED.MESSAGE_COUNT);
+        assertThatThrownBy(wrong::build).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("The column for the message count read is not in its table (Column: user_registered_1.message_count, Table: users_1)");
     }
 }

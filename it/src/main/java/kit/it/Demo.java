@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  * The main job: a real rolling upgrade under live traffic. PostgreSQL (embedded,
  * or a fresh database on {@code KIT_DB_URL}'s server), the apps as separate
  * processes started from their jars, and a load generator hitting every
- * running app while the schema moves 0 -> 1 -> 2 -> tidy-up -> 3. Prints
+ * running app while the schema moves 0 -> 1 -> 2 -> tidy-up -> 3 -> 4. Prints
  * progress, checks what must hold at each step, ends with a summary table,
  * stops every process it started, and exits non-zero if any check failed.
  */
@@ -48,6 +48,8 @@ public final class Demo {
     private String appDbUrl;
     private Migrations migrations;
     private LoadGenerator load;
+    /** When the running apps last changed: a step's checks run under its traffic and count towards it. */
+    private long trafficFrom;
 
     public Demo(Path projectRoot, Duration trafficPerStep) {
         this.projectRoot = projectRoot;
@@ -111,7 +113,7 @@ public final class Demo {
     public boolean run() throws Exception {
         long started = System.nanoTime();
         logs = projectRoot.resolve("it/target/demo-logs");
-        System.out.println("cqrs-kit demo: a rolling upgrade from schema version 0 to 3 under live traffic");
+        System.out.println("cqrs-kit demo: a rolling upgrade from schema version 0 to 4 under live traffic");
         say("Starting PostgreSQL");
         try (PostgresServer server = PostgresServer.fromEnvironment()) {
             System.out.println("  " + server.describe());
@@ -146,6 +148,7 @@ public final class Demo {
         start(0);
         load = new LoadGenerator(6, 3, step);
         load.add(target(0));
+        trafficFrom = System.nanoTime();
         traffic();
 
         upgradeTo("1", 1, step("2. version 1 beside 0"));
@@ -166,11 +169,22 @@ public final class Demo {
         stop(0);
         stop(1);
         migrate("2.1", step);
+        trafficFrom = System.nanoTime();
         retiredAppRefusesToStart();
         traffic();
 
         upgradeTo("3", 3, step("5. version 3 beside 2"));
         messagesFlow();
+        traffic();
+
+        step = step("6. version 4 beside 3");
+        say("Stopping app-v2 (the load generator leaves it first)");
+        load.remove(2);
+        Thread.sleep(200);
+        stop(2);
+        upgradeTo("4", 4, step);
+        messageCountShowsMessagesSent();
+        deletedUserIsGoneFromEveryVersion();
         traffic();
 
         load.close();
@@ -180,8 +194,9 @@ public final class Demo {
         everyReadTableEqualsItsRebuild(url);
         try (Connection c = Jdbc.connect(url.jdbc())) {
             List<String> problems = ledger.verify(c);
-            checks.check(problems.isEmpty(), "every acknowledged write is in its write table and in users_2 / messages_3, with the last acknowledged password ("
+            checks.check(problems.isEmpty(), "every acknowledged write is in its write table and in users_2, users_4 / messages_3, with the last acknowledged password ("
                     + ledger.checkedRows() + " rows checked)" + (problems.isEmpty() ? "" : ": " + problems));
+            everyMessageCountIsTheMessagesSent(c);
         }
         for (StepStats s : steps) {
             checks.check(s.unexpected() == 0, "step " + s.name() + ": no unexpected answers (" + s.unexpected() + ")"
@@ -194,6 +209,7 @@ public final class Demo {
         migrate(target, step);
         start(version);
         load.add(target(version));
+        trafficFrom = System.nanoTime();
     }
 
     /** A new step of the summary; the load generator counts into it from now on. */
@@ -233,9 +249,11 @@ public final class Demo {
         return new LoadGenerator.Target(version, apps.get(version).baseUrl());
     }
 
+    /** Traffic until {@code trafficPerStep} after the apps last changed, the step's checks included. */
     private void traffic() throws InterruptedException {
-        say("traffic for " + trafficPerStep.toSeconds() + " s to " + apps.keySet().stream().map(v -> "app-v" + v).collect(Collectors.joining(", ")));
-        Thread.sleep(trafficPerStep.toMillis());
+        say("traffic for " + trafficPerStep.toSeconds() + " s to " + apps.keySet().stream().map(v -> "app-v" + v).collect(Collectors.joining(", "))
+                + ", counted from the step's last change");
+        Thread.sleep(Math.max(0, trafficPerStep.toMillis() - Duration.ofNanos(System.nanoTime() - trafficFrom).toMillis()));
     }
 
     private void crossVersionLogin(int registerOn, int logInOn) {
@@ -300,6 +318,76 @@ public final class Demo {
                 "app-v3 sends a message to a user registered through app-v2 and reads it back");
         Http.Result unknown = http.post(base + "/messages", Map.of("src_id", a, "dst_id", 987654321L, "content", "anyone?"));
         checks.check(unknown.status() == 404, "a message to an unknown user gets 404 (HTTP " + unknown.status() + ")");
+    }
+
+    /** users_4's message_count, read through app-v4, is what the user sent through v3 and v4 alike. */
+    private void messageCountShowsMessagesSent() throws SQLException {
+        String v3 = apps.get(3).baseUrl();
+        String v4 = apps.get(4).baseUrl();
+        long carol = register(v3, "carol");
+        long dave = register(v4, "dave");
+        int sent = 0;
+        for (String base : List.of(v3, v3, v3, v4, v4)) {
+            Http.Result r = http.post(base + "/messages", Map.of("src_id", carol, "dst_id", dave, "content", "hi dave"));
+            sent += r.status() == 201 ? 1 : 0;
+        }
+        long written;
+        try (Connection c = Jdbc.connect(appDbUrl)) {
+            written = Jdbc.number(c, "SELECT count(*) FROM message_sent_3 WHERE src_id = ?", carol);
+        }
+        Http.Result read = http.get(v4 + "/users/" + carol);
+        long shown = read.status() == 200 ? read.json().get("message_count").asLong() : -1;
+        checks.check(sent == 5 && written == 5 && shown == written,
+                "app-v4 shows message_count " + shown + " for a user who sent 3 messages through app-v3 and 2 through app-v4 ("
+                        + written + " in message_sent_3)");
+    }
+
+    /**
+     * A deletion through app-v4 removes the user from users_2 and users_4, so no running version lets
+     * them log in or shows them. The user is the demo's own: the load generator never meets the 401s.
+     */
+    private void deletedUserIsGoneFromEveryVersion() {
+        String v3 = apps.get(3).baseUrl();
+        String v4 = apps.get(4).baseUrl();
+        long leaver = register(v3, "leaver");
+        long friend = register(v3, "friend");
+        Map<String, Object> login = Map.of("email", "leaver@demo.example", "password", "leaver-password");
+        int before = http.post(v4 + "/sessions", login).status();
+        int deleted = http.delete(v4 + "/users/" + leaver).status();
+        checks.check(before == 200 && deleted == 204,
+                "app-v4 deletes a user registered through app-v3 (HTTP " + before + " log-in before, " + deleted + ")");
+        for (var app : apps.entrySet()) {
+            String base = app.getValue().baseUrl();
+            Http.Result refused = http.post(base + "/sessions", login);
+            int read = http.get(base + "/users/" + leaver).status();
+            checks.check(refused.status() == 401 && refused.body().contains("invalid_credentials") && read == 404,
+                    "app-v" + app.getKey() + " refuses the deleted user's log-in and no longer shows them (HTTP " + refused.status() + ", " + read + ")");
+        }
+        Http.Result again = http.delete(v4 + "/users/" + leaver);
+        Http.Result message = http.post(v3 + "/messages", Map.of("src_id", friend, "dst_id", leaver, "content", "still there?"));
+        checks.check(again.status() == 404 && again.body().contains("unknown_user")
+                        && message.status() == 404 && message.body().contains("unknown_user"),
+                "a second deletion and a message to the deleted user get 404 unknown_user (HTTP " + again.status() + ", " + message.status() + ")");
+    }
+
+    /** One of the demo's own users, registered through the app at {@code base}: name@demo.example, password name-password. */
+    private long register(String base, String name) {
+        Http.Result r = http.post(base + "/users", Map.of("email", name + "@demo.example", "password", name + "-password", "username", name));
+        if (r.status() != 201) {
+            throw new IllegalStateException("registration of " + name + " got HTTP " + r.status() + ": " + r.body());
+        }
+        return r.json().get("id").asLong();
+    }
+
+    /** Counted independently of the feed: users_4's message_count of every user against message_sent_3. */
+    private void everyMessageCountIsTheMessagesSent(Connection c) throws SQLException {
+        long users = Jdbc.number(c, "SELECT count(*) FROM users_4");
+        long wrong = Jdbc.number(c, """
+                SELECT count(*) FROM users_4 u
+                LEFT JOIN (SELECT src_id, count(*) AS sent FROM message_sent_3 GROUP BY src_id) m ON m.src_id = u.id
+                WHERE u.message_count <> coalesce(m.sent, 0)""");
+        checks.check(users > 0 && wrong == 0, "every user's message_count in users_4 is the number of messages they sent in message_sent_3 ("
+                + users + " users, " + wrong + " differ)");
     }
 
     private void everyReadTableEqualsItsRebuild(DatabaseUrl url) throws SQLException {

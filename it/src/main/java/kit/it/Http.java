@@ -45,6 +45,10 @@ public final class Http {
         return send("PUT", url, JSON.writeValueAsString(body));
     }
 
+    public Result delete(String url) {
+        return send("DELETE", url, null);
+    }
+
     /** Sends a raw body (any bytes, valid JSON or not). */
     public Result send(String method, String url, String rawBody) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * always knows their current password: a login that fails, or a read that
  * does not find a user registered through another version, is an unexpected
  * error. A few registrations deliberately reuse a taken email through another
- * version and must get 409.
+ * version and must get 409. It deletes nobody (the demo deletes only users of its own),
+ * so that a 401 or 404 for one of its users stays an error.
  */
 public final class LoadGenerator implements AutoCloseable {
 

@@ -45,6 +45,7 @@ class AppApiTest {
             long id = created.json().get("id").asLong();
             assertThat(created.json().get("email").asString()).isEqualTo("ann@example.com");
             assertThat(created.json().has("username")).isEqualTo(usernames(version));
+            assertThat(created.json().has("message_count")).as("message_count only where the users read table counts").isEqualTo(messageCounts(version));
 
             assertThat(app.post("/sessions", Map.of("email", "ann@example.com", "password", "ann-password")).status()).isEqualTo(200);
             assertThat(app.post("/sessions", Map.of("email", "ANN@example.com ", "password", "ann-password")).status()).isEqualTo(200);
@@ -57,6 +58,12 @@ class AppApiTest {
             assertThat(read.status()).isEqualTo(200);
             assertThat(read.json().get("email").asString()).isEqualTo("ann@example.com");
             assertThat(read.body()).doesNotContain("password");
+            if (messageCounts(version)) {
+                assertThat(created.json().get("message_count").asLong()).as("a new user has sent nothing").isZero();
+                assertThat(read.json().get("message_count").asLong()).isZero();
+            } else {
+                assertThat(read.json().has("message_count")).isFalse();
+            }
 
             Http.Result health = app.get("/health");
             assertThat(health.status()).isEqualTo(200);
@@ -114,7 +121,13 @@ class AppApiTest {
             }
             assertThat(app.raw("POST", "/sessions", "{\"email\": \"someone@example.com\"}").status()).isEqualTo(400);
             assertThat(app.raw("POST", "/sessions", "{\"email\": 1, \"password\": 2}").status()).isEqualTo(400);
-            assertThat(app.raw("DELETE", "/users/1", null).status()).isEqualTo(405);
+            if (AppVersions.features(version).deletions().isPresent()) {
+                assertThat(app.raw("DELETE", "/users/987654", null).json().get("error").asString()).isEqualTo("unknown_user");
+                assertThat(app.raw("DELETE", "/users/abc", null).status()).isEqualTo(404);
+                assertThat(app.raw("PATCH", "/users/1", null).status()).isEqualTo(405);
+            } else {
+                assertThat(app.raw("DELETE", "/users/1", null).status()).isEqualTo(405);
+            }
             assertThat(app.get("/nothing/here").status()).isEqualTo(404);
             for (String id : List.of("0", "-1", "99999999999999999999", "abc", "1%27%20OR%201=1")) {
                 assertThat(app.get("/users/" + id).status()).as("GET /users/%s", id).isEqualTo(404);
@@ -155,9 +168,10 @@ class AppApiTest {
         }
     }
 
-    @Test
-    void appV3SendsAndListsMessages() throws Exception {
-        try (RunningApp app = new RunningApp(3, TestDatabases.migrated())) {
+    @ParameterizedTest(name = "app-v{0}")
+    @MethodSource("kit.it.AppVersions#withMessages")
+    void messagesAreSentAndListed(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
             long ann = app.register("ann@example.com", "ann-password");
             long bob = app.register("bob@example.com", "bob-password");
             Http.Result sent = app.post("/messages", Map.of("src_id", ann, "dst_id", bob, "content", "hello bob"));
@@ -180,6 +194,40 @@ class AppApiTest {
             assertThat(app.get("/users/424242/messages").status()).isEqualTo(404);
             assertThat(app.facts()).isEqualTo(facts);
         }
+    }
+
+    @ParameterizedTest(name = "app-v{0}")
+    @MethodSource("kit.it.AppVersions#withDeletions")
+    void aDeletionIsOneFactAndTheUserIsGone(int version) throws Exception {
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(targetFor(version)))) {
+            long id = app.register("leaver@example.com", "leaver-password");
+            long stays = app.register("stayer@example.com", "stayer-password");
+            long facts = app.facts();
+            Http.Result deleted = app.delete("/users/" + id);
+            assertThat(deleted.status()).isEqualTo(204);
+            assertThat(deleted.body()).isEmpty();
+            assertThat(app.facts()).as("one deletion fact").isEqualTo(facts + 1);
+
+            Http.Result login = app.post("/sessions", Map.of("email", "leaver@example.com", "password", "leaver-password"));
+            assertThat(login.status()).isEqualTo(401);
+            assertThat(login.json().get("error").asString()).isEqualTo("invalid_credentials");
+            assertThat(app.get("/users/" + id).status()).isEqualTo(404);
+            assertThat(app.get("/users/" + id + "/messages").status()).isEqualTo(404);
+            assertThat(app.get("/users/" + stays).status()).as("nobody else is deleted").isEqualTo(200);
+
+            for (Http.Result refused : List.of(app.delete("/users/" + id), app.delete("/users/987654"),
+                    app.post("/messages", Map.of("src_id", stays, "dst_id", id, "content", "still there?")),
+                    app.post("/messages", Map.of("src_id", id, "dst_id", stays, "content", "from beyond")))) {
+                assertThat(refused.status()).as(refused.body()).isEqualTo(404);
+                assertThat(refused.json().get("error").asString()).isEqualTo("unknown_user");
+            }
+            assertThat(app.put("/users/" + id + "/password", Map.of("password", "new-password")).status()).isEqualTo(404);
+            assertThat(app.facts()).as("refused writes leave nothing").isEqualTo(facts + 1);
+        }
+    }
+
+    private static boolean messageCounts(int version) {
+        return AppVersions.features(version).messageCounts();
     }
 
     private static boolean usernames(int version) {

@@ -24,7 +24,7 @@ import java.util.function.Predicate;
 /**
  * The app versions the tests run, from one place: every {@code app-vN} this module depends on
  * (it/pom.xml), found on the class path through {@link ServiceLoader}. What a version can do
- * (usernames, password changes, messages) is asked of its own stores, and the migration target
+ * (usernames, password changes, messages, deletions, message counts) is asked of its own stores, and the migration target
  * at which it is live of the migrations, so that adding {@code app-v4} to it/pom.xml puts it
  * under every test that says "every version", with nothing else to edit here.
  * {@code @MethodSource("kit.it.AppVersions#all")} gives a test every version's number.
@@ -75,6 +75,21 @@ public final class AppVersions {
     /** Versions that send messages. */
     public static List<Integer> withMessages() {
         return where(s -> s.messages().isPresent());
+    }
+
+    /** Versions that delete users. */
+    public static List<Integer> withDeletions() {
+        return where(s -> s.deletions().isPresent());
+    }
+
+    /** Versions that show how many messages a user sent. */
+    public static List<Integer> withMessageCounts() {
+        return where(Api.Stores::messageCounts);
+    }
+
+    /** Versions live at the newest migration step (none of them retired): the ones a fully migrated database serves. */
+    public static List<Integer> liveAtTheEnd() {
+        return VERSIONS.keySet().stream().filter(v -> liveTarget(v) == null).toList();
     }
 
     /** App version {@code number}. */

@@ -11,7 +11,9 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,6 +41,78 @@ class RollingUpgradeTest {
                 assertThat(app.post("/sessions", Map.of("email", "old@example.com", "password", "changed-password")).status())
                         .as("new password on app-v%d", app.version).isEqualTo(200);
             }
+        }
+    }
+
+    /**
+     * A deletion through the newest version removes the user from every live read version of users,
+     * so no running server of any version lets them log in, shows them or takes a message for them.
+     */
+    @Test
+    void aUserDeletedThroughTheNewestVersionIsGoneFromEveryRunningVersion() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        int deleter = AppVersions.withDeletions().getLast();
+        List<RunningApp> apps = new ArrayList<>();
+        try {
+            for (int version : AppVersions.liveAtTheEnd()) {
+                apps.add(new RunningApp(version, db));
+            }
+            assertThat(apps).extracting(a -> a.version).as("versions live at the end").contains(2, 3, 4);
+            RunningApp first = apps.getFirst();
+            RunningApp through = apps.stream().filter(a -> a.version == deleter).findFirst().orElseThrow();
+            long leaver = first.register("leaver@example.com", "leaver-password");
+            long friend = first.register("friend@example.com", "friend-password");
+            for (RunningApp app : apps) {
+                assertThat(app.post("/sessions", Map.of("email", "leaver@example.com", "password", "leaver-password")).status())
+                        .as("before: log-in on app-v%d", app.version).isEqualTo(200);
+            }
+
+            assertThat(through.delete("/users/" + leaver).status()).isEqualTo(204);
+            for (RunningApp app : apps) {
+                Http.Result login = app.post("/sessions", Map.of("email", "leaver@example.com", "password", "leaver-password"));
+                assertThat(login.status()).as("after: log-in on app-v%d", app.version).isEqualTo(401);
+                assertThat(login.json().get("error").asString()).isEqualTo("invalid_credentials");
+                assertThat(app.get("/users/" + leaver).status()).as("after: read on app-v%d", app.version).isEqualTo(404);
+                assertThat(app.get("/users/" + friend).status()).as("the friend on app-v%d", app.version).isEqualTo(200);
+                if (AppVersions.features(app.version).messages().isPresent()) {
+                    Http.Result message = app.post("/messages", Map.of("src_id", friend, "dst_id", leaver, "content", "are you there?"));
+                    assertThat(message.status()).as("a message to the deleted user on app-v%d", app.version).isEqualTo(404);
+                    assertThat(message.json().get("error").asString()).isEqualTo("unknown_user");
+                }
+            }
+            Http.Result again = through.delete("/users/" + leaver);
+            assertThat(again.status()).as("a second deletion").isEqualTo(404);
+            assertThat(again.json().get("error").asString()).isEqualTo("unknown_user");
+        } finally {
+            apps.forEach(RunningApp::close);
+        }
+    }
+
+    /** users_4's message_count is every message the user sent, through any version that sends them. */
+    @Test
+    void theMessageCountCountsTheMessagesSentThroughEveryVersion() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        int counter = AppVersions.withMessageCounts().getLast();
+        try (RunningApp v3 = new RunningApp(3, db); RunningApp reader = new RunningApp(counter, db)) {
+            long ann = v3.register("ann@example.com", "ann-password");
+            long bob = reader.register("bob@example.com", "bob-password");
+            long quiet = v3.register("quiet@example.com", "quiet-password");
+            for (int i = 0; i < 3; i++) {
+                assertThat(v3.post("/messages", Map.of("src_id", ann, "dst_id", bob, "content", "v3 #" + i)).status()).isEqualTo(201);
+            }
+            for (int i = 0; i < 2; i++) {
+                assertThat(reader.post("/messages", Map.of("src_id", ann, "dst_id", quiet, "content", "v" + counter + " #" + i)).status()).isEqualTo(201);
+            }
+            assertThat(v3.post("/messages", Map.of("src_id", bob, "dst_id", ann, "content", "hi ann")).status()).isEqualTo(201);
+            assertThat(v3.post("/messages", Map.of("src_id", ann, "dst_id", 424242, "content", "refused")).status())
+                    .as("a refused message counts for nothing").isEqualTo(404);
+
+            assertThat(reader.get("/users/" + ann).json().get("message_count").asLong()).isEqualTo(5);
+            assertThat(reader.get("/users/" + bob).json().get("message_count").asLong()).isEqualTo(1);
+            assertThat(reader.get("/users/" + quiet).json().get("message_count").asLong()).as("received messages do not count").isZero();
+            assertThat(reader.post("/sessions", Map.of("email", "ann@example.com", "password", "ann-password")).json()
+                    .get("message_count").asLong()).as("the logged-in user, as read").isEqualTo(5);
+            assertThat(v3.get("/users/" + ann).json().has("message_count")).as("app-v3 answers as before").isFalse();
         }
     }
 

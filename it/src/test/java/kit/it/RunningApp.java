@@ -44,6 +44,10 @@ public final class RunningApp implements AutoCloseable {
         return http.get(url(path));
     }
 
+    public Http.Result delete(String path) {
+        return http.delete(url(path));
+    }
+
     public Http.Result raw(String method, String path, String body) {
         return http.send(method, url(path), body);
     }

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Scenario 5: at least 1,000 generated bad requests per app version (malformed
  * and truncated JSON, wrong types, missing and extra fields, huge bodies and
  * strings, NUL bytes and odd Unicode, SQL-injection strings, negative, zero,
- * huge and unknown ids, wrong methods and paths) and concurrent duplicate
+ * huge and unknown ids, read or deleted, wrong methods and paths) and concurrent duplicate
  * registrations: never a 5xx, never a partial write, and the server answers
  * the next good request. The generator is seeded; the seed is printed and
  * can be replayed with -Dkit.seed=N.
@@ -137,7 +137,8 @@ class HostileInputTest {
             case 6 -> new Bad("POST", "/users", "{\"email\": \"" + "e".repeat(255 + random.nextInt(2000)) + "@x.org\", \"password\": \"a-good-password\"" + username + "}", "huge string");
             case 7 -> new Bad("POST", "/users", "{\"email\": \"" + pick(random, "nul\\u0000@x.org", "lone\\ud800@x.org", "\\udfff@x.org") + "\", \"password\": \"a-good-password\"" + username + "}", "nul or lone surrogate");
             case 8 -> new Bad("POST", "/sessions", "{\"email\": \"" + pick(random, "' OR '1'='1", "x'; DROP TABLE users_2; --", "\\\"; SELECT pg_sleep(10); --") + "\", \"password\": \"" + pick(random, "' OR 1=1 --", "x") + "\"}", "sql injection login");
-            case 9 -> new Bad("GET", "/users/" + pick(random, "-1", "0", "99999999999999999999", "9223372036854775807", "1%20OR%201=1", "%00", "abc", String.valueOf(known + 1_000_000)), null, "odd or unknown id");
+            // Never the known user's id: a deletion of it would be a good request.
+            case 9 -> new Bad(features.deletions().isPresent() ? pick(random, "GET", "DELETE") : "GET", "/users/" + pick(random, "-1", "0", "99999999999999999999", "9223372036854775807", "1%20OR%201=1", "%00", "abc", String.valueOf(known + 1_000_000)), null, "odd or unknown id");
             case 10 -> features.passwordChanges().isPresent()
                     ? new Bad("PUT", "/users/" + pick(random, "-5", "0", "424242", String.valueOf(known)) + "/password",
                     pick(random, "{\"password\": 12345678}", "{\"password\": \"short\"}", "{}", "{\"password\": null}", "[\"x\"]"), "bad password change")

@@ -15,11 +15,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Scenario 1, and the README's main job: every live app version serves
  * concurrent clients (registrations, logins, reads, password changes, messages,
  * taken emails, the same email raced through two versions) while the schema
- * moves 0 -> 1 -> 2 -> tidy-up -> 3, with app processes started from their jars.
+ * moves 0 -> 1 -> 2 -> tidy-up -> 3 -> 4, with app processes started from their jars.
  * The demo's own checks then prove: no unexpected answer, every acknowledged
  * write in its write table and in the live read tables with the last
  * acknowledged password, one fact per raced email, and every live read table
- * equal to a rebuild (so nothing unacknowledged is half there). This test
+ * equal to a rebuild (so nothing unacknowledged is half there), message counts
+ * that are the messages sent, and a user deleted through v4 gone from v3 and v4. This test
  * asserts that those checks ran and held, that every step carried traffic with
  * no unexpected answer, and that every app version of the story served requests,
  * each in the step that started it, whatever the length of the soak.
@@ -29,7 +30,8 @@ class MixedVersionLoadTest {
 
     /** The demo's steps, and the app version each one starts (step 4 is the tidy-up, which starts none). */
     static final Map<String, Integer> STARTED_IN = Map.of(
-            "1. version 0", 0, "2. version 1 beside 0", 1, "3. version 2 beside 0, 1", 2, "5. version 3 beside 2", 3);
+            "1. version 0", 0, "2. version 1 beside 0", 1, "3. version 2 beside 0, 1", 2, "5. version 3 beside 2", 3,
+            "6. version 4 beside 3", 4);
 
     @Test
     void theRollingUpgradeUnderMixedLoadKeepsEveryPromise() throws Exception {
@@ -44,10 +46,15 @@ class MixedVersionLoadTest {
         assertThat(demo.passedChecks()).as("the invariants the demo checks at the end")
                 .anyMatch(c -> c.startsWith("every acknowledged write is in its write table"))
                 .anyMatch(c -> c.startsWith("users_2 equals a rebuild from the facts"))
-                .anyMatch(c -> c.startsWith("messages_3 equals a rebuild from the facts"));
+                .anyMatch(c -> c.startsWith("messages_3 equals a rebuild from the facts"))
+                .anyMatch(c -> c.startsWith("users_4 equals a rebuild from the facts"))
+                .anyMatch(c -> c.startsWith("every user's message_count in users_4 is the number of messages they sent"))
+                .anyMatch(c -> c.startsWith("app-v3 refuses the deleted user's log-in"))
+                .anyMatch(c -> c.startsWith("app-v4 refuses the deleted user's log-in"));
 
         assertThat(demo.steps()).extracting(StepStats::name).containsExactly(
-                "1. version 0", "2. version 1 beside 0", "3. version 2 beside 0, 1", "4. tidy-up (0, 1 retired)", "5. version 3 beside 2");
+                "1. version 0", "2. version 1 beside 0", "3. version 2 beside 0, 1", "4. tidy-up (0, 1 retired)", "5. version 3 beside 2",
+                "6. version 4 beside 3");
         Map<Integer, Long> served = new TreeMap<>();
         for (StepStats step : demo.steps()) {
             assertThat(step.unexpected()).as("unexpected answers in step %s, e.g. %s", step.name(), step.unexpectedExamples()).isZero();
@@ -59,7 +66,7 @@ class MixedVersionLoadTest {
             }
             step.requestsByVersion().forEach((version, n) -> served.merge(version, n, Long::sum));
         }
-        assertThat(served.keySet()).as("app versions that served requests").containsExactly(0, 1, 2, 3);
+        assertThat(served.keySet()).as("app versions that served requests").containsExactly(0, 1, 2, 3, 4);
         // No floor on the number of requests: how many a soak gets depends on the machine's load,
         // and speed is the benchmark's to measure, never a test's to assert.
         assertThat(demo.unexpectedAnswers()).as("unexpected answers").isZero();

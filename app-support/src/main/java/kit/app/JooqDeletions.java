@@ -1,0 +1,60 @@
+package kit.app;
+
+import org.jooq.DSLContext;
+import org.jooq.Table;
+import org.jooq.TableField;
+
+/**
+ * {@link Deletions} over one version's generated user-deletion write table, its column by name:
+ * {@code JooqDeletions.Schema.writes(USER_DELETED).userId(USER_DELETED.USER_ID).build()}.
+ */
+public final class JooqDeletions implements Deletions {
+
+    /** The write table a version records deletions in, and its column. */
+    public static final class Schema {
+
+        private final Table<?> deleted;
+        private final TableField<?, Long> userId;
+
+        private Schema(Builder b) {
+            deleted = b.deleted;
+            userId = TableColumns.of(deleted, b.userId, "the user deleted");
+        }
+
+        public static Builder writes(Table<?> deleted) {
+            return new Builder(deleted);
+        }
+
+        /** The column, by its name. */
+        public static final class Builder {
+            private final Table<?> deleted;
+            private TableField<?, Long> userId;
+
+            private Builder(Table<?> deleted) {
+                this.deleted = deleted;
+            }
+
+            public Builder userId(TableField<?, Long> column) {
+                userId = column;
+                return this;
+            }
+
+            public Schema build() {
+                return new Schema(this);
+            }
+        }
+    }
+
+    private final DSLContext db;
+    private final Schema s;
+
+    public JooqDeletions(DSLContext db, Schema schema) {
+        this.db = db;
+        this.s = schema;
+    }
+
+    @Override
+    public void record(long user) {
+        db.insertInto(s.deleted).set(s.userId, user).execute();
+    }
+}
