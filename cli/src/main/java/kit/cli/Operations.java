@@ -231,13 +231,31 @@ final class Operations {
             out.println("ok    " + check.table() + " equals a rebuild from its facts");
             return;
         }
-        int rows = check.rows().size();
         TextTable diff = new TextTable("difference", "row");
         check.rows().forEach(r -> diff.row(r.difference(), Json.oneLine(r.row())));
-        out.println("DIFF  " + check.table() + ": " + rows + (check.truncated() ? "+" : "") + (rows == 1 ? " row differs" : " rows differ")
-                + " from a rebuild from its facts");
+        out.println("DIFF  " + check.table() + ": " + differences(check));
         out.print(Kit.render(diff));
         out.println("      " + check.hint());
+    }
+
+    /**
+     * What differs, counted as the JSON counts it: a row per id (a row with other values is listed
+     * twice, as live has it and as the replay gives it), and the facts that break a rule.
+     */
+    private static String differences(VerifyReport.TableCheck check) {
+        int rows = check.missingRows() + check.extraRows() + check.differingRows();
+        List<String> kinds = new ArrayList<>();
+        if (check.differingRows() > 0) kinds.add(check.differingRows() + " with other values");
+        if (check.extraRows() > 0) kinds.add(check.extraRows() + " only in live");
+        if (check.missingRows() > 0) kinds.add(check.missingRows() + " only in the rebuild");
+        String more = check.truncated() ? "+" : "";
+        String text = rows == 0 ? "" : rows + more + (rows == 1 ? " row differs" : " rows differ") + " from a rebuild from its facts ("
+                + String.join(", ", kinds) + ")";
+        if (check.brokenFacts() > 0 || check.replayFails()) {
+            text += (text.isEmpty() ? "" : "; ") + (check.brokenFacts() > 0 ? check.brokenFacts() + more
+                    + (check.brokenFacts() == 1 ? " fact breaks" : " facts break") + " a rule of it" : "its replay fails");
+        }
+        return text;
     }
 
     /**

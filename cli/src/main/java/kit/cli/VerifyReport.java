@@ -46,7 +46,9 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
                 : broken > 0 || replayFails ? "facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
                         + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")"
                 : drift ? "the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code"
-                : "repair it with: kit rebuild " + table;
+                : "repair it with: kit rebuild " + table + " (if it differs again after, a feed of " + table
+                        + " does not give the same rows twice: an expression or statement that reads the clock, random() or"
+                        + " another table; serve it from a new read version whose feeds do)";
         return new TableCheck(table, ok, rebuilt.size() - both.size(), live.size() - both.size(), both.size(), broken,
                 replayFails, rows.size() >= maxRows, rows, hint);
     }

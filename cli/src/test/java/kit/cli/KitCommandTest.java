@@ -59,6 +59,8 @@ class KitCommandTest {
         Result verify = kit(db, "verify");
         assertThat(verify.status()).isEqualTo(1);
         assertThat(verify.out()).contains("DIFF  users_2", "tampered@x.org", "only in rebuild", "ok    messages_3");
+        assertThat(verify.out()).as("one row, listed as live has it and as a replay gives it")
+                .contains("DIFF  users_2: 1 row differs from a rebuild from its facts (1 with other values)");
 
         Result rebuild = kit(db, "rebuild", "users_2", "--batch-size", "500");
         assertThat(rebuild.status()).as(rebuild.err()).isZero();

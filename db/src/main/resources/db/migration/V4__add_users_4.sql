@@ -6,6 +6,11 @@
 -- that no server of any version lets a deleted user log in; a message from or
 -- to a deleted user is refused (SQLSTATE KT004), as for an unknown one.
 -- Apps of version 4 read users_4 and messages_3.
+-- Its email rule is stricter than users_2's: two users whose emails differ
+-- only in case (Ann@x.org, ann@x.org), which versions 0 to 3 accepted, break
+-- it, so the backfill of users_4 stops at the second one with the rule's
+-- error and version 4 does not go live on such a history until a new read
+-- version says what to do with them.
 
 CREATE TABLE user_deleted_4 (
     id      bigint NOT NULL,

@@ -35,8 +35,9 @@ class AddingAVersionTest {
         try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT count(*) FROM kit.schema_version WHERE version >= ?", version))
                     .as("the example's version %d is not there yet", version).isEqualTo(0L);
-            long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('four@example.com', 'h', 'four') RETURNING id");
+            long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('Four@Example.com', 'h', NULL) RETURNING id");
             exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'h2')", id);
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'before')", id, id);
 
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
@@ -48,6 +49,9 @@ class AddingAVersionTest {
             exec(c, "CALL kit.backfill()");
 
             assertThat(value(c, "SELECT password_hash FROM " + users + " WHERE id = ?", id)).as("backfilled with the change").isEqualTo("h2");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'after')", id, id);
+            assertThat(value(c, "SELECT email || ' ' || username || ' ' || message_count FROM " + users + " WHERE id = ?", id))
+                    .as("what version 4 computes, kept").isEqualTo("four@example.com Four 2");
             exec(c, "INSERT INTO display_name_set_" + version + " (user_id, display_name) VALUES (?, 'Four')", id);
             assertThat(value(c, "SELECT display_name FROM " + users + " WHERE id = ?", id)).isEqualTo("Four");
             assertThat(value(c, "SELECT state FROM kit.schema_versions WHERE version = ?", version)).isEqualTo("live");

@@ -95,6 +95,28 @@ class FeedExpressionsTest {
             }
             assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'people_9'")).isEqualTo(0L);
             assertThat(value(c, "SELECT to_regprocedure('project_user_registered_1_into_people_9(bigint, bigint)') IS NULL")).isEqualTo(true);
+            // An expression or filter is one expression: the kit puts it in parentheses in the code it
+            // generates, and text that closes them, ends the statement or opens a comment or a quote
+            // would write code of its own there.
+            for (String[] call : new String[][]{
+                    {"f.email = 'x'", "true) OR (true", "its parentheses do not balance"},
+                    {"f.email), age = (1", "true", "its parentheses do not balance"},
+                    {"f.email", "true; DELETE FROM users_1", "holds a ;"},
+                    {"f.email", "true -- all", "holds a comment"},
+                    {"f.email /* x */", "true", "holds a comment"},
+                    {"'open", "true", "unterminated"},
+                    {"$body$ x $body$", "true", "$body$"}}) {
+                var refused = assertFailsWith(KitError.USAGE, () -> exec(c,
+                        "SELECT kit.add_feed('user_registered_1', 'people_9', columns => jsonb_build_object('email', ?::text), filter => ?)", call[0], call[1]));
+                assertThat(refused.getMessage()).as(call[0] + " where " + call[1]).contains(call[2]);
+            }
+            assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'people_9'")).isEqualTo(0L);
+            // What only looks like such text, inside a literal or a quoted name, is the expression's own.
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9', columns => jsonb_build_object('email', ?::text), filter => ?)",
+                    """
+                    f."email" || E' \\' ;' || $x$ ) $x$""",
+                    "f.email <> ');) -- /*' AND f.username IS DISTINCT FROM '$y$'");
+            exec(c, "SELECT kit.drop_feeds('people_9')");
             // An expression may fill a NOT NULL column the fact does not have.
             exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9', columns => '{\"age\": \"length(f.email)\"}')");
         }

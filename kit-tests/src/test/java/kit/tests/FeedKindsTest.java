@@ -111,7 +111,7 @@ class FeedKindsTest {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {
             club(c);
-            exec(c, "CREATE TABLE other_9 (id bigint PRIMARY KEY, email text NOT NULL, total bigint NOT NULL DEFAULT 0)");
+            exec(c, "CREATE TABLE other_9 (id bigint PRIMARY KEY, email text NOT NULL, total bigint NOT NULL DEFAULT 0, tips bigint)");
             exec(c, "SELECT kit.create_read_version('other_9', 'member')");
             for (String[] call : List.of(
                     new String[]{"'paid_9', 'other_9', kind => 'delete'", "A feed is kind insert or sql (no key_column), or update, upsert, delete or accumulate"},
@@ -122,7 +122,10 @@ class FeedKindsTest {
                     new String[]{"'paid_9', 'other_9', key_column => 'member_id', kind => 'accumulate', columns => '{\"total\": \"f.note\"}'",
                             "cannot compute column total from f.note"},
                     new String[]{"'paid_9', 'other_9', key_column => 'member_id', kind => 'accumulate', columns => '{\"email\": \"1\"}'",
-                            "cannot compute column email from 1"})) {
+                            "cannot compute column email from 1"},
+                    // NULL + 1 is NULL: a nullable counter would stay NULL whatever came.
+                    new String[]{"'paid_9', 'other_9', key_column => 'member_id', kind => 'accumulate', columns => '{\"tips\": \"f.amount\"}'",
+                            "An accumulating feed adds to NOT NULL columns only: tips"})) {
                 var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed(" + call[0] + ")"));
                 assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
             }

@@ -102,12 +102,47 @@ class SqlFeedsTest {
                     {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.nope, 1, f.seq FROM {{facts}} AS f'",
                             "cannot apply its facts: column f.nope does not exist"},
                     {"statement => 'INSERT INTO {{other}} SELECT 1'", "names only {{facts}} and {{target}}"},
+                    {"statement => 'INSERT INTO {{target}} (id, n) SELECT f.id, 1 FROM {{facts}} AS f'", "sets last_fact_seq"},
+                    {"statement => 'SELECT f.id FROM {{facts}} AS f WHERE f.id IN (SELECT id FROM {{target}}) AND 0 = last_fact_seq'",
+                            "is one INSERT, UPDATE, DELETE or MERGE"},
+                    {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f /* open'", "unterminated"},
                     {"kind => 'sql'", "A sql feed, and only a sql feed, has a statement"},
                     {"kind => 'insert', statement => 'SELECT 1 FROM {{facts}} AS f'", "A sql feed, and only a sql feed, has a statement"}}) {
                 var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'bad_9', " + call[0] + ")"));
                 assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
             }
             assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'bad_9'")).isEqualTo(0L);
+        }
+    }
+
+    /**
+     * A statement is one statement: a second one after a ';' would run as the kit's owner, at the
+     * declaration and on every write. Refused when declared, before anything runs; and the trial run
+     * that checks a statement compiles leaves nothing behind either.
+     */
+    @Test
+    void aStatementHidesNoOtherAndItsTrialRunLeavesNothing() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = user(c, "ann@x.org");
+            exec(c, "CREATE TABLE bad_9 (id bigint PRIMARY KEY, n bigint NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('bad_9', 'user')");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'bad_9', statement => "
+                    + "'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f; DELETE FROM public.users_4')"));
+            assertThat(refused.getMessage()).contains("holds a ;");
+            assertThat(value(c, "SELECT count(*) FROM users_4")).as("the second statement never ran").isEqualTo(1L);
+            // A trailing ';' is only the end of the one statement.
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'bad_9', statement => "
+                    + "'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f ; ')");
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT string_agg(id || ' ' || n, ', ') FROM bad_9")).isEqualTo(ann + " 1");
+            // A statement that touches its target's rows whatever the facts: the trial run at the
+            // declaration (over no facts) is rolled back, so the rows a live read table has stay.
+            exec(c, "CREATE TABLE nudged_9 (id bigint, user_id bigint NOT NULL)");
+            exec(c, "SELECT kit.create_write_table('nudged_9', 'nudge9')");
+            exec(c, "SELECT kit.add_feed('nudged_9', 'bad_9', statement => "
+                    + "'UPDATE {{target}} AS r SET n = r.n + 1 + (SELECT count(*) FROM {{facts}} AS f), last_fact_seq = r.last_fact_seq')");
+            assertThat(value(c, "SELECT string_agg(id || ' ' || n, ', ') FROM bad_9")).isEqualTo(ann + " 1");
         }
     }
 }

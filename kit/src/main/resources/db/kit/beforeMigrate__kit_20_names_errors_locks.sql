@@ -180,6 +180,130 @@ BEGIN
 END
 $$;
 
+-- SQL text a migration gives the kit (a feed's expressions, filter and
+-- statement) with what PostgreSQL's lexer would not read as code blanked out:
+-- each string literal (standard, E'' with backslash escapes, dollar-quoted)
+-- becomes '', each quoted name "_", and each comment the marker --. NULL when
+-- a literal, quoted name or comment is not closed. What is left is where a
+-- ';', a parenthesis or a comment could end the code the kit puts it in.
+CREATE OR REPLACE FUNCTION kit.sql_outline(sql text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _out     text := '';
+    _i       integer := 1;
+    _n       integer := length(sql_outline.sql);
+    _ch      text;
+    _next    text;
+    _escapes boolean;
+    _tag     text;
+    _end     integer;
+    _depth   integer;
+BEGIN
+    WHILE _i <= _n LOOP
+        _ch := substr(sql_outline.sql, _i, 1);
+        _next := substr(sql_outline.sql, _i + 1, 1);
+        _tag := CASE WHEN _ch = '$' AND (_i = 1 OR substr(sql_outline.sql, _i - 1, 1) !~ '[[:alnum:]_$]')
+                     THEN substring(substr(sql_outline.sql, _i) FROM '^\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$') END;
+        IF _ch IN ('''', '"') THEN
+            -- E'' (not part of a longer name) escapes with a backslash; every quote doubles its own.
+            _escapes := _ch = '''' AND _i > 1 AND lower(substr(sql_outline.sql, _i - 1, 1)) = 'e'
+                        AND (_i = 2 OR substr(sql_outline.sql, _i - 2, 1) !~ '[[:alnum:]_$]');
+            _i := _i + 1;
+            LOOP
+                IF _i > _n THEN
+                    RETURN NULL;
+                ELSIF _escapes AND substr(sql_outline.sql, _i, 1) = '\' THEN
+                    _i := _i + 2;
+                ELSIF substr(sql_outline.sql, _i, 2) = _ch || _ch THEN
+                    _i := _i + 2;
+                ELSIF substr(sql_outline.sql, _i, 1) = _ch THEN
+                    EXIT;
+                ELSE
+                    _i := _i + 1;
+                END IF;
+            END LOOP;
+            _out := _out || CASE _ch WHEN '''' THEN '''''' ELSE '"_"' END;
+            _i := _i + 1;
+        ELSIF _tag IS NOT NULL THEN
+            _end := position(_tag IN substr(sql_outline.sql, _i + length(_tag)));
+            IF _end = 0 THEN
+                RETURN NULL;
+            END IF;
+            _out := _out || '''''';
+            _i := _i + 2 * length(_tag) + _end - 1;
+        ELSIF _ch = '-' AND _next = '-' THEN
+            _end := coalesce(nullif(position(E'\n' IN substr(sql_outline.sql, _i)), 0), _n - _i + 2);
+            _out := _out || '--';
+            _i := _i + _end;
+        ELSIF _ch = '/' AND _next = '*' THEN
+            -- Block comments nest.
+            _depth := 1;
+            _i := _i + 2;
+            WHILE _depth > 0 LOOP
+                IF _i > _n THEN
+                    RETURN NULL;
+                END IF;
+                _depth := _depth + CASE substr(sql_outline.sql, _i, 2) WHEN '/*' THEN 1 WHEN '*/' THEN -1 ELSE 0 END;
+                _i := _i + CASE WHEN substr(sql_outline.sql, _i, 2) IN ('/*', '*/') THEN 2 ELSE 1 END;
+            END LOOP;
+            _out := _out || '--';
+        ELSE
+            _out := _out || _ch;
+            _i := _i + 1;
+        END IF;
+    END LOOP;
+    RETURN _out;
+END
+$$;
+
+-- Refuses (KT006) SQL text of a migration's (see kit.sql_outline) that could
+-- be more than the one expression, or with `statement` the one statement, it
+-- is given as: the kit writes it into the code it generates (between
+-- parentheses, or as a statement of its own), which runs with the kit's
+-- rights. `what` names it in the message. Returns the text to use: a
+-- statement without its closing ';'.
+CREATE OR REPLACE FUNCTION kit.checked_sql_text(sql text, what text, statement boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _outline  text := kit.sql_outline(checked_sql_text.sql);
+    _fault    text;
+    _one      text := CASE WHEN checked_sql_text.statement THEN 'one statement' ELSE 'one expression' END;
+BEGIN
+    IF checked_sql_text.statement AND _outline ~ ';\s*$' THEN
+        checked_sql_text.sql := regexp_replace(checked_sql_text.sql, ';\s*$', '');
+        _outline := regexp_replace(_outline, ';\s*$', '');
+    END IF;
+    _fault := CASE
+        WHEN position('$body$' IN checked_sql_text.sql) > 0 THEN 'holds $body$, the quote of the functions the kit writes'
+        WHEN _outline IS NULL THEN 'has an unterminated quoted string, quoted name or comment'
+        WHEN position('--' IN _outline) > 0 THEN 'holds a comment (write it in the migration, outside the string)'
+        WHEN position(';' IN _outline) > 0 THEN format('holds a ;, which would end it: it is %s', _one)
+        WHEN EXISTS (SELECT FROM (SELECT sum(CASE WHEN p.paren[1] = '(' THEN 1 ELSE -1 END) OVER (ORDER BY p.n) AS depth,
+                                         count(*) OVER () AS parens, p.n
+                                    FROM regexp_matches(_outline, '[()]', 'g') WITH ORDINALITY AS p(paren, n)) d
+                      WHERE d.depth < 0 OR d.n = d.parens AND d.depth <> 0)
+            THEN format('closes a parenthesis it did not open, or leaves one open: its parentheses do not balance, it is %s', _one)
+        WHEN checked_sql_text.statement AND lower(substring(_outline FROM '^\s*(\w+)')) NOT IN ('insert', 'update', 'delete', 'merge', 'with')
+            THEN 'is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE (or WITH ... one of them) into {{target}}'
+        WHEN checked_sql_text.statement AND _outline !~* 'last_fact_seq'
+            THEN 'never sets last_fact_seq: every row it writes gets the seq of the newest fact it applied (a NOT NULL column of every read table)'
+        END;
+    IF _fault IS NOT NULL THEN
+        PERFORM kit.usage_error(format('%s %s (Given: %s)', checked_sql_text.what, _fault, checked_sql_text.sql),
+                                CASE WHEN checked_sql_text.statement
+                                     THEN 'Write one statement over {{facts}} AS f into {{target}}; nothing was changed.'
+                                     ELSE 'Write one SQL expression over the fact f; nothing was changed.' END);
+    END IF;
+    RETURN checked_sql_text.sql;
+END
+$$;
+
 -- Refuses (KT006) a call that names a table that is not there, saying whether
 -- its schema is missing or the table: `call` is the kit function called.
 CREATE OR REPLACE FUNCTION kit.refuse_missing_table(kit_name text, call text)
@@ -256,7 +380,8 @@ BEGIN
                          raise_unknown_entity.fact_seq, raise_unknown_entity.column_name, raise_unknown_entity.read_table),
         SCHEMA = kit.key_schema(raise_unknown_entity.write_table), TABLE = kit.key_table(raise_unknown_entity.write_table), COLUMN = raise_unknown_entity.column_name,
         DETAIL = format('Fact seq: %s. Looked up in: %s.', raise_unknown_entity.fact_seq, raise_unknown_entity.read_table),
-        HINT = format('Record facts about a %s only after it exists.', raise_unknown_entity.entity);
+        HINT = format('Record facts about %s %s only after it exists.',
+                      CASE WHEN raise_unknown_entity.entity ~* '^[aeiou]' THEN 'an' ELSE 'a' END, raise_unknown_entity.entity);
 END
 $$;
 

@@ -95,7 +95,11 @@ BEGIN
                                        check_feed_columns.write_table, check_feed_columns.read_table, check_feed_columns.columns),
                                 'For example columns => ''{"email": "lower(f.email)"}''; nothing was changed.');
     END IF;
-    FOR _column IN SELECT c.key AS name, c.value AS expression, a.attname IS NOT NULL AS settable
+    IF check_feed_columns.filter IS NOT NULL THEN
+        PERFORM kit.checked_sql_text(check_feed_columns.filter, format('The filter of the feed from %s into %s',
+                                                                       check_feed_columns.write_table, check_feed_columns.read_table));
+    END IF;
+    FOR _column IN SELECT c.key AS name, c.value AS expression, a.attname IS NOT NULL AS settable, a.attnotnull AS not_null
                      FROM jsonb_each(check_feed_columns.columns) c
                      LEFT JOIN pg_attribute a ON a.attrelid = kit.relation(check_feed_columns.read_table)::regclass
                           AND a.attname = c.key AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -106,6 +110,14 @@ BEGIN
                 format('A feed computes only columns of its read table, each from an expression in a string: %s (Feed: %s into %s)',
                        _column.name, check_feed_columns.write_table, check_feed_columns.read_table),
                 'Name a column of the read table that is not id, the kit''s (last_fact_seq, first_fact_seq) or generated; nothing was changed.');
+        END IF;
+        PERFORM kit.checked_sql_text(_column.expression #>> '{}', format('The expression of column %s in the feed from %s into %s',
+                                                                        _column.name, check_feed_columns.write_table, check_feed_columns.read_table));
+        IF check_feed_columns.kind = 'accumulate' AND NOT _column.not_null THEN
+            PERFORM kit.usage_error(format('An accumulating feed adds to NOT NULL columns only: %s of %s is nullable, and NULL plus anything stays NULL (Feed: %s into %s)',
+                                           _column.name, check_feed_columns.read_table, check_feed_columns.write_table, check_feed_columns.read_table),
+                                    format('Make it NOT NULL with a DEFAULT (ALTER TABLE %s ALTER COLUMN %I SET DEFAULT 0, ALTER COLUMN %I SET NOT NULL) before the feed; nothing was changed.',
+                                           kit.relation(check_feed_columns.read_table), _column.name, _column.name));
         END IF;
         BEGIN
             EXECUTE CASE check_feed_columns.kind
@@ -210,11 +222,14 @@ BEGIN
                                        add_feed.write_table, add_feed.read_table, add_feed.kind),
                                 'For example kind => ''sql'', statement => ''INSERT INTO {{target}} ... SELECT ... FROM {{facts}} AS f ...''; nothing was changed.');
     END IF;
-    IF add_feed.statement ~ '\$body\$' OR EXISTS (SELECT FROM regexp_matches(add_feed.statement, '\{\{([a-z_]+)\}\}', 'g') AS m
-                                                   WHERE m[1] NOT IN ('facts', 'target')) THEN
-        PERFORM kit.usage_error(format('A sql feed''s statement names only {{facts}} and {{target}}, and holds no $body$ (Feed: %s into %s)',
+    IF EXISTS (SELECT FROM regexp_matches(add_feed.statement, '\{\{([a-z_]+)\}\}', 'g') AS m WHERE m[1] NOT IN ('facts', 'target')) THEN
+        PERFORM kit.usage_error(format('A sql feed''s statement names only {{facts}} and {{target}} (Feed: %s into %s)',
                                        add_feed.write_table, add_feed.read_table),
                                 'Write its facts as {{facts}} AS f and its read table as {{target}}; nothing was changed.');
+    END IF;
+    IF add_feed.statement IS NOT NULL THEN
+        add_feed.statement := kit.checked_sql_text(add_feed.statement, format('The statement of the feed from %s into %s',
+                                                                              add_feed.write_table, add_feed.read_table), statement => true);
     END IF;
     IF add_feed.kind = 'accumulate' AND add_feed.columns = '{}' THEN
         PERFORM kit.usage_error(format('An accumulating feed says what each fact adds to which column (Feed: %s into %s)',
@@ -298,10 +313,15 @@ BEGIN
     EXECUTE (kit.projection_sql(write_table => add_feed.write_table, read_table => add_feed.read_table,
                                 key_column => add_feed.key_column, target => add_feed.read_table)).create_sql;
     -- The projection run over no facts at all: its statements are planned against both tables,
-    -- so a column whose type does not fit is refused now, not at the first write or backfill.
+    -- so a column whose type does not fit is refused now, not at the first write or backfill. A
+    -- trial: whatever it changed (a sql feed's statement may touch rows whatever its facts) is
+    -- rolled back by the error that ends it.
     BEGIN
         EXECUTE format('SELECT %s(0, 0)', kit.beside(add_feed.write_table, kit.object_name('projection', add_feed.write_table, add_feed.read_table)));
-    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT0TR', MESSAGE = 'the end of a trial run';
+    EXCEPTION WHEN SQLSTATE 'KT0TR' THEN
+        NULL;
+    WHEN OTHERS THEN
         PERFORM kit.usage_error(format('Feed from %s into %s cannot apply its facts: %s (SQLSTATE %s)',
                                        add_feed.write_table, add_feed.read_table, SQLERRM, SQLSTATE),
                                 CASE WHEN add_feed.kind = 'sql' THEN 'Make its statement compile against {{facts}} AS f and {{target}}; nothing was changed.'
