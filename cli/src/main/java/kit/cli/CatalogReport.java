@@ -8,7 +8,9 @@ import java.sql.Connection;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 
 /** The kit's catalog as an operator reads it: schema versions, read versions, feeds and row counts. */
 public final class CatalogReport {
@@ -54,11 +56,25 @@ public final class CatalogReport {
     }
 
     private static String feeds(StatusReport report) {
-        TextTable table = new TextTable("write table", "read table", "kind", "projection function");
+        TextTable table = new TextTable("write table", "read table", "kind", "projection function", "computes");
         report.readVersions().stream().sorted(Comparator.comparing(StatusReport.ReadVersion::table))
                 .forEach(v -> v.feeds().forEach(f -> table.row(f.writeTable(), v.table(),
-                        f.kind() + (f.keyColumn() == null ? "" : " by " + f.keyColumn()), f.projection())));
+                        f.kind() + (f.keyColumn() == null ? "" : " by " + f.keyColumn()), f.projection(), computes(f))));
         return table.render(INDENT);
+    }
+
+    /** What a feed computes beyond copying same-named columns, on one line: its expressions and filter, or that it is a statement. */
+    static String computes(StatusReport.Feed feed) {
+        if (feed.statement() != null) {
+            return "its own statement (--format json shows it)";
+        }
+        List<String> parts = new ArrayList<>();
+        feed.columns().forEach((column, expression) -> parts.add(column + " = " + expression));
+        String computed = String.join(", ", parts);
+        if (feed.filter() != null) {
+            computed += (computed.isEmpty() ? "" : " ") + "where " + feed.filter();
+        }
+        return computed.replaceAll("\\s+", " ");
     }
 
     private static String rowCounts(StatusReport report) {

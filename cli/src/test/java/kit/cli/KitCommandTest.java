@@ -51,6 +51,15 @@ class KitCommandTest {
     }
 
     @Test
+    void statusShowsWhatAFeedComputes() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String out = kit(db, "status").out();
+        assertThat(out).containsPattern("user_registered_1 +users_4 +insert +project_user_registered_1_into_users_4 +"
+                + "email = lower\\(f.email\\), username = coalesce\\(f.username, split_part\\(f.email, '@', 1\\)\\)\\n");
+        assertThat(out).containsPattern("message_sent_3 +users_4 +accumulate by src_id +\\S+ +message_count = 1\\n");
+    }
+
+    @Test
     void verifyFindsATamperedRowAndRebuildRepairsItWhileWritersGoOn() throws Exception {
         TestDatabase db = TestDatabases.migrated();
         sql(db, "INSERT INTO user_registered_1 (email, password_hash) SELECT 'u' || g || '@x.org', 'h' FROM generate_series(1, 3000) g",
