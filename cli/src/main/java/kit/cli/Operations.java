@@ -249,8 +249,9 @@ final class Operations {
         if (check.extraRows() > 0) kinds.add(check.extraRows() + " only in live");
         if (check.missingRows() > 0) kinds.add(check.missingRows() + " only in the rebuild");
         String more = check.truncated() ? "+" : "";
+        // Cut at --max-rows, a row with other values may be listed by one side only: no kinds then.
         String text = rows == 0 ? "" : rows + more + (rows == 1 ? " row differs" : " rows differ") + " from a rebuild from its facts ("
-                + String.join(", ", kinds) + ")";
+                + (check.truncated() ? "the first listed; --max-rows cut the list" : String.join(", ", kinds)) + ")";
         if (check.brokenFacts() > 0 || check.replayFails()) {
             text += (text.isEmpty() ? "" : "; ") + (check.brokenFacts() > 0 ? check.brokenFacts() + more
                     + (check.brokenFacts() == 1 ? " fact breaks" : " facts break") + " a rule of it" : "its replay fails");

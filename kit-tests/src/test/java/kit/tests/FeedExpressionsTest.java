@@ -105,12 +105,20 @@ class FeedExpressionsTest {
                     {"f.email", "true -- all", "holds a comment"},
                     {"f.email /* x */", "true", "holds a comment"},
                     {"'open", "true", "unterminated"},
-                    {"$body$ x $body$", "true", "$body$"}}) {
+                    {"$body$ x $body$", "true", "$body$"},
+                    {" ", "true", "is empty"},
+                    {"f.email", "", "is empty"},
+                    // A name may go on with any letter outside ASCII, and then with $ or e: no quote starts there.
+                    {"f.€$a$) WHERE false; CREATE TABLE public.smuggled (); SELECT (f.€$a$", "true", "holds a ;"},
+                    {"f.email", "€e'\\' ); CREATE TABLE public.smuggled (); --'", "holds a comment"},
+                    // Whether a backslash escapes in '...' is the writer's session's choice: E'...' says it.
+                    {"replace(f.email, '\\', '/')", "true", "holds a backslash in a standard string"}}) {
                 var refused = assertFailsWith(KitError.USAGE, () -> exec(c,
                         "SELECT kit.add_feed('user_registered_1', 'people_9', columns => jsonb_build_object('email', ?::text), filter => ?)", call[0], call[1]));
                 assertThat(refused.getMessage()).as(call[0] + " where " + call[1]).contains(call[2]);
             }
             assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'people_9'")).isEqualTo(0L);
+            assertThat(value(c, "SELECT to_regclass('public.smuggled') IS NULL")).as("no check ran the second statement").isEqualTo(true);
             // What only looks like such text, inside a literal or a quoted name, is the expression's own.
             exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9', columns => jsonb_build_object('email', ?::text), filter => ?)",
                     """

@@ -79,6 +79,54 @@ class FeedKindsTest {
         }
     }
 
+    /** An amount that is NULL adds nothing, whether its fact comes alone or beside others, live and in a replay of any batch size. */
+    @Test
+    void aNullAmountAddsNothingHoweverTheFactsAreGrouped() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            club(c);
+            exec(c, "CREATE TABLE tally_9 (id bigint PRIMARY KEY, total bigint NOT NULL DEFAULT 0)");
+            exec(c, "SELECT kit.create_read_version('tally_9', 'member')");
+            exec(c, "SELECT kit.add_feed('joined_9', 'tally_9')");
+            exec(c, "SELECT kit.add_feed('paid_9', 'tally_9', key_column => 'member_id', kind => 'accumulate', columns => '{\"total\": \"nullif(f.amount, 0)\"}')");
+            exec(c, "INSERT INTO joined_9 (id, email) VALUES (1, 'a@x.org')");
+            exec(c, "INSERT INTO paid_9 (member_id, amount) VALUES (1, 0), (1, 4)");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO paid_9 (member_id, amount) VALUES (1, 0)");
+            exec(c, "INSERT INTO paid_9 (member_id, amount) VALUES (1, 0), (1, 3)");
+            assertThat(value(c, "SELECT total FROM tally_9 WHERE id = 1")).isEqualTo(7L);
+            assertThat(Sql.verify(c, "tally_9")).isEmpty();
+            Sql.rebuildOneFactPerBatch(c, "tally_9");
+            assertThat(value(c, "SELECT total FROM tally_9 WHERE id = 1")).as("one fact per batch").isEqualTo(7L);
+        }
+    }
+
+    /**
+     * A read table whose rows an upsert makes need not have one for every key: a delete whose row
+     * is not there removes nothing and is no error (the member may never have set a nickname).
+     */
+    @Test
+    void aDeleteIntoATableAnUpsertFillsTakesAKeyWithoutARow() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            club(c);
+            exec(c, "CREATE TABLE named_9 (id bigint, member_id bigint NOT NULL, nickname text NOT NULL)");
+            exec(c, "SELECT kit.create_write_table('named_9', 'nickname9')");
+            exec(c, "CREATE TABLE nicknames_9 (id bigint PRIMARY KEY, nickname text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('nicknames_9', 'member')");
+            exec(c, "SELECT kit.add_feed('left_9', 'nicknames_9', key_column => 'member_id', kind => 'delete')");
+            exec(c, "SELECT kit.add_feed('named_9', 'nicknames_9', key_column => 'member_id', kind => 'upsert')");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO joined_9 (id, email) VALUES (1, 'a@x.org'), (2, 'b@x.org')");
+            exec(c, "INSERT INTO named_9 (member_id, nickname) VALUES (1, 'ay')");
+            exec(c, "INSERT INTO left_9 (member_id) VALUES (2)");
+            exec(c, "INSERT INTO left_9 (member_id) VALUES (1)");
+            assertThat(value(c, "SELECT count(*) FROM nicknames_9")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM members_9")).isEqualTo(0L);
+            assertThat(Sql.verify(c, "nicknames_9")).isEmpty();
+        }
+    }
+
     @Test
     void writersRacingOnOneRowAllCount() throws Exception {
         TestDatabase db = TestDatabases.migrated();

@@ -100,11 +100,18 @@ class SqlFeedsTest {
             exec(c, "SELECT kit.create_read_version('bad_9', 'user')");
             for (String[] call : new String[][]{
                     {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.nope, 1, f.seq FROM {{facts}} AS f'",
-                            "cannot apply its facts: column f.nope does not exist"},
+                            "does not compile as one statement: column f.nope does not exist"},
                     {"statement => 'INSERT INTO {{other}} SELECT 1'", "names only {{facts}} and {{target}}"},
                     {"statement => 'INSERT INTO {{target}} (id, n) SELECT f.id, 1 FROM {{facts}} AS f'", "sets last_fact_seq"},
-                    {"statement => 'SELECT f.id FROM {{facts}} AS f WHERE f.id IN (SELECT id FROM {{target}}) AND 0 = last_fact_seq'",
-                            "is one INSERT, UPDATE, DELETE or MERGE"},
+                    {"statement => 'SELECT f.id FROM {{facts}} AS f, {{target}} AS r WHERE f.id = r.id AND r.last_fact_seq = 0'",
+                            "writes nothing at its top: it is one INSERT, UPDATE, DELETE or MERGE into {{target}}"},
+                    {"statement => 'WITH x AS (SELECT 1) SELECT last_fact_seq FROM {{target}}, {{facts}} AS f'", "writes nothing at its top"},
+                    // A feed changes its own read table: not another, not facts, not in a WITH either.
+                    {"statement => 'UPDATE public.users_4 AS u SET password_hash = ''x'', last_fact_seq = u.last_fact_seq"
+                            + " FROM {{facts}} AS f, {{target}} AS t WHERE false'", "writes users_4, which is not its target bad_9"},
+                    {"statement => 'WITH gone AS (DELETE FROM public.users_4 RETURNING id) INSERT INTO {{target}} (id, n, last_fact_seq)"
+                            + " SELECT f.id, (SELECT count(*) FROM gone), f.seq FROM {{facts}} AS f'", "writes users_4, which is not its target"},
+                    {"statement => 'UPDATE {{target}} AS r SET n = 0, last_fact_seq = r.last_fact_seq'", "names no {{facts}} or no {{target}}"},
                     {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f /* open'", "unterminated"},
                     {"kind => 'sql'", "A sql feed, and only a sql feed, has a statement"},
                     {"kind => 'insert', statement => 'SELECT 1 FROM {{facts}} AS f'", "A sql feed, and only a sql feed, has a statement"}}) {
@@ -112,6 +119,7 @@ class SqlFeedsTest {
                 assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
             }
             assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'bad_9'")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM users_4 WHERE password_hash = 'x'")).isEqualTo(0L);
         }
     }
 

@@ -183,9 +183,13 @@ $$;
 -- SQL text a migration gives the kit (a feed's expressions, filter and
 -- statement) with what PostgreSQL's lexer would not read as code blanked out:
 -- each string literal (standard, E'' with backslash escapes, dollar-quoted)
--- becomes '', each quoted name "_", and each comment the marker --. NULL when
--- a literal, quoted name or comment is not closed. What is left is where a
--- ';', a parenthesis or a comment could end the code the kit puts it in.
+-- becomes '' ('\' for a standard one that holds a backslash, which a session
+-- with standard_conforming_strings off would read as an escape), each quoted
+-- name "_", and each comment the marker --. NULL when a literal, quoted name
+-- or comment is not closed. What is left is where a ';', a parenthesis or a
+-- comment could end the code the kit puts it in. As PostgreSQL's lexer does,
+-- it takes every character outside ASCII for a letter of a name: a $ or an e
+-- right after one continues the name, it starts no quote.
 CREATE OR REPLACE FUNCTION kit.sql_outline(sql text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
@@ -201,22 +205,29 @@ DECLARE
     _tag     text;
     _end     integer;
     _depth   integer;
+    _name    constant text := '[A-Za-z0-9_$]|[^\x01-\x7f]';
+    _slash   boolean;
 BEGIN
     WHILE _i <= _n LOOP
         _ch := substr(sql_outline.sql, _i, 1);
         _next := substr(sql_outline.sql, _i + 1, 1);
-        _tag := CASE WHEN _ch = '$' AND (_i = 1 OR substr(sql_outline.sql, _i - 1, 1) !~ '[[:alnum:]_$]')
-                     THEN substring(substr(sql_outline.sql, _i) FROM '^\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$') END;
+        _tag := CASE WHEN _ch = '$' AND (_i = 1 OR substr(sql_outline.sql, _i - 1, 1) !~ _name)
+                     THEN substring(substr(sql_outline.sql, _i)
+                                    FROM '^\$(?:(?:[A-Za-z_]|[^\x01-\x7f])(?:[A-Za-z_0-9]|[^\x01-\x7f])*)?\$') END;
         IF _ch IN ('''', '"') THEN
             -- E'' (not part of a longer name) escapes with a backslash; every quote doubles its own.
             _escapes := _ch = '''' AND _i > 1 AND lower(substr(sql_outline.sql, _i - 1, 1)) = 'e'
-                        AND (_i = 2 OR substr(sql_outline.sql, _i - 2, 1) !~ '[[:alnum:]_$]');
+                        AND (_i = 2 OR substr(sql_outline.sql, _i - 2, 1) !~ _name);
+            _slash := false;
             _i := _i + 1;
             LOOP
                 IF _i > _n THEN
                     RETURN NULL;
                 ELSIF _escapes AND substr(sql_outline.sql, _i, 1) = '\' THEN
                     _i := _i + 2;
+                ELSIF _ch = '''' AND substr(sql_outline.sql, _i, 1) = '\' THEN
+                    _slash := true;
+                    _i := _i + 1;
                 ELSIF substr(sql_outline.sql, _i, 2) = _ch || _ch THEN
                     _i := _i + 2;
                 ELSIF substr(sql_outline.sql, _i, 1) = _ch THEN
@@ -225,7 +236,7 @@ BEGIN
                     _i := _i + 1;
                 END IF;
             END LOOP;
-            _out := _out || CASE _ch WHEN '''' THEN '''''' ELSE '"_"' END;
+            _out := _out || CASE WHEN _ch = '"' THEN '"_"' WHEN _slash THEN '''\''' ELSE '''''' END;
             _i := _i + 1;
         ELSIF _tag IS NOT NULL THEN
             _end := position(_tag IN substr(sql_outline.sql, _i + length(_tag)));
@@ -264,7 +275,9 @@ $$;
 -- is given as: the kit writes it into the code it generates (between
 -- parentheses, or as a statement of its own), which runs with the kit's
 -- rights. `what` names it in the message. Returns the text to use: a
--- statement without its closing ';'.
+-- statement without its closing ';'. A text check, first, for clear
+-- messages; PostgreSQL's own parser has the last word before anything runs
+-- (kit.check_feed_columns, kit.check_feed_statement).
 CREATE OR REPLACE FUNCTION kit.checked_sql_text(sql text, what text, statement boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql
@@ -280,17 +293,18 @@ BEGIN
         _outline := regexp_replace(_outline, ';\s*$', '');
     END IF;
     _fault := CASE
+        WHEN btrim(checked_sql_text.sql, E' \t\r\n') = '' THEN 'is empty'
         WHEN position('$body$' IN checked_sql_text.sql) > 0 THEN 'holds $body$, the quote of the functions the kit writes'
         WHEN _outline IS NULL THEN 'has an unterminated quoted string, quoted name or comment'
         WHEN position('--' IN _outline) > 0 THEN 'holds a comment (write it in the migration, outside the string)'
+        WHEN position('\' IN _outline) > 0
+            THEN 'holds a backslash in a standard string, which a writer''s session could read as an escape (standard_conforming_strings): write it as E''...'' with the backslash doubled'
         WHEN position(';' IN _outline) > 0 THEN format('holds a ;, which would end it: it is %s', _one)
         WHEN EXISTS (SELECT FROM (SELECT sum(CASE WHEN p.paren[1] = '(' THEN 1 ELSE -1 END) OVER (ORDER BY p.n) AS depth,
                                          count(*) OVER () AS parens, p.n
                                     FROM regexp_matches(_outline, '[()]', 'g') WITH ORDINALITY AS p(paren, n)) d
                       WHERE d.depth < 0 OR d.n = d.parens AND d.depth <> 0)
             THEN format('closes a parenthesis it did not open, or leaves one open: its parentheses do not balance, it is %s', _one)
-        WHEN checked_sql_text.statement AND lower(substring(_outline FROM '^\s*(\w+)')) NOT IN ('insert', 'update', 'delete', 'merge', 'with')
-            THEN 'is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE (or WITH ... one of them) into {{target}}'
         WHEN checked_sql_text.statement AND _outline !~* 'last_fact_seq'
             THEN 'never sets last_fact_seq: every row it writes gets the seq of the newest fact it applied (a NOT NULL column of every read table)'
         END;
@@ -380,8 +394,7 @@ BEGIN
                          raise_unknown_entity.fact_seq, raise_unknown_entity.column_name, raise_unknown_entity.read_table),
         SCHEMA = kit.key_schema(raise_unknown_entity.write_table), TABLE = kit.key_table(raise_unknown_entity.write_table), COLUMN = raise_unknown_entity.column_name,
         DETAIL = format('Fact seq: %s. Looked up in: %s.', raise_unknown_entity.fact_seq, raise_unknown_entity.read_table),
-        HINT = format('Record facts about %s %s only after it exists.',
-                      CASE WHEN raise_unknown_entity.entity ~* '^[aeiou]' THEN 'an' ELSE 'a' END, raise_unknown_entity.entity);
+        HINT = format('Record facts that name this %s only after it exists.', raise_unknown_entity.entity);
 END
 $$;
 

@@ -89,6 +89,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _column record;
+    _probe  refcursor;
 BEGIN
     IF jsonb_typeof(check_feed_columns.columns) IS DISTINCT FROM 'object' THEN
         PERFORM kit.usage_error(format('A feed''s columns are a JSON object of column: expression (Feed: %s into %s, Given: %s)',
@@ -120,6 +121,10 @@ BEGIN
                                            kit.relation(check_feed_columns.read_table), _column.name, _column.name));
         END IF;
         BEGIN
+            -- Parsed first by PostgreSQL alone, as a cursor's query, which it refuses (42P11) if it is
+            -- more than one statement before it runs any; then planned as the feed's own statement.
+            OPEN _probe FOR EXECUTE format('SELECT (%s) FROM %s AS f', _column.expression #>> '{}', kit.relation(check_feed_columns.write_table));
+            CLOSE _probe;
             EXECUTE CASE check_feed_columns.kind
                 WHEN 'insert' THEN format('INSERT INTO %s (%I) SELECT (%s) FROM %s AS f WHERE false', kit.relation(check_feed_columns.read_table),
                                           _column.name, _column.expression #>> '{}', kit.relation(check_feed_columns.write_table))
@@ -138,13 +143,63 @@ BEGIN
     END LOOP;
     IF check_feed_columns.filter IS NOT NULL THEN
         BEGIN
-            EXECUTE format('SELECT FROM %s AS f WHERE (%s) LIMIT 0', kit.relation(check_feed_columns.write_table), check_feed_columns.filter);
+            OPEN _probe FOR EXECUTE format('SELECT FROM %s AS f WHERE (%s)', kit.relation(check_feed_columns.write_table), check_feed_columns.filter);
+            CLOSE _probe;
         EXCEPTION WHEN OTHERS THEN
             PERFORM kit.usage_error(format('Feed from %s into %s cannot take its filter %s: %s (SQLSTATE %s)',
                                            check_feed_columns.write_table, check_feed_columns.read_table, check_feed_columns.filter,
                                            SQLERRM, SQLSTATE),
                                     'Write the filter as a condition over the fact f, e.g. filter => ''f.role = ''''admin''''''; nothing was changed.');
         END;
+    END IF;
+END
+$$;
+
+-- Checks a sql feed's statement (see kit.add_feed) as PostgreSQL reads it,
+-- over the write table's rows as {{facts}}, without running it: planned
+-- alone (EXPLAIN, opened as a cursor, which PostgreSQL refuses before it runs
+-- anything if the text is more than one statement), it must compile, and
+-- every table it writes (a data-modifying WITH too) must be its target, which
+-- it writes at its top: an INSERT, UPDATE, DELETE or MERGE into {{target}}.
+-- What functions it calls may do is the migration's own business.
+CREATE OR REPLACE FUNCTION kit.check_feed_statement(write_table text, read_table text, statement text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _what  text := format('The statement of the feed from %s into %s', check_feed_statement.write_table, check_feed_statement.read_table);
+    _probe refcursor;
+    _plan  jsonb;
+    _fault text;
+BEGIN
+    IF position('{{facts}}' IN check_feed_statement.statement) = 0 OR position('{{target}}' IN check_feed_statement.statement) = 0 THEN
+        PERFORM kit.usage_error(format('%s names no {{facts}} or no {{target}}: it applies the facts it is given to its read table (Given: %s)',
+                                       _what, check_feed_statement.statement),
+                                'Write one statement over {{facts}} AS f into {{target}}; nothing was changed.');
+    END IF;
+    BEGIN
+        OPEN _probe FOR EXECUTE 'EXPLAIN (FORMAT JSON, VERBOSE) '
+            || kit.render(check_feed_statement.statement, jsonb_build_object(
+                   'target', kit.relation(check_feed_statement.read_table),
+                   'facts', format('(SELECT * FROM %s)', kit.relation(check_feed_statement.write_table))));
+        FETCH _probe INTO _plan;
+        CLOSE _probe;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM kit.usage_error(format('%s does not compile as one statement: %s (SQLSTATE %s)', _what, SQLERRM, SQLSTATE),
+                                'Write one statement over {{facts}} AS f into {{target}}; nothing was changed.');
+    END;
+    _fault := CASE
+        WHEN _plan #>> '{0,Plan,Node Type}' IS DISTINCT FROM 'ModifyTable'
+            THEN 'writes nothing at its top: it is one INSERT, UPDATE, DELETE or MERGE into {{target}}'
+        ELSE (SELECT format('writes %s, which is not its target %s: a feed changes its read table alone',
+                            kit.kit_name(m.node ->> 'Schema', m.node ->> 'Relation Name'), check_feed_statement.read_table)
+                FROM jsonb_path_query(_plan, 'strict $.** ? (@."Node Type" == "ModifyTable")') AS m (node)
+               WHERE kit.kit_name(m.node ->> 'Schema', m.node ->> 'Relation Name') <> check_feed_statement.read_table
+               LIMIT 1) END;
+    IF _fault IS NOT NULL THEN
+        PERFORM kit.usage_error(format('%s %s (Given: %s)', _what, _fault, check_feed_statement.statement),
+                                'Write one statement over {{facts}} AS f into {{target}}; nothing was changed.');
     END IF;
 END
 $$;
@@ -261,6 +316,9 @@ BEGIN
         END IF;
     END IF;
     PERFORM kit.check_feed_columns(add_feed.write_table, add_feed.read_table, add_feed.kind, add_feed.columns, add_feed.filter);
+    IF add_feed.statement IS NOT NULL THEN
+        PERFORM kit.check_feed_statement(add_feed.write_table, add_feed.read_table, add_feed.statement);
+    END IF;
     PERFORM kit.object_name('projection', add_feed.write_table, kit.object_name('shadow', add_feed.read_table));
     -- Recorded first: the checks below and the generators read the feed's columns and filter from
     -- the catalog (a refusal rolls it back with the rest).
