@@ -108,7 +108,8 @@ class KitUpgradeTest {
     /**
      * A database of a released kit (0.3.0; 0.4.0, whose generators returned text and whose
      * kit.feed had trigger_name; 0.5.0, which read a write table's version from its name; 0.6.0,
-     * whose catalog kept every table in public and numbered versions once per database) that
+     * whose catalog kept every table in public and numbered versions once per database; 0.7.0,
+     * whose feeds had no race checks) that
      * has run the tidy-up (users_0 and users_1 retired, their tables dropped) and aborted a
      * version upgrades in place: the upgrade grants nothing on tables that are gone, records
      * the fact and version each write table's name implied, regenerates every generated
@@ -116,7 +117,7 @@ class KitUpgradeTest {
      * and verify working.
      */
     @ParameterizedTest(name = "from {0}")
-    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0", "0.6.0"})
+    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0", "0.6.0", "0.7.0"})
     void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
         // Every step the released kit can run (version 4 needs this kit's feeds): the upgrade applies the rest.

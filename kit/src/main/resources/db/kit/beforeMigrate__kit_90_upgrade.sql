@@ -11,6 +11,12 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.8.0  Feeds that race end as a replay would or are refused with 40001;
+--          a sql feed's statement, expressions and filters are checked as
+--          PostgreSQL parses them; an accumulated NULL adds nothing; a delete
+--          into an upsert's table takes a key without a row. The feeds' code
+--          changed, so the upgrade regenerates it (as every upgrade does).
+--          kit.update_feed_columns is kit.feed_set_columns.
 --   0.7.0  A schema is a domain: tables in any schema, several domains in one
 --          database, each with its own schema versions and app roles. Kit
 --          functions that name a table take 'schema.table' or the caller's
@@ -22,10 +28,7 @@
 --          kit.register_client(integer, text); kit.app_roles_in_use() and
 --          kit.clients() return the domain; one version number may now have a
 --          row per domain. Feeds have a kind (insert, update, upsert, delete,
---          accumulate, sql), columns, a filter and a statement in kit.feed; a
---          fact that a later fact about its row overtook is refused with
---          40001 where a replay would end otherwise; kit.update_feed_columns
---          is kit.feed_set_columns.
+--          accumulate, sql), columns, a filter and a statement in kit.feed.
 --   0.6.0  Adopt it on any database. A write table's fact and schema version
 --          are declared (kit.create_write_table(..., fact =>, schema_version =>),
 --          kit.write_table.fact and .schema_version; the upgrade records what
