@@ -106,6 +106,7 @@ class FeedExpressionsTest {
                     {"f.email /* x */", "true", "holds a comment"},
                     {"'open", "true", "unterminated"},
                     {"$body$ x $body$", "true", "$body$"},
+                    {"f.email || '$block$'", "true", "$block$"},
                     {" ", "true", "is empty"},
                     {"f.email", "", "is empty"},
                     // A name may go on with any letter outside ASCII, and then with $ or e: no quote starts there.
@@ -123,7 +124,7 @@ class FeedExpressionsTest {
             exec(c, "SELECT kit.add_feed('user_registered_1', 'people_9', columns => jsonb_build_object('email', ?::text), filter => ?)",
                     """
                     f."email" || E' \\' ;' || $x$ ) $x$""",
-                    "f.email <> ');) -- /*' AND f.username IS DISTINCT FROM '$y$'");
+                    "f.email <> ');) -- /*' AND f.username IS DISTINCT FROM '$y$' AND f.email <> E'a'\n'\\n'");
             exec(c, "SELECT kit.drop_feeds('people_9')");
             // An expression may fill a NOT NULL column the fact does not have.
             exec(c, "SELECT kit.add_feed('user_registered_0', 'people_9', columns => '{\"age\": \"length(f.email)\"}')");

@@ -104,22 +104,48 @@ class SqlFeedsTest {
                     {"statement => 'INSERT INTO {{other}} SELECT 1'", "names only {{facts}} and {{target}}"},
                     {"statement => 'INSERT INTO {{target}} (id, n) SELECT f.id, 1 FROM {{facts}} AS f'", "sets last_fact_seq"},
                     {"statement => 'SELECT f.id FROM {{facts}} AS f, {{target}} AS r WHERE f.id = r.id AND r.last_fact_seq = 0'",
-                            "writes nothing at its top: it is one INSERT, UPDATE, DELETE or MERGE into {{target}}"},
+                            "is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE"},
                     {"statement => 'WITH x AS (SELECT 1) SELECT last_fact_seq FROM {{target}}, {{facts}} AS f'", "writes nothing at its top"},
                     // A feed changes its own read table: not another, not facts, not in a WITH either.
                     {"statement => 'UPDATE public.users_4 AS u SET password_hash = ''x'', last_fact_seq = u.last_fact_seq"
-                            + " FROM {{facts}} AS f, {{target}} AS t WHERE false'", "writes users_4, which is not its target bad_9"},
+                            + " FROM {{facts}} AS f, {{target}} AS t WHERE false'", "writes public.users_4, which is not its target bad_9"},
                     {"statement => 'WITH gone AS (DELETE FROM public.users_4 RETURNING id) INSERT INTO {{target}} (id, n, last_fact_seq)"
-                            + " SELECT f.id, (SELECT count(*) FROM gone), f.seq FROM {{facts}} AS f'", "writes users_4, which is not its target"},
+                            + " SELECT f.id, (SELECT count(*) FROM gone), f.seq FROM {{facts}} AS f'", "writes public.users_4, which is not its target"},
                     {"statement => 'UPDATE {{target}} AS r SET n = 0, last_fact_seq = r.last_fact_seq'", "names no {{facts}} or no {{target}}"},
                     {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f /* open'", "unterminated"},
                     {"kind => 'sql'", "A sql feed, and only a sql feed, has a statement"},
+                    // Its facts are the statement's own choice: a filter would be put in where {{facts}} stands.
+                    {"filter => 'true', statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f'",
+                            "has no filter"},
+                    // PL/pgSQL's EXECUTE runs the string it is given, which EXPLAIN EXECUTE would not show.
+                    {"statement => 'EXECUTE format(''INSERT INTO public.users_4 ...'', ''{{facts}}'', ''{{target}}'', ''last_fact_seq'')'",
+                            "is not a statement that writes"},
+                    {"statement => 'INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, 1, f.seq FROM {{facts}} AS f WHERE ''{{facts}}'' <> '''''",
+                            "holds {{ in a string or a quoted name"},
                     {"kind => 'insert', statement => 'SELECT 1 FROM {{facts}} AS f'", "A sql feed, and only a sql feed, has a statement"}}) {
                 var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('user_registered_1', 'bad_9', " + call[0] + ")"));
                 assertThat(refused.getMessage()).as(call[0]).contains(call[1]);
             }
             assertThat(value(c, "SELECT count(*) FROM kit.feed WHERE read_table = 'bad_9'")).isEqualTo(0L);
             assertThat(value(c, "SELECT count(*) FROM users_4 WHERE password_hash = 'x'")).isEqualTo(0L);
+        }
+    }
+
+    /** The tables a statement writes are told apart by schema and name, not by a kit name a dotted table name can copy. */
+    @Test
+    void aTableWhoseNameLooksLikeTheTargetsKitNameIsAnotherTable() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE SCHEMA dots");
+            exec(c, "CREATE TABLE dots.said_9 (id bigint, user_id bigint NOT NULL)");
+            exec(c, "SELECT kit.create_write_table('dots.said_9', 'said9')");
+            exec(c, "CREATE TABLE dots.heard_9 (id bigint PRIMARY KEY, n bigint NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('dots.heard_9', 'said9')");
+            exec(c, "CREATE TABLE public.\"dots.heard_9\" (x text)");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_feed('dots.said_9', 'dots.heard_9', statement => "
+                    + "'WITH side AS (INSERT INTO public.\"dots.heard_9\" SELECT ''x'' FROM {{facts}} AS f RETURNING 1)"
+                    + " INSERT INTO {{target}} (id, n, last_fact_seq) SELECT f.id, (SELECT count(*) FROM side), f.seq FROM {{facts}} AS f')"));
+            assertThat(refused.getMessage()).contains("writes public.\"dots.heard_9\", which is not its target dots.heard_9");
         }
     }
 

@@ -207,6 +207,8 @@ DECLARE
     _depth   integer;
     _name    constant text := '[A-Za-z0-9_$]|[^\x01-\x7f]';
     _slash   boolean;
+    _after   integer;           -- where the last string literal ended
+    _was_e   boolean := false;  -- whether it was an E'' one
 BEGIN
     WHILE _i <= _n LOOP
         _ch := substr(sql_outline.sql, _i, 1);
@@ -218,6 +220,9 @@ BEGIN
             -- E'' (not part of a longer name) escapes with a backslash; every quote doubles its own.
             _escapes := _ch = '''' AND _i > 1 AND lower(substr(sql_outline.sql, _i - 1, 1)) = 'e'
                         AND (_i = 2 OR substr(sql_outline.sql, _i - 2, 1) !~ _name);
+            -- A literal after another with only a line break between goes on with it, E'' too.
+            _escapes := _escapes OR _ch = '''' AND _was_e AND _after IS NOT NULL
+                        AND substr(sql_outline.sql, _after, _i - _after) ~ '^[ \t\f\r]*\n[ \t\f\r\n]*$';
             _slash := false;
             _i := _i + 1;
             LOOP
@@ -238,6 +243,10 @@ BEGIN
             END LOOP;
             _out := _out || CASE WHEN _ch = '"' THEN '"_"' WHEN _slash THEN '''\''' ELSE '''''' END;
             _i := _i + 1;
+            IF _ch = '''' THEN
+                _after := _i;
+                _was_e := _escapes;
+            END IF;
         ELSIF _tag IS NOT NULL THEN
             _end := position(_tag IN substr(sql_outline.sql, _i + length(_tag)));
             IF _end = 0 THEN
@@ -294,7 +303,7 @@ BEGIN
     END IF;
     _fault := CASE
         WHEN btrim(checked_sql_text.sql, E' \t\r\n') = '' THEN 'is empty'
-        WHEN position('$body$' IN checked_sql_text.sql) > 0 THEN 'holds $body$, the quote of the functions the kit writes'
+        WHEN checked_sql_text.sql ~ '\$(body|block)\$' THEN 'holds $body$ or $block$, the quotes of the code the kit writes'
         WHEN _outline IS NULL THEN 'has an unterminated quoted string, quoted name or comment'
         WHEN position('--' IN _outline) > 0 THEN 'holds a comment (write it in the migration, outside the string)'
         WHEN position('\' IN _outline) > 0
@@ -305,6 +314,11 @@ BEGIN
                                     FROM regexp_matches(_outline, '[()]', 'g') WITH ORDINALITY AS p(paren, n)) d
                       WHERE d.depth < 0 OR d.n = d.parens AND d.depth <> 0)
             THEN format('closes a parenthesis it did not open, or leaves one open: its parentheses do not balance, it is %s', _one)
+        WHEN checked_sql_text.statement AND lower(substring(_outline FROM '^\s*(\w+)')) NOT IN ('insert', 'update', 'delete', 'merge', 'with')
+            THEN 'is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE (or WITH ... one of them) into {{target}}'
+        WHEN checked_sql_text.statement AND (SELECT count(*) FROM regexp_matches(checked_sql_text.sql, '\{\{', 'g'))
+                                            <> (SELECT count(*) FROM regexp_matches(_outline, '\{\{', 'g'))
+            THEN 'holds {{ in a string or a quoted name, where the kit would put its facts or target all the same'
         WHEN checked_sql_text.statement AND _outline !~* 'last_fact_seq'
             THEN 'never sets last_fact_seq: every row it writes gets the seq of the newest fact it applied (a NOT NULL column of every read table)'
         END;

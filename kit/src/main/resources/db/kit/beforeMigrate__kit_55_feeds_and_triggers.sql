@@ -193,9 +193,10 @@ BEGIN
         WHEN _plan #>> '{0,Plan,Node Type}' IS DISTINCT FROM 'ModifyTable'
             THEN 'writes nothing at its top: it is one INSERT, UPDATE, DELETE or MERGE into {{target}}'
         ELSE (SELECT format('writes %s, which is not its target %s: a feed changes its read table alone',
-                            kit.kit_name(m.node ->> 'Schema', m.node ->> 'Relation Name'), check_feed_statement.read_table)
+                            quote_ident(m.node ->> 'Schema') || '.' || quote_ident(m.node ->> 'Relation Name'), check_feed_statement.read_table)
                 FROM jsonb_path_query(_plan, 'strict $.** ? (@."Node Type" == "ModifyTable")') AS m (node)
-               WHERE kit.kit_name(m.node ->> 'Schema', m.node ->> 'Relation Name') <> check_feed_statement.read_table
+               WHERE (m.node ->> 'Schema', m.node ->> 'Relation Name')
+                     IS DISTINCT FROM (kit.key_schema(check_feed_statement.read_table), kit.key_table(check_feed_statement.read_table))
                LIMIT 1) END;
     IF _fault IS NOT NULL THEN
         PERFORM kit.usage_error(format('%s %s (Given: %s)', _what, _fault, check_feed_statement.statement),
@@ -272,8 +273,8 @@ BEGIN
                                        add_feed.write_table, add_feed.read_table, add_feed.columns),
                                 'Leave columns out; a filter may choose the facts that delete. Nothing was changed.');
     END IF;
-    IF (add_feed.kind = 'sql') <> (add_feed.statement IS NOT NULL) OR add_feed.kind = 'sql' AND add_feed.columns <> '{}' THEN
-        PERFORM kit.usage_error(format('A sql feed, and only a sql feed, has a statement, and it computes no column (Feed: %s into %s, kind: %s)',
+    IF (add_feed.kind = 'sql') <> (add_feed.statement IS NOT NULL) OR add_feed.kind = 'sql' AND (add_feed.columns <> '{}' OR add_feed.filter IS NOT NULL) THEN
+        PERFORM kit.usage_error(format('A sql feed, and only a sql feed, has a statement, and it computes no column and has no filter (it chooses its facts itself) (Feed: %s into %s, kind: %s)',
                                        add_feed.write_table, add_feed.read_table, add_feed.kind),
                                 'For example kind => ''sql'', statement => ''INSERT INTO {{target}} ... SELECT ... FROM {{facts}} AS f ...''; nothing was changed.');
     END IF;
