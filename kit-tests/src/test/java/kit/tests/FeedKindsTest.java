@@ -101,6 +101,25 @@ class FeedKindsTest {
         }
     }
 
+    /** A counter may have any name, those the kit's own code uses for its sums too. */
+    @Test
+    void countersMayBeNamedAsTheKitsOwnWorkingColumns() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            club(c);
+            exec(c, "CREATE TABLE counts_9 (id bigint PRIMARY KEY, facts bigint NOT NULL DEFAULT 0, last_seq bigint NOT NULL DEFAULT 0)");
+            exec(c, "SELECT kit.create_read_version('counts_9', 'member')");
+            exec(c, "SELECT kit.add_feed('joined_9', 'counts_9')");
+            exec(c, "SELECT kit.add_feed('paid_9', 'counts_9', key_column => 'member_id', kind => 'accumulate',"
+                    + " columns => '{\"facts\": \"1\", \"last_seq\": \"f.amount\"}')");
+            exec(c, "INSERT INTO joined_9 (id, email) VALUES (1, 'a@x.org')");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO paid_9 (member_id, amount) VALUES (1, 5), (1, 7)");
+            assertThat(value(c, "SELECT facts || ' ' || last_seq FROM counts_9 WHERE id = 1")).isEqualTo("2 12");
+            assertThat(Sql.verify(c, "counts_9")).isEmpty();
+        }
+    }
+
     /**
      * A read table whose rows an upsert makes need not have one for every key: a delete whose row
      * is not there removes nothing and is no error (the member may never have set a nickname).

@@ -282,10 +282,12 @@ $t$ END, _parts);
         -- facts fall into statements and batches never matters.
         SELECT _parts || jsonb_build_object(
                    'key_column', format('%I', feed_statements.key_column),
-                   'sums', string_agg(format('sum((%s)) AS %I', c.value, c.key), ', ' ORDER BY c.key),
-                   'adds', string_agg(format('%1$I = coalesce(r.%1$I + a.%1$I, r.%1$I)', c.key), ', ' ORDER BY c.key))
+                   -- Each sum by its position (add_1, add_2, ...), never a column's own name, which
+                   -- could be one of the CTE's working columns (id, facts, last_seq).
+                   'sums', string_agg(format('sum((%s)) AS add_%s', c.value, c.n), ', ' ORDER BY c.n),
+                   'adds', string_agg(format('%1$I = coalesce(r.%1$I + a.add_%2$s, r.%1$I)', c.key, c.n), ', ' ORDER BY c.n))
           INTO _parts
-          FROM jsonb_each_text(_feed.columns) c;
+          FROM (SELECT e.key, e.value, row_number() OVER (ORDER BY e.key) AS n FROM jsonb_each_text(_feed.columns) e) c;
         RETURN kit.render($t$
     WITH a AS (
         SELECT f.{{key_column}} AS id, {{sums}}, count(*) AS facts, max(f.seq) AS last_seq
