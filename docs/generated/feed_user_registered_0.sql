@@ -4,6 +4,12 @@ CREATE OR REPLACE FUNCTION public.feed_user_registered_0()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET "DateStyle" = 'ISO, MDY'
+SET "IntervalStyle" = 'postgres'
+SET "TimeZone" = 'UTC'
+SET extra_float_digits = '1'
+SET standard_conforming_strings = 'on'
+SET transform_null_equals = 'off'
 AS $body$
 DECLARE
     _fact_count  bigint := (SELECT count(*) FROM new_rows);

@@ -3,6 +3,12 @@
 CREATE OR REPLACE FUNCTION public.project_message_sent_3_into_messages_3(from_seq bigint, to_seq bigint)
 RETURNS void
 LANGUAGE plpgsql STRICT
+SET "DateStyle" = 'ISO, MDY'
+SET "IntervalStyle" = 'postgres'
+SET "TimeZone" = 'UTC'
+SET extra_float_digits = '1'
+SET standard_conforming_strings = 'on'
+SET transform_null_equals = 'off'
 AS $body$
 DECLARE
     _fact_count  bigint;

@@ -264,6 +264,21 @@ final class Measurements {
     }
 
     /**
+     * 15: what pinning the settings a feed's values depend on (kit.fact_settings: TimeZone, DateStyle,
+     * ...) costs the feed trigger, one GUC save and restore each per call: the kit's trigger against
+     * the same function with its search_path alone, side by side.
+     */
+    void pinnedSettings() throws Exception {
+        DatabaseUrl pinned = databaseWith(3);
+        DatabaseUrl unpinned = databaseWith(3);
+        try (Connection c = Jdbc.connect(unpinned)) {
+            exec(c, "ALTER FUNCTION feed_user_registered_1() RESET ALL");
+            exec(c, "ALTER FUNCTION feed_user_registered_1() SET search_path = pg_catalog, pg_temp");
+        }
+        sideBySide("15. pinned settings of the feed trigger", "R=3 pinned / search_path alone", pinned, unpinned);
+    }
+
+    /**
      * Replaces user_registered_1's feed trigger, function and trigger, with what the kit's generator
      * writes for {@code arguments} (kit.feed_trigger_sql's), so that a variant differs from the kit's
      * trigger in what it is asked for and nothing else.

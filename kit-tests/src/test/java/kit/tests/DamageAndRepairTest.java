@@ -28,6 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DamageAndRepairTest {
 
+    /** What the code that applies facts pins beside its search_path (kit.fact_settings()). */
+    private static final String FACT_SETTINGS =
+            "DateStyle=ISO, MDY; IntervalStyle=postgres; TimeZone=UTC; extra_float_digits=1; standard_conforming_strings=on; transform_null_equals=off";
+
     /** One kind of damage: the statements that do it (ROLE stands for an app role prefix), what drift says before and after repair. */
     record Damage(String name, List<String> statements, List<String> drift, List<String> afterRepair) {
         @Override
@@ -46,7 +50,11 @@ class DamageAndRepairTest {
                 new Damage("a dropped NOT NULL", List.of("ALTER TABLE users_2 ALTER COLUMN password_hash DROP NOT NULL"),
                         List.of("table users_2: lost its rule not null password_hash (it had it when it went live)"), List.of()),
                 new Damage("a feed trigger's search_path reset", List.of("ALTER FUNCTION public.feed_user_registered_1() RESET search_path"),
-                        List.of("function public.feed_user_registered_1(): settings none, where the kit sets search_path=pg_catalog, pg_temp"), List.of()),
+                        List.of("function public.feed_user_registered_1(): settings " + FACT_SETTINGS
+                                + ", where the kit sets search_path=pg_catalog, pg_temp; " + FACT_SETTINGS), List.of()),
+                new Damage("a feed trigger's TimeZone reset", List.of("ALTER FUNCTION public.feed_user_registered_1() RESET \"TimeZone\""),
+                        List.of("function public.feed_user_registered_1(): settings search_path=pg_catalog, pg_temp; " + FACT_SETTINGS.replace("TimeZone=UTC; ", "")
+                                + ", where the kit sets search_path=pg_catalog, pg_temp; " + FACT_SETTINGS), List.of()),
                 new Damage("an id claimer made SECURITY INVOKER", List.of("ALTER FUNCTION kit.accept_user_id() SECURITY INVOKER"),
                         List.of("function kit.accept_user_id(): not SECURITY DEFINER"), List.of()),
                 new Damage("a projection no longer STRICT", List.of("ALTER FUNCTION public.project_message_sent_3_into_messages_3(bigint, bigint) CALLED ON NULL INPUT"),

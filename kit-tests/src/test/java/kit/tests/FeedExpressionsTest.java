@@ -74,6 +74,31 @@ class FeedExpressionsTest {
         }
     }
 
+    /**
+     * A writer's session settings change nothing a feed computes: the code that applies facts pins
+     * them (UTC, ISO dates, intervals and a float's digits as PostgreSQL's defaults), live as in a replay, so a writer far away in another
+     * TimeZone writes the rows verify's replay gives.
+     */
+    @Test
+    void aWritersSessionSettingsChangeNothingAFeedComputes() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect(); Connection writer = db.connect()) {
+            exec(c, "CREATE TABLE stamps_9 (id bigint PRIMARY KEY, at text NOT NULL, third text NOT NULL, span text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('stamps_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'stamps_9',"
+                    + " columns => '{\"at\": \"f.recorded_at::text\", \"third\": \"(1 / 3.0)::float8::text\","
+                    + " \"span\": \"(interval ''1 day 2 hours'')::text\"}')");
+            exec(c, "CALL kit.backfill()");
+            exec(writer, "SET TimeZone = 'Pacific/Kiritimati'");
+            exec(writer, "SET IntervalStyle = 'iso_8601'");
+            exec(writer, "SET extra_float_digits = -3");
+            exec(writer, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('far@x.org', 'h', 'far')");
+            assertThat((String) value(c, "SELECT at FROM stamps_9")).as("in UTC, ISO").matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:.*\\+00");
+            assertThat(value(c, "SELECT third || ' ' || span FROM stamps_9")).isEqualTo("0.3333333333333333 1 day 02:00:00");
+            assertThat(Sql.verify(c, "stamps_9")).isEmpty();
+        }
+    }
+
     @Test
     void everyExpressionAndFilterIsCheckedWhenDeclaredAndARefusalMakesNothing() throws Exception {
         TestDatabase db = TestDatabases.migrated();

@@ -43,7 +43,9 @@ BEGIN
         'kit.retire_read_version(text, text, integer[])', 'kit.abort_read_version(text)', 'kit.verify_read_table(text, integer)',
         'kit.record_read_rules(text)', 'kit.rebuild(text)', 'kit.backfill(text, integer)',
         'kit.schema_version_write_tables(integer)', 'kit.grant_app_role(integer)', 'kit.revoke_app_role(integer)',
-        'kit.app_role_privileges(integer, text)', 'kit.app_role_prefix()', 'kit.update_feed_columns(text, text)'] LOOP
+        'kit.app_role_privileges(integer, text)', 'kit.app_role_prefix()', 'kit.update_feed_columns(text, text)',
+        -- 0.8.0: generated functions that apply facts pin their settings (fact_settings).
+        'kit.function_object(text, text, text, text, boolean, text, text)'] LOOP
         IF to_regprocedure(_function) IS NOT NULL THEN
             EXECUTE 'DROP ROUTINE ' || _function;
         END IF;

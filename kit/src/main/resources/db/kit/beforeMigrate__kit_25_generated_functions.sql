@@ -36,17 +36,33 @@ BEGIN
 END
 $$;
 
+-- The settings the code that applies facts runs with, whoever calls it: a
+-- writer's session may change any of them, and each changes what an
+-- expression of a feed gives (f.recorded_at::text under another TimeZone or
+-- DateStyle, a float's digits, x = NULL) or how its code is read (a backslash
+-- in a string). Pinned, the live path, a replay and verify compute the same
+-- values. A feed's expressions run in UTC.
+CREATE OR REPLACE FUNCTION kit.fact_settings()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT ARRAY['DateStyle=ISO, MDY', 'IntervalStyle=postgres', 'TimeZone=UTC', 'extra_float_digits=1',
+                 'standard_conforming_strings=on', 'transform_null_equals=off']
+$$;
+
 -- One generated function, from its named parts, as every generator returns
 -- it: function_name (with its argument types, as to_regprocedure reads it),
 -- create_sql (the whole statement that makes it, and takes EXECUTE from
 -- PUBLIC: only the kit's triggers and functions run generated code), body
 -- (its source, which PostgreSQL keeps as it is in pg_proc.prosrc) and the
 -- attributes kit.drift() checks: security_definer, config (the pinned
--- search_path) and strict. `name` is schema-qualified and quoted;
--- `arguments` lists name and type of each argument.
+-- search_path, and with applies_facts kit.fact_settings()) and strict.
+-- `name` is schema-qualified and quoted; `arguments` lists name and type of
+-- each argument.
 CREATE OR REPLACE FUNCTION kit.function_object(name text, arguments text, returns text, source text,
                                                definer boolean DEFAULT false, pinned_path text DEFAULT NULL,
-                                               null_input text DEFAULT 'called',
+                                               null_input text DEFAULT 'called', applies_facts boolean DEFAULT false,
                                                OUT function_name text, OUT create_sql text, OUT body text,
                                                OUT security_definer boolean, OUT config text[], OUT strict boolean)
 LANGUAGE sql IMMUTABLE
@@ -58,19 +74,25 @@ AS $$
                      FROM unnest(string_to_array(nullif(function_object.arguments, ''), ',')) WITH ORDINALITY AS x (a, n)
                     ORDER BY x.n), ', ') || ')' AS function_name,
                function_object.null_input = 'strict' AS strict,
-               CASE WHEN function_object.pinned_path IS NOT NULL THEN ARRAY['search_path=' || function_object.pinned_path] END AS config
+               nullif(CASE WHEN function_object.pinned_path IS NOT NULL THEN ARRAY['search_path=' || function_object.pinned_path] ELSE '{}' END
+                      || CASE WHEN function_object.applies_facts THEN kit.fact_settings() ELSE '{}' END, '{}') AS config
     )
     SELECT f.function_name,
            kit.render($t$CREATE OR REPLACE FUNCTION {{name}}({{arguments}})
 RETURNS {{returns}}
-LANGUAGE plpgsql{{strict}}{{definer}}{{pinned_path}}
+LANGUAGE plpgsql{{strict}}{{definer}}{{settings}}
 AS {{quote}}{{body}}{{quote}};
 REVOKE EXECUTE ON FUNCTION {{function_name}} FROM PUBLIC;
 $t$, jsonb_build_object(
                'name', function_object.name, 'arguments', function_object.arguments, 'returns', function_object.returns,
                'strict', CASE WHEN f.strict THEN ' STRICT' ELSE '' END,
                'definer', CASE WHEN function_object.definer THEN ' SECURITY DEFINER' ELSE '' END,
-               'pinned_path', coalesce(E'\nSET search_path = ' || function_object.pinned_path, ''),
+               'settings', coalesce((SELECT string_agg(CASE WHEN c.setting LIKE 'search_path=%'
+                                                         THEN E'\nSET search_path = ' || function_object.pinned_path
+                                                         ELSE format(E'\nSET %I = %L', split_part(c.setting, '=', 1),
+                                                                     substr(c.setting, position('=' IN c.setting) + 1)) END,
+                                                    '' ORDER BY c.n)
+                                       FROM unnest(f.config) WITH ORDINALITY AS c (setting, n)), ''),
                'quote', '$body$', 'body', function_object.source, 'function_name', f.function_name)),
            function_object.source, function_object.definer, f.config, f.strict
       FROM f

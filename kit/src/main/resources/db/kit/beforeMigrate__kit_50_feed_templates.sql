@@ -404,7 +404,7 @@ AS $$
         name => n.name,
         arguments => CASE projection_sql.facts WHEN 'range' THEN 'from_seq bigint, to_seq bigint'
                                                WHEN 'array' THEN format('facts %s[]', kit.relation(projection_sql.write_table)) END,
-        returns => 'void',
+        returns => 'void', applies_facts => true,
         null_input => CASE projection_sql.facts WHEN 'range' THEN 'strict' ELSE 'called' END,
         source => CASE projection_sql.facts
             WHEN 'range' THEN kit.feed_block(kit.feed_statements(
@@ -528,7 +528,7 @@ $t$, jsonb_build_object('write_table', kit.relation(feed_trigger_sql.write_table
     SELECT o.function_name, o.create_sql, o.body, o.security_definer, o.config, o.strict
       INTO function_name, create_sql, body, security_definer, config, "strict"
       FROM kit.function_object(name => kit.beside(feed_trigger_sql.write_table, _trigger), arguments => '', returns => 'trigger', source => _block,
-                               definer => true, pinned_path => 'pg_catalog, pg_temp') o;
+                               definer => true, pinned_path => 'pg_catalog, pg_temp', applies_facts => true) o;
     trigger_sql := kit.render($t$CREATE TRIGGER {{trigger}} AFTER INSERT ON {{write_table}}{{transition}}
     FOR EACH {{level}} EXECUTE FUNCTION {{function}}();
 ALTER TABLE {{write_table}} ENABLE ALWAYS TRIGGER {{trigger}};

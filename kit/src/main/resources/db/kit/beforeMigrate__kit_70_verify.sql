@@ -131,7 +131,7 @@ BEGIN
         FOREACH _mode IN ARRAY ARRAY['plain', 'finder'] LOOP
             EXECUTE (kit.function_object(
                 name => format('pg_temp.%I', format('kit_verify_%s_%s', _mode, _feed.position)),
-                arguments => 'from_seq bigint, to_seq bigint', returns => 'void',
+                arguments => 'from_seq bigint, to_seq bigint', returns => 'void', applies_facts => true,
                 source => kit.feed_block(kit.feed_statements(
                     write_table => _feed.write_table, read_table => verify_read_table.read_table, key_column => _feed.key_column,
                     facts => kit.fact_range_sql(_feed.write_table, '$1', '$2'), target => 'kit_verify', target_schema => 'pg_temp',

@@ -37,7 +37,7 @@ AS $$
                                            key_column => f.key_column, target => f.read_table) g
     UNION ALL
     -- Generated once per write table; expected_body NULL: the kit generates none now.
-    SELECT n.function_name, to_regprocedure(n.function_name), g.body, true, ARRAY['search_path=pg_catalog, pg_temp'], false
+    SELECT n.function_name, to_regprocedure(n.function_name), g.body, true, ARRAY['search_path=pg_catalog, pg_temp'] || kit.fact_settings(), false
       FROM (SELECT w.write_table FROM kit.write_table w WHERE kit.domain_table_exists(w.write_table) OFFSET 0) w
      CROSS JOIN LATERAL (SELECT kit.beside(w.write_table, kit.object_name('feed', w.write_table)) || '()' AS function_name) n
      CROSS JOIN LATERAL kit.feed_trigger_sql(w.write_table) g

@@ -16,7 +16,8 @@
 --          PostgreSQL parses them; an accumulated NULL adds nothing; a delete
 --          into an upsert's table takes a key without a row. The feeds' code
 --          changed, so the upgrade regenerates it (as every upgrade does).
---          kit.update_feed_columns is kit.feed_set_columns.
+--          kit.update_feed_columns is kit.feed_set_columns. The code that
+--          applies facts pins kit.fact_settings() (TimeZone UTC, ...).
 --   0.7.0  A schema is a domain: tables in any schema, several domains in one
 --          database, each with its own schema versions and app roles. Kit
 --          functions that name a table take 'schema.table' or the caller's
