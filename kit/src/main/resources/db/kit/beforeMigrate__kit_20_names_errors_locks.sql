@@ -286,7 +286,8 @@ $$;
 -- rights. `what` names it in the message. Returns the text to use: a
 -- statement without its closing ';'. A text check, first, for clear
 -- messages; PostgreSQL's own parser has the last word before anything runs
--- (kit.check_feed_columns, kit.check_feed_statement).
+-- (kit.check_feed_columns, kit.check_feed_statement, which also checks what
+-- a sql feed's statement names).
 CREATE OR REPLACE FUNCTION kit.checked_sql_text(sql text, what text, statement boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql
@@ -314,13 +315,6 @@ BEGIN
                                     FROM regexp_matches(_outline, '[()]', 'g') WITH ORDINALITY AS p(paren, n)) d
                       WHERE d.depth < 0 OR d.n = d.parens AND d.depth <> 0)
             THEN format('closes a parenthesis it did not open, or leaves one open: its parentheses do not balance, it is %s', _one)
-        WHEN checked_sql_text.statement AND lower(substring(_outline FROM '^\s*(\w+)')) NOT IN ('insert', 'update', 'delete', 'merge', 'with')
-            THEN 'is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE (or WITH ... one of them) into {{target}}'
-        WHEN checked_sql_text.statement AND (SELECT count(*) FROM regexp_matches(checked_sql_text.sql, '\{\{', 'g'))
-                                            <> (SELECT count(*) FROM regexp_matches(_outline, '\{\{', 'g'))
-            THEN 'holds {{ in a string or a quoted name, where the kit would put its facts or target all the same'
-        WHEN checked_sql_text.statement AND _outline !~* 'last_fact_seq'
-            THEN 'never sets last_fact_seq: every row it writes gets the seq of the newest fact it applied (a NOT NULL column of every read table)'
         END;
     IF _fault IS NOT NULL THEN
         PERFORM kit.usage_error(format('%s %s (Given: %s)', checked_sql_text.what, _fault, checked_sql_text.sql),

@@ -87,12 +87,12 @@ $t$, jsonb_build_object(
                'name', function_object.name, 'arguments', function_object.arguments, 'returns', function_object.returns,
                'strict', CASE WHEN f.strict THEN ' STRICT' ELSE '' END,
                'definer', CASE WHEN function_object.definer THEN ' SECURITY DEFINER' ELSE '' END,
-               'settings', coalesce((SELECT string_agg(CASE WHEN c.setting LIKE 'search_path=%'
-                                                         THEN E'\nSET search_path = ' || function_object.pinned_path
-                                                         ELSE format(E'\nSET %I = %L', split_part(c.setting, '=', 1),
-                                                                     substr(c.setting, position('=' IN c.setting) + 1)) END,
-                                                    '' ORDER BY c.n)
-                                       FROM unnest(f.config) WITH ORDINALITY AS c (setting, n)), ''),
+               'settings', coalesce(E'\nSET search_path = ' || function_object.pinned_path, '')
+                           || CASE WHEN function_object.applies_facts
+                                   THEN (SELECT string_agg(format(E'\nSET %I = %L', split_part(c.setting, '=', 1),
+                                                                  substr(c.setting, position('=' IN c.setting) + 1)), '' ORDER BY c.n)
+                                           FROM unnest(kit.fact_settings()) WITH ORDINALITY AS c (setting, n))
+                                   ELSE '' END,
                'quote', '$body$', 'body', function_object.source, 'function_name', f.function_name)),
            function_object.source, function_object.definer, f.config, f.strict
       FROM f

@@ -155,8 +155,11 @@ BEGIN
 END
 $$;
 
--- Checks a sql feed's statement (see kit.add_feed) as PostgreSQL reads it,
--- over the write table's rows as {{facts}}, without running it: planned
+-- Checks a sql feed's statement (see kit.add_feed), which kit.checked_sql_text
+-- found to be one statement as text: what it names (its facts and target,
+-- neither in a string, where the kit would put them all the same; the
+-- row's last_fact_seq, a check of the text only), then as PostgreSQL reads
+-- it, over the write table's rows as {{facts}}, without running it: planned
 -- alone (EXPLAIN, opened as a cursor, which PostgreSQL refuses before it runs
 -- anything if the text is more than one statement), it must compile, and
 -- every table it writes (a data-modifying WITH too) must be its target, which
@@ -168,14 +171,27 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _what  text := format('The statement of the feed from %s into %s', check_feed_statement.write_table, check_feed_statement.read_table);
-    _probe refcursor;
-    _plan  jsonb;
-    _fault text;
+    _what    text := format('The statement of the feed from %s into %s', check_feed_statement.write_table, check_feed_statement.read_table);
+    _outline text := kit.sql_outline(check_feed_statement.statement);
+    _probe   refcursor;
+    _plan    jsonb;
+    _fault   text;
 BEGIN
-    IF position('{{facts}}' IN check_feed_statement.statement) = 0 OR position('{{target}}' IN check_feed_statement.statement) = 0 THEN
-        PERFORM kit.usage_error(format('%s names no {{facts}} or no {{target}}: it applies the facts it is given to its read table (Given: %s)',
-                                       _what, check_feed_statement.statement),
+    _fault := CASE
+        WHEN EXISTS (SELECT FROM regexp_matches(check_feed_statement.statement, '\{\{([a-z_]+)\}\}', 'g') AS m WHERE m[1] NOT IN ('facts', 'target'))
+            THEN 'names only {{facts}} and {{target}}'
+        WHEN lower(substring(_outline FROM '^\s*(\w+)')) NOT IN ('insert', 'update', 'delete', 'merge', 'with')
+            THEN 'is not a statement that writes: it is one INSERT, UPDATE, DELETE or MERGE (or WITH ... one of them) into {{target}}'
+        WHEN (SELECT count(*) FROM regexp_matches(check_feed_statement.statement, '\{\{', 'g'))
+             <> (SELECT count(*) FROM regexp_matches(_outline, '\{\{', 'g'))
+            THEN 'holds {{ in a string or a quoted name, where the kit would put its facts or target all the same'
+        WHEN position('{{facts}}' IN _outline) = 0 OR position('{{target}}' IN _outline) = 0
+            THEN 'names no {{facts}} or no {{target}}: it applies the facts it is given to its read table'
+        WHEN _outline !~* 'last_fact_seq'
+            THEN 'never sets last_fact_seq: every row it writes gets the seq of the newest fact it applied (a NOT NULL column of every read table)'
+        END;
+    IF _fault IS NOT NULL THEN
+        PERFORM kit.usage_error(format('%s %s (Given: %s)', _what, _fault, check_feed_statement.statement),
                                 'Write one statement over {{facts}} AS f into {{target}}; nothing was changed.');
     END IF;
     BEGIN
@@ -277,11 +293,6 @@ BEGIN
         PERFORM kit.usage_error(format('A sql feed, and only a sql feed, has a statement, and it computes no column and has no filter (it chooses its facts itself) (Feed: %s into %s, kind: %s)',
                                        add_feed.write_table, add_feed.read_table, add_feed.kind),
                                 'For example kind => ''sql'', statement => ''INSERT INTO {{target}} ... SELECT ... FROM {{facts}} AS f ...''; nothing was changed.');
-    END IF;
-    IF EXISTS (SELECT FROM regexp_matches(add_feed.statement, '\{\{([a-z_]+)\}\}', 'g') AS m WHERE m[1] NOT IN ('facts', 'target')) THEN
-        PERFORM kit.usage_error(format('A sql feed''s statement names only {{facts}} and {{target}} (Feed: %s into %s)',
-                                       add_feed.write_table, add_feed.read_table),
-                                'Write its facts as {{facts}} AS f and its read table as {{target}}; nothing was changed.');
     END IF;
     IF add_feed.statement IS NOT NULL THEN
         add_feed.statement := kit.checked_sql_text(add_feed.statement, format('The statement of the feed from %s into %s',
