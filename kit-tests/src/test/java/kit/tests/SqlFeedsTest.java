@@ -5,7 +5,11 @@ import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static kit.client.Jdbc.exec;
 import static kit.tests.Sql.assertFailsWith;
@@ -50,6 +54,27 @@ class SqlFeedsTest {
             exec(c, "CALL kit.rebuild('senders_9')");
             assertThat(value(c, rows)).isEqualTo("3 12, 2 1");
             assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    /** The README's sql feed, a count per sender, runs as written, live and in a replay. */
+    @Test
+    void theReadmesSqlFeedRunsAsWritten() throws Exception {
+        Matcher example = Pattern.compile("a count per sender \\(`(senders_5 \\([^`]*\\))`\\):\\n\\n((?: {4}.*\\n)+)")
+                .matcher(Files.readString(Path.of("../README.md")));
+        assertThat(example.find()).as("README has the sql feed's example").isTrue();
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = user(c, "ann@x.org");
+            long bob = user(c, "bob@x.org");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'before')", bob, ann);
+            exec(c, "CREATE TABLE " + example.group(1));
+            exec(c, "SELECT kit.create_read_version('senders_5', 'user')");
+            exec(c, example.group(2));
+            exec(c, "CALL kit.backfill()");
+            exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'a'), (?, ?, 'b'), (?, ?, 'c')", ann, bob, ann, bob, bob, ann);
+            assertThat(value(c, "SELECT string_agg(messages::text, ' ' ORDER BY id) FROM senders_5")).isEqualTo("2 2");
+            assertThat(Sql.verify(c, "senders_5")).isEmpty();
         }
     }
 
