@@ -34,7 +34,25 @@ public final class HttpApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApp.class);
 
     /** What a handler sees of a request. */
-    public record Request(String method, List<String> pathParameters, byte[] body) {
+    public record Request(String method, List<String> pathParameters, byte[] body, String rawQuery) {
+        /**
+         * Whether the query asks for {@code name}: {@code name=true}; absent or {@code name=false} is no.
+         * Any other value, or a query parameter the route does not take, is the client's error (400).
+         */
+        public boolean flag(String name) {
+            boolean set = false;
+            for (String part : rawQuery == null || rawQuery.isEmpty() ? new String[0] : rawQuery.split("&")) {
+                String[] pair = part.split("=", 2);
+                String value = pair.length == 2 ? pair[1] : "";
+                if (!pair[0].equals(name) || !(value.equals("true") || value.equals("false"))) {
+                    throw ApiException.badRequest("invalid_query",
+                            "This request takes only " + name + "=true or " + name + "=false in its query.");
+                }
+                set = value.equals("true");
+            }
+            return set;
+        }
+
         /** The body as a JSON object holding only {@code fields}. */
         public JsonBody json(String... fields) {
             return JsonBody.parse(body, Set.of(fields));
@@ -173,7 +191,7 @@ public final class HttpApp implements AutoCloseable {
             for (int i = 1; i <= m.groupCount(); i++) {
                 parameters.add(m.group(i));
             }
-            return route.handler().handle(new Request(exchange.getRequestMethod(), parameters, readBody(exchange)));
+            return route.handler().handle(new Request(exchange.getRequestMethod(), parameters, readBody(exchange), exchange.getRequestURI().getRawQuery()));
         }
         if (pathMatched) {
             throw new ApiException(405, "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + path);

@@ -57,4 +57,12 @@ public final class JooqDeletions implements Deletions {
     public void record(long user) {
         db.insertInto(s.deleted).set(s.userId, user).execute();
     }
+
+    @Override
+    public void recordAndForget(long user) {
+        db.transaction(tx -> {
+            tx.dsl().insertInto(s.deleted).set(s.userId, user).execute();
+            tx.dsl().fetch("SELECT facts_redacted FROM kit.forget('user', ?)", user);
+        });
+    }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -223,6 +224,60 @@ class AppApiTest {
             }
             assertThat(app.put("/users/" + id + "/password", Map.of("password", "new-password")).status()).isEqualTo(404);
             assertThat(app.facts()).as("refused writes leave nothing").isEqualTo(facts + 1);
+        }
+    }
+
+    /**
+     * {@code DELETE /users/{id}?forget=true}: the deletion and kit.forget in one transaction. The
+     * user's email is then in no fact and no read table, their messages' text is gone, and the kit's
+     * catalog records who forgot whom; others keep theirs. A role that step 4.1 did not let forget
+     * (a database at step 4) gets 403 and nothing is written; a bad query value 400.
+     */
+    @Test
+    void aForgottenUserLeavesNoPersonalDataBehind() throws Exception {
+        int version = AppVersions.withDeletions().getLast();
+        try (RunningApp app = new RunningApp(version, TestDatabases.migrated())) {
+            long id = app.register("Forget.Me@example.com", "forget-password");
+            long stays = app.register("keep.me@example.com", "keep-password");
+            assertThat(app.post("/messages", Map.of("src_id", id, "dst_id", stays, "content", "my secret")).status()).isEqualTo(201);
+            long facts = app.facts();
+
+            assertThat(app.delete("/users/" + id + "?forget=maybe").status()).isEqualTo(400);
+            assertThat(app.delete("/users/" + id + "?forget=true").status()).isEqualTo(204);
+            assertThat(app.facts()).as("one deletion fact, no other").isEqualTo(facts + 1);
+            try (Connection c = app.db.connect(); Statement s = c.createStatement();
+                 PreparedStatement holding = c.prepareStatement("""
+                         SELECT string_agg(c.relname, ', ') FROM pg_class c
+                          WHERE c.relkind = 'r' AND c.relnamespace IN ('public'::regnamespace, 'kit'::regnamespace)
+                            AND (xpath('/row/n/text()', query_to_xml(format(
+                                    'SELECT count(*) AS n FROM %s AS t WHERE strpos(lower(t::text), %L) > 0', c.oid::regclass, ?::text),
+                                    false, true, '')))[1]::text::int > 0""")) {
+                for (String needle : List.of("forget.me@example.com", "my secret")) {
+                    holding.setString(1, needle);
+                    ResultSet rs = holding.executeQuery();
+                    rs.next();
+                    assertThat(rs.getString(1)).as("tables that still hold %s", needle).isNull();
+                }
+                ResultSet rs = s.executeQuery("SELECT entity, id, forgotten_by, facts_redacted FROM kit.forgotten");
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("entity")).isEqualTo("user");
+                assertThat(rs.getLong("id")).isEqualTo(id);
+                assertThat(rs.getLong("facts_redacted")).as("the registration and the message").isEqualTo(2);
+                rs = s.executeQuery("SELECT email FROM users_4 WHERE id = " + stays);
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("keep.me@example.com");
+            }
+            assertThat(app.post("/sessions", Map.of("email", "forget.me@example.com", "password", "forget-password")).status())
+                    .isEqualTo(401);
+        }
+        try (RunningApp app = new RunningApp(version, TestDatabases.migratedTo(String.valueOf(version)))) {
+            long id = app.register("not.granted@example.com", "some-password");
+            long facts = app.facts();
+            Http.Result refused = app.delete("/users/" + id + "?forget=true");
+            assertThat(refused.status()).as(refused.body()).isEqualTo(403);
+            assertThat(refused.json().get("error").asString()).isEqualTo("forget_not_granted");
+            assertThat(app.facts()).as("the deletion went with the refused forget").isEqualTo(facts);
+            assertThat(app.get("/users/" + id).status()).isEqualTo(200);
         }
     }
 

@@ -199,6 +199,40 @@ SELECT v.version,
   JOIN kit.read_version r USING (read_table)
  GROUP BY v.domain, v.version;
 
+-- 0.9.0: forgetting a person, the one sanctioned change of facts (kit.forget).
+CREATE TABLE IF NOT EXISTS kit.personal_column (
+    write_table    text NOT NULL REFERENCES kit.write_table,
+    column_name    text NOT NULL,
+    redaction      text NOT NULL,
+    entity         text NOT NULL,
+    entity_column  text NOT NULL,
+    PRIMARY KEY (write_table, column_name)
+);
+COMMENT ON TABLE kit.personal_column IS 'Columns of write tables that hold personal data about an entity (an id space), and what kit.forget writes in their place: redaction, an SQL expression over the fact f. entity_column is the fact''s column that holds the entity''s id (id for facts of the entity''s own id space).';
+CREATE TABLE IF NOT EXISTS kit.forgotten (
+    domain            text NOT NULL,
+    entity            text NOT NULL,
+    id                bigint NOT NULL,
+    forgotten_at      timestamptz NOT NULL DEFAULT now(),
+    forgotten_by      text NOT NULL DEFAULT session_user,
+    facts_redacted    bigint NOT NULL DEFAULT 0,
+    rows_reprojected  bigint NOT NULL DEFAULT 0,
+    xact              xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    redacting         text
+);
+COMMENT ON TABLE kit.forgotten IS 'Every kit.forget: when, which entity and id, by which login role, how many facts it redacted and read rows it projected again; never a value it erased. redacting names the write table kit.forget is changing while it does (the append-only guard lets that UPDATE through, in that transaction only).';
+CREATE INDEX IF NOT EXISTS forgotten_xact ON kit.forgotten (xact) WHERE redacting IS NOT NULL;
+-- The role that may call kit.forget (one row), and the app versions a migration granted it to.
+CREATE TABLE IF NOT EXISTS kit.forget_role (
+    role_name  text PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS kit.forget_grant (
+    domain   text NOT NULL,
+    version  integer NOT NULL,
+    PRIMARY KEY (domain, version)
+);
+COMMENT ON TABLE kit.forget_grant IS 'The app versions whose role a migration made a member of the forget role (kit.grant_forget): any other app role that can run kit.forget is drift.';
+
 PERFORM set_config('client_min_messages', _messages, true);
 END
 $catalog$;

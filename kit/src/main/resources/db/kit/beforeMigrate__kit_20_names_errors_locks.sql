@@ -376,12 +376,24 @@ AS $$
     SELECT to_regclass(kit.relation(domain_table_exists.table_name)) IS NOT NULL
 $$;
 
+-- The append-only guard of every write table (kit.create_append_only_guard):
+-- refuses a change of a fact with KT001. The one change it lets through is kit.forget's: an UPDATE of the write
+-- table that a kit.forget of this very transaction is redacting at that
+-- moment (kit.forgotten.redacting, which only kit.forget sets, and clears
+-- before it returns). Any other UPDATE, DELETE or TRUNCATE, by any role,
+-- superuser included, is refused. SECURITY DEFINER so that it reads that
+-- catalog row whatever role is updating.
 CREATE OR REPLACE FUNCTION kit.refuse_change_of_fact()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND EXISTS (SELECT FROM kit.forgotten g
+                                     WHERE g.redacting = kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME)
+                                       AND g.xact = pg_current_xact_id_if_assigned()) THEN
+        RETURN NULL;
+    END IF;
     RAISE EXCEPTION USING ERRCODE = 'KT001',
         MESSAGE = format('Facts are append-only: %s is not allowed (Write table: %s)', TG_OP, TG_TABLE_NAME),
         SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,

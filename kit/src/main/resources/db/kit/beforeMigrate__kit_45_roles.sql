@@ -33,6 +33,11 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', grant_start_up_gate.role_name);
+    -- A version that a migration let forget (kit.grant_forget) keeps that grant.
+    IF EXISTS (SELECT FROM kit.forget_grant g JOIN kit.app_role a USING (domain, version)
+                WHERE a.role_name = grant_start_up_gate.role_name) THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION kit.forget(text, bigint, text) TO %I', grant_start_up_gate.role_name);
+    END IF;
     FOREACH _function IN ARRAY kit.gate_functions() LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', _function, grant_start_up_gate.role_name);
     END LOOP;
@@ -234,6 +239,10 @@ AS $$
     UNION ALL
     SELECT 'EXECUTE', f::text, has_function_privilege(app_role_privileges.role_name, f, 'EXECUTE')
       FROM unnest(kit.gate_functions()) AS f
+    UNION ALL
+    SELECT 'EXECUTE', 'kit.forget(text, bigint, text)',
+           has_function_privilege(app_role_privileges.role_name, 'kit.forget(text, bigint, text)', 'EXECUTE')
+      FROM kit.forget_grant g WHERE g.domain = app_role_privileges.domain AND g.version = app_role_privileges.version
     UNION ALL
     SELECT 'USAGE', 'schema ' || n, has_schema_privilege(app_role_privileges.role_name, n, 'USAGE')
       FROM unnest(ARRAY['kit', app_role_privileges.domain]) AS n

@@ -173,7 +173,9 @@ BEGIN
       JOIN pg_proc p ON p.pronamespace = 'kit'::regnamespace
      WHERE p.oid <> ALL (kit.gate_functions() || 'kit.version()'::regprocedure)
        AND p.prorettype <> 'trigger'::regtype
-       AND has_function_privilege(r.oid, p.oid, 'EXECUTE');
+       AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
+       AND NOT (p.oid = 'kit.forget(text, bigint, text)'::regprocedure
+                AND EXISTS (SELECT FROM kit.forget_grant g WHERE g.domain = a.domain AND g.version = a.version));
     RETURN QUERY
     SELECT format('role %s', x.role_name), format('can %s %s (%s)', x.privilege, x.relation, x.why)
       FROM kit.excess_app_privileges() x;
@@ -264,6 +266,12 @@ BEGIN
     END LOOP;
     FOR _finding IN SELECT * FROM kit.app_role_memberships() LOOP
         EXECUTE format('REVOKE %I FROM %I', _finding.granted, _finding.member);
+    END LOOP;
+    FOR _finding IN SELECT * FROM kit.unsanctioned_forgetters() LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION kit.forget(text, bigint, text) FROM %I', _finding.role_name);
+        IF EXISTS (SELECT FROM kit.forget_role) THEN
+            EXECUTE format('REVOKE %I FROM %I', kit.forget_role_name(), _finding.role_name);
+        END IF;
     END LOOP;
     FOR _finding IN SELECT u.object, u.problem FROM kit.unrepairable() u LOOP
         RAISE WARNING 'kit: repair cannot restore % (%)', _finding.object, _finding.problem;
