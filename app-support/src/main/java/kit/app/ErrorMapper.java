@@ -87,7 +87,7 @@ public final class ErrorMapper {
     static boolean forgetDenied(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && "42501".equals(sql.getSQLState()) && sql.getMessage() != null
-                    && sql.getMessage().contains("function kit.forget")) {
+                    && sql.getMessage().contains("permission denied for function forget")) {
                 return true;
             }
         }

@@ -15,6 +15,8 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static kit.client.Jdbc.exec;
 import static kit.client.Jdbc.rows;
@@ -237,8 +239,8 @@ class ForgetTest {
     }
 
     /**
-     * What an operator does to make a forget complete on this server (README, "Forgetting a
-     * person"): VACUUM the tables it touched. Then no table's rows hold the email, and a dump of the
+     * What an operator does to make a forget complete on this server, as README's "Forgetting a
+     * person" writes it: forget, then VACUUM the tables it touched. Then no table's rows hold the email, and a dump of the
      * database (COPY of every table, as pg_dump takes its data; and pg_dump itself where a pg_dump of
      * the server's major version or later is installed) does not contain it.
      */
@@ -247,8 +249,14 @@ class ForgetTest {
         TestDatabase db = TestDatabases.migrated();
         try (Connection c = db.connect()) {
             long ann = annAndBob(c)[0];
-            exec(c, "SELECT kit.forget('user', ?)", ann);
-            exec(c, "VACUUM");
+            Matcher recipe = Pattern.compile("```sql\\n-- Forget user 42, then VACUUM what it touched\\n(.*?)```", Pattern.DOTALL)
+                    .matcher(Files.readString(Path.of("../README.md")));
+            assertThat(recipe.find()).as("README has the recipe of a forget").isTrue();
+            for (String statement : recipe.group(1).split(";\\s*")) {
+                if (!statement.isBlank()) {
+                    exec(c, statement.replace("'user', 42", "'user', " + ann));
+                }
+            }
             StringWriter dump = new StringWriter();
             var copy = c.unwrap(PGConnection.class).getCopyAPI();
             for (String table : strings(c, """

@@ -11,6 +11,11 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.9.0  Forgetting a person: kit.declare_personal_data, kit.forget, the
+--          forget role (kit_forget) and kit.grant_forget; the catalog gains
+--          kit.personal_column, kit.forgotten, kit.forget_role and
+--          kit.forget_grant. The append-only guard lets a forget's UPDATE
+--          through. No generated code changed.
 --   0.8.0  Feeds that race end as a replay would or are refused with 40001;
 --          a sql feed's statement, expressions and filters are checked as
 --          PostgreSQL parses them; an accumulated NULL adds nothing; a delete
