@@ -61,6 +61,18 @@ final class BackgroundWriters implements AutoCloseable {
         return written.get();
     }
 
+    /** Waits until {@code count} writes succeeded in all, for at most a minute; fails naming what it waited for. */
+    void awaitWrites(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (written.get() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Waited a minute for " + count + " writes of the background writers; "
+                        + written.get() + " succeeded, " + failures.size() + " failed" + (failures.isEmpty() ? "" : ": " + failures.getFirst()));
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** Stops every writer and waits for it; returns the failed writes. */
     List<String> stop() throws Exception {
         stop.set(true);

@@ -233,6 +233,24 @@ CREATE TABLE IF NOT EXISTS kit.forget_grant (
 );
 COMMENT ON TABLE kit.forget_grant IS 'The app versions whose role a migration made a member of the forget role (kit.grant_forget): any other app role that can run kit.forget is drift.';
 
+-- 0.9.0: an existing table brought under the kit (kit.baseline): its rows become facts, and
+-- every change to it, until the tidy-up ends the capture (kit.end_capture).
+CREATE TABLE IF NOT EXISTS kit.baseline_table (
+    source_table    text PRIMARY KEY,
+    key_column      text NOT NULL,
+    recorded_table  text NOT NULL REFERENCES kit.write_table,
+    removed_table   text NOT NULL REFERENCES kit.write_table,
+    read_table      text NOT NULL REFERENCES kit.read_version,
+    state           text NOT NULL DEFAULT 'copying' CHECK (state IN ('copying', 'capturing', 'ended')),
+    copy_until      bigint,
+    copied_to       bigint,
+    rows_copied     bigint NOT NULL DEFAULT 0,
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    copied_at       timestamptz,
+    ended_at        timestamptz
+);
+COMMENT ON TABLE kit.baseline_table IS 'Existing tables brought under the kit: copying (its rows become facts of recorded_table, batch by batch, up to the key copy_until it had when the capture started), capturing (copied; each insert, update and delete of it still becomes a fact), ended (kit.end_capture: the table is read-only or dropped).';
+
 PERFORM set_config('client_min_messages', _messages, true);
 END
 $catalog$;

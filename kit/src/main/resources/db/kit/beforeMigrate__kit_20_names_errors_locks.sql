@@ -130,7 +130,10 @@ $$;
 -- too: an id space belongs to a domain; shop.order gives assign_shop__order_id).
 -- accept_id_<w> sorts before assign_id_<w> on purpose: PostgreSQL fires a
 -- table's BEFORE triggers in name order, and an explicit id must be claimed
--- before the assigner runs. Each name is checked against PostgreSQL's limit.
+-- before the assigner runs. 'capture' (trigger and function), 'no_truncate'
+-- and 'read_only' name what kit.baseline and kit.end_capture put on an
+-- existing table (write_table is then that table). Each name is checked
+-- against PostgreSQL's limit.
 CREATE OR REPLACE FUNCTION kit.object_name(kind text, write_table text, read_table text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
@@ -151,6 +154,9 @@ BEGIN
         WHEN 'id_claimer'  THEN format('accept_%s_id', _space)
         WHEN 'id_sequence' THEN format('%s_id_seq', _space)
         WHEN 'shadow'      THEN format('%s__rebuild', _write)
+        WHEN 'capture'     THEN format('capture_%s', _write)
+        WHEN 'no_truncate' THEN format('no_truncate_%s', _write)
+        WHEN 'read_only'   THEN format('read_only_%s', _write)
     END;
     IF _name IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006',

@@ -384,6 +384,11 @@ BEGIN
         RETURN 0;  -- another backfiller completed it first
     END IF;
     PERFORM kit.require_state(finish_backfill.read_table, ARRAY['building']);
+    IF EXISTS (SELECT FROM kit.baseline_table b WHERE b.read_table = finish_backfill.read_table AND b.state = 'copying') THEN
+        PERFORM kit.usage_error(format('%s cannot go live yet: the rows of %s are still being copied as facts', finish_backfill.read_table,
+                                       (SELECT b.source_table FROM kit.baseline_table b WHERE b.read_table = finish_backfill.read_table)),
+                                'Run the backfill (CALL kit.backfill(), kit backfill): it copies them first, where it stopped.');
+    END IF;
     PERFORM set_config('lock_timeout', finish_backfill.lock_timeout, true);
     FOREACH _table IN ARRAY kit.feeding_tables(finish_backfill.read_table) LOOP
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', _table);
@@ -519,6 +524,7 @@ AS $$
 DECLARE
     _target   text;
     _step     record;
+    _copy     record;
     _finish   record;
     _error    text[];  -- SQLSTATE, message, hint of this version's failure
     _first    text[];  -- the same of the first version that failed
@@ -532,6 +538,31 @@ DECLARE
     _rate     numeric;
 BEGIN
     backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
+    -- Tables brought under the kit (kit.baseline) first: their rows become facts, a short batch
+    -- per transaction, before their read versions are filled.
+    FOR _target IN SELECT b.source_table FROM kit.baseline_table b
+                    WHERE b.state = 'copying' AND (backfill.read_table IS NULL OR b.read_table = backfill.read_table)
+                    ORDER BY b.started_at, b.source_table LOOP
+        _started := clock_timestamp();
+        _reported := _started;
+        _done := 0;
+        _total := kit.baseline_rows_left(_target);
+        RAISE NOTICE 'kit: copying the rows of % as facts (about % rows)', _target, _total;
+        LOOP
+            _copy := kit.baseline_step(_target, least(backfill.batch_size, 1000));
+            _done := _done + _copy.copied;
+            COMMIT;
+            EXIT WHEN _copy.state <> 'copying';
+            IF clock_timestamp() - _reported > interval '2 seconds' THEN
+                _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
+                RAISE NOTICE 'kit: % copy: % of about % rows, % rows/s, about % s left', _target, _done, _total,
+                    round(_rate), round(greatest(_total - _done, 0) / greatest(_rate, 1));
+                _reported := clock_timestamp();
+            END IF;
+        END LOOP;
+        RAISE NOTICE 'kit: % copied: % rows in % s; its changes since are captured', _target, _done,
+            round(extract(epoch FROM clock_timestamp() - _started)::numeric, 1);
+    END LOOP;
     FOR _target IN SELECT v.read_table FROM kit.read_version v
                     WHERE v.state = 'building' AND (backfill.read_table IS NULL OR v.read_table = backfill.read_table)
                     ORDER BY v.created_at, v.read_table LOOP

@@ -1,0 +1,219 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.rows;
+import static kit.client.Jdbc.strings;
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.value;
+import static kit.tests.Sql.verify;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An existing table with rows comes under the kit online (kit.baseline): its rows become facts,
+ * every change the old app makes to it meanwhile becomes a fact too, and read version 0 equals the
+ * table row for row (here in a domain of its own, crm); the tidy-up (kit.end_capture) leaves it read-only or drops it. Tables the kit
+ * cannot take are refused with KT006, and nothing is made.
+ */
+class BaselineTest {
+
+    static final int ROWS = 200_000;
+
+    private static void customers(Connection c, int rows) throws SQLException {
+        exec(c, "CREATE SCHEMA crm");
+        exec(c, """
+                CREATE TABLE crm.customers (
+                    customer_id bigserial PRIMARY KEY,
+                    email       text NOT NULL UNIQUE,
+                    name        text,
+                    since       date NOT NULL DEFAULT DATE '2020-01-01',
+                    CHECK (email LIKE '%@%'))""");
+        exec(c, "INSERT INTO crm.customers (email, name) SELECT 'c' || g || '@example.org', 'customer ' || g FROM generate_series(1, ?) g", rows);
+    }
+
+    /** Rows of the old table that its read version does not have as they are, and the other way round. */
+    private static long differences(Connection c) throws SQLException {
+        return (Long) value(c, """
+                SELECT (SELECT count(*) FROM (SELECT customer_id, email, name, since FROM crm.customers
+                                              EXCEPT SELECT id, email, name, since FROM crm.customers_0) a)
+                     + (SELECT count(*) FROM (SELECT id, email, name, since FROM crm.customers_0
+                                              EXCEPT SELECT customer_id, email, name, since FROM crm.customers) b)""");
+    }
+
+    /**
+     * The issue's test: 200,000 rows with a unique column, and writers inserting, updating and
+     * deleting through the old table while the migration brings it under the kit and the backfill
+     * copies it. At the end version 0 equals the old table row for row, verify passes, and a rebuild
+     * gives the same table.
+     */
+    @Test
+    void aTableUnderLiveWritesComesUnderTheKitRowForRow() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, ROWS);
+        }
+        try (var writers = new BackgroundWriters(4, db::connect, (c, writer, n) -> {
+            // An app's pace, not a benchmark's: 3 inserts, 6 updates and a delete in every 10 writes.
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long id = ThreadLocalRandom.current().nextLong(1, ROWS + 1);
+            switch (n % 10) {
+                case 0, 4, 7 -> exec(c, "INSERT INTO crm.customers (email, name) VALUES (?, 'new')", "w" + writer + "-" + n + "@example.org");
+                case 9 -> exec(c, "DELETE FROM crm.customers WHERE customer_id = ?", id);
+                default -> exec(c, "UPDATE crm.customers SET email = ?, name = 'changed' WHERE customer_id = ?",
+                        "u" + writer + "-" + n + "@example.org", id);
+            }
+        })) {
+            writers.awaitWrites(200);
+            try (Connection c = db.connect()) {
+                c.setAutoCommit(false);
+                exec(c, "SELECT kit.baseline('crm.customers')");
+                c.commit();
+                c.setAutoCommit(true);
+                int before = writers.written();
+                long started = System.nanoTime();
+                exec(c, "CALL kit.backfill()");
+                System.out.printf("BaselineTest: %d rows copied and made live in %d ms beside %d writes%n", ROWS,
+                        (System.nanoTime() - started) / 1_000_000, writers.written() - before);
+                assertThat(writers.written()).as("writes during the copy and the backfill").isGreaterThan(before);
+                writers.awaitWrites(writers.written() + 200);
+            }
+            assertThat(writers.stop()).as("writes that failed").isEmpty();
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'crm.customers_0'")).isEqualTo("live");
+            assertThat(rows(c, "SELECT state, rows_copied <= ? AS bounded FROM kit.baseline_table", ROWS))
+                    .containsExactly(Map.of("state", "capturing", "bounded", true));
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_0")).isEqualTo(value(c, "SELECT count(*) FROM crm.customers"));
+            assertThat(differences(c)).as("rows that differ between crm.customers and crm.customers_0").isZero();
+            assertThat(verify(c, "crm.customers_0")).isEmpty();
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+            var live = rows(c, "SELECT id, email, name, since FROM crm.customers_0 ORDER BY id");
+            exec(c, "CALL kit.rebuild('crm.customers_0')");
+            assertThat(rows(c, "SELECT id, email, name, since FROM crm.customers_0 ORDER BY id")).as("crm.customers_0 rebuilt").isEqualTo(live);
+        }
+    }
+
+    /** The old app moves to facts; the tidy-up ends the capture and leaves the table read-only, or drops it. */
+    @Test
+    void afterTheMoveTheTidyUpEndsTheCapture() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, 1000);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            var early = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.end_capture('crm.customers')"));
+            assertThat(early.getMessage()).contains("its copy is not done");
+            var notYet = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.finish_backfill('crm.customers_0')"));
+            assertThat(notYet.getMessage()).contains("the rows of crm.customers are still being copied");
+            exec(c, "CALL kit.backfill()");
+            assertThat(differences(c)).isZero();
+
+            // The app writes facts now: a new customer, a change, a removal.
+            exec(c, "INSERT INTO crm.customers_recorded_0 (row_id, email, name, since) VALUES (nextval('crm.customers_customer_id_seq'), 'fact@example.org', 'f', DATE '2026-12-04')");
+            exec(c, "INSERT INTO crm.customers_recorded_0 (row_id, email, name, since) VALUES (7, 'seven@example.org', 'seven', DATE '2020-01-01')");
+            exec(c, "INSERT INTO crm.customers_removed_0 (row_id) VALUES (8)");
+            assertThat(value(c, "SELECT email FROM crm.customers_0 WHERE id = 7")).isEqualTo("seven@example.org");
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_0 WHERE id = 8")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_0")).isEqualTo(1000L);
+
+            exec(c, "SELECT kit.end_capture('crm.customers')");
+            var readOnly = assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "UPDATE crm.customers SET name = 'x' WHERE customer_id = 1"));
+            assertThat(readOnly.getMessage()).contains("crm.customers is read-only");
+            assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "TRUNCATE crm.customers"));
+            assertThat(value(c, "SELECT state FROM kit.baseline_table")).isEqualTo("ended");
+            assertThat(value(c, "SELECT count(*) FROM pg_proc WHERE proname = 'capture_customers'")).isEqualTo(0L);
+            assertThat(verify(c, "crm.customers_0")).isEmpty();
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+        }
+        TestDatabase dropped = TestDatabases.migrated();
+        try (Connection c = dropped.connect()) {
+            customers(c, 10);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "SELECT kit.end_capture('crm.customers', drop_table => true)");
+            assertThat(value(c, "SELECT to_regclass('crm.customers') IS NULL")).isEqualTo(true);
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_0")).isEqualTo(10L);
+        }
+    }
+
+    /** A copy stopped halfway (a crash) goes on where it stopped at the next backfill, batch by batch. */
+    @Test
+    void aStoppedCopyResumesWhereItStopped() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, 5000);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            for (int batch = 0; batch < 3; batch++) {
+                assertThat(rows(c, "SELECT copied, state FROM kit.baseline_step('crm.customers', 1000)"))
+                        .containsExactly(Map.of("copied", 1000L, "state", "copying"));
+            }
+            exec(c, "UPDATE crm.customers SET name = 'changed after 3000 were copied' WHERE customer_id IN (10, 4000)");
+            assertThat(value(c, "SELECT copied_to FROM kit.baseline_table")).isEqualTo(3000L);
+            exec(c, "CALL kit.backfill()");
+            assertThat(rows(c, "SELECT state, rows_copied FROM kit.baseline_table")).containsExactly(Map.of("state", "capturing", "rows_copied", 5000L));
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_recorded_0")).as("5000 copied, 2 captured").isEqualTo(5002L);
+            assertThat(differences(c)).isZero();
+        }
+    }
+
+    @Test
+    void tablesTheKitCannotTakeAreRefusedAndNothingIsMade() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE no_key (n bigint)");
+            exec(c, "CREATE TABLE two_keys (a bigint, b bigint, PRIMARY KEY (a, b))");
+            exec(c, "CREATE TABLE text_key (code text PRIMARY KEY)");
+            exec(c, "CREATE TABLE computed (n bigint PRIMARY KEY, twice bigint GENERATED ALWAYS AS (n * 2) STORED)");
+            exec(c, "CREATE TABLE referenced (n bigint PRIMARY KEY)");
+            exec(c, "CREATE TABLE referring (n bigint PRIMARY KEY, r bigint REFERENCES referenced)");
+            exec(c, "CREATE TABLE parted (n bigint PRIMARY KEY) PARTITION BY RANGE (n)");
+            exec(c, "CREATE TABLE parent (n bigint PRIMARY KEY)");
+            exec(c, "CREATE TABLE child (m bigint) INHERITS (parent)");
+            exec(c, "CREATE TABLE clashing (n bigint PRIMARY KEY, seq bigint)");
+            exec(c, "CREATE TABLE taken (n bigint PRIMARY KEY)");
+            exec(c, "CREATE TABLE taken_0 (n bigint)");
+            exec(c, "CREATE TABLE fresh (n bigint PRIMARY KEY)");
+            long writeTables = (Long) value(c, "SELECT count(*) FROM kit.write_table");
+            long tables = (Long) value(c, "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p')");
+            Map<String, String> refusals = Map.ofEntries(
+                    Map.entry("no_key", "it has no primary key"),
+                    Map.entry("two_keys", "its primary key is not one integer column"),
+                    Map.entry("text_key", "its primary key is not one integer column"),
+                    Map.entry("computed", "it has generated columns (twice)"),
+                    Map.entry("referenced", "foreign keys point at it (public.referring.referring_r_fkey)"),
+                    Map.entry("parted", "it is partitioned"),
+                    Map.entry("parent", "it inherits or is inherited from"),
+                    Map.entry("clashing", "it has a column the kit names its own (seq)"),
+                    Map.entry("taken", "taken_0 exists already"),
+                    Map.entry("users_4", "it is a table of the kit's"),
+                    Map.entry("fresh", "as schema version 0: domain public has that version already"),
+                    Map.entry("nowhere", "nowhere"));
+            for (var refusal : refusals.entrySet()) {
+                var failure = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.baseline(?)", refusal.getKey()));
+                assertThat(failure.getMessage()).as(refusal.getKey()).contains(refusal.getValue());
+            }
+            assertThat(value(c, "SELECT count(*) FROM kit.write_table")).isEqualTo(writeTables);
+            assertThat(value(c, "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p')")).isEqualTo(tables);
+            assertThat(strings(c, "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'capture%'")).isEmpty();
+
+            exec(c, "SELECT kit.baseline('referring', schema_version => 7)");
+            var twice = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.baseline('referring', schema_version => 8)"));
+            assertThat(twice.getMessage()).contains("it is under the kit already");
+            assertThat(strings(c, "SELECT read_table FROM kit.baseline_table")).isEqualTo(List.of("referring_7"));
+        }
+    }
+}
