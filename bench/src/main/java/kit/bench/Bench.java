@@ -37,6 +37,8 @@ public final class Bench {
              13. each feed kind (computed columns and a filter, accumulate, upsert, sql, delete) / the same rows by hand in one statement
              14. R = 3 with plain INSERTs and ids by DEFAULT (both levers) and as it is / the app writing the same rows in one statement
              15. the feed trigger with its pinned settings (kit.fact_settings) / with its search_path alone
+             16. an existing table brought under the kit (kit.baseline and its backfill) / INSERT ... SELECT of its rows,
+                 and the longest update of that table while it is brought under the kit
             The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
 
               --full         10 s per measurement and backfills up to 1,000,000 facts
@@ -87,7 +89,7 @@ public final class Bench {
             try {
                 for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
-                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers, m::pinnedSettings)) {
+                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers, m::pinnedSettings, m::baseline)) {
                     step.run();
                 }
             } finally {

@@ -395,6 +395,62 @@ final class Measurements {
         new FeedKinds(databaseWith(1), seconds, out, conditions(1, 1)).run();
     }
 
+    /**
+     * 16: an existing table brought under the kit (kit.baseline, then the backfill that copies its rows as
+     * facts and fills read version 0) against an INSERT ... SELECT of the same rows into a table like it;
+     * and the longest update of that table by 4 writers while it is brought under the kit.
+     */
+    void baseline() throws Exception {
+        String group = "16. baseline of an existing table";
+        for (int size : backfillSizes) {
+            DatabaseUrl db = databaseWith(1);
+            try (Connection c = Jdbc.connect(db)) {
+                customers(c, size);
+                long t = System.nanoTime();
+                exec(c, "SELECT kit.baseline('crm.customers')");
+                exec(c, "CALL kit.backfill()");
+                double kit = size / ((System.nanoTime() - t) / 1e9);
+                exec(c, "CREATE TABLE crm.copy (LIKE crm.customers INCLUDING ALL)");
+                t = System.nanoTime();
+                exec(c, "INSERT INTO crm.copy SELECT * FROM crm.customers");
+                double setBased = size / ((System.nanoTime() - t) / 1e9);
+                out.accept(new Figure(group, "baseline / INSERT ... SELECT, " + size + " rows",
+                        "copy batches of 1000, synchronous_commit=" + syncCommit, kit, setBased, "rows/s", Double.NaN, true));
+            }
+        }
+        DatabaseUrl db = databaseWith(1);
+        int rows = backfillSizes.getLast();
+        try (Connection c = Jdbc.connect(db)) {
+            customers(c, rows);
+        }
+        Load.Operation update = (c, client, n) -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE crm.customers SET name = ? WHERE customer_id = ?")) {
+                s.setString(1, "n" + n);
+                s.setLong(2, 1 + ThreadLocalRandom.current().nextInt(rows));
+                s.executeUpdate();
+            }
+            return 1;
+        };
+        Load.Result during = Load.run(db, 4, seconds, update, () -> sql(db, c -> {
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "CALL kit.backfill()");
+        }));
+        String conditions = "4 clients updating random rows, " + rows + " rows, synchronous_commit=" + syncCommit;
+        out.accept(new Figure(group, "max update latency while baselining", conditions, during.maxMillis(), Double.NaN, "ms", 100, false));
+        out.accept(new Figure(group, "p99 update latency while baselining", conditions, during.percentileMillis(0.99), Double.NaN, "ms", Double.NaN, false));
+    }
+
+    /** crm.customers, an existing table of `rows` customers with a unique email, in a domain of its own. */
+    private static void customers(Connection c, int rows) throws SQLException {
+        exec(c, """
+                CREATE SCHEMA crm;
+                CREATE TABLE crm.customers (customer_id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text,
+                                            since date NOT NULL DEFAULT DATE '2020-01-01');
+                """);
+        exec(c, "INSERT INTO crm.customers (email, name) SELECT 'c' || g || '@bench.example', 'customer ' || g FROM generate_series(1, ?) g", rows);
+        exec(c, "VACUUM ANALYZE crm.customers");
+    }
+
     /** 4: password changes (facts that update existing read rows) against a plain UPDATE of one row. */
     void passwordChanges() throws Exception {
         for (int r : new int[] {1, 3}) {

@@ -1,15 +1,21 @@
 package kit.tests;
 
 import kit.client.KitError;
+import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static kit.client.Jdbc.exec;
 import static kit.client.Jdbc.rows;
@@ -147,6 +153,70 @@ class BaselineTest {
             exec(c, "SELECT kit.end_capture('crm.customers', drop_table => true)");
             assertThat(value(c, "SELECT to_regclass('crm.customers') IS NULL")).isEqualTo(true);
             assertThat(value(c, "SELECT count(*) FROM crm.customers_0")).isEqualTo(10L);
+        }
+    }
+
+    /**
+     * README's "Bringing an existing table under the kit", as written: its two migrations, in a
+     * directory of their own beside the kit, on a database that has only the app's table.
+     */
+    @Test
+    void theReadmeRecipeRunsAsWritten(@TempDir Path migrations) throws Exception {
+        String readme = Files.readString(Path.of("../README.md"));
+        for (String name : List.of("V1__bring_customers_under_the_kit.sql", "V1_1__end_the_capture_of_customers.sql")) {
+            Matcher block = Pattern.compile("```sql\\n(-- " + Pattern.quote(name) + "\\n.*?)```", Pattern.DOTALL).matcher(readme);
+            assertThat(block.find()).as("README has %s", name).isTrue();
+            Files.writeString(migrations.resolve(name), block.group(1));
+        }
+        TestDatabase db = TestDatabases.empty();
+        try (Connection c = db.connect()) {
+            exec(c, """
+                    CREATE TABLE customers (customer_id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text,
+                                            since date NOT NULL DEFAULT DATE '2020-01-01')""");
+            exec(c, "INSERT INTO customers (email, name) SELECT 'c' || g || '@example.org', 'customer ' || g FROM generate_series(1, 3000) g");
+        }
+        // As README's -Dflyway.baselineOnMigrate=true -Dflyway.baselineVersion=0 give it: the schema is not empty.
+        var steps = new Migrations(db.url(), "filesystem:" + migrations, TestDatabases.rolePrefix());
+        assertThat(steps.configure("1").baselineOnMigrate(true).baselineVersion("0").load().migrate().migrationsExecuted).isEqualTo(1);
+        try (Connection c = db.connect()) {
+            assertThat(rows(c, "SELECT version, state FROM kit.schema_versions")).containsExactly(Map.of("version", 0, "state", "live"));
+            exec(c, "UPDATE customers SET name = 'captured' WHERE customer_id = 1");
+            assertThat(value(c, """
+                    SELECT count(*) FROM (SELECT * FROM customers EXCEPT SELECT id, email, name, since FROM customers_0) a"""))
+                    .as("README's comparison").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM customers_0")).isEqualTo(3000L);
+        }
+        try (Connection app = db.connectAsAppRole(0)) {
+            exec(app, "INSERT INTO customers_recorded_0 (row_id, email, name, since) VALUES (3001, 'new@example.org', 'n', DATE '2026-12-04')");
+            exec(app, "INSERT INTO customers_removed_0 (row_id) VALUES (2)");
+            assertThat(value(app, "SELECT count(*) FROM customers_0")).isEqualTo(3000L);
+        }
+        assertThat(steps.configure(null).baselineOnMigrate(true).baselineVersion("0").load().migrate().migrationsExecuted).isEqualTo(1);
+        try (Connection c = db.connect()) {
+            assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM customers"));
+            assertThat(value(c, "SELECT state FROM kit.baseline_table")).isEqualTo("ended");
+        }
+    }
+
+    /** A customer of a table brought under the kit can be forgotten: facts and read row, not the old table. */
+    @Test
+    void aCustomerOfABaselinedTableCanBeForgotten() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, 100);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "UPDATE crm.customers SET email = 'c7-new@example.org' WHERE customer_id = 7");
+            exec(c, "SELECT kit.declare_personal_data('crm.customers_recorded_0', "
+                    + "'{\"email\": \"''forgotten-'' || f.row_id || ''@invalid''\", \"name\": \"NULL\"}', entity => 'customers', entity_column => 'row_id')");
+            assertThat(rows(c, "SELECT facts_redacted, rows_reprojected FROM kit.forget('customers', 7, 'crm')"))
+                    .containsExactly(Map.of("facts_redacted", 2L, "rows_reprojected", 1L));
+            assertThat(value(c, "SELECT email FROM crm.customers_0 WHERE id = 7")).isEqualTo("forgotten-7@invalid");
+            assertThat(value(c, "SELECT name IS NULL FROM crm.customers_0 WHERE id = 7")).isEqualTo(true);
+            assertThat(value(c, "SELECT email FROM crm.customers WHERE customer_id = 7"))
+                    .as("the old table is not the kit's: dropped at the tidy-up, or erased by its owner").isEqualTo("c7-new@example.org");
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_recorded_0 WHERE email IN ('c7@example.org', 'c7-new@example.org')")).isEqualTo(0L);
+            assertThat(verify(c, "crm.customers_0")).isEmpty();
         }
     }
 

@@ -89,7 +89,9 @@ $$;
 -- NULL UNIQUE). The entity is an id space of the domain: the table's own
 -- (its facts' id is the entity's, entity_column 'id'), or the one whose id
 -- entity_column holds (password_changed_2.user_id: entity => 'user',
--- entity_column => 'user_id'). Called by the migration that creates the
+-- entity_column => 'user_id'); or the entity of its read versions, whose ids
+-- no id space gives (a table brought under the kit: customers_recorded_0.row_id,
+-- entity => 'customers'). Called by the migration that creates the
 -- table, again by a later one to change a redaction. Refuses (KT006, nothing
 -- changed) a column the kit or a feed needs as it is (id, seq, recorded_at,
 -- the entity column, a feed's key), an expression that does not compile
@@ -126,12 +128,14 @@ BEGIN
                                        declare_personal_data.write_table),
                                 'The entity is an id space of the domain, e.g. entity => ''user'', entity_column => ''user_id''; nothing was changed.');
     END IF;
-    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.id_space = declare_personal_data.entity) THEN
+    IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.id_space = declare_personal_data.entity)
+       AND NOT EXISTS (SELECT FROM kit.read_version v WHERE v.domain = kit.key_schema(declare_personal_data.write_table)
+                          AND v.entity = kit.key_table(declare_personal_data.entity)) THEN
         PERFORM kit.usage_error(format('No such entity (id space): %s (Write table: %s, Id spaces: %s)', declare_personal_data.entity,
                                        declare_personal_data.write_table,
                                        (SELECT string_agg(DISTINCT w.id_space, ', ') FROM kit.write_table w
                                          WHERE w.domain = kit.key_schema(declare_personal_data.write_table))),
-                                'Name an id space of the domain (kit.create_write_table''s id_space); nothing was changed.');
+                                'Name an id space of the domain (kit.create_write_table''s id_space), or the entity of its read versions; nothing was changed.');
     END IF;
     IF declare_personal_data.entity_column = 'id' AND declare_personal_data.entity <> _write.id_space THEN
         PERFORM kit.usage_error(format('The id of %s is a %s id, not a %s id: name the column that holds the %3$s''s id (entity_column => ...)',

@@ -15,7 +15,9 @@
 --          forget role (kit_forget) and kit.grant_forget; the catalog gains
 --          kit.personal_column, kit.forgotten, kit.forget_role and
 --          kit.forget_grant. The append-only guard lets a forget's UPDATE
---          through. No generated code changed.
+--          through. Existing tables come under the kit (kit.baseline,
+--          kit.end_capture; catalog kit.baseline_table), and the backfill
+--          copies their rows first. No generated code changed.
 --   0.8.0  Feeds that race end as a replay would or are refused with 40001;
 --          a sql feed's statement, expressions and filters are checked as
 --          PostgreSQL parses them; an accumulated NULL adds nothing; a delete
