@@ -18,16 +18,6 @@ DECLARE
     _missing_seq bigint;
 BEGIN
     -- project_message_sent_3_into_messages_3
-    SELECT f.src_id::text, f.seq INTO _missing, _missing_seq
-      FROM new_rows AS f
-     WHERE NOT EXISTS (SELECT FROM public.users_2 AS r
-                        WHERE r.id = f.src_id AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))
-     ORDER BY f.seq
-     LIMIT 1;
-    IF FOUND THEN
-        PERFORM kit.raise_unknown_entity('users_2', 'user', 'message_sent_3', 'src_id', _missing, _missing_seq);
-    END IF;
-
     SELECT f.dst_id::text, f.seq INTO _missing, _missing_seq
       FROM new_rows AS f
      WHERE NOT EXISTS (SELECT FROM public.users_2 AS r
@@ -36,6 +26,16 @@ BEGIN
      LIMIT 1;
     IF FOUND THEN
         PERFORM kit.raise_unknown_entity('users_2', 'user', 'message_sent_3', 'dst_id', _missing, _missing_seq);
+    END IF;
+
+    SELECT f.src_id::text, f.seq INTO _missing, _missing_seq
+      FROM new_rows AS f
+     WHERE NOT EXISTS (SELECT FROM public.users_2 AS r
+                        WHERE r.id = f.src_id AND (r.first_fact_seq IS NULL OR r.first_fact_seq < f.seq))
+     ORDER BY f.seq
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM kit.raise_unknown_entity('users_2', 'user', 'message_sent_3', 'src_id', _missing, _missing_seq);
     END IF;
 
     INSERT INTO public.messages_3 (id, src_id, dst_id, content, last_fact_seq, first_fact_seq)

@@ -165,8 +165,9 @@ BEGIN
     IF feed_statements.rejections IS NULL OR feed_statements.rejections NOT IN ('fail', 'name', 'list') THEN
         RAISE EXCEPTION 'A feed''s rejections are fail, name or list (Given: %)', feed_statements.rejections;
     END IF;
+    -- In column order, whatever plan reads the catalog: the code is compared as text (kit.drift).
     SELECT string_agg(kit.existence_check_sql(feed_statements.write_table, c.column_name, c.checked_table, c.entity,
-                                              _facts), '')
+                                              _facts), '' ORDER BY c.column_name)
       INTO _checks
       FROM (SELECT rr.column_name, rr.referenced_table AS checked_table, v.entity
               FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.referenced_table
