@@ -152,6 +152,7 @@ class BaselineTest {
             exec(c, "CALL kit.backfill()");
             exec(c, "SELECT kit.end_capture('crm.customers', drop_table => true)");
             assertThat(value(c, "SELECT to_regclass('crm.customers') IS NULL")).isEqualTo(true);
+            assertThat(value(c, "SELECT nextval('crm.customers_customer_id_seq')")).as("the apps' next key").isEqualTo(11L);
             assertThat(value(c, "SELECT count(*) FROM crm.customers_0")).isEqualTo(10L);
         }
     }
@@ -209,14 +210,57 @@ class BaselineTest {
             exec(c, "UPDATE crm.customers SET email = 'c7-new@example.org' WHERE customer_id = 7");
             exec(c, "SELECT kit.declare_personal_data('crm.customers_recorded_0', "
                     + "'{\"email\": \"''forgotten-'' || f.row_id || ''@invalid''\", \"name\": \"NULL\"}', entity => 'customers', entity_column => 'row_id')");
+            // While the old table is captured, its next write would record the person again.
+            var captured = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.forget('customers', 7, 'crm')"));
+            assertThat(captured.getMessage()).contains("while crm.customers is still captured");
+            exec(c, "SELECT kit.end_capture('crm.customers')");
             assertThat(rows(c, "SELECT facts_redacted, rows_reprojected FROM kit.forget('customers', 7, 'crm')"))
                     .containsExactly(Map.of("facts_redacted", 2L, "rows_reprojected", 1L));
             assertThat(value(c, "SELECT email FROM crm.customers_0 WHERE id = 7")).isEqualTo("forgotten-7@invalid");
             assertThat(value(c, "SELECT name IS NULL FROM crm.customers_0 WHERE id = 7")).isEqualTo(true);
             assertThat(value(c, "SELECT email FROM crm.customers WHERE customer_id = 7"))
-                    .as("the old table is not the kit's: dropped at the tidy-up, or erased by its owner").isEqualTo("c7-new@example.org");
+                    .as("the old table, kept read-only, is not the kit's: dropped at the tidy-up, or erased by its owner").isEqualTo("c7-new@example.org");
             assertThat(value(c, "SELECT count(*) FROM crm.customers_recorded_0 WHERE email IN ('c7@example.org', 'c7-new@example.org')")).isEqualTo(0L);
             assertThat(verify(c, "crm.customers_0")).isEmpty();
+        }
+    }
+
+    /**
+     * The capture is the kit's, so drift names what would lose changes (a trigger gone or disabled, a
+     * column the capture does not record) and repair puts the capture back; a baseline whose read
+     * version was aborted gives the table back to its app as it was.
+     */
+    @Test
+    void driftSeesTheCaptureAndAnAbortedBaselineLetsGo() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, 100);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "CALL kit.backfill()");
+            exec(c, "DROP TRIGGER capture_customers ON crm.customers");
+            exec(c, "ALTER TABLE crm.customers DISABLE TRIGGER no_truncate_customers");
+            assertThat(strings(c, "SELECT object || ': ' || problem FROM kit.drift()")).containsExactlyInAnyOrder(
+                    "trigger capture_customers on crm.customers: missing: changes to the table are not captured, and its read version misses them",
+                    "trigger no_truncate_customers on crm.customers: not enabled ALWAYS: some changes to the table are not captured");
+            exec(c, "CALL kit.repair()");
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+            exec(c, "UPDATE crm.customers SET name = 'after the repair' WHERE customer_id = 1");
+            assertThat(differences(c)).isZero();
+            exec(c, "ALTER TABLE crm.customers ADD COLUMN notes text");
+            assertThat(strings(c, "SELECT problem FROM kit.drift()")).singleElement().asString().startsWith("has columns its capture does not record (notes)");
+        }
+        TestDatabase aborted = TestDatabases.migrated();
+        try (Connection c = aborted.connect()) {
+            customers(c, 10);
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "SELECT kit.abort_read_version('crm.customers_0')");
+            exec(c, "SELECT kit.end_capture('crm.customers')");
+            exec(c, "TRUNCATE crm.customers");
+            assertThat(value(c, "SELECT count(*) FROM kit.baseline_table")).isEqualTo(0L);
+            assertThat(value(c, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'crm.customers'::regclass")).isEqualTo(0L);
+            exec(c, "SELECT kit.baseline('crm.customers', schema_version => 1)");
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'crm.customers_1'")).isEqualTo("live");
         }
     }
 
@@ -257,6 +301,10 @@ class BaselineTest {
             exec(c, "CREATE TABLE taken (n bigint PRIMARY KEY)");
             exec(c, "CREATE TABLE taken_0 (n bigint)");
             exec(c, "CREATE TABLE fresh (n bigint PRIMARY KEY)");
+            exec(c, "CREATE TABLE unchecked (n bigint PRIMARY KEY, m bigint)");
+            exec(c, "INSERT INTO unchecked VALUES (1, -1)");
+            exec(c, "ALTER TABLE unchecked ADD CONSTRAINT m_positive CHECK (m > 0) NOT VALID");
+            exec(c, "CREATE TABLE keyed_rule (n bigint PRIMARY KEY CHECK (n > 0), tier int)");
             long writeTables = (Long) value(c, "SELECT count(*) FROM kit.write_table");
             long tables = (Long) value(c, "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p')");
             Map<String, String> refusals = Map.ofEntries(
@@ -271,6 +319,8 @@ class BaselineTest {
                     Map.entry("taken", "taken_0 exists already"),
                     Map.entry("users_4", "it is a table of the kit's"),
                     Map.entry("fresh", "as schema version 0: domain public has that version already"),
+                    Map.entry("unchecked", "it has constraints not validated (m_positive)"),
+                    Map.entry("keyed_rule", "rules name its key column, which its read version calls id (keyed_rule_n_check)"),
                     Map.entry("nowhere", "nowhere"));
             for (var refusal : refusals.entrySet()) {
                 var failure = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.baseline(?)", refusal.getKey()));

@@ -12,9 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,6 +47,15 @@ class ForgetTest {
         exec(c, "INSERT INTO password_changed_2 (user_id, password_hash) VALUES (?, 'ann-new-hash')", ann);
         exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'ann''s secret'), (?, ?, 'bob''s reply')", ann, bob, bob, ann);
         return new long[] {ann, bob};
+    }
+
+    /** A map of the given key, value, key, value, ... in their order. */
+    private static Map<String, String> pairs(String... keysAndValues) {
+        Map<String, String> map = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
     }
 
     /** The tables of public and kit whose rows, as text, contain {@code needle} (case-insensitive). */
@@ -192,7 +203,7 @@ class ForgetTest {
         try (Connection c = db.connect()) {
             long[] users = annAndBob(c);
             String declared = strings(c, "SELECT format('%s', array_agg(p ORDER BY p::text)) FROM kit.personal_column p").toString();
-            Map<String, String> refusals = Map.of(
+            Map<String, String> refusals = pairs(
                     "SELECT kit.declare_personal_data('users_4', '{\"email\": \"''x''\"}')", "Not a write table: users_4",
                     "SELECT kit.declare_personal_data('user_deleted_4', '{\"user_id\": \"0\"}', entity => 'nobody', entity_column => 'user_id')",
                     "No such entity (id space): nobody",
@@ -206,7 +217,13 @@ class ForgetTest {
                     "The redaction of column email of user_registered_1",
                     "SELECT kit.declare_personal_data('user_registered_1', '[]')", "Personal data is a JSON object of column: redaction",
                     "SELECT kit.forget('nobody', 1)", "No personal data is declared about nobody",
-                    "SELECT kit.forget('user', NULL)", "kit.forget needs an entity and an id");
+                    "SELECT kit.forget('user', NULL)", "kit.forget needs an entity and an id",
+                    "SELECT kit.declare_personal_data('password_changed_2', '{\"password_hash\": \"''!''\"}', entity => 'password_change')",
+                    "password_changed_2 holds personal data about user, by its column user_id, not about password_change by id",
+                    "SELECT kit.declare_personal_data('message_sent_3', '{\"content\": \"''''\"}', entity => 'user', entity_column => 'dst_id')",
+                    "message_sent_3 holds personal data about user, by its column src_id, not about user by dst_id",
+                    "SELECT kit.declare_personal_data('password_changed_2', '{\"password_hash\": \"NULL\"}', entity => 'user', entity_column => 'user_id')",
+                    "Column password_hash of password_changed_2 is NOT NULL: its redaction cannot be NULL");
             for (var refusal : refusals.entrySet()) {
                 Throwable failure = catchThrowable(() -> exec(c, refusal.getKey()));
                 assertThat(failure).as(refusal.getKey()).isInstanceOf(SQLException.class);
@@ -225,16 +242,76 @@ class ForgetTest {
             assertThat(value(c, "SELECT email FROM user_registered_0 WHERE id = ?", users[1])).isEqualTo("bob@example.org");
             assertThat(value(c, "SELECT count(*) FROM kit.forgotten")).isEqualTo(1L);
 
-            // A read table a sql feed fills from facts with personal data: the kit cannot tell its rows.
-            exec(c, "CREATE TABLE senders_9 (id bigint PRIMARY KEY, messages bigint NOT NULL)");
+            // An id that no fact with personal data names: refused, nothing recorded.
+            var unknown = assertFailsWith(KitError.UNKNOWN_ENTITY, () -> exec(c, "SELECT kit.forget('user', 424242)"));
+            assertThat(unknown.getMessage()).contains("Unknown user: 424242");
+            assertThat(value(c, "SELECT count(*) FROM kit.forgotten")).isEqualTo(1L);
+        }
+    }
+
+    /**
+     * A read table that a sql feed fills from facts with personal data: the kit cannot tell which
+     * of its rows a fact made, so a forget projects it again whole, and it stays equal to a replay.
+     */
+    @Test
+    void aReadTableASqlFeedFillsIsProjectedAgainWhole() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long[] users = annAndBob(c);
+            exec(c, "CREATE TABLE senders_9 (id bigint PRIMARY KEY, messages bigint NOT NULL, longest text NOT NULL)");
             exec(c, "SELECT kit.create_read_version('senders_9', 'user')");
             exec(c, "SELECT kit.add_feed('message_sent_3', 'senders_9', kind => 'sql', statement => ?)", """
-                    INSERT INTO {{target}} AS r (id, messages, last_fact_seq, first_fact_seq)
-                    SELECT f.src_id, count(*), max(f.seq), min(f.seq) FROM {{facts}} AS f GROUP BY f.src_id
-                    ON CONFLICT (id) DO UPDATE SET messages = r.messages + excluded.messages, last_fact_seq = excluded.last_fact_seq""");
-            var sqlFed = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.forget('user', ?)", users[1]));
-            assertThat(sqlFed.getMessage()).contains("senders_9 (sql feed from message_sent_3)");
-            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.declare_personal_data('message_sent_3', '{\"content\": \"''''\"}', entity => 'user', entity_column => 'src_id')"));
+                    INSERT INTO {{target}} AS r (id, messages, longest, last_fact_seq, first_fact_seq)
+                    SELECT f.src_id, count(*), max(f.content), max(f.seq), min(f.seq) FROM {{facts}} AS f GROUP BY f.src_id
+                    ON CONFLICT (id) DO UPDATE SET messages = r.messages + excluded.messages,
+                                                   longest = greatest(r.longest, excluded.longest), last_fact_seq = excluded.last_fact_seq""");
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['senders_9'])");
+            exec(c, "CALL kit.backfill()");
+            assertThat(tablesHolding(c, "ann's secret")).contains("senders_9");
+            var result = rows(c, "SELECT * FROM kit.forget('user', ?)", users[0]);
+            assertThat((Long) result.getFirst().get("rows_reprojected")).as("senders_9's two rows among them").isGreaterThanOrEqualTo(2L);
+            assertThat(tablesHolding(c, "ann's secret")).isEmpty();
+            assertThat(rows(c, "SELECT id, messages, longest FROM senders_9 ORDER BY id"))
+                    .containsExactly(Map.of("id", users[0], "messages", 1L, "longest", "(forgotten)"),
+                                     Map.of("id", users[1], "messages", 1L, "longest", "bob's reply"));
+            assertThat(verify(c, "senders_9")).isEmpty();
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+        }
+    }
+
+    /** Forgets that run at once, beside writers, queue behind each other: none deadlocks, none is lost. */
+    @Test
+    void forgetsAtOnceQueueAndNoneDeadlocks() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        List<Long> people = new ArrayList<>();
+        try (Connection c = db.connect()) {
+            for (int i = 0; i < 40; i++) {
+                long id = (Long) value(c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES (?, 'h', 'u') RETURNING id",
+                        "p" + i + "@example.org");
+                exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'secret of p" + i + "')", id, id);
+                people.add(id);
+            }
+        }
+        AtomicInteger next = new AtomicInteger();
+        try (var forgetters = new BackgroundWriters(3, db::connect, (c, writer, n) -> {
+                 int i = next.getAndIncrement();
+                 if (i < people.size()) {
+                     exec(c, "SELECT kit.forget('user', ?)", people.get(i));
+                 }
+             });
+             var writers = new BackgroundWriters(2, db::connect, (c, writer, n) ->
+                     exec(c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (?, ?, 'hello')",
+                             people.get(n % people.size()), people.get((n + 1) % people.size())))) {
+            forgetters.awaitWrites(people.size());
+            assertThat(forgetters.stop()).as("forgets that failed").isEmpty();
+            assertThat(writers.stop()).as("writes that failed").isEmpty();
+        }
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT count(DISTINCT id) FROM kit.forgotten")).isEqualTo((long) people.size());
+            assertThat(value(c, "SELECT count(*) FROM message_sent_3 WHERE content LIKE 'secret of%'")).isEqualTo(0L);
+            for (String table : Sql.liveReadTables(c)) {
+                assertThat(verify(c, table)).as("verify of %s", table).isEmpty();
+            }
         }
     }
 

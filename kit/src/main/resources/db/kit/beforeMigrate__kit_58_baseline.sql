@@ -13,7 +13,9 @@
 -- compute, not a fact's), no foreign key that points at it (its rows move out
 -- of it: a referencing row would point at a table that is frozen, then gone),
 -- not partitioned and no inheritance (the capture and the copy see one
--- table), no column named as the kit names its own (id unless it is the key,
+-- table), no constraint not validated and no rule that names the key (the
+-- read version keeps its rules, with the key as id), no column named as the
+-- kit names its own (id unless it is the key,
 -- row_id, seq, recorded_at, last_fact_seq, first_fact_seq), not a kit table,
 -- not brought under the kit already.
 CREATE OR REPLACE FUNCTION kit.baseline_refusal(source regclass, source_table text)
@@ -41,6 +43,21 @@ AS $$
             THEN format('it has generated columns (%s): a fact holds values, not how to compute them; drop the generation (ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION) first',
                         (SELECT string_agg(a.attname, ', ') FROM pg_attribute a
                           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''))
+        WHEN EXISTS (SELECT FROM pg_constraint k WHERE k.conrelid = c.oid AND NOT k.convalidated)
+            THEN format('it has constraints not validated (%s): a row may break them, and its read version, which keeps them, would refuse it; ALTER TABLE ... VALIDATE CONSTRAINT first',
+                        (SELECT string_agg(k.conname, ', ') FROM pg_constraint k WHERE k.conrelid = c.oid AND NOT k.convalidated))
+        WHEN EXISTS (SELECT FROM pg_constraint k JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+                      WHERE k.conrelid = c.oid AND k.contype IN ('c', 'u') AND i.indkey[0] = ANY (k.conkey))
+             OR EXISTS (SELECT FROM pg_index u JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+                         WHERE u.indrelid = c.oid AND u.indisunique AND NOT u.indisprimary AND i.indkey[0] = ANY (u.indkey::int2[]))
+            THEN format('rules name its key column, which its read version calls id (%s): drop them, bring the table under the kit, and add them to the read table with id',
+                        (SELECT string_agg(n.name, ', ') FROM (
+                            SELECT k.conname::text AS name FROM pg_constraint k JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+                             WHERE k.conrelid = c.oid AND k.contype IN ('c', 'u') AND i.indkey[0] = ANY (k.conkey)
+                            UNION
+                            SELECT u.indexrelid::regclass::text FROM pg_index u JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+                             WHERE u.indrelid = c.oid AND u.indisunique AND NOT u.indisprimary AND i.indkey[0] = ANY (u.indkey::int2[])
+                               AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = u.indexrelid)) n))
         WHEN EXISTS (SELECT FROM pg_constraint f WHERE f.confrelid = c.oid AND f.contype = 'f')
             THEN format('foreign keys point at it (%s): its rows are to live in the kit''s tables; drop them first, or bring those tables under the kit too',
                         (SELECT string_agg(format('%s.%s', f.conrelid::regclass, f.conname), ', ') FROM pg_constraint f
@@ -133,6 +150,33 @@ $t$, jsonb_build_object('key', format('%I', capture_sql.key_column),
                         'columns', coalesce(', ' || c.columns, ''), 'new_values', coalesce(', ' || c.new_values, '')))) o
 $$;
 
+-- (Re)makes the capture of a table (kit.capture_sql) and its triggers, ENABLE
+-- ALWAYS, so that they fire under session_replication_role = replica too:
+-- capture_<t> after each row written, no_truncate_<t> before a TRUNCATE.
+-- The caller holds a lock on the table that keeps writers out.
+CREATE OR REPLACE FUNCTION kit.capture(source_table text, key_column text, recorded_table text, removed_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _source regclass := kit.relation(capture.source_table)::regclass;
+    _name   text;
+BEGIN
+    EXECUTE (kit.capture_sql(capture.source_table, capture.key_column, capture.recorded_table, capture.removed_table)).create_sql;
+    FOREACH _name IN ARRAY ARRAY[kit.object_name('capture', capture.source_table), kit.object_name('no_truncate', capture.source_table)] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', _name, _source);
+    END LOOP;
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
+                   kit.object_name('capture', capture.source_table), _source,
+                   kit.beside(capture.source_table, kit.object_name('capture', capture.source_table)));
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_uncaptured_truncate()',
+                   kit.object_name('no_truncate', capture.source_table), _source);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('capture', capture.source_table));
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('no_truncate', capture.source_table));
+END
+$$;
+
 -- The statement trigger function that refuses a TRUNCATE of a table under
 -- capture: a row-level capture never sees it, and its rows would stay in
 -- the read version.
@@ -203,7 +247,6 @@ DECLARE
     _name    text;
     _key     text;
     _why     text;
-    _capture record;
 BEGIN
     baseline.source_table := kit.table_key(baseline.source_table, kit.require_domain(baseline.domain));
     _source := to_regclass(kit.relation(baseline.source_table));
@@ -268,15 +311,7 @@ BEGIN
         PERFORM kit.create_schema_version(baseline.schema_version, ARRAY[baseline.read_table], domain => kit.key_schema(baseline.source_table));
     END IF;
 
-    _capture := kit.capture_sql(baseline.source_table, _key, baseline.recorded_table, baseline.removed_table);
-    EXECUTE _capture.create_sql;
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s()',
-                   kit.object_name('capture', baseline.source_table), _source,
-                   kit.beside(baseline.source_table, kit.object_name('capture', baseline.source_table)));
-    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_uncaptured_truncate()',
-                   kit.object_name('no_truncate', baseline.source_table), _source);
-    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('capture', baseline.source_table));
-    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('no_truncate', baseline.source_table));
+    PERFORM kit.capture(baseline.source_table, _key, baseline.recorded_table, baseline.removed_table);
 
     EXECUTE format('INSERT INTO kit.baseline_table (source_table, key_column, recorded_table, removed_table, read_table, copy_until) '
                    'SELECT $1, $2, $3, $4, $5, max(%I) FROM %s', _key, _source)
@@ -361,8 +396,9 @@ $$;
 
 -- The tidy-up of a baseline, once the apps write facts: stops the capture
 -- and leaves the table read-only (KT001 on any write), or drops it
--- (drop_table). Refuses (KT006) a table whose copy is not done or whose read
--- version is not live. Takes ACCESS EXCLUSIVE on the table briefly
+-- (drop_table; the key's sequence stays, for the apps' new keys). Refuses
+-- (KT006) a table whose copy is not done or whose read version is not live;
+-- one whose read version was aborted goes back to its app as it was. Takes ACCESS EXCLUSIVE on the table briefly
 -- (kit.lock_briefly): stop its writers first.
 CREATE OR REPLACE FUNCTION kit.end_capture(source_table text, drop_table boolean DEFAULT false, domain text DEFAULT current_schema())
 RETURNS void
@@ -370,8 +406,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    _baseline record;
-    _source   regclass;
+    _baseline  record;
+    _source    regclass;
+    _sequence  record;
+    _kept      text[] := '{}';
+    _statement text;
 BEGIN
     end_capture.source_table := kit.table_key(end_capture.source_table, kit.require_domain(end_capture.domain));
     SELECT b.*, v.state AS read_state INTO _baseline FROM kit.baseline_table b JOIN kit.read_version v ON v.read_table = b.read_table
@@ -380,19 +419,48 @@ BEGIN
         PERFORM kit.usage_error(format('Not a table brought under the kit: %s', end_capture.source_table),
                                 'kit.baseline brings a table under the kit; nothing was changed.');
     END IF;
+    _source := to_regclass(kit.relation(end_capture.source_table));
+    IF _baseline.read_state = 'aborted' AND _baseline.state <> 'ended' THEN
+        -- Its read version was dropped (kit.abort_read_version): the table goes back to its app as it
+        -- was, and may be brought under the kit again. The write tables and their facts stay.
+        IF _source IS NOT NULL THEN
+            PERFORM kit.lock_briefly(ARRAY[_source], 'ACCESS EXCLUSIVE', 'end the capture of ' || end_capture.source_table);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('capture', end_capture.source_table), _source);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('no_truncate', end_capture.source_table), _source);
+        END IF;
+        EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(end_capture.source_table, kit.object_name('capture', end_capture.source_table)));
+        DELETE FROM kit.baseline_table b WHERE b.source_table = end_capture.source_table;
+        RAISE NOTICE 'kit: % is no longer captured: its read version % was aborted; bring it under the kit again with a new schema version',
+                     end_capture.source_table, _baseline.read_table;
+        RETURN;
+    END IF;
     IF _baseline.state <> 'capturing' OR _baseline.read_state <> 'live' THEN
         PERFORM kit.usage_error(format('The capture of %s cannot end yet: its copy is %s and %s is %s', end_capture.source_table,
                                        CASE _baseline.state WHEN 'copying' THEN 'not done' WHEN 'ended' THEN 'over, and its capture ended' ELSE 'done' END,
                                        _baseline.read_table, _baseline.read_state),
                                 'Let the backfill finish (kit backfill), move the apps to writing facts, then end the capture; nothing was changed.');
     END IF;
-    _source := to_regclass(kit.relation(end_capture.source_table));
     IF _source IS NOT NULL THEN
         PERFORM kit.lock_briefly(ARRAY[_source], 'ACCESS EXCLUSIVE', 'end the capture of ' || end_capture.source_table);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('capture', end_capture.source_table), _source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('no_truncate', end_capture.source_table), _source);
         IF end_capture.drop_table THEN
+            -- The key's sequence outlives the table: the apps take new keys from it. A serial's is
+            -- set free; an identity's goes with the table, so one of its name takes over where it was.
+            FOR _sequence IN SELECT d.objid::regclass AS sequence, d.deptype, pg_sequence_last_value(d.objid::regclass) AS last_value
+                               FROM pg_depend d
+                              WHERE d.refobjid = _source AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+                                AND EXISTS (SELECT FROM pg_class q WHERE q.oid = d.objid AND q.relkind = 'S') LOOP
+                IF _sequence.deptype = 'a' THEN
+                    EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', _sequence.sequence);
+                ELSE
+                    _kept := _kept || ARRAY[format('CREATE SEQUENCE %s AS bigint START %s', _sequence.sequence, coalesce(_sequence.last_value + 1, 1))];
+                END IF;
+            END LOOP;
             EXECUTE format('DROP TABLE %s', _source);
+            FOREACH _statement IN ARRAY _kept LOOP
+                EXECUTE _statement;
+            END LOOP;
         ELSE
             EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT '
                            'EXECUTE FUNCTION kit.refuse_write_after_capture()', kit.object_name('read_only', end_capture.source_table), _source);

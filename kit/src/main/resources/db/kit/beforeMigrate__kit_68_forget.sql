@@ -67,21 +67,6 @@ AS $$
                 ELSE 'f.id' END
 $$;
 
--- The read tables (live or building) that a sql feed fills and that also take
--- facts of `write_tables`, each as "read table (sql feed from write table)":
--- kit.forget cannot tell which of their rows a fact about a person made.
-CREATE OR REPLACE FUNCTION kit.sql_fed_readers(write_tables text[])
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog
-AS $$
-    SELECT string_agg(DISTINCT format('%s (sql feed from %s)', g.read_table, g.write_table), ', ')
-      FROM kit.feed f
-      JOIN kit.read_version v ON v.read_table = f.read_table AND v.state IN ('building', 'live')
-      JOIN kit.feed g ON g.read_table = f.read_table AND g.kind = 'sql'
-     WHERE f.write_table = ANY (sql_fed_readers.write_tables)
-$$;
-
 -- Declares which columns of a write table hold personal data about an
 -- entity, and what kit.forget writes in their place: `columns` maps each to
 -- an SQL expression over the fact f, of the column's type, that keeps the read
@@ -95,8 +80,8 @@ $$;
 -- table, again by a later one to change a redaction. Refuses (KT006, nothing
 -- changed) a column the kit or a feed needs as it is (id, seq, recorded_at,
 -- the entity column, a feed's key), an expression that does not compile
--- against the table's row or does not fit the column, and a table that feeds
--- a read table a sql feed fills.
+-- against the table's row or does not fit the column, NULL for a NOT NULL
+-- column, and another entity than the table's columns are declared about.
 CREATE OR REPLACE FUNCTION kit.declare_personal_data(write_table text, columns jsonb, entity text DEFAULT NULL,
                                                      entity_column text DEFAULT 'id', domain text DEFAULT current_schema())
 RETURNS void
@@ -109,7 +94,6 @@ DECLARE
     _column record;
     _other  record;
     _probe  refcursor;
-    _sql    text;
 BEGIN
     declare_personal_data.write_table := kit.table_key(declare_personal_data.write_table, kit.require_domain(declare_personal_data.domain));
     SELECT * INTO _write FROM kit.write_table w WHERE w.write_table = declare_personal_data.write_table;
@@ -150,23 +134,20 @@ BEGIN
     SELECT p.entity, p.entity_column INTO _other FROM kit.personal_column p
      WHERE p.write_table = declare_personal_data.write_table
        AND (p.entity, p.entity_column) IS DISTINCT FROM (declare_personal_data.entity, declare_personal_data.entity_column)
-       AND NOT (declare_personal_data.columns ? p.column_name)
      LIMIT 1;
     IF FOUND THEN
-        PERFORM kit.usage_error(format('%s already holds personal data about %s by its column %s: one entity per write table',
-                                       declare_personal_data.write_table, _other.entity, _other.entity_column));
+        PERFORM kit.usage_error(format('%s holds personal data about %s, by its column %s, not about %s by %s: one entity per write table',
+                                       declare_personal_data.write_table, _other.entity, _other.entity_column,
+                                       declare_personal_data.entity, declare_personal_data.entity_column),
+                                format('To change a redaction, name the same entity: entity => %L, entity_column => %L; nothing was changed.',
+                                       _other.entity, _other.entity_column));
     END IF;
     IF jsonb_typeof(declare_personal_data.columns) IS DISTINCT FROM 'object' OR declare_personal_data.columns = '{}' THEN
         PERFORM kit.usage_error(format('Personal data is a JSON object of column: redaction (Write table: %s, Given: %s)',
                                        declare_personal_data.write_table, coalesce(declare_personal_data.columns::text, 'NULL')),
                                 'For example columns => ''{"email": "''''forgotten-'''' || f.id || ''''@invalid''''"}''; nothing was changed.');
     END IF;
-    _sql := kit.sql_fed_readers(ARRAY[declare_personal_data.write_table]);
-    IF _sql IS NOT NULL THEN
-        PERFORM kit.usage_error(format('kit.forget cannot project again the rows a sql feed makes from facts with personal data: %s', _sql),
-                                'Fill that read table with the other kinds of feed, which name the row each fact makes; nothing was changed.');
-    END IF;
-    FOR _column IN SELECT c.key AS name, c.value AS redaction, format_type(a.atttypid, a.atttypmod) AS type,
+    FOR _column IN SELECT c.key AS name, c.value AS redaction, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
                           a.attname IS NOT NULL AND a.attname NOT IN ('id', 'seq', 'recorded_at', declare_personal_data.entity_column)
                           AND NOT EXISTS (SELECT FROM kit.feed f WHERE f.write_table = declare_personal_data.write_table
                                              AND f.key_column = c.key) AS redactable
@@ -181,6 +162,11 @@ BEGIN
         END IF;
         PERFORM kit.checked_sql_text(_column.redaction #>> '{}', format('The redaction of column %s of %s', _column.name,
                                                                        declare_personal_data.write_table));
+        IF _column.not_null AND upper(btrim(_column.redaction #>> '{}')) = 'NULL' THEN
+            PERFORM kit.usage_error(format('Column %s of %s is NOT NULL: its redaction cannot be NULL', _column.name,
+                                           declare_personal_data.write_table),
+                                    'Redact it to a value that says what it was, e.g. ''!'' for a password hash; nothing was changed.');
+        END IF;
         BEGIN
             -- Parsed by PostgreSQL alone as a cursor's query (one statement, nothing run), then planned
             -- as kit.forget's own UPDATE (EXPLAIN: the append-only guard would refuse it run).
@@ -258,18 +244,21 @@ $$;
 -- shadows included) that one of those facts made or changed is projected again
 -- from the redacted facts (kit.reproject_rows; a building one up to where its
 -- backfill is); and kit.forgotten records it: when, entity, id, the login role,
--- how many facts and rows, never a value. Returns those two counts. An id with
--- no facts is recorded too, with 0 facts.
+-- how many facts and rows, never a value. Returns those two counts. An id that
+-- no fact with personal data names is refused (KT004), and nothing recorded.
 --
 -- While it runs, the write tables that feed those read versions take no new
--- fact (SHARE locks, taken briefly: kit.lock_briefly), and no backfill, retire
+-- fact and no other forget runs (SHARE ROW EXCLUSIVE locks, taken briefly:
+-- kit.lock_briefly, in name order), and no backfill, retire
 -- or rebuild batch touches them (their catalog rows FOR SHARE): no fact
 -- about the person arrives half-redacted, no update of their row is lost.
 -- Writers of those tables wait for it, a few milliseconds.
 --
--- Refuses (KT006, nothing changed) an entity with no declared personal data,
--- and read versions that a sql feed fills from such facts; and any redaction
--- that breaks a read table's rule, naming it. SECURITY DEFINER: the members
+-- A read version that a sql feed fills is projected again whole (the kit
+-- cannot tell which of its rows a fact made): a forget then takes as long as
+-- its rebuild. Refuses (KT006, nothing changed) an entity with no declared
+-- personal data, a table still under capture (kit.baseline), and any
+-- redaction that breaks a rule, naming it. SECURITY DEFINER: the members
 -- of the forget role (kit.forget_role_name) and the app versions granted it
 -- (kit.grant_forget) run it as the
 -- kit's owner, with the pinned search_path and the settings that applying
@@ -291,7 +280,8 @@ DECLARE
     _message text;
 BEGIN
     IF forget.entity IS NULL OR forget.id IS NULL THEN
-        PERFORM kit.usage_error('kit.forget needs an entity and an id, e.g. kit.forget(''user'', 42)');
+        PERFORM kit.usage_error('kit.forget needs an entity and an id, e.g. kit.forget(''user'', 42)',
+                                'Name the entity (an id space with declared personal data) and the id to forget; nothing was changed.');
     END IF;
     _entity := kit.table_key(forget.entity, kit.require_domain(forget.domain));
     _tables := ARRAY(SELECT DISTINCT p.write_table FROM kit.personal_column p
@@ -301,19 +291,25 @@ BEGIN
                                        coalesce((SELECT string_agg(DISTINCT p.entity, ', ') FROM kit.personal_column p), 'nothing')),
                                 'A migration declares it: kit.declare_personal_data(''<write table>'', ''{"<column>": "<redaction>"}''); nothing was changed.');
     END IF;
-    _message := kit.sql_fed_readers(_tables);
+    _message := (SELECT string_agg(b.source_table, ', ') FROM kit.baseline_table b
+                  WHERE b.recorded_table = ANY (_tables) AND b.state IN ('copying', 'capturing'));
     IF _message IS NOT NULL THEN
-        PERFORM kit.usage_error(format('kit.forget cannot project again the rows a sql feed makes from facts with personal data: %s', _message),
-                                'Fill that read table with the other kinds of feed, which name the row each fact makes; nothing was changed.');
+        PERFORM kit.usage_error(format('kit.forget cannot forget %s %s while %s is still captured: its next write would record the person''s row again',
+                                       _entity, forget.id, _message),
+                                'Move the app to facts and end the capture first (kit.end_capture); nothing was changed.');
     END IF;
     _reads := ARRAY(SELECT DISTINCT f.read_table FROM kit.feed f
                       JOIN kit.read_version v ON v.read_table = f.read_table AND v.state IN ('building', 'live')
                      WHERE f.write_table = ANY (_tables) AND kit.domain_table_exists(f.read_table) ORDER BY 1);
-    PERFORM kit.lock_briefly(ARRAY(SELECT DISTINCT kit.relation(t)::regclass
-                                     FROM (SELECT unnest(_tables) AS t
-                                           UNION SELECT g.write_table FROM kit.feed g WHERE g.read_table = ANY (_reads)) w
-                                    WHERE kit.domain_table_exists(w.t)),
-                             'SHARE', format('forget %s %s', _entity, forget.id));
+    -- SHARE ROW EXCLUSIVE: no writer, and no other forget (it conflicts with itself, where SHARE
+    -- would let two forgets share the tables, then deadlock on their UPDATEs); in one order.
+    PERFORM kit.lock_briefly(ARRAY(SELECT w.t::regclass
+                                     FROM (SELECT DISTINCT kit.relation(u.t) AS t
+                                             FROM (SELECT unnest(_tables) AS t
+                                                   UNION SELECT g.write_table FROM kit.feed g WHERE g.read_table = ANY (_reads)) u
+                                            WHERE kit.domain_table_exists(u.t)) w
+                                    ORDER BY w.t),
+                             'SHARE ROW EXCLUSIVE', format('forget %s %s', _entity, forget.id), attempts => 50);
     PERFORM set_config('lock_timeout', '10s', true);
     PERFORM FROM kit.read_version v WHERE v.read_table = ANY (_reads) ORDER BY v.read_table FOR SHARE;
     PERFORM set_config('lock_timeout', '0', true);
@@ -338,7 +334,20 @@ BEGIN
         UPDATE kit.forgotten g SET redacting = NULL
          WHERE g.xact = pg_current_xact_id() AND g.domain = forget.domain AND g.entity = _entity AND g.id = forget.id;
 
-        -- Each read version's rows that the facts about the entity make or change, projected again.
+        -- A read version a sql feed fills, projected again whole: the kit cannot tell which of its
+        -- rows a fact made (as long as a rebuild of it takes).
+        FOR _read IN SELECT v.read_table, CASE v.state WHEN 'live' THEN coalesce(pg_sequence_last_value('kit.fact_seq'), 0)
+                                                       ELSE v.backfilled_to END AS up_to
+                       FROM kit.read_version v
+                      WHERE v.read_table = ANY (_reads)
+                        AND EXISTS (SELECT FROM kit.feed g WHERE g.read_table = v.read_table AND g.kind = 'sql')
+                      ORDER BY v.read_table LOOP
+            EXECUTE format('DELETE FROM %s', kit.relation(_read.read_table));
+            PERFORM kit.replay_facts(_read.read_table, 0, _read.up_to);
+            EXECUTE format('SELECT count(*) FROM %s', kit.relation(_read.read_table)) INTO _count;
+            rows_reprojected := rows_reprojected + _count;
+        END LOOP;
+        -- Each other read version's rows that the facts about the entity make or change, projected again.
         FOR _read IN SELECT v.read_table, CASE v.state WHEN 'live' THEN 9223372036854775807 ELSE v.backfilled_to END AS up_to,
                             string_agg(format('SELECT %s AS id FROM %s AS f WHERE f.%I = $1 AND f.seq <= $2',
                                               kit.feed_row_key(f.kind, f.key_column, f.columns), kit.relation(f.write_table),
@@ -348,6 +357,7 @@ BEGIN
                        JOIN (SELECT DISTINCT q.write_table, q.entity_column FROM kit.personal_column q
                               WHERE q.write_table = ANY (_tables) AND q.entity = _entity) p ON p.write_table = f.write_table
                       WHERE v.read_table = ANY (_reads)
+                        AND NOT EXISTS (SELECT FROM kit.feed g WHERE g.read_table = v.read_table AND g.kind = 'sql')
                       GROUP BY v.read_table, v.state, v.backfilled_to ORDER BY v.read_table LOOP
             EXECUTE format('SELECT array_agg(DISTINCT k.id) FROM (%s) AS k WHERE k.id IS NOT NULL', _read.keys)
                INTO _ids USING forget.id, _read.up_to;
@@ -358,8 +368,14 @@ BEGIN
     EXCEPTION WHEN integrity_constraint_violation THEN
         GET STACKED DIAGNOSTICS _state = RETURNED_SQLSTATE, _message = MESSAGE_TEXT;
         PERFORM kit.usage_error(format('Forgetting %s %s breaks a rule: %s (SQLSTATE %s)', _entity, forget.id, _message, _state),
-                                'A redaction must keep every read table''s rules: make it unique where the column is, e.g. ''forgotten-'' || f.id || ''@invalid''; nothing was changed.');
+                                'A redaction must keep every rule of the write and read tables (NOT NULL, UNIQUE, CHECK): e.g. ''forgotten-'' || f.id || ''@invalid'' for a unique email; nothing was changed.');
     END;
+    IF facts_redacted = 0 THEN
+        -- Nothing to forget: a wrong id, or another entity's; recorded as done it would look like an erasure.
+        RAISE EXCEPTION USING ERRCODE = 'KT004',
+            MESSAGE = format('Unknown %s: %s (no fact holds personal data about it; nothing was changed)', _entity, forget.id),
+            HINT = format('Name the id of a %s that has facts.', _entity);
+    END IF;
     UPDATE kit.forgotten g SET facts_redacted = forget.facts_redacted, rows_reprojected = forget.rows_reprojected
      WHERE g.xact = pg_current_xact_id() AND g.domain = forget.domain AND g.entity = _entity AND g.id = forget.id;
 END

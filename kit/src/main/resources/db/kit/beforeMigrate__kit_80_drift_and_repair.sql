@@ -96,6 +96,34 @@ BEGIN
     SELECT format('table %s', w.write_table), 'missing (a write table in the catalog)'
       FROM kit.write_table w WHERE to_regclass(kit.relation(w.write_table)) IS NULL;
 
+    -- Tables brought under the kit and still captured (kit.baseline): every change must become a fact.
+    RETURN QUERY
+    SELECT format('trigger %s on %s', k.trigger_name, b.source_table),
+           CASE WHEN t.oid IS NULL THEN 'missing: changes to the table are not captured, and its read version misses them'
+                ELSE 'not enabled ALWAYS: some changes to the table are not captured' END
+      FROM kit.baseline_table b
+     CROSS JOIN LATERAL (VALUES (kit.object_name('capture', b.source_table)), (kit.object_name('no_truncate', b.source_table))) k (trigger_name)
+      LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(kit.relation(b.source_table)) AND t.tgname = k.trigger_name
+     WHERE b.state IN ('copying', 'capturing') AND to_regclass(kit.relation(b.source_table)) IS NOT NULL
+       AND (t.oid IS NULL OR t.tgenabled <> 'A');
+    RETURN QUERY
+    SELECT format('function %s()', c.function_name), 'differs from what the kit generates: changes to the table may not be captured as they are'
+      FROM kit.baseline_table b
+     CROSS JOIN LATERAL kit.capture_sql(b.source_table, b.key_column, b.recorded_table, b.removed_table) c
+     WHERE b.state IN ('copying', 'capturing') AND to_regclass(kit.relation(b.source_table)) IS NOT NULL
+       AND kit.domain_table_exists(b.recorded_table)
+       AND (SELECT p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure(c.function_name)) IS DISTINCT FROM c.body;
+    RETURN QUERY
+    SELECT format('table %s', b.source_table),
+           format('has columns its capture does not record (%s): their changes reach no fact; bring the table under the kit again in a new version',
+                  string_agg(a.attname, ', ' ORDER BY a.attnum))
+      FROM kit.baseline_table b
+      JOIN pg_attribute a ON a.attrelid = to_regclass(kit.relation(b.source_table)) AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE b.state IN ('copying', 'capturing') AND a.attname <> b.key_column AND kit.domain_table_exists(b.recorded_table)
+       AND NOT EXISTS (SELECT FROM pg_attribute r WHERE r.attrelid = to_regclass(kit.relation(b.recorded_table))
+                          AND r.attname = a.attname AND r.attnum > 0 AND NOT r.attisdropped)
+     GROUP BY b.source_table;
+
     -- Triggers the kit did not create, on its write and read tables: they run on every fact.
     RETURN QUERY
     SELECT format('trigger %s on %s', t.tgname, k.name), 'not created by the kit'
@@ -236,6 +264,15 @@ BEGIN
         END LOOP;
     END LOOP;
     CALL kit.regenerate_generated_code();
+    -- The capture of each table still under it (kit.baseline): its function and triggers, as the kit makes them.
+    FOR _finding IN SELECT b.source_table, b.key_column, b.recorded_table, b.removed_table FROM kit.baseline_table b
+                     WHERE b.state IN ('copying', 'capturing') AND to_regclass(kit.relation(b.source_table)) IS NOT NULL
+                       AND kit.domain_table_exists(b.recorded_table) AND kit.domain_table_exists(b.removed_table) LOOP
+        PERFORM kit.lock_briefly(ARRAY[kit.relation(_finding.source_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                                 'repair the capture of ' || _finding.source_table);
+        PERFORM kit.capture(_finding.source_table, _finding.key_column, _finding.recorded_table, _finding.removed_table);
+        COMMIT;
+    END LOOP;
     FOR _write IN SELECT w.write_table FROM kit.write_table w ORDER BY w.write_table LOOP
         IF NOT kit.domain_table_exists(_write) THEN
             RAISE WARNING 'kit: repair cannot restore write table % (its facts): it was renamed or dropped. Rename it back, or restore it from a backup, then run kit repair.', _write;
