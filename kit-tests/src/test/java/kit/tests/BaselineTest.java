@@ -167,7 +167,8 @@ class BaselineTest {
         for (String name : List.of("V1__bring_customers_under_the_kit.sql", "V1_1__end_the_capture_of_customers.sql")) {
             Matcher block = Pattern.compile("```sql\\n(-- " + Pattern.quote(name) + "\\n.*?)```", Pattern.DOTALL).matcher(readme);
             assertThat(block.find()).as("README has %s", name).isTrue();
-            Files.writeString(migrations.resolve(name), block.group(1));
+            // This run's role prefix, as -c kit.app_role_prefix=... gives it.
+            Files.writeString(migrations.resolve(name), block.group(1).replace("kit_app_v0", TestDatabases.rolePrefix() + 0));
         }
         TestDatabase db = TestDatabases.empty();
         try (Connection c = db.connect()) {
@@ -188,7 +189,8 @@ class BaselineTest {
             assertThat(value(c, "SELECT count(*) FROM customers_0")).isEqualTo(3000L);
         }
         try (Connection app = db.connectAsAppRole(0)) {
-            exec(app, "INSERT INTO customers_recorded_0 (row_id, email, name, since) VALUES (3001, 'new@example.org', 'n', DATE '2026-12-04')");
+            exec(app, "INSERT INTO customers_recorded_0 (row_id, email, name, since) "
+                    + "VALUES (nextval('customers_customer_id_seq'), 'new@example.org', 'n', DATE '2026-12-04')");
             exec(app, "INSERT INTO customers_removed_0 (row_id) VALUES (2)");
             assertThat(value(app, "SELECT count(*) FROM customers_0")).isEqualTo(3000L);
         }
