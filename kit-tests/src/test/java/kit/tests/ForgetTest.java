@@ -279,6 +279,35 @@ class ForgetTest {
         }
     }
 
+    /**
+     * A read version that is building (here users_4's online rebuild, part of the way through its
+     * backfill): the rows it has are projected again up to where its backfill is, and its backfill
+     * takes the rest from the redacted facts.
+     */
+    @Test
+    void aBuildingVersionGetsItsRowsRedactedAndTheRestFromItsBackfill() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            long ann = annAndBob(c)[0];
+            exec(c, "SELECT kit.begin_rebuild('users_4')");
+            var step = rows(c, "SELECT applied, state FROM kit.backfill_step('users_4__rebuild', 2)");
+            assertThat(step).containsExactly(Map.of("applied", 2L, "state", "building"));
+            assertThat(tablesHolding(c, "ann@example.org")).as("Ann's registration is backfilled").contains("users_4__rebuild");
+
+            exec(c, "SELECT kit.forget('user', ?)", ann);
+            assertThat(tablesHolding(c, "ann@example.org")).isEmpty();
+            assertThat(value(c, "SELECT email FROM users_4__rebuild WHERE id = ?", ann)).isEqualTo("forgotten-" + ann + "@invalid");
+
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_4'")).isEqualTo("live");
+            assertThat(tablesHolding(c, "ann@example.org")).isEmpty();
+            assertThat(tablesHolding(c, "ann-new-hash")).isEmpty();
+            assertThat(value(c, "SELECT password_hash || ' ' || message_count FROM users_4 WHERE id = ?", ann)).isEqualTo("! 1");
+            assertThat(verify(c, "users_4")).isEmpty();
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+        }
+    }
+
     /** Forgets that run at once, beside writers, queue behind each other: none deadlocks, none is lost. */
     @Test
     void forgetsAtOnceQueueAndNoneDeadlocks() throws Exception {
