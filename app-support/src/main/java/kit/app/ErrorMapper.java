@@ -42,10 +42,7 @@ public final class ErrorMapper {
         if (raced(failure)) {
             return new ApiException(409, "write_conflict", message);
         }
-        if (forgetDenied(failure)) {
-            return new ApiException(403, "forget_not_granted",
-                    "This version may not forget users: its role is not a member of the forget role (migration step 4.1 grants it).");
-        }
+
         if (poolExhausted(failure)) {
             return new ApiException(503, "overloaded", "The server is busy: every database connection is in use; try again.",
                     OVERLOADED_RETRY_AFTER_SECONDS);
@@ -83,17 +80,6 @@ public final class ErrorMapper {
      * serialization_failure, which the kit raises when a later fact was applied first): nothing
      * was written, and the same request sent again succeeds.
      */
-    /** Permission denied (42501) on kit.forget: the app's role was not granted the forget role. */
-    static boolean forgetDenied(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && "42501".equals(sql.getSQLState()) && sql.getMessage() != null
-                    && sql.getMessage().contains("permission denied for function forget")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     static boolean raced(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && SERIALIZATION_FAILURE.equals(sql.getSQLState())) {

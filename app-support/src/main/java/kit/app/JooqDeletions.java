@@ -3,6 +3,7 @@ package kit.app;
 import org.jooq.DSLContext;
 import org.jooq.Table;
 import org.jooq.TableField;
+import org.jooq.exception.DataAccessException;
 
 /**
  * {@link Deletions} over one version's generated user-deletion write table, its column by name:
@@ -45,6 +46,8 @@ public final class JooqDeletions implements Deletions {
         }
     }
 
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
+
     private final DSLContext db;
     private final Schema s;
 
@@ -62,7 +65,15 @@ public final class JooqDeletions implements Deletions {
     public void recordAndForget(long user) {
         db.transaction(tx -> {
             tx.dsl().insertInto(s.deleted).set(s.userId, user).execute();
-            tx.dsl().fetch("SELECT facts_redacted FROM kit.forget('user', ?)", user);
+            try {
+                tx.dsl().fetch("SELECT facts_redacted FROM kit.forget('user', ?)", user);
+            } catch (DataAccessException e) {
+                if (INSUFFICIENT_PRIVILEGE.equals(e.sqlState())) {
+                    throw new ApiException(403, "forget_not_granted",
+                            "This version may not forget users: no migration granted it kit.forget (the example's step 4.1 does).");
+                }
+                throw e;
+            }
         });
     }
 }

@@ -197,6 +197,26 @@ class ForgetTest {
         }
     }
 
+    /** A version whose schema version is aborted loses its forget grant with its other grants. */
+    @Test
+    void anAbortedVersionLosesItsForgetGrant() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        String role = TestDatabases.rolePrefix() + 9;
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE nicknames_9 (id bigint PRIMARY KEY, nickname text)");
+            exec(c, "SELECT kit.create_read_version('nicknames_9', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_1', 'nicknames_9', columns => '{\"nickname\": \"f.username\"}')");
+            exec(c, "SELECT kit.create_schema_version(9, ARRAY['nicknames_9'])");
+            exec(c, "SELECT kit.create_app_role(9)");
+            exec(c, "SELECT kit.grant_forget(9)");
+            String canForget = "SELECT has_function_privilege('" + role + "', 'kit.forget(text, bigint, text)', 'EXECUTE')";
+            assertThat(value(c, canForget)).isEqualTo(true);
+            exec(c, "SELECT kit.abort_read_version('nicknames_9')");
+            assertThat(value(c, canForget)).as("after the abort").isEqualTo(false);
+            assertThat(rows(c, "SELECT * FROM kit.drift()")).isEmpty();
+        }
+    }
+
     @Test
     void badDeclarationsAndCallsAreRefusedAndChangeNothing() throws Exception {
         TestDatabase db = TestDatabases.migrated();

@@ -33,8 +33,10 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA kit FROM %I', grant_start_up_gate.role_name);
     EXECUTE format('GRANT SELECT ON kit.schema_versions TO %I', grant_start_up_gate.role_name);
-    -- A version that a migration let forget (kit.grant_forget) keeps that grant.
+    -- A version in use that a migration let forget (kit.grant_forget) keeps that grant; an aborted
+    -- or retired one loses it with the rest.
     IF EXISTS (SELECT FROM kit.forget_grant g JOIN kit.app_role a USING (domain, version)
+                 JOIN kit.app_roles_in_use() u USING (domain, version)
                 WHERE a.role_name = grant_start_up_gate.role_name) THEN
         EXECUTE format('GRANT EXECUTE ON FUNCTION kit.forget(text, bigint, text) TO %I', grant_start_up_gate.role_name);
     END IF;

@@ -251,7 +251,8 @@ BEGIN
     baseline.source_table := kit.table_key(baseline.source_table, kit.require_domain(baseline.domain));
     _source := to_regclass(kit.relation(baseline.source_table));
     IF _source IS NULL THEN
-        PERFORM kit.refuse_missing_table(baseline.source_table, 'kit.baseline');
+        PERFORM kit.usage_error(format('No such table: %s', baseline.source_table),
+                                'Name the existing table to bring under the kit, with its schema unless it is in the migration''s (''crm.customers''); nothing was changed.');
     END IF;
     IF baseline.schema_version IS NULL OR baseline.schema_version < 0 THEN
         PERFORM kit.usage_error(format('A schema version is 0 or more (Table: %s, schema_version: %s)', baseline.source_table,
