@@ -133,6 +133,12 @@ class WritingAFactGrantsNothingElseTest {
             if (shadowSchema == null) {
                 exec(owner, "CREATE SCHEMA mine AUTHORIZATION " + intruder);
             }
+            // A table of the intruder's app brought under the kit: its writes run the kit's capture.
+            exec(owner, "CREATE TABLE intruded (n bigint PRIMARY KEY, v text NOT NULL)");
+            exec(owner, "INSERT INTO intruded VALUES (1, 'one'), (2, 'two')");
+            exec(owner, "SELECT kit.baseline('intruded', schema_version => 90)");
+            exec(owner, "CALL kit.backfill()");
+            exec(owner, "GRANT SELECT, INSERT, UPDATE, DELETE ON intruded TO " + intruder);
         }
         List<String> notices = new ArrayList<>();
         try (Connection c = db.connect()) {
@@ -161,7 +167,14 @@ class WritingAFactGrantsNothingElseTest {
             collect(notices, c, "INSERT INTO user_registered_1 (email, password_hash, username) VALUES ('c@example.com', 'h', 'again')");
             collect(notices, c, "INSERT INTO message_sent_3 (src_id, dst_id, content) VALUES (700000005, 424242424242, 'nobody')");
             collect(notices, c, "INSERT INTO user_registered_1 VALUES (700000006, 'other@example.com', 'h', 'other')");
+            // A forget, as version 4, which step 4.1 lets forget (SECURITY DEFINER, as the owner).
+            collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 4);
+            collect(notices, c, "SELECT kit.forget('user', 700000006, 'public')");
             collect(notices, c, "RESET ROLE");
+            // Writes to a table under capture (its capture function is SECURITY DEFINER too).
+            collect(notices, c, "INSERT INTO intruded VALUES (3, 'three')");
+            collect(notices, c, "UPDATE intruded SET v = 'one again' WHERE n = 1");
+            collect(notices, c, "DELETE FROM intruded WHERE n = 2");
             // The intruder's own calls do reach its shadows, and their notices are collected.
             collect(notices, c, "SELECT now()");
         }
@@ -179,6 +192,10 @@ class WritingAFactGrantsNothingElseTest {
             assertThat(value(c, "SELECT count(*) FROM messages_3")).isEqualTo(messages + 3);
             assertThat(Sql.verify(c, "users_2")).isEmpty();
             assertThat(Sql.verify(c, "messages_3")).isEmpty();
+            assertThat(value(c, "SELECT email FROM users_2 WHERE id = 700000006")).as("forgotten").isEqualTo("forgotten-700000006@invalid");
+            assertThat(rows(c, "SELECT id, v FROM intruded_90 ORDER BY id"))
+                    .as("the capture wrote what the intruder did").isEqualTo(rows(c, "SELECT n AS id, v FROM intruded ORDER BY n"));
+            assertThat(Sql.verify(c, "intruded_90")).isEmpty();
             if (shadowSchema == null) {
                 exec(c, "DROP SCHEMA mine CASCADE");
             }
