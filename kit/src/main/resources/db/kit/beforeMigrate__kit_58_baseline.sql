@@ -112,6 +112,20 @@ AS $$
                AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)) r
 $$;
 
+-- The columns of a baseline's recorded table that hold the row (all but the
+-- fact's id, row_id and the kit's seq and recorded_at), in their order: what
+-- the capture records and the copy writes.
+CREATE OR REPLACE FUNCTION kit.baseline_row_columns(recorded_table text)
+RETURNS name[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(array_agg(a.attname ORDER BY a.attnum), '{}')
+      FROM pg_attribute a
+     WHERE a.attrelid = kit.relation(baseline_row_columns.recorded_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname NOT IN ('id', 'row_id', 'seq', 'recorded_at')
+$$;
+
 -- The trigger function that turns each change of a table under capture into
 -- a fact, in the changing transaction, after the row is written (so after
 -- its row lock: two changes of one row take their seqs in the order they
@@ -127,11 +141,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT o.*
-      FROM (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) AS columns,
-                   string_agg(format('NEW.%I', a.attname), ', ' ORDER BY a.attnum) AS new_values
-              FROM pg_attribute a
-             WHERE a.attrelid = kit.relation(capture_sql.recorded_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-               AND a.attname NOT IN ('id', 'row_id', 'seq', 'recorded_at')) c
+      FROM (SELECT string_agg(format('%I', a.name), ', ' ORDER BY a.n) AS columns,
+                   string_agg(format('NEW.%I', a.name), ', ' ORDER BY a.n) AS new_values
+              FROM unnest(kit.baseline_row_columns(capture_sql.recorded_table)) WITH ORDINALITY AS a (name, n)) c
      CROSS JOIN LATERAL kit.function_object(
         name => kit.beside(capture_sql.source_table, kit.object_name('capture', capture_sql.source_table)),
         arguments => '', returns => 'trigger', definer => true, pinned_path => 'pg_catalog, pg_temp',
@@ -174,6 +186,25 @@ BEGIN
                    kit.object_name('no_truncate', capture.source_table), _source);
     EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('capture', capture.source_table));
     EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('no_truncate', capture.source_table));
+END
+$$;
+
+-- Removes the capture of a table (its triggers, briefly under ACCESS
+-- EXCLUSIVE, and its function); the table is left as it is otherwise.
+CREATE OR REPLACE FUNCTION kit.drop_capture(source_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _source regclass := to_regclass(kit.relation(drop_capture.source_table));
+BEGIN
+    IF _source IS NOT NULL THEN
+        PERFORM kit.lock_briefly(ARRAY[_source], 'ACCESS EXCLUSIVE', 'end the capture of ' || drop_capture.source_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('capture', drop_capture.source_table), _source);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('no_truncate', drop_capture.source_table), _source);
+    END IF;
+    EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(drop_capture.source_table, kit.object_name('capture', drop_capture.source_table)));
 END
 $$;
 
@@ -348,9 +379,8 @@ BEGIN
     IF _baseline.state <> 'copying' THEN
         RETURN;
     END IF;
-    _columns := (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                  WHERE a.attrelid = kit.relation(_baseline.recorded_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                    AND a.attname NOT IN ('id', 'row_id', 'seq', 'recorded_at'));
+    _columns := (SELECT string_agg(format('%I', a.name), ', ' ORDER BY a.n)
+                   FROM unnest(kit.baseline_row_columns(_baseline.recorded_table)) WITH ORDINALITY AS a (name, n));
     EXECUTE format($q$
         WITH rows AS (
             SELECT s.%1$I AS row_id%2$s FROM %3$s AS s
@@ -424,12 +454,7 @@ BEGIN
     IF _baseline.read_state = 'aborted' AND _baseline.state <> 'ended' THEN
         -- Its read version was dropped (kit.abort_read_version): the table goes back to its app as it
         -- was, and may be brought under the kit again. The write tables and their facts stay.
-        IF _source IS NOT NULL THEN
-            PERFORM kit.lock_briefly(ARRAY[_source], 'ACCESS EXCLUSIVE', 'end the capture of ' || end_capture.source_table);
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('capture', end_capture.source_table), _source);
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('no_truncate', end_capture.source_table), _source);
-        END IF;
-        EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(end_capture.source_table, kit.object_name('capture', end_capture.source_table)));
+        PERFORM kit.drop_capture(end_capture.source_table);
         DELETE FROM kit.baseline_table b WHERE b.source_table = end_capture.source_table;
         RAISE NOTICE 'kit: % is no longer captured: its read version % was aborted; bring it under the kit again with a new schema version',
                      end_capture.source_table, _baseline.read_table;
@@ -441,10 +466,8 @@ BEGIN
                                        _baseline.read_table, _baseline.read_state),
                                 'Let the backfill finish (kit backfill), move the apps to writing facts, then end the capture; nothing was changed.');
     END IF;
+    PERFORM kit.drop_capture(end_capture.source_table);
     IF _source IS NOT NULL THEN
-        PERFORM kit.lock_briefly(ARRAY[_source], 'ACCESS EXCLUSIVE', 'end the capture of ' || end_capture.source_table);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('capture', end_capture.source_table), _source);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', kit.object_name('no_truncate', end_capture.source_table), _source);
         IF end_capture.drop_table THEN
             -- The key's sequence outlives the table: the apps take new keys from it. A serial's is
             -- set free; an identity's goes with the table, so one of its name takes over where it was.
@@ -468,7 +491,6 @@ BEGIN
             EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _source, kit.object_name('read_only', end_capture.source_table));
         END IF;
     END IF;
-    EXECUTE format('DROP FUNCTION IF EXISTS %s()', kit.beside(end_capture.source_table, kit.object_name('capture', end_capture.source_table)));
     UPDATE kit.baseline_table b SET state = 'ended', ended_at = now() WHERE b.source_table = end_capture.source_table;
 END
 $$;
