@@ -27,14 +27,17 @@ public final class EmbeddedServer implements PostgresServer {
 
     private final EmbeddedPostgres postgres;
     private final DatabaseUrl url;
+    /** Where the data is, when the server keeps it ({@link #startKeeping}); null for a throw-away one. */
+    private final Path dataDirectory;
 
-    private EmbeddedServer(EmbeddedPostgres postgres) {
+    private EmbeddedServer(EmbeddedPostgres postgres, Path dataDirectory) {
         this.postgres = postgres;
         this.url = DatabaseUrl.parse(postgres.getJdbcUrl("postgres", "postgres"));
+        this.dataDirectory = dataDirectory;
     }
 
     public static EmbeddedServer start() {
-        return start(builder());
+        return start(builder(), null);
     }
 
     /**
@@ -43,7 +46,7 @@ public final class EmbeddedServer implements PostgresServer {
      * data as PostgreSQL does after a crash, and clients reconnect to the same URL.
      */
     public static EmbeddedServer startKeeping(Path dataDirectory, int port) {
-        return start(builder().setDataDirectory(dataDirectory).setCleanDataDirectory(false).setPort(port));
+        return start(builder().setDataDirectory(dataDirectory).setCleanDataDirectory(false).setPort(port), dataDirectory);
     }
 
     private static EmbeddedPostgres.Builder builder() {
@@ -59,9 +62,9 @@ public final class EmbeddedServer implements PostgresServer {
                 .setServerConfig("synchronous_commit", "on");
     }
 
-    private static EmbeddedServer start(EmbeddedPostgres.Builder builder) {
+    private static EmbeddedServer start(EmbeddedPostgres.Builder builder, Path dataDirectory) {
         try {
-            return new EmbeddedServer(builder.start());
+            return new EmbeddedServer(builder.start(), dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start the embedded PostgreSQL: " + e.getMessage(), e);
         }
@@ -69,6 +72,14 @@ public final class EmbeddedServer implements PostgresServer {
 
     public int port() {
         return postgres.getPort();
+    }
+
+    /** The data directory of a server started with {@link #startKeeping}. */
+    Path dataDirectory() {
+        if (dataDirectory == null) {
+            throw new IllegalStateException("This server keeps no data directory of its own (see startKeeping)");
+        }
+        return dataDirectory;
     }
 
     /** A port nothing listens on right now, for {@link #startKeeping}. */
