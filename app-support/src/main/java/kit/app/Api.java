@@ -24,6 +24,9 @@ public final class Api {
 
     private final AppConfig config;
     private final Stores stores;
+    /** The stores over the read replica's connections, or {@link #stores} without one. */
+    private final Stores reads;
+    private final ReadReplica replica;
     private final Passwords passwords;
     private final HealthCheck health;
 
@@ -100,8 +103,15 @@ public final class Api {
     }
 
     public Api(AppConfig config, Stores stores, Passwords passwords, HealthCheck health) {
+        this(config, stores, stores, ReadReplica.NONE, passwords, health);
+    }
+
+    /** An API whose reads go to {@code reads}, over a replica that {@code replica} waits for. */
+    public Api(AppConfig config, Stores stores, Stores reads, ReadReplica replica, Passwords passwords, HealthCheck health) {
         this.config = config;
         this.stores = stores;
+        this.reads = reads;
+        this.replica = replica;
         this.passwords = passwords;
         this.health = health;
     }
@@ -137,14 +147,16 @@ public final class Api {
         }
         long id = stores.users().register(email, passwords.hash(password), username);
         // A new user has sent nothing yet: the count the read table will show is 0.
-        return Response.created(user(new Users.User(id, email, username, null, stores.messageCounts() ? 0L : null)));
+        return Response.created(user(new Users.User(id, email, username, null, stores.messageCounts() ? 0L : null)))
+                .withHeader(ReadReplica.LSN_HEADER, replica.written());
     }
 
     private Response logIn(Request request) {
         JsonBody body = request.json("email", "password");
         String email = body.string("email", 254).trim().toLowerCase(Locale.ROOT);
         String password = body.string("password", 1000);
-        return stores.users().byEmail(email)
+        replica.awaitPrimary();
+        return reads.users().byEmail(email)
                 .filter(u -> passwords.verify(password, u.passwordHash()))
                 .map(u -> Response.ok(user(u)))
                 .orElseThrow(() -> new ApiException(401, "invalid_credentials", "Wrong email or password."));
@@ -152,7 +164,8 @@ public final class Api {
 
     private Response user(Request request) {
         long id = request.id(0);
-        return stores.users().byId(id).map(u -> Response.ok(user(u)))
+        replica.awaitWritesSeen(request.header(ReadReplica.LSN_HEADER));
+        return reads.users().byId(id).map(u -> Response.ok(user(u)))
                 .orElseThrow(() -> ApiException.notFound("not_found", "No user with id " + id + "."));
     }
 
@@ -160,7 +173,7 @@ public final class Api {
         long id = request.id(0);
         String password = password(request.json("password"));
         stores.passwordChanges().orElseThrow().record(id, passwords.hash(password));
-        return Response.noContent();
+        return Response.noContent().withHeader(ReadReplica.LSN_HEADER, replica.written());
     }
 
     /**
@@ -175,7 +188,7 @@ public final class Api {
         } else {
             stores.deletions().orElseThrow().record(id);
         }
-        return Response.noContent();
+        return Response.noContent().withHeader(ReadReplica.LSN_HEADER, replica.written());
     }
 
     private Response sendMessage(Request request) {
@@ -183,15 +196,17 @@ public final class Api {
         long src = body.id("src_id");
         long dst = body.id("dst_id");
         String content = body.string("content", 4000);
-        return Response.created(message(stores.messages().orElseThrow().send(src, dst, content)));
+        return Response.created(message(stores.messages().orElseThrow().send(src, dst, content)))
+                .withHeader(ReadReplica.LSN_HEADER, replica.written());
     }
 
     private Response messages(Request request) {
         long id = request.id(0);
-        if (stores.users().byId(id).isEmpty()) {
+        replica.awaitWritesSeen(request.header(ReadReplica.LSN_HEADER));
+        if (reads.users().byId(id).isEmpty()) {
             throw ApiException.notFound("not_found", "No user with id " + id + ".");
         }
-        List<Map<String, Object>> messages = stores.messages().orElseThrow().involving(id).stream().map(Api::message).toList();
+        List<Map<String, Object>> messages = reads.messages().orElseThrow().involving(id).stream().map(Api::message).toList();
         return Response.ok(messages);
     }
 

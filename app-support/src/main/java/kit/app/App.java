@@ -3,6 +3,7 @@ package kit.app;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import kit.client.DatabaseUrl;
 import kit.console.LogLevel;
 import kit.types.State;
 import org.jooq.DSLContext;
@@ -24,12 +25,15 @@ public final class App implements AutoCloseable {
 
     private final AppConfig config;
     private final HikariDataSource pool;
+    /** The replica's pool, or null when the app reads from the primary. */
+    private final HikariDataSource readPool;
     private final HttpApp http;
     private final int port;
 
-    private App(AppConfig config, HikariDataSource pool, HttpApp http, int port) {
+    private App(AppConfig config, HikariDataSource pool, HikariDataSource readPool, HttpApp http, int port) {
         this.config = config;
         this.pool = pool;
+        this.readPool = readPool;
         this.http = http;
         this.port = port;
     }
@@ -39,10 +43,22 @@ public final class App implements AutoCloseable {
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
         HikariDataSource pool = pool(config);
+        HikariDataSource readPool = null;
         try {
             DSLContext db = DSL.using(pool, SQLDialect.POSTGRES);
+            // On the primary: the replica follows it, and a retirement there is what the gate waits for.
             SchemaGate.requireLive(db, config.version());
-            Api api = new Api(config, stores.apply(db), new Passwords(config.hashIterations()), () -> {
+            Api.Stores writes = stores.apply(db);
+            Api.Stores reads = writes;
+            ReadReplica replica = ReadReplica.NONE;
+            if (config.readReplica().isPresent()) {
+                readPool = readPool(config);
+                DSLContext replicaDb = DSL.using(readPool, SQLDialect.POSTGRES);
+                replica = new ReadReplica(db, replicaDb, Duration.ofMillis(config.readWaitMillis()));
+                replica.requireFollowing(Duration.ofSeconds(10));
+                reads = stores.apply(replicaDb);
+            }
+            Api api = new Api(config, writes, reads, replica, new Passwords(config.hashIterations()), () -> {
                 try {
                     return SchemaGate.state(db, config.version()).map(State::label).orElse("missing");
                 } catch (RuntimeException e) {
@@ -55,10 +71,37 @@ public final class App implements AutoCloseable {
             });
             HttpApp http = api.routes(new HttpApp(config.maxBodyBytes(), Duration.ofSeconds(config.requestTimeoutSeconds()), new ErrorMapper()));
             int port = http.start(config.host(), config.port());
-            return new App(config, pool, http, port);
+            return new App(config, pool, readPool, http, port);
         } catch (RuntimeException | IOException e) {
             pool.close();
+            if (readPool != null) {
+                readPool.close();
+            }
             throw e;
+        }
+    }
+
+    /**
+     * The replica's pool: the same role, no client registration (a standby takes no advisory
+     * lock the primary's retirements could see; the app's registration on the primary stands for it).
+     */
+    private static HikariDataSource readPool(AppConfig config) {
+        DatabaseUrl url = config.readReplica().orElseThrow();
+        HikariConfig hikari = new HikariConfig();
+        hikari.setJdbcUrl(url.with("ApplicationName", config.applicationName()).jdbc());
+        hikari.setPoolName(config.applicationName() + "-reads");
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setConnectionTimeout(config.poolTimeoutMillis());
+        hikari.setInitializationFailTimeout(5_000);
+        hikari.setReadOnly(true);
+        if (!config.databaseRole().isEmpty()) {
+            hikari.setConnectionInitSql("SET ROLE " + config.databaseRole());
+        }
+        try {
+            return new HikariDataSource(hikari);
+        } catch (HikariPool.PoolInitializationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("cannot connect to the read replica at " + url + ": " + cause.getMessage(), e);
         }
     }
 
@@ -102,6 +145,9 @@ public final class App implements AutoCloseable {
     public void close() {
         http.close();
         pool.close();
+        if (readPool != null) {
+            readPool.close();
+        }
     }
 
     /** This build's version (the jar's manifest), or "development" when run from classes. */
@@ -128,8 +174,9 @@ public final class App implements AutoCloseable {
             App app = start(config, stores);
             Runtime.getRuntime().addShutdownHook(new Thread(app::close, config.applicationName() + "-shutdown"));
             // The URL prints its password as ***.
-            log.info("{} {} listening on http://{}:{} (database {}{}, schema version {} live)",
+            log.info("{} {} listening on http://{}:{} (database {}{}{}, schema version {} live)",
                     config.applicationName(), version(), config.host(), app.port(), config.databaseUrl(),
+                    config.readReplica().map(r -> ", reads from the replica " + r).orElse(""),
                     config.databaseRole().isEmpty() ? "" : " as role " + config.databaseRole(), version);
         } catch (SchemaGate.NotLiveException | IllegalStateException e) {
             log.error("{}: refusing to start: {}", config.applicationName(), e.getMessage());

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public record AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
                         int poolSize, int hashIterations, int maxBodyBytes, String logLevel,
-                        int requestTimeoutSeconds, int poolTimeoutMillis) {
+                        int requestTimeoutSeconds, int poolTimeoutMillis, DatabaseUrl readDatabaseUrl, int readWaitMillis) {
 
     public static final int DEFAULT_HASH_ITERATIONS = 600_000;
     /**
@@ -24,12 +24,30 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
     public static final int DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
     /** How long a request waits for a pooled connection before it is answered 503 overloaded (HikariCP's connectionTimeout). */
     public static final int DEFAULT_POOL_TIMEOUT_MILLIS = 5_000;
+    /**
+     * How long a read served by the replica waits for it to replay what the read must see (see
+     * {@link ReadReplica}). A streaming replica on a healthy network replays within milliseconds;
+     * one that is this far behind is answered 503 replica_behind, so that a client retries rather
+     * than reads stale data.
+     */
+    public static final int DEFAULT_READ_WAIT_MILLIS = 2_000;
 
     /** A configuration with the default request and pool timeouts. */
     public AppConfig(int version, String host, int port, DatabaseUrl databaseUrl, String databaseRole,
                      int poolSize, int hashIterations, int maxBodyBytes, String logLevel) {
         this(version, host, port, databaseUrl, databaseRole, poolSize, hashIterations, maxBodyBytes, logLevel,
-                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS);
+                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS, null, DEFAULT_READ_WAIT_MILLIS);
+    }
+
+    /** This configuration, reading from the streaming replica at {@code replica}, each read waiting at most {@code waitMillis} for it. */
+    public AppConfig readingFrom(DatabaseUrl replica, int waitMillis) {
+        return new AppConfig(version, host, port, databaseUrl, databaseRole, poolSize, hashIterations, maxBodyBytes, logLevel,
+                requestTimeoutSeconds, poolTimeoutMillis, replica, waitMillis);
+    }
+
+    /** Where reads go: the streaming replica of {@code --read-db-url}, when one is given. */
+    public java.util.Optional<DatabaseUrl> readReplica() {
+        return java.util.Optional.ofNullable(readDatabaseUrl);
     }
 
     /** Thrown for --help (with status 0) and for bad flags (status 2). */
@@ -72,6 +90,8 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
         String logLevel = env.getOrDefault(LogLevel.VARIABLE, "info");
         String requestTimeout = env.getOrDefault("KIT_REQUEST_TIMEOUT", String.valueOf(DEFAULT_REQUEST_TIMEOUT_SECONDS));
         String poolTimeout = env.getOrDefault("KIT_POOL_TIMEOUT_MS", String.valueOf(DEFAULT_POOL_TIMEOUT_MILLIS));
+        String readUrl = env.getOrDefault("KIT_READ_DB_URL", "");
+        String readWait = env.getOrDefault("KIT_READ_WAIT_MS", String.valueOf(DEFAULT_READ_WAIT_MILLIS));
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("-h") || flag.equals("--help")) {
@@ -92,6 +112,8 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                 case "--log-level" -> logLevel = value;
                 case "--request-timeout" -> requestTimeout = value;
                 case "--pool-timeout-ms" -> poolTimeout = value;
+                case "--read-db-url" -> readUrl = value;
+                case "--read-wait-ms" -> readWait = value;
                 default -> throw new UsageException("app-v" + version + ": unknown flag " + flag + "\n\n" + usage(version), 2);
             }
         }
@@ -104,7 +126,8 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                     number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024), LogLevel.parse(logLevel),
                     number(requestTimeout, "--request-timeout", 1, 3600),
                     // HikariCP refuses a connectionTimeout below 250 ms.
-                    number(poolTimeout, "--pool-timeout-ms", 250, 600_000));
+                    number(poolTimeout, "--pool-timeout-ms", 250, 600_000),
+                    readUrl.isBlank() ? null : DatabaseUrl.parse(readUrl), number(readWait, "--read-wait-ms", 1, 600_000));
         } catch (IllegalArgumentException e) {
             throw new UsageException("app-v" + version + ": " + e.getMessage(), 2);
         }
@@ -140,6 +163,13 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                   --pool-timeout-ms MS     how long a request waits for a free connection; then
                                            it gets 503 overloaded with Retry-After
                                            (KIT_POOL_TIMEOUT_MS, default %7$d)
+                  --read-db-url URL        a streaming replica of the database, for GET requests
+                                           and log-ins; writes and the start-up gate stay on
+                                           --db-url. A read waits until the replica has replayed
+                                           what it must see (KIT_READ_DB_URL, default none)
+                  --read-wait-ms MS        how long such a read waits; then it gets 503
+                                           replica_behind with Retry-After (KIT_READ_WAIT_MS,
+                                           default %8$d)
                   --hash-iterations N      PBKDF2 cost of new hashes (KIT_HASH_ITERATIONS, default %4$d)
                   --max-body-bytes N       largest request body      (KIT_MAX_BODY_BYTES, default 65536)
                   --request-timeout S      seconds a client may take to send a request's headers
@@ -150,6 +180,6 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
                                            (KIT_LOG_LEVEL, default info)
                   -h, --help               this text
                 """.formatted(version, defaultPort(version), DatabaseUrl.LOCAL_DEFAULT, DEFAULT_HASH_ITERATIONS, AppRoles.defaultRole(version),
-                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS);
+                DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_POOL_TIMEOUT_MILLIS, DEFAULT_READ_WAIT_MILLIS);
     }
 }

@@ -34,7 +34,14 @@ public final class HttpApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApp.class);
 
     /** What a handler sees of a request. */
-    public record Request(String method, List<String> pathParameters, byte[] body, String rawQuery) {
+    public record Request(String method, List<String> pathParameters, byte[] body, String rawQuery, Map<String, List<String>> headers) {
+
+        /** The first value of header {@code name} (names are case-insensitive), or null. */
+        public String header(String name) {
+            List<String> values = headers.get(name);
+            return values == null || values.isEmpty() ? null : values.getFirst();
+        }
+
         /**
          * Whether the query asks for {@code name}: {@code name=true}; absent or {@code name=false} is no.
          * Any other value, or a query parameter the route does not take, is the client's error (400).
@@ -85,6 +92,16 @@ public final class HttpApp implements AutoCloseable {
 
         public static Response noContent() {
             return new Response(204, null);
+        }
+
+        /** This answer with header {@code name} too; a null value adds nothing. */
+        public Response withHeader(String name, String value) {
+            if (value == null) {
+                return this;
+            }
+            Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+            more.put(name, value);
+            return new Response(status, body, Map.copyOf(more));
         }
     }
 
@@ -191,7 +208,8 @@ public final class HttpApp implements AutoCloseable {
             for (int i = 1; i <= m.groupCount(); i++) {
                 parameters.add(m.group(i));
             }
-            return route.handler().handle(new Request(exchange.getRequestMethod(), parameters, readBody(exchange), exchange.getRequestURI().getRawQuery()));
+            return route.handler().handle(new Request(exchange.getRequestMethod(), parameters, readBody(exchange), exchange.getRequestURI().getRawQuery(),
+                    exchange.getRequestHeaders()));
         }
         if (pathMatched) {
             throw new ApiException(405, "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + path);

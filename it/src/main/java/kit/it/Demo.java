@@ -11,6 +11,7 @@ import kit.console.LogLevel;
 import kit.console.TextTable;
 import kit.example.ExampleMigrations;
 import kit.server.PostgresServer;
+import kit.server.ReplicatedServer;
 import kit.types.State;
 import org.jooq.DSLContext;
 
@@ -40,25 +41,36 @@ public final class Demo {
 
     private final Path projectRoot;
     private final Duration trafficPerStep;
+    /** Whether the apps read from a streaming replica of the demo's own (--replica). */
+    private final boolean readFromReplica;
     private final Checks checks = new Checks();
     private final Http http = new Http();
     private final List<StepStats> steps = new ArrayList<>();
     private final Map<Integer, AppProcess> apps = new TreeMap<>();
     private Path logs;
     private String appDbUrl;
+    /** The replica's URL of the demo's database, or null when the apps read from the primary. */
+    private String appReadUrl;
     private Migrations migrations;
     private LoadGenerator load;
     /** When the running apps last changed: a step's checks run under its traffic and count towards it. */
     private long trafficFrom;
 
     public Demo(Path projectRoot, Duration trafficPerStep) {
+        this(projectRoot, trafficPerStep, false);
+    }
+
+    /** With {@code readFromReplica}, on an embedded primary and streaming replica whose replica the apps read from. */
+    public Demo(Path projectRoot, Duration trafficPerStep, boolean readFromReplica) {
         this.projectRoot = projectRoot;
         this.trafficPerStep = trafficPerStep;
+        this.readFromReplica = readFromReplica;
     }
 
     public static void main(String[] args) throws Exception {
         LogLevel.apply(System.getenv().getOrDefault(LogLevel.VARIABLE, "warn"));
         Duration perStep = Duration.ofSeconds(8);
+        boolean replica = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "-h", "--help" -> {
@@ -66,13 +78,14 @@ public final class Demo {
                     System.exit(0);
                 }
                 case "--seconds-per-step" -> perStep = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--replica" -> replica = true;
                 default -> {
                     System.err.println("demo: unknown option " + args[i] + "\n\n" + usage());
                     System.exit(2);
                 }
             }
         }
-        System.exit(new Demo(Path.of("").toAbsolutePath(), perStep).run() ? 0 : 1);
+        System.exit(new Demo(Path.of("").toAbsolutePath(), perStep, replica).run() ? 0 : 1);
     }
 
     /** The demo's usage, from the file that ./run also prints for --help without building first. */
@@ -115,15 +128,22 @@ public final class Demo {
         logs = projectRoot.resolve("it/target/demo-logs");
         System.out.println("cqrs-kit demo: a rolling upgrade from schema version 0 to 4 under live traffic");
         say("Starting PostgreSQL");
-        try (PostgresServer server = PostgresServer.fromEnvironment()) {
+        try (PostgresServer server = readFromReplica ? ReplicatedServer.start() : PostgresServer.fromEnvironment()) {
             System.out.println("  " + server.describe());
             String database = "kit_demo_" + System.currentTimeMillis();
             server.createDatabase(database, null);
             DatabaseUrl url = server.url().withDatabase(database);
             appDbUrl = url.jdbc();
+            if (server instanceof ReplicatedServer replicated) {
+                appReadUrl = replicated.replicaUrl().withDatabase(database).jdbc();
+                say("the apps write to the primary and read from the replica (--read-db-url)");
+            }
             migrations = new Migrations(url, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX);
             try {
                 upgrade(url);
+                if (server instanceof ReplicatedServer replicated) {
+                    replicaEqualsPrimary(replicated, database);
+                }
             } catch (Exception e) {
                 checks.check(false, "the demo ran to the end (" + e + ")");
                 e.printStackTrace();
@@ -234,7 +254,11 @@ public final class Demo {
     }
 
     private void start(int version) throws Exception {
-        AppProcess app = AppProcess.launch(projectRoot, version, appDbUrl, logs, "--hash-iterations", "1000", "--pool-size", "4");
+        List<String> flags = new ArrayList<>(List.of("--hash-iterations", "1000", "--pool-size", "4"));
+        if (appReadUrl != null) {
+            flags.addAll(List.of("--read-db-url", appReadUrl));
+        }
+        AppProcess app = AppProcess.launch(projectRoot, version, appDbUrl, logs, flags.toArray(String[]::new));
         apps.put(version, app);
         app.awaitHealthy(http, Duration.ofSeconds(30));
         say("app-v" + version + " started (pid " + app.pid() + ", " + app.baseUrl() + ")");
@@ -398,6 +422,20 @@ public final class Demo {
             for (String table : Catalog.readTables(db, State.LIVE)) {
                 int differences = Catalog.verify(db, table, Integer.MAX_VALUE).size();
                 checks.check(differences == 0, table + " equals a rebuild from the facts (" + differences + " differing rows)");
+            }
+        }
+    }
+
+    /** Once the replica has replayed everything: each live read table holds there what it holds on the primary. */
+    private void replicaEqualsPrimary(ReplicatedServer server, String database) throws SQLException {
+        server.awaitReplay(Duration.ofSeconds(30));
+        try (Connection primary = Jdbc.connect(appDbUrl); Connection replica = Jdbc.connect(appReadUrl)) {
+            for (String table : Catalog.readTables(Catalog.of(primary), State.LIVE)) {
+                String digest = "SELECT count(*) || ' rows, md5 ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM " + table + " t";
+                String onPrimary = Jdbc.single(primary, digest);
+                String onReplica = Jdbc.single(replica, digest);
+                checks.check(onPrimary.equals(onReplica), "the replica's " + table + " equals the primary's (" + onReplica
+                        + (onPrimary.equals(onReplica) ? "" : " against " + onPrimary) + ")");
             }
         }
     }

@@ -48,6 +48,16 @@ public final class ReplicatedServer implements PostgresServer {
     private static final Set<String> EMPTY_IN_COPY = Set.of("pg_wal", "pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify",
             "pg_serial", "pg_snapshots", "pg_subtrans");
 
+    /** Why no primary and replica could be started here (the tests that need them are skipped on it). */
+    public static final class CannotStart extends IllegalStateException {
+
+        private static final long serialVersionUID = 1L;
+
+        CannotStart(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final Path directory;
     private final EmbeddedServer primary;
     private final EmbeddedServer replica;
@@ -79,8 +89,8 @@ public final class ReplicatedServer implements PostgresServer {
             if (primary != null) {
                 primary.close();
             }
-            if (!Boolean.getBoolean("kit.keep")) deleteQuietly(directory);
-            throw new IllegalStateException("Could not start a primary with a streaming replica: " + e.getMessage(), e);
+            deleteQuietly(directory);
+            throw new CannotStart("Could not start a primary with a streaming replica: " + e.getMessage(), e);
         }
     }
 
