@@ -27,13 +27,15 @@ public final class App implements AutoCloseable {
     private final HikariDataSource pool;
     /** The replica's pool, or null when the app reads from the primary. */
     private final HikariDataSource readPool;
+    private final AppRegistration registration;
     private final HttpApp http;
     private final int port;
 
-    private App(AppConfig config, HikariDataSource pool, HikariDataSource readPool, HttpApp http, int port) {
+    private App(AppConfig config, HikariDataSource pool, HikariDataSource readPool, AppRegistration registration, HttpApp http, int port) {
         this.config = config;
         this.pool = pool;
         this.readPool = readPool;
+        this.registration = registration;
         this.http = http;
         this.port = port;
     }
@@ -44,8 +46,12 @@ public final class App implements AutoCloseable {
         System.setProperty("org.jooq.no-tips", "true");
         HikariDataSource pool = pool(config);
         HikariDataSource readPool = null;
+        AppRegistration registration = null;
         try {
             DSLContext db = DSL.using(pool, SQLDialect.POSTGRES);
+            // Registered before the gate: a retirement that commits after the gate passed sees this app
+            // and refuses; one that committed before it makes the gate refuse.
+            registration = AppRegistration.start(db, config);
             // On the primary: the replica follows it, and a retirement there is what the gate waits for.
             SchemaGate.requireLive(db, config.version());
             Api.Stores writes = stores.apply(db);
@@ -71,8 +77,11 @@ public final class App implements AutoCloseable {
             });
             HttpApp http = api.routes(new HttpApp(config.maxBodyBytes(), Duration.ofSeconds(config.requestTimeoutSeconds()), new ErrorMapper()));
             int port = http.start(config.host(), config.port());
-            return new App(config, pool, readPool, http, port);
+            return new App(config, pool, readPool, registration, http, port);
         } catch (RuntimeException | IOException e) {
+            if (registration != null) {
+                registration.close();
+            }
             pool.close();
             if (readPool != null) {
                 readPool.close();
@@ -141,9 +150,15 @@ public final class App implements AutoCloseable {
         return port;
     }
 
+    /** The name this server registered under on the primary (kit status, Registered apps). */
+    public String instance() {
+        return registration.instance();
+    }
+
     @Override
     public void close() {
         http.close();
+        registration.close();
         pool.close();
         if (readPool != null) {
             readPool.close();

@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 import static kit.catalog.Tables.CLIENTS;
+import static kit.catalog.Tables.REGISTERED_APPS;
 
 /**
  * The sessions connected to the database that are clients of a schema version, one row each, as
@@ -25,7 +26,25 @@ final class ConnectedClients {
                   OffsetDateTime backendStart, String seenBy, String domain) {
     }
 
+    /**
+     * One app server registered on the primary ({@code kit.registered_apps()}, kit 0.10.0 on): it holds
+     * schema version {@code version} until it gives its registration back or {@code expiresAt} passes,
+     * whatever sessions it has here; {@code readsFrom} is primary or the replica it reads from.
+     */
+    record App(String domain, int version, String instance, String login, String readsFrom, OffsetDateTime startedAt,
+               OffsetDateTime renewedAt, OffsetDateTime expiresAt) {
+    }
+
     private ConnectedClients() {
+    }
+
+    /** The registered apps, or none where the database's kit predates them (0.10.0). */
+    static List<App> registered(DSLContext db) {
+        if (!DatabaseKit.hasFunction(db, "kit.registered_apps()")) {
+            return List.of();
+        }
+        return db.selectFrom(REGISTERED_APPS).fetch(r -> new App(r.getDomain(), r.getVersion(), r.getInstance(), r.getLogin(),
+                r.getReadsFrom(), r.getStartedAt(), r.getRenewedAt(), r.getExpiresAt()));
     }
 
     /** The clients, or none where the database's kit predates kit.clients() (0.6.0): status says the kit differs. */

@@ -64,6 +64,13 @@ final class Operations {
         out.println("Connected clients");
         out.print(Kit.render(clients));
         out.println();
+        TextTable apps = new TextTable("domain", "schema version", "app", "login", "reads from", "since", "lease until");
+        report.registeredApps().forEach(a -> apps.row(a.domain(), a.version(), a.instance(), a.login(), a.readsFrom(),
+                a.startedAt().toLocalDateTime().withNano(0).toString().replace('T', ' '),
+                a.expiresAt().toLocalDateTime().withNano(0).toString().replace('T', ' ')));
+        out.println("Registered apps (on the primary; each holds its version, wherever it reads, until it stops or its lease ends)");
+        out.print(Kit.render(apps));
+        out.println();
         printReplication(report.replication());
         if (!report.failedBackfills().isEmpty()) {
             out.println("FAILED backfill of " + String.join(", ", report.failedBackfills().stream().map(StatusReport.FailedBackfill::table).toList())
@@ -433,6 +440,8 @@ final class Operations {
                     ConnectedClients.of(db).stream()
                             .filter(client -> client.domain().equals(KitName.of(table).domain())
                                     && versions.contains(client.version()) && !ignoreSessions.contains(client.pid())).toList(),
+                    ConnectedClients.registered(db).stream()
+                            .filter(app -> app.domain().equals(KitName.of(table).domain()) && versions.contains(app.version())).toList(),
                     names(plan.getReferrers()), names(plan.getDependents()), !blocked, !dryRun, dryRun && blocked ? 1 : 0);
             if (!dryRun) {
                 Catalog.retire(db, table, ignore);
@@ -448,7 +457,8 @@ final class Operations {
         out.println("  keep every write table and fact");
         if (plan.getClients() != null) {
             out.println("  blocked by connected clients: " + plan.getClients());
-            out.println("    (stop them, or name one that will not read the table again: --ignore-session PID)");
+            out.println("    (stop them, or name a session that will not read the table again: --ignore-session PID;"
+                    + " a registered app blocks until it stops, or its lease ends)");
         }
         if (plan.getReferrers() != null) {
             out.println("  blocked by live read versions that reference it: " + plan.getReferrers());

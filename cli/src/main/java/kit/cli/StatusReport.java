@@ -32,7 +32,8 @@ import static kit.catalog.Tables.WRITE_TABLE;
  */
 record StatusReport(int formatVersion, String command, String database, boolean kitInstalled, KitVersions kit,
                     Long rowsEstimatedFrom, List<SchemaVersion> schemaVersions, List<ReadVersion> readVersions,
-                    List<WriteTable> writeTables, List<ConnectedClients.Client> clients, Replication replication,
+                    List<WriteTable> writeTables, List<ConnectedClients.Client> clients,
+                    List<ConnectedClients.App> registeredApps, Replication replication,
                     List<FailedBackfill> failedBackfills, List<DriftFinding> drift, List<SecurityFinding> security,
                     int exitStatus) {
 
@@ -171,7 +172,7 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         int exitStatus = drift.isEmpty() && security.isEmpty() && failed.isEmpty() && kit.same() ? 0 : 1;
         return new StatusReport(Json.FORMAT_VERSION, "status", db.fetchValue(DSL.select(DSL.currentCatalog())), true, kit,
                 exact ? null : RowCount.ESTIMATE_FROM, schemaVersions, readVersions, writeTables, ConnectedClients.of(db),
-                replication(db), failed, drift, security, exitStatus);
+                ConnectedClients.registered(db), replication(db), failed, drift, security, exitStatus);
     }
 
     private record FeedRow(String readTable, Feed feed) {

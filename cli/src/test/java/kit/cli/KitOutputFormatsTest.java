@@ -323,7 +323,7 @@ class KitOutputFormatsTest {
      * versions differ (exit 1): no command stops at a column or function that only the newer kit has.
      */
     @ParameterizedTest(name = "kit {0}")
-    @ValueSource(strings = {"0.6.0", "0.7.0", "0.8.0"})
+    @ValueSource(strings = {"0.6.0", "0.7.0", "0.8.0", "0.9.0"})
     void statusVerifyAndTheGraphReportADatabaseOfAnEarlierKit(String earlier) throws Exception {
         TestDatabase db = TestDatabases.empty();
         db.migrateWithKit("filesystem:../kit-tests/src/test/resources/frozen-kit-" + earlier, "3");  // version 4 needs this kit

@@ -31,7 +31,7 @@ public final class KitCatalogCodegen {
             // functions and procedures
             "version", "schema_version_state", "backfill_remaining", "backfill", "begin_rebuild",
             "verify_read_table", "check_security", "retirement_plan", "retire_read_version",
-            "abort_read_version", "clients", "register_client", "schema_version_write_tables", "drift");
+            "abort_read_version", "clients", "register_client", "registered_apps", "schema_version_write_tables", "drift");
 
     private KitCatalogCodegen() {
     }

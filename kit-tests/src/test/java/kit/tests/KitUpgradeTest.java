@@ -117,7 +117,7 @@ class KitUpgradeTest {
      * and verify working.
      */
     @ParameterizedTest(name = "from {0}")
-    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0", "0.6.0", "0.7.0", "0.8.0"})
+    @ValueSource(strings = {"0.3.0", "0.4.0", "0.5.0", "0.6.0", "0.7.0", "0.8.0", "0.9.0"})
     void aDatabaseOfAReleasedKitAfterATidyUpAndAnAbortUpgradesInPlace(String released) throws Exception {
         TestDatabase db = TestDatabases.empty();
         // Every step the released kit can run (version 4 needs this kit's feeds): the upgrade applies the rest.

@@ -14,6 +14,7 @@ import kit.catalog.tables.Drift;
 import kit.catalog.tables.Feed;
 import kit.catalog.tables.Installation;
 import kit.catalog.tables.ReadVersion;
+import kit.catalog.tables.RegisteredApps;
 import kit.catalog.tables.SchemaVersion;
 import kit.catalog.tables.SchemaVersionRead;
 import kit.catalog.tables.SchemaVersionWriteTables;
@@ -23,6 +24,7 @@ import kit.catalog.tables.WriteTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
 import kit.catalog.tables.records.ClientsRecord;
 import kit.catalog.tables.records.DriftRecord;
+import kit.catalog.tables.records.RegisteredAppsRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
 
@@ -143,6 +145,29 @@ public class Kit extends SchemaImpl {
      * (dropped while building).
      */
     public final ReadVersion READ_VERSION = ReadVersion.READ_VERSION;
+
+    /**
+     * The table <code>kit.registered_apps</code>.
+     */
+    public final RegisteredApps REGISTERED_APPS = RegisteredApps.REGISTERED_APPS;
+
+    /**
+     * Call <code>kit.registered_apps</code>.
+     */
+    public static Result<RegisteredAppsRecord> REGISTERED_APPS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.registered_apps</code> as a table.
+     */
+    public static RegisteredApps REGISTERED_APPS() {
+        return kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
+        );
+    }
 
     /**
      * The table <code>kit.schema_version</code>.
@@ -283,6 +308,7 @@ public class Kit extends SchemaImpl {
             Feed.FEED,
             Installation.INSTALLATION,
             ReadVersion.READ_VERSION,
+            RegisteredApps.REGISTERED_APPS,
             SchemaVersion.SCHEMA_VERSION,
             SchemaVersionRead.SCHEMA_VERSION_READ,
             SchemaVersionWriteTables.SCHEMA_VERSION_WRITE_TABLES,

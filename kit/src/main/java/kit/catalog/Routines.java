@@ -16,11 +16,13 @@ import kit.catalog.routines.Version;
 import kit.catalog.tables.CheckSecurity;
 import kit.catalog.tables.Clients;
 import kit.catalog.tables.Drift;
+import kit.catalog.tables.RegisteredApps;
 import kit.catalog.tables.SchemaVersionWriteTables;
 import kit.catalog.tables.VerifyReadTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
 import kit.catalog.tables.records.ClientsRecord;
 import kit.catalog.tables.records.DriftRecord;
+import kit.catalog.tables.records.RegisteredAppsRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
 
@@ -311,6 +313,24 @@ public class Routines {
      */
     public static Drift drift() {
         return kit.catalog.tables.Drift.DRIFT.call(
+        );
+    }
+
+    /**
+     * Call <code>kit.registered_apps</code>.
+     */
+    public static Result<RegisteredAppsRecord> registeredApps(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.registered_apps</code> as a table.
+     */
+    public static RegisteredApps registeredApps() {
+        return kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
         );
     }
 

@@ -11,6 +11,7 @@ import kit.catalog.tables.Drift;
 import kit.catalog.tables.Feed;
 import kit.catalog.tables.Installation;
 import kit.catalog.tables.ReadVersion;
+import kit.catalog.tables.RegisteredApps;
 import kit.catalog.tables.SchemaVersion;
 import kit.catalog.tables.SchemaVersionRead;
 import kit.catalog.tables.SchemaVersionWriteTables;
@@ -20,6 +21,7 @@ import kit.catalog.tables.WriteTable;
 import kit.catalog.tables.records.CheckSecurityRecord;
 import kit.catalog.tables.records.ClientsRecord;
 import kit.catalog.tables.records.DriftRecord;
+import kit.catalog.tables.records.RegisteredAppsRecord;
 import kit.catalog.tables.records.SchemaVersionWriteTablesRecord;
 import kit.catalog.tables.records.VerifyReadTableRecord;
 
@@ -128,6 +130,29 @@ public class Tables {
      * (dropped while building).
      */
     public static final ReadVersion READ_VERSION = ReadVersion.READ_VERSION;
+
+    /**
+     * The table <code>kit.registered_apps</code>.
+     */
+    public static final RegisteredApps REGISTERED_APPS = RegisteredApps.REGISTERED_APPS;
+
+    /**
+     * Call <code>kit.registered_apps</code>.
+     */
+    public static Result<RegisteredAppsRecord> REGISTERED_APPS(
+          Configuration configuration
+    ) {
+        return configuration.dsl().selectFrom(kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
+        )).fetch();
+    }
+
+    /**
+     * Get <code>kit.registered_apps</code> as a table.
+     */
+    public static RegisteredApps REGISTERED_APPS() {
+        return kit.catalog.tables.RegisteredApps.REGISTERED_APPS.call(
+        );
+    }
 
     /**
      * The table <code>kit.schema_version</code>.

@@ -251,6 +251,21 @@ CREATE TABLE IF NOT EXISTS kit.baseline_table (
 );
 COMMENT ON TABLE kit.baseline_table IS 'Existing tables brought under the kit: copying (its rows become facts of recorded_table, batch by batch, up to the key copy_until it had when the capture started), capturing (copied; each insert, update and delete of it still becomes a fact), ended (kit.end_capture: the table is read-only or dropped).';
 
+-- 0.10.0: the app servers that run, each registered on the primary by itself for a lease it
+-- renews (kit.register_app): retirements see an app that reads from a streaming replica only,
+-- whose sessions there the primary's pg_stat_activity does not show.
+CREATE TABLE IF NOT EXISTS kit.app_instance (
+    instance    text PRIMARY KEY CHECK (length(instance) BETWEEN 1 AND 200),
+    domain      text NOT NULL,
+    version     integer NOT NULL,
+    login       text NOT NULL,
+    reads_from  text NOT NULL CHECK (length(reads_from) <= 500),
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    renewed_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE kit.app_instance IS 'Running app servers, each registered by itself (kit.register_app) for a lease it renews while it runs and gives back when it stops (kit.unregister_app); one killed holds its version until expires_at. reads_from: primary, or the replica it reads from. kit.registered_apps() lists those whose lease holds; a retirement refuses while one of its versions does.';
+
 PERFORM set_config('client_min_messages', _messages, true);
 END
 $catalog$;

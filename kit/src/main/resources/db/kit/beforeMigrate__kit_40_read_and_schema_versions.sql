@@ -295,6 +295,32 @@ AS $$
     SELECT (1263095::bigint << 32) | client_lock_key.app_role::bigint
 $$;
 
+-- The role of schema version `version` of `domain`, once the session's login is
+-- seen to act as it: what a client must be to register as one of the version
+-- (kit.register_client, kit.register_app, kit.unregister_app).
+CREATE OR REPLACE FUNCTION kit.client_role(version integer, domain text)
+RETURNS oid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _role oid := (SELECT r.oid FROM kit.app_role a JOIN pg_roles r ON r.rolname = a.role_name
+                   WHERE a.domain = client_role.domain AND a.version = client_role.version);
+BEGIN
+    IF _role IS NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s of domain %s has no app role in this database', client_role.version,
+                                       coalesce(client_role.domain, 'none')),
+                                'Migrate the version first (kit.create_app_role); nothing was registered.');
+    END IF;
+    IF NOT pg_has_role(session_user, _role, 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('Login %s may not act as %s, so it cannot register as a client of schema version %s',
+                             session_user, _role::regrole, client_role.version);
+    END IF;
+    RETURN _role;
+END
+$$;
+
 -- Registers this session as a client of schema version `version` of
 -- `domain` (the caller's current schema unless named) until it disconnects: for sessions that act as an app role through SET ROLE, which
 -- nobody outside the session can see (pg_stat_activity shows the login
@@ -306,22 +332,86 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    _role oid := (SELECT r.oid FROM kit.app_role a JOIN pg_roles r ON r.rolname = a.role_name
-                   WHERE a.domain = register_client.domain AND a.version = register_client.version);
 BEGIN
-    IF _role IS NULL THEN
-        PERFORM kit.usage_error(format('Schema version %s of domain %s has no app role in this database', register_client.version,
-                                       coalesce(register_client.domain, 'none')),
-                                'Migrate the version first (kit.create_app_role); nothing was registered.');
-    END IF;
-    IF NOT pg_has_role(session_user, _role, 'MEMBER') THEN
-        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-            MESSAGE = format('Login %s may not act as %s, so it cannot register as a client of schema version %s',
-                             session_user, _role::regrole, register_client.version);
-    END IF;
-    PERFORM pg_advisory_lock_shared(kit.client_lock_key(_role));
+    PERFORM pg_advisory_lock_shared(kit.client_lock_key(kit.client_role(register_client.version, register_client.domain)));
 END
+$$;
+
+-- Registers a running app server of schema version `version` of `domain`, or
+-- renews its registration, for `lease` from now: what an app that reads from
+-- a streaming replica needs, since its sessions there are no client the
+-- primary can see (kit.register_client). The app calls it at start, before its
+-- start-up gate, and again well within the lease while it runs
+-- (kit.unregister_app when it stops); one that is killed holds its version
+-- until the lease ends. `instance` is the app's own name for itself, unique
+-- among the running apps; `reads_from` says where it reads (primary, or the
+-- replica). An instance keeps the version it registered with. Returns when the
+-- lease ends. Only a login that may act as the version's role can register.
+CREATE OR REPLACE FUNCTION kit.register_app(version integer, domain text, instance text, reads_from text,
+                                            lease interval DEFAULT '30 seconds')
+RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _expires timestamptz;
+BEGIN
+    PERFORM kit.client_role(register_app.version, register_app.domain);
+    IF register_app.lease IS NULL OR register_app.lease < interval '1 second' OR register_app.lease > interval '1 day' THEN
+        PERFORM kit.usage_error(format('An app''s lease must be between 1 second and 1 day (got %s)', coalesce(register_app.lease::text, 'NULL')),
+                                'Nothing was registered.');
+    END IF;
+    IF coalesce(length(register_app.instance), 0) NOT BETWEEN 1 AND 200 OR coalesce(length(register_app.reads_from), 0) NOT BETWEEN 1 AND 500 THEN
+        PERFORM kit.usage_error('An app registers with a name (1 to 200 characters) and where it reads (1 to 500)', 'Nothing was registered.');
+    END IF;
+    INSERT INTO kit.app_instance AS a (instance, domain, version, login, reads_from, expires_at)
+    VALUES (register_app.instance, register_app.domain, register_app.version, session_user, register_app.reads_from,
+            now() + register_app.lease)
+    ON CONFLICT ON CONSTRAINT app_instance_pkey DO UPDATE SET renewed_at = now(), expires_at = excluded.expires_at, reads_from = excluded.reads_from
+     WHERE a.domain = excluded.domain AND a.version = excluded.version
+    RETURNING a.expires_at INTO _expires;
+    IF _expires IS NULL THEN
+        PERFORM kit.usage_error(format('App %s is registered for another schema version', register_app.instance),
+                                'Each app server registers under a name of its own; nothing was registered.');
+    END IF;
+    -- Leases that ended long ago say nothing any more.
+    DELETE FROM kit.app_instance a WHERE a.expires_at < now() - interval '1 day';
+    RETURN _expires;
+END
+$$;
+
+-- Ends the registration of a stopping app (kit.register_app). True when there
+-- was one; a login may end only registrations of versions it may act as.
+CREATE OR REPLACE FUNCTION kit.unregister_app(instance text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _app record;
+BEGIN
+    SELECT a.domain, a.version INTO _app FROM kit.app_instance a WHERE a.instance = unregister_app.instance;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM kit.client_role(_app.version, _app.domain);
+    DELETE FROM kit.app_instance a WHERE a.instance = unregister_app.instance;
+    RETURN true;
+END
+$$;
+
+-- The app servers whose registration holds (kit.register_app): running, or
+-- killed less than a lease ago.
+CREATE OR REPLACE FUNCTION kit.registered_apps()
+RETURNS TABLE (domain text, version integer, instance text, login text, reads_from text, started_at timestamptz,
+               renewed_at timestamptz, expires_at timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT a.domain, a.version, a.instance, a.login, a.reads_from, a.started_at, a.renewed_at, a.expires_at
+      FROM kit.app_instance a
+     WHERE a.expires_at > now()
+     ORDER BY a.domain, a.version, a.instance
 $$;
 
 -- Every session connected to this database that is a client of a schema

@@ -11,14 +11,15 @@
 -- through the kit's triggers, so EXECUTE on every other one is revoked
 -- (also what kits before 0.4.0 granted: kit.claim_explicit_id).
 -- The kit functions every app role may run: the start-up gate's and the
--- client registration. kit.grant_start_up_gate grants them, kit.drift
+-- registrations of client sessions and of running apps. kit.grant_start_up_gate grants them, kit.drift
 -- expects them and no other.
 CREATE OR REPLACE FUNCTION kit.gate_functions()
 RETURNS regprocedure[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT ARRAY['kit.schema_version_state(integer, text)'::regprocedure, 'kit.register_client(integer, text)'::regprocedure]
+    SELECT ARRAY['kit.schema_version_state(integer, text)'::regprocedure, 'kit.register_client(integer, text)'::regprocedure,
+                 'kit.register_app(integer, text, text, text, interval)'::regprocedure, 'kit.unregister_app(text)'::regprocedure]
 $$;
 
 CREATE OR REPLACE FUNCTION kit.grant_start_up_gate(role_name text)

@@ -29,6 +29,15 @@ BEGIN
                       '; ' ORDER BY c.pid) INTO clients
       FROM kit.clients() c
      WHERE c.domain = kit.key_schema(retirement_plan.read_table) AND c.version = ANY (versions) AND c.pid <> ALL (coalesce(retirement_plan.ignore_sessions, '{}'));
+    -- Apps registered on the primary (kit.register_app) count whatever sessions they have here: one that
+    -- reads from a replica needs the table there, where no session of this server can see it.
+    clients := concat_ws('; ', clients,
+        (SELECT string_agg(format('app %s (login %s, reads from %s, registered since %s, lease until %s, of version %s)',
+                                  a.instance, a.login, a.reads_from, to_char(a.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                  to_char(a.expires_at, 'HH24:MI:SS TZ'), a.version), '; ' ORDER BY a.instance)
+           FROM kit.registered_apps() a
+          WHERE a.domain = kit.key_schema(retirement_plan.read_table) AND a.version = ANY (versions)));
+    clients := nullif(clients, '');
     SELECT string_agg(DISTINCT rr.read_table, ', ') INTO referrers
       FROM kit.read_reference rr JOIN kit.read_version v ON v.read_table = rr.read_table
      WHERE rr.referenced_table = retirement_plan.read_table AND v.state IN ('building', 'live') AND v.rebuild_of IS NULL;
@@ -75,7 +84,8 @@ BEGIN
                                   ELSE ' of domain ' || kit.key_schema(retire_read_version.read_table) END, _plan.clients),
             SCHEMA = kit.key_schema(retire_read_version.read_table), TABLE = kit.key_table(retire_read_version.read_table),
             HINT = 'Stop those clients: every app server of the listed versions, and any other session '
-                   '(kit status lists them; SELECT pg_terminate_backend(<pid>) ends one). Then run the migration again, '
+                   '(kit status lists them; SELECT pg_terminate_backend(<pid>) ends one). An app stopped gives its '
+                   'registration back; one killed holds it until its lease ends (kit status, Registered apps). Then run the migration again, '
                    'or retire it first with kit retire ' || retire_read_version.read_table
                    || ' --ignore-session <pid> if a listed session will not read it again.';
     END IF;

@@ -11,6 +11,12 @@
 -- writers wait at most one short lock at a time.
 --
 -- Update notes, newest first:
+--   0.10.0 Beyond one server: running apps register on the primary for a
+--          lease (kit.register_app, kit.unregister_app, kit.registered_apps;
+--          catalog kit.app_instance), and retirements refuse while one of the
+--          versions holds a lease; app roles may run both (kit.gate_functions).
+--          The backfill pauses while a streaming replica lags. No generated
+--          code changed.
 --   0.9.0  Forgetting a person: kit.declare_personal_data, kit.forget, the
 --          forget role (kit_forget) and kit.grant_forget; the catalog gains
 --          kit.personal_column, kit.forgotten, kit.forget_role and

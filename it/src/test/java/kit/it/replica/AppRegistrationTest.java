@@ -1,0 +1,130 @@
+package kit.it.replica;
+
+import kit.app.App;
+import kit.app.AppConfig;
+import kit.cli.KitCommand;
+import kit.client.AppRoles;
+import kit.client.DatabaseUrl;
+import kit.client.Jdbc;
+import kit.client.Migrations;
+import kit.example.ExampleMigrations;
+import kit.it.AppVersions;
+import kit.server.ReplicatedServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Retirement sees apps that read from a replica: app-v0, reading users_0 from the replica only,
+ * registers on the primary (kit.register_app) for a lease it renews, kit status lists it, and the
+ * tidy-up's retirement refuses while it holds, even with every session app-v0 has on the primary
+ * ignored. Stopped, the app gives its registration back; killed, it holds until the lease ends.
+ */
+class AppRegistrationTest {
+
+    private static ReplicatedServer servers;
+    private static DatabaseUrl primary;
+    private static DatabaseUrl replica;
+
+    @BeforeAll
+    static void migrate() throws Exception {
+        servers = Replicas.start();
+        servers.createDatabase("registered", null);
+        primary = servers.url().withDatabase("registered");
+        replica = servers.replicaUrl().withDatabase("registered");
+        new Migrations(primary, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo("2");
+        servers.awaitReplay(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (servers != null) {
+            servers.close();
+        }
+    }
+
+    private static String retire(Connection c, String table, List<Integer> ignore) throws SQLException {
+        try {
+            Jdbc.single(c, "SELECT kit.retire_read_version(?, ignore_sessions => ?::integer[])::text", table,
+                    "{" + String.join(",", ignore.stream().map(String::valueOf).toList()) + "}");
+            return "retired";
+        } catch (SQLException e) {
+            return e.getSQLState() + ": " + e.getMessage();
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (var s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Test
+    void anAppThatReadsFromTheReplicaHoldsItsVersionOnThePrimaryUntilItStops() throws Exception {
+        AppConfig config = new AppConfig(0, "127.0.0.1", 0, primary, AppRoles.defaultRole(0), 2, 1000, 65536, "warn")
+                .readingFrom(replica, 1000);
+        try (Connection c = Jdbc.connect(primary.jdbc())) {
+            try (App v0 = App.start(config, AppVersions.of(0)::stores)) {
+                assertThat(Jdbc.strings(c, "SELECT instance || ' ' || version || ' ' || reads_from FROM kit.registered_apps()"))
+                        .containsExactly(v0.instance() + " 0 replica " + replica.hostAndPort() + "/registered");
+                String status = KitCommand.run(primary.jdbc(), "status").out();
+                assertThat(status).contains("Registered apps").contains(v0.instance()).contains("replica " + replica.hostAndPort());
+
+                // Its sessions on the primary (it writes there) are the operator's to ignore; its registration is not.
+                List<Integer> sessions = Jdbc.strings(c, "SELECT pid::text FROM kit.clients() WHERE version = 0").stream()
+                        .map(Integer::valueOf).toList();
+                String refused = retire(c, "users_0", sessions);
+                assertThat(refused).startsWith("KT005").contains("app " + v0.instance()).contains("reads from replica");
+                assertThat(Jdbc.single(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_0'")).isEqualTo("live");
+            }
+            assertThat(Jdbc.number(c, "SELECT count(*) FROM kit.registered_apps()")).as("given back at stop").isZero();
+            assertThat(retire(c, "users_0", List.of())).isEqualTo("retired");
+        }
+    }
+
+    @Test
+    void aKilledAppHoldsItsVersionUntilItsLeaseEnds() throws Exception {
+        try (Connection c = Jdbc.connect(primary.jdbc())) {
+            // What a killed app-v1 leaves: a registration nobody renews.
+            Jdbc.single(c, "SELECT kit.register_app(1, 'public', 'app-v1@gone:4242/dead', 'replica elsewhere', '2 seconds')::text");
+            assertThat(retire(c, "users_1", List.of())).startsWith("KT005").contains("app app-v1@gone:4242/dead");
+            Thread.sleep(2_200);
+            assertThat(Jdbc.number(c, "SELECT count(*) FROM kit.registered_apps()")).isZero();
+            assertThat(retire(c, "users_1", List.of())).isEqualTo("retired");
+        }
+    }
+
+    @Test
+    void aRegistrationThatCannotHoldIsRefusedAndLeavesNothing() throws Exception {
+        try (Connection c = Jdbc.connect(primary.jdbc())) {
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(2, 'public', 'x', 'primary', '0 seconds')::text"))
+                    .hasMessageContaining("between 1 second and 1 day");
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(2, 'public', '', 'primary')::text"))
+                    .hasMessageContaining("registers with a name");
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(9, 'public', 'x', 'primary')::text"))
+                    .hasMessageContaining("has no app role");
+            Jdbc.single(c, "SELECT kit.register_app(2, 'public', 'app-v2@here', 'primary')::text");
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(1, 'public', 'app-v2@here', 'primary')::text"))
+                    .hasMessageContaining("registered for another schema version");
+            execute(c, "CREATE ROLE registration_outsider LOGIN");
+            try {
+                execute(c, "SET SESSION AUTHORIZATION registration_outsider");
+                assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.unregister_app('app-v2@here')::text"))
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isIn("42501"));
+            } finally {
+                execute(c, "RESET SESSION AUTHORIZATION");
+            }
+            assertThat(Jdbc.strings(c, "SELECT instance FROM kit.registered_apps()")).containsExactly("app-v2@here");
+            assertThat(Jdbc.single(c, "SELECT kit.unregister_app('app-v2@here')::text")).isEqualTo("true");
+            assertThat(Jdbc.single(c, "SELECT kit.unregister_app('app-v2@here')::text")).isEqualTo("false");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+-- After every migrate: backfill the read versions the migrations created
+-- (state building), batch by batch, each batch its own transaction, then make
+-- them live. Resumes where a killed run stopped. Runs outside a transaction
+-- (see the .conf beside this file) so that the procedure can commit.
+CALL kit.backfill();

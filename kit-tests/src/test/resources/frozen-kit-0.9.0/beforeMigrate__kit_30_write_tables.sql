@@ -1,0 +1,397 @@
+-- Kit script 30 write_tables (run by Flyway before every migrate, in file-name order).
+-- Write tables: append-only facts, their id spaces, id assigners and id claimers.
+-- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
+
+-- Takes an explicit id (one the writer chose) for its id space, or refuses it:
+-- KT006 when it lies outside the range explicit ids may use (negative, or
+-- where the id space's sequence gives ids) or the table is not a write table
+-- of that id space, KT002 when a fact of the id space already has it. Called
+-- by the id claimers (kit.claim_id_sql), for explicit ids only, so the usual
+-- write (no id) never pays for it; no app role may call it. (SECURITY
+-- DEFINER only for the id assigners of kits before 0.4.0, which call it as
+-- the writer until the upgrade replaces them.)
+CREATE OR REPLACE FUNCTION kit.claim_explicit_id(id_space text, write_table text, id bigint)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _first_given bigint;
+BEGIN
+    SELECT s.seqmin INTO _first_given
+      FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
+     WHERE w.write_table = claim_explicit_id.write_table AND w.id_space = claim_explicit_id.id_space;
+    IF _first_given IS NULL THEN
+        PERFORM kit.usage_error(format('Not a write table of the %s id space: %s', claim_explicit_id.id_space,
+                                       claim_explicit_id.write_table));
+    END IF;
+    IF claim_explicit_id.id < 0 OR claim_explicit_id.id >= _first_given THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006',
+            MESSAGE = format('Explicit %s id out of range: %s (Write table: %s, Explicit ids: 0 to %s)',
+                             claim_explicit_id.id_space, claim_explicit_id.id, claim_explicit_id.write_table, _first_given - 1),
+            SCHEMA = kit.key_schema(claim_explicit_id.write_table), TABLE = kit.key_table(claim_explicit_id.write_table), COLUMN = 'id',
+            HINT = format('Leave the id out and the kit assigns one; ids from %s on are the sequence''s alone.', _first_given);
+    END IF;
+    INSERT INTO kit.explicit_id (id_space, id) VALUES (claim_explicit_id.id_space, claim_explicit_id.id)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT002',
+            MESSAGE = format('Duplicate %s id: %s (Write table: %s, Id space: %s)', claim_explicit_id.id_space,
+                             claim_explicit_id.id, claim_explicit_id.write_table, claim_explicit_id.id_space),
+            SCHEMA = kit.key_schema(claim_explicit_id.write_table), TABLE = kit.key_table(claim_explicit_id.write_table), COLUMN = 'id',
+            HINT = 'Leave the id out and the kit assigns a free one.';
+    END IF;
+END
+$$;
+
+-- A fact that arrives with session_replication_role = replica was written
+-- elsewhere (a logical-replication subscriber applying the origin's facts, a
+-- restore): its id and seq were given there. Its explicit id is claimed as
+-- any other; a sequence-given id and its seq move this database's sequences
+-- past them, so that after a failover the first local write gets an id and a
+-- seq nobody has. Called only by the id claimers.
+CREATE OR REPLACE FUNCTION kit.take_replicated_ids(id_space text, write_table text, id bigint, seq bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _sequence regclass;
+    _first    bigint;
+BEGIN
+    SELECT w.id_sequence::regclass, s.seqmin INTO _sequence, _first
+      FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
+     WHERE w.write_table = take_replicated_ids.write_table;
+    IF take_replicated_ids.id < _first THEN
+        PERFORM kit.claim_explicit_id(take_replicated_ids.id_space, take_replicated_ids.write_table, take_replicated_ids.id);
+    ELSIF take_replicated_ids.id > coalesce(pg_sequence_last_value(_sequence), 0) THEN
+        PERFORM setval(_sequence, take_replicated_ids.id);
+    END IF;
+    IF take_replicated_ids.seq > coalesce(pg_sequence_last_value('kit.fact_seq'), 0) THEN
+        PERFORM setval('kit.fact_seq', take_replicated_ids.seq);
+    END IF;
+END
+$$;
+
+-- The trigger function that gives a fact without an id the next one of its
+-- id space's sequence, per row, before the row is written (its trigger has
+-- WHEN (NEW.id IS NULL), so a fact with an id never calls it). Sequence-given
+-- ids start at the sequence's MINVALUE and explicit ids must lie below it
+-- (kit.claim_explicit_id), so a sequence-given id can never equal one
+-- somebody chose, whenever and in whatever order they commit: no lock, no
+-- setval, and an insert without an id never fails because of another
+-- writer's id.
+--
+-- It runs as the inserting role (no SECURITY DEFINER), which has USAGE on
+-- the sequence: a writer's search_path could only change what runs with its
+-- own rights. Still every name is schema-qualified. (A SET search_path
+-- clause would cost a configuration change per row.)
+CREATE OR REPLACE FUNCTION kit.assign_id_sql(id_space text, id_sequence text,
+                                             OUT function_name text, OUT create_sql text, OUT body text,
+                                             OUT security_definer boolean, OUT config text[], OUT strict boolean)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM kit.function_object(
+        name => format('kit.%I', kit.object_name('id_space', assign_id_sql.id_space)), arguments => '', returns => 'trigger',
+        source => kit.render($t$
+BEGIN
+    NEW.id := pg_catalog.nextval({{id_sequence}}::pg_catalog.regclass);
+    RETURN NEW;
+END
+$t$, jsonb_build_object('id_sequence', quote_literal(assign_id_sql.id_sequence))))
+$$;
+
+-- The trigger function that takes a fact's explicit id (one the writer
+-- chose) for its id space, per row, before the row is written; its trigger
+-- has WHEN (NEW.id IS NOT NULL), so the usual write (no id) never calls it.
+-- SECURITY DEFINER, because it writes the kit's catalog (kit.explicit_id),
+-- which app roles may not; therefore a pinned search_path. Only a trigger
+-- can call a trigger function, and only the kit can attach it (EXECUTE is
+-- revoked from PUBLIC): an app role cannot claim an id of a table it may not
+-- write, nor put rows into kit.explicit_id by any other way.
+CREATE OR REPLACE FUNCTION kit.claim_id_sql(id_space text,
+                                            OUT function_name text, OUT create_sql text, OUT body text,
+                                            OUT security_definer boolean, OUT config text[], OUT strict boolean)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM kit.function_object(
+        name => format('kit.%I', kit.object_name('id_claimer', claim_id_sql.id_space)), arguments => '', returns => 'trigger',
+        definer => true, pinned_path => 'pg_catalog, pg_temp',
+        source => kit.render($t$
+BEGIN
+    IF current_setting('session_replication_role') = 'replica' THEN
+        PERFORM kit.take_replicated_ids({{id_space}}, kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id, NEW.seq);
+    ELSE
+        PERFORM kit.claim_explicit_id({{id_space}}, kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME), NEW.id);
+    END IF;
+    RETURN NEW;
+END
+$t$, jsonb_build_object('id_space', quote_literal(claim_id_sql.id_space))))
+$$;
+
+-- (Re)creates an id space's id assigner and id claimer (kit.assign_id_sql,
+-- kit.claim_id_sql); only the triggers that use them may run them.
+CREATE OR REPLACE FUNCTION kit.create_id_assigner(id_space text, id_sequence text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE (kit.assign_id_sql(create_id_assigner.id_space, create_id_assigner.id_sequence)).create_sql;
+    EXECUTE (kit.claim_id_sql(create_id_assigner.id_space)).create_sql;
+END
+$$;
+
+-- Puts the id triggers of its id space on a write table, unless they are
+-- there as this kit makes them: accept_id_<w> for facts with an id, then
+-- assign_id_<w> for facts without (kits before 0.4.0 had one assign_id_<w>
+-- for both, with no WHEN clause: it is replaced). Both ENABLE ALWAYS, so
+-- that they hold under session_replication_role = replica too. The caller
+-- holds a lock on the table that keeps writers out.
+CREATE OR REPLACE FUNCTION kit.attach_id_assigner(write_table text, id_space text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table   regclass := kit.relation(attach_id_assigner.write_table)::regclass;
+    _trigger record;
+BEGIN
+    FOR _trigger IN SELECT k.kind, kit.object_name(k.kind, attach_id_assigner.write_table) AS name,
+                           kit.object_name(k.function_kind, attach_id_assigner.id_space) AS function_name, k.condition
+                      FROM (VALUES ('accept_id', 'id_claimer', 'NEW.id IS NOT NULL'),
+                                   ('assign_id', 'id_space', 'NEW.id IS NULL')) AS k (kind, function_kind, condition) LOOP
+        IF EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgname = _trigger.name AND t.tgqual IS NULL) THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', _trigger.name, _table);
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgname = _trigger.name) THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION kit.%I()',
+                           _trigger.name, _table, _trigger.condition, _trigger.function_name);
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _table, _trigger.name);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Records the columns a write table has now (name and type) as the ones its
+-- facts keep: when it is created (kit.write_column).
+CREATE OR REPLACE FUNCTION kit.record_write_columns(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM kit.write_column c WHERE c.write_table = record_write_columns.write_table;
+    INSERT INTO kit.write_column (write_table, column_name, type)
+    SELECT record_write_columns.write_table, a.attname, format_type(a.atttypid, a.atttypmod)
+      FROM pg_attribute a
+     WHERE a.attrelid = kit.relation(record_write_columns.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+END
+$$;
+
+-- Puts the append-only guard on a write table: UPDATE, DELETE and TRUNCATE
+-- fail with KT001, ENABLE ALWAYS, so that it holds with
+-- session_replication_role = replica too.
+CREATE OR REPLACE FUNCTION kit.create_append_only_guard(relation regclass, write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()',
+                   kit.object_name('append_only', create_append_only_guard.write_table), create_append_only_guard.relation);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I',
+                   create_append_only_guard.relation, kit.object_name('append_only', create_append_only_guard.write_table));
+END
+$$;
+
+-- The write tables an app of `version` of `domain` writes: the newest write
+-- table of each fact at or below it (user_registered_1 rather than _0 from
+-- version 1 on), as kit.create_write_table declared them. The same rule
+-- gives the app's generated code and its role's grants.
+CREATE OR REPLACE FUNCTION kit.schema_version_write_tables(version integer, domain text)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT DISTINCT ON (w.fact) w.write_table
+      FROM kit.write_table w
+     WHERE w.domain = schema_version_write_tables.domain AND w.schema_version <= schema_version_write_tables.version
+     ORDER BY w.fact, w.schema_version DESC
+$$;
+
+-- What an app role needs on a write table it writes: INSERT on its domain
+-- columns (never seq or recorded_at), SELECT on id (for INSERT ... RETURNING
+-- id) and USAGE on its id space's sequence.
+CREATE OR REPLACE FUNCTION kit.grant_write_table(write_table text, role_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _relation regclass := kit.relation(grant_write_table.write_table)::regclass;
+BEGIN
+    EXECUTE format('GRANT INSERT (%s) ON %s TO %I',
+                   (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = _relation AND a.attnum > 0 AND NOT a.attisdropped
+                       AND a.attname NOT IN ('seq', 'recorded_at')),
+                   _relation, grant_write_table.role_name);
+    EXECUTE format('GRANT SELECT (id) ON %s TO %I', _relation, grant_write_table.role_name);
+    EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I',
+                   (SELECT w.id_sequence FROM kit.write_table w WHERE w.write_table = grant_write_table.write_table),
+                   grant_write_table.role_name);
+END
+$$;
+
+-- The fact and schema version a new write table is declared with, the name's
+-- <fact>_<N> form standing in for either one left out. Refuses (KT006, with
+-- the call that declares it) a table that would belong to no schema version,
+-- a negative version, and a second write table of one fact in one version,
+-- which would leave that version's apps two tables to write.
+CREATE OR REPLACE FUNCTION kit.write_table_declaration(write_table text, given_fact text, given_version integer,
+                                                       OUT fact text, OUT schema_version integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _named    text[] := regexp_match(kit.key_table(write_table_declaration.write_table), '^(.+)_([0-9]{1,9})$');
+    _existing kit.write_table;
+    _other    text;
+BEGIN
+    SELECT * INTO _existing FROM kit.write_table w WHERE w.write_table = write_table_declaration.write_table;
+    IF FOUND THEN
+        PERFORM kit.usage_error(format('%s is a write table already (fact %s, schema version %s)', write_table_declaration.write_table,
+                                       _existing.fact, _existing.schema_version),
+                                'A write table is declared once; a changed fact is a new write table of a later version. Nothing was changed.');
+    END IF;
+    fact := coalesce(write_table_declaration.given_fact, _named[1], kit.key_table(write_table_declaration.write_table));
+    schema_version := coalesce(write_table_declaration.given_version, _named[2]::integer);
+    IF fact !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
+        PERFORM kit.usage_error(format('A fact is named like an identifier: letters, digits and _, not starting with a digit (Write table: %s, fact: %L)',
+                                       write_table_declaration.write_table, fact),
+                                'Name the fact as its generated classes will be named, e.g. fact => ''order_placed''; nothing was changed.');
+    END IF;
+    IF schema_version IS NULL THEN
+        PERFORM kit.usage_error(format('Write table %s belongs to no schema version: its name does not end in _<N>, and none was declared',
+                                       write_table_declaration.write_table),
+                                format('Declare it: kit.create_write_table(%L, <id space>, fact => %L, schema_version => <N>); nothing was changed.',
+                                       write_table_declaration.write_table, fact));
+    END IF;
+    IF schema_version < 0 THEN
+        PERFORM kit.usage_error(format('A schema version is 0 or more (Write table: %s, schema_version: %s)',
+                                       write_table_declaration.write_table, schema_version),
+                                'Declare the version the table belongs to: schema_version => 0, 1, ...; nothing was changed.');
+    END IF;
+    IF _named[2]::integer IS DISTINCT FROM schema_version AND _named IS NOT NULL THEN
+        RAISE NOTICE 'kit: % belongs to schema version %, as declared, not to the % its name ends in',
+                     write_table_declaration.write_table, schema_version, _named[2];
+    END IF;
+    SELECT w.write_table INTO _other FROM kit.write_table w
+     WHERE w.domain = kit.key_schema(write_table_declaration.write_table)
+       AND w.fact = write_table_declaration.fact AND w.schema_version = write_table_declaration.schema_version;
+    IF _other IS NOT NULL THEN
+        PERFORM kit.usage_error(format('Schema version %s already has a write table of fact %s: %s (Write table: %s)',
+                                       schema_version, fact, _other, write_table_declaration.write_table),
+                                'Give the new table another fact (fact => ...) or the version it belongs to (schema_version => ...); nothing was changed.');
+    END IF;
+END
+$$;
+
+-- Turns a freshly created table of domain columns (id bigint first) into a
+-- write table: adds the kit columns, the id space's sequence and id assigner,
+-- the append-only guard and registers it. The first write table of an id
+-- space creates its sequence, whose ids start at explicit_ids_below: writers
+-- may choose ids from 0 up to it (the examples' VALUES (0, ...)), the
+-- sequence gives the ids from there on.
+--
+-- The write table's key is seq, its place in the global order. Ids are not
+-- indexed here: kit.explicit_id holds explicit ids once per id space and the
+-- sequence never repeats, so a second index per fact would only cost writes.
+--
+-- It records what the table is, declared, never parsed from its name: the
+-- kind of fact it holds (fact) and the schema version it belongs to
+-- (schema_version). Apps of version N write the newest write table of each
+-- fact at or below N (kit.schema_version_write_tables). Both may be left out
+-- for a name of the form <fact>_<N> (user_registered_1: fact user_registered,
+-- version 1); a fact left out is the name without that suffix, or the name.
+--
+-- The table is in its domain: the schema its name gives ('shop.order_placed'),
+-- else `domain`, the caller's current schema. So is its id space: 'order' is
+-- shop's id space shop.order, whose sequence and id functions the kit keeps in
+-- its own schema (kit.shop__order_id_seq).
+CREATE OR REPLACE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000,
+                                                  fact text DEFAULT NULL, schema_version integer DEFAULT NULL,
+                                                  domain text DEFAULT current_schema())
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _table       regclass;
+    _sequence    text;
+    _id_type     text;
+    _first_given bigint;
+    _declared    record;
+BEGIN
+    create_write_table.write_table := kit.table_key(create_write_table.write_table, create_write_table.domain);
+    create_write_table.id_space := kit.table_key(create_write_table.id_space, kit.key_schema(create_write_table.write_table));
+    _table := to_regclass(kit.relation(create_write_table.write_table));
+    _sequence := format('kit.%I', kit.object_name('id_sequence', create_write_table.id_space));
+    IF kit.key_schema(create_write_table.id_space) <> kit.key_schema(create_write_table.write_table) THEN
+        PERFORM kit.usage_error(format('An id space belongs to the domain of its write tables (Write table: %s, Id space: %s)',
+                                       create_write_table.write_table, create_write_table.id_space),
+                                'Name the id space without a schema; nothing was changed.');
+    END IF;
+    IF _table IS NULL THEN
+        PERFORM kit.refuse_missing_table(create_write_table.write_table, 'kit.create_write_table');
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO _id_type
+      FROM pg_attribute a WHERE a.attrelid = _table AND a.attname = 'id' AND a.attnum = 1;
+    IF _id_type IS DISTINCT FROM 'bigint' THEN
+        PERFORM kit.usage_error(format('A write table needs id bigint as its first column (Write table: %s, First column''s id type: %s)',
+                                       create_write_table.write_table, coalesce(_id_type, 'no id column first')));
+    END IF;
+    IF create_write_table.explicit_ids_below < 1 THEN
+        PERFORM kit.usage_error(format('explicit_ids_below must be positive (Write table: %s, Given: %s)',
+                                       create_write_table.write_table, create_write_table.explicit_ids_below));
+    END IF;
+    _declared := kit.write_table_declaration(create_write_table.write_table, create_write_table.fact,
+                                              create_write_table.schema_version);
+    -- The names its triggers will need, checked before anything is made.
+    PERFORM kit.object_name('feed', create_write_table.write_table), kit.object_name('assign_id', create_write_table.write_table),
+            kit.object_name('accept_id', create_write_table.write_table);
+    _first_given := (SELECT s.seqmin FROM pg_sequence s WHERE s.seqrelid = to_regclass(_sequence));
+    IF _first_given IS NULL THEN
+        EXECUTE format('CREATE SEQUENCE %s AS bigint MINVALUE %s START %2$s', _sequence, create_write_table.explicit_ids_below);
+        PERFORM kit.create_id_assigner(create_write_table.id_space, _sequence);
+    ELSIF _first_given <> create_write_table.explicit_ids_below THEN
+        PERFORM kit.usage_error(format('The %s id space already gives ids from %s on (Write table: %s, explicit_ids_below: %s)',
+                                       create_write_table.id_space, _first_given,
+                                       create_write_table.write_table, create_write_table.explicit_ids_below),
+                                'Leave explicit_ids_below out for a second write table of an id space.');
+    END IF;
+    EXECUTE format($ddl$
+        ALTER TABLE %1$s
+            ALTER COLUMN id DROP DEFAULT,
+            ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
+            ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
+            ADD PRIMARY KEY (seq)
+        $ddl$, _table);
+    PERFORM kit.create_append_only_guard(_table, create_write_table.write_table);
+    PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
+    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version, domain)
+    VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version,
+            kit.key_schema(create_write_table.write_table));
+    PERFORM kit.record_write_columns(create_write_table.write_table);
+    -- The roles of building and live versions that write this table from now on (the newest table
+    -- of its fact at or below their version) get its grants now, not at the next kit repair.
+    PERFORM kit.grant_write_table(create_write_table.write_table, a.role_name)
+       FROM kit.app_role a
+       JOIN kit.schema_versions s ON s.domain = a.domain AND s.version = a.version AND s.state IN ('building', 'live')
+      WHERE a.domain = kit.key_schema(create_write_table.write_table) AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = a.role_name)
+        AND create_write_table.write_table IN (SELECT kit.schema_version_write_tables(a.version, a.domain));
+END
+$$;
