@@ -43,7 +43,7 @@ class KitOutputFormatsTest {
             assertThat(r.status()).isZero();
             JsonNode status = json(r);
             assertThat(names(status)).containsExactly("format_version", "command", "database", "kit_installed", "kit",
-                    "rows_estimated_from", "schema_versions", "read_versions", "write_tables", "clients", "replication",
+                    "rows_estimated_from", "schema_versions", "read_versions", "write_tables", "clients", "registered_apps", "replication",
                     "failed_backfills", "drift", "security", "exit_status");
             assertThat(status.get("format_version").asInt()).isEqualTo(1);
             assertThat(status.get("exit_status").asInt()).isZero();
@@ -207,7 +207,7 @@ class KitOutputFormatsTest {
             assertThat(r.status()).isEqualTo(kit(db, "retire", "users_0", "--dry-run").status()).isEqualTo(1);
             JsonNode plan = json(r);
             assertThat(names(plan)).containsExactly("format_version", "command", "database", "read_table", "domain", "dry_run",
-                    "schema_versions", "feeds", "clients", "referrers", "dependents", "would_retire", "retired", "exit_status");
+                    "schema_versions", "feeds", "clients", "registered_apps", "referrers", "dependents", "would_retire", "retired", "exit_status");
             assertThat(plan.get("read_table").asString()).isEqualTo("users_0");
             assertThat(plan.get("schema_versions").valueStream().map(JsonNode::asInt)).containsExactly(0);
             assertThat(plan.get("feeds").valueStream().map(f -> f.get("write_table").asString()))
