@@ -505,6 +505,120 @@ BEGIN
 END
 $$;
 
+-- The bound a backfill keeps a replica's replay lag within and how long it
+-- waits for a replica to come back within it: the settings
+-- kit.replica_lag_limit (a size as pg_size_bytes reads it, '64MB' when not
+-- set; '-1' or 'off': no bound, lag_limit NULL) and kit.replica_lag_wait (an
+-- interval, '10 min' when not set). Read once per call, so a wrong value
+-- fails (KT006, naming the setting) before any batch rather than after one.
+CREATE OR REPLACE FUNCTION kit.replica_lag_settings(OUT lag_limit bigint, OUT lag_limit_text text, OUT wait interval)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+    _wait text := coalesce(nullif(btrim(current_setting('kit.replica_lag_wait', true)), ''), '10 min');
+BEGIN
+    lag_limit_text := coalesce(nullif(btrim(current_setting('kit.replica_lag_limit', true)), ''), '64MB');
+    BEGIN
+        lag_limit := CASE WHEN lower(lag_limit_text) = 'off' THEN -1 ELSE pg_size_bytes(lag_limit_text) END;
+        wait := _wait::interval;
+    EXCEPTION WHEN data_exception THEN
+        lag_limit := -2;  -- named below, with the other wrong values
+    END;
+    IF lag_limit < -1 OR wait IS NULL OR wait < interval '0' THEN
+        PERFORM kit.usage_error(format('Not a replica lag setting: kit.replica_lag_limit = %s, kit.replica_lag_wait = %s',
+                                       lag_limit_text, _wait),
+                                'kit.replica_lag_limit is a size (''64MB''), or ''off'' (or ''-1'') for no bound; '
+                                'kit.replica_lag_wait an interval (''10 min''). Nothing was backfilled.');
+    END IF;
+    IF lag_limit = -1 THEN
+        lag_limit := NULL;
+    END IF;
+END
+$$;
+
+-- The physical replicas streaming from this server (pg_stat_replication;
+-- a logical walsender, a subscription's, has no replay to fall behind in and
+-- is left out), each named by its application_name and address, with how
+-- many bytes of this server's WAL it has still to replay. Its lag is NULL
+-- while it has reported no replay position (starting up, or a base backup
+-- being taken), and when the caller may not see it: PostgreSQL shows
+-- pg_stat_replication's positions only to superusers and members of
+-- pg_read_all_stats (pg_monitor is one); then seen is false.
+CREATE OR REPLACE FUNCTION kit.replica_lag(OUT replica text, OUT lag bigint, OUT seen boolean)
+RETURNS SETOF record
+LANGUAGE sql
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN r.state IS NULL THEN r.application_name
+                ELSE format('%s (%s)', r.application_name, coalesce(host(r.client_addr), 'local socket')) END,
+           pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::bigint,
+           r.state IS NOT NULL
+      FROM pg_stat_replication r
+     WHERE NOT EXISTS (SELECT FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
+     ORDER BY 2 DESC NULLS LAST, 1
+$$;
+
+-- Holds a backfill (`what`: 'backfill of users_2', 'copy of users') between
+-- two batches while a physical replica replays more than
+-- kit.replica_lag_limit behind (kit.replica_lag_settings). A backfill writes
+-- as fast as the primary lets it; a replica that replays more slowly falls
+-- further behind with every batch, its readers see ever older rows and a
+-- failover to it waits for all that replay. Called after the batch's COMMIT,
+-- and it commits after each look at the replicas: while it waits, the
+-- session holds no transaction, snapshot or lock for longer than a poll.
+-- While it waits, a NOTICE (SQLSTATE KT007) names the replica and its lag,
+-- at most every 2 seconds counted from `reported` (the caller's last
+-- progress notice; updated here). After kit.replica_lag_wait it gives up:
+-- gave_up is then the KT007 error (SQLSTATE, message, hint) for the caller
+-- to raise, else NULL. A replica whose lag this login cannot see is named
+-- once per session in a NOTICE and not waited for.
+CREATE OR REPLACE PROCEDURE kit.await_replicas(what text, INOUT reported timestamptz, INOUT gave_up text[])
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    _settings record := kit.replica_lag_settings();
+    _started  timestamptz := clock_timestamp();
+    _replica  record;
+    _unseen   text;
+BEGIN
+    gave_up := NULL;
+    IF _settings.lag_limit IS NULL THEN
+        RETURN;
+    END IF;
+    IF current_setting('kit.replica_lag_unseen_told', true) IS DISTINCT FROM 'yes' THEN
+        SELECT string_agg(r.replica, ', ') INTO _unseen FROM kit.replica_lag() r WHERE NOT r.seen;
+        IF _unseen IS NOT NULL THEN
+            RAISE NOTICE 'kit: the % does not wait for replica %: this login (%) may not see how far behind it is (pg_stat_replication shows it to superusers and members of pg_read_all_stats, such as pg_monitor)',
+                await_replicas.what, _unseen, current_user;
+            PERFORM set_config('kit.replica_lag_unseen_told', 'yes', false);  -- once per session
+        END IF;
+    END IF;
+    LOOP
+        SELECT r.replica, r.lag INTO _replica FROM kit.replica_lag() r WHERE r.lag > _settings.lag_limit LIMIT 1;
+        EXIT WHEN NOT FOUND;
+        IF clock_timestamp() - _started > _settings.wait THEN
+            gave_up := ARRAY['KT007',
+                format('%s gave up waiting for replica %s to replay (Behind by: %s, Limit: kit.replica_lag_limit = %s, Waited: %s)',
+                       upper(left(await_replicas.what, 1)) || substr(await_replicas.what, 2), _replica.replica,
+                       pg_size_pretty(_replica.lag), _settings.lag_limit_text, date_trunc('second', clock_timestamp() - _started)),
+                'Let the replica catch up (is its replay paused? SELECT pg_wal_replay_resume() on it; a long query there holds it '
+                'up to max_standby_streaming_delay), then run the backfill again (mvn flyway:migrate, or kit backfill): it resumes '
+                'where it stopped. SET kit.replica_lag_limit (a size, or off) and kit.replica_lag_wait change the bound and the wait.'];
+            RETURN;
+        END IF;
+        IF clock_timestamp() - await_replicas.reported > interval '2 seconds' THEN
+            RAISE NOTICE 'kit: % pauses: replica % is % behind (limit kit.replica_lag_limit = %); gives up after %',
+                await_replicas.what, _replica.replica, pg_size_pretty(_replica.lag), _settings.lag_limit_text, _settings.wait
+                USING ERRCODE = 'KT007';  -- a wait's notices carry the code the wait ends with when it gives up
+            reported := clock_timestamp();
+        END IF;
+        PERFORM pg_sleep(0.1);
+        COMMIT;
+    END LOOP;
+END
+$$;
+
 -- Backfills building read versions (one, or all) batch by batch, each batch
 -- committed on its own, then completes them. Killed half-way, it resumes from
 -- the last committed batch when run again. Reports progress as NOTICEs.
@@ -515,6 +629,10 @@ $$;
 -- open) keeps its error in kit.read_version.backfill_error, shown by kit
 -- status, and does not hold the others up: they are completed, then the
 -- procedure fails with the first error and a hint that says how to get out.
+-- After each batch it lets the physical replicas replay it, pausing while
+-- one is more than kit.replica_lag_limit behind (kit.await_replicas); a
+-- replica that stays behind for kit.replica_lag_wait holds every version up
+-- alike, so the procedure stops there with KT007, resumable like a kill.
 -- A version named is in the schema its name gives, else in `domain`, the
 -- caller's current schema; none named: every domain's.
 CREATE OR REPLACE PROCEDURE kit.backfill(read_table text DEFAULT NULL, batch_size integer DEFAULT 10000,
@@ -536,8 +654,10 @@ DECLARE
     _started  timestamptz;
     _reported timestamptz;
     _rate     numeric;
+    _gave_up  text[];  -- SQLSTATE, message, hint of a wait for a replica that gave up
 BEGIN
     backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
+    PERFORM kit.replica_lag_settings();  -- a wrong setting fails here, not after the first batch
     -- Tables brought under the kit (kit.baseline) first: their rows become facts, a short batch
     -- per transaction, before their read versions are filled.
     FOR _target IN SELECT b.source_table FROM kit.baseline_table b
@@ -553,6 +673,10 @@ BEGIN
             _done := _done + _copy.copied;
             COMMIT;
             EXIT WHEN _copy.state <> 'copying';
+            CALL kit.await_replicas(format('copy of %s', _target), _reported, _gave_up);
+            IF _gave_up IS NOT NULL THEN
+                RAISE EXCEPTION USING ERRCODE = _gave_up[1], MESSAGE = _gave_up[2], HINT = _gave_up[3];
+            END IF;
             IF clock_timestamp() - _reported > interval '2 seconds' THEN
                 _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
                 RAISE NOTICE 'kit: % copy: % of about % rows, % rows/s, about % s left', _target, _done, _total,
@@ -581,6 +705,11 @@ BEGIN
             _done := _done + _step.applied;
             COMMIT;
             EXIT WHEN _step.state <> 'building';
+            CALL kit.await_replicas(format('backfill of %s', _target), _reported, _gave_up);
+            IF _gave_up IS NOT NULL THEN
+                _error := _gave_up;
+                EXIT;
+            END IF;
             IF clock_timestamp() - _reported > interval '2 seconds' THEN
                 _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
                 RAISE NOTICE 'kit: % backfill: % of about % facts, % facts/s, about % s left', _target, _done, _total,
@@ -618,6 +747,13 @@ BEGIN
             UPDATE kit.read_version v SET backfill_error = _error[1] || ': ' || _error[2], backfill_failed_at = now()
              WHERE v.read_table = _target;
             COMMIT;
+            IF _gave_up IS NOT NULL THEN
+                -- The replica holds the other versions up as well: no wait again for each of them.
+                RAISE EXCEPTION USING ERRCODE = _gave_up[1],
+                    MESSAGE = _gave_up[2] || CASE WHEN cardinality(_failed) > 0
+                                                  THEN format(' (Backfills that failed before: %s)', array_to_string(_failed, ', ')) ELSE '' END,
+                    HINT = _gave_up[3];
+            END IF;
             RAISE WARNING 'kit: backfill of % failed (%: %); going on with the other building versions', _target, _error[1], _error[2];
             IF cardinality(_failed) = 0 THEN
                 _first := _error;
