@@ -15,8 +15,9 @@
 --          lease (kit.register_app, kit.unregister_app, kit.registered_apps;
 --          catalog kit.app_instance), and retirements refuse while one of the
 --          versions holds a lease; app roles may run both (kit.gate_functions).
---          The backfill pauses while a streaming replica lags. No generated
---          code changed.
+--          Backfills pause between batches while a physical replica replays
+--          more than kit.replica_lag_limit behind, and give up after
+--          kit.replica_lag_wait (kit.await_replicas). No generated code changed.
 --   0.9.0  Forgetting a person: kit.declare_personal_data, kit.forget, the
 --          forget role (kit_forget) and kit.grant_forget; the catalog gains
 --          kit.personal_column, kit.forgotten, kit.forget_role and
