@@ -31,6 +31,9 @@ public final class ReadReplica {
     /** The header of a write's answer that holds its LSN, and of a read that must see it. */
     public static final String LSN_HEADER = "Kit-LSN";
 
+    /** pg_lsn's text: two hexadecimal halves of at most 32 bits each. */
+    private static final java.util.regex.Pattern LSN = java.util.regex.Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
+
     /** An app that reads from the primary: every read sees every committed write already. */
     public static final ReadReplica NONE = new ReadReplica();
 
@@ -154,15 +157,11 @@ public final class ReadReplica {
 
     /** An LSN's text form, {@code 16/B374D848}, as the unsigned 64-bit number it is; a client's bad header is a 400. */
     static long parse(String lsn) {
-        int slash = lsn.indexOf('/');
-        try {
-            if (slash < 1 || slash > 8 || lsn.length() - slash - 1 < 1 || lsn.length() - slash - 1 > 8) {
-                throw new NumberFormatException(lsn);
-            }
-            return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
-        } catch (NumberFormatException e) {
+        if (!LSN.matcher(lsn).matches()) {
             throw ApiException.badRequest("invalid_header", "Header " + LSN_HEADER + " must be a WAL position such as 0/16B3748, as a write's answer gives it.");
         }
+        int slash = lsn.indexOf('/');
+        return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
     }
 
     static String format(long lsn) {

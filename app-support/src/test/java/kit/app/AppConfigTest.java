@@ -37,4 +37,27 @@ class AppConfigTest {
         var zero = catchThrowableOfType(AppConfig.UsageException.class, () -> AppConfig.parse(3, new String[] {"--request-timeout", "0"}, Map.of()));
         assertThat(zero).hasMessageContaining("--request-timeout must be between 1 and 3600");
     }
+
+    @Test
+    void aReadReplicaIsOptionalAndItsWaitBounded() {
+        AppConfig primaryOnly = AppConfig.parse(2, new String[0], Map.of());
+        assertThat(primaryOnly.readReplica()).isEmpty();
+        assertThat(primaryOnly.readWaitMillis()).isEqualTo(AppConfig.DEFAULT_READ_WAIT_MILLIS);
+        AppConfig fromEnvironment = AppConfig.parse(2, new String[0],
+                Map.of("KIT_READ_DB_URL", "jdbc:postgresql://replica:5433/mydb?user=app", "KIT_READ_WAIT_MS", "500"));
+        assertThat(fromEnvironment.readReplica().orElseThrow().hostAndPort()).isEqualTo("replica:5433");
+        assertThat(fromEnvironment.readWaitMillis()).isEqualTo(500);
+        AppConfig flags = AppConfig.parse(2, new String[] {"--read-db-url", "jdbc:postgresql://other:5432/mydb", "--read-wait-ms", "50"},
+                Map.of("KIT_READ_DB_URL", "jdbc:postgresql://replica:5433/mydb"));
+        assertThat(flags.readReplica().orElseThrow().hostAndPort()).isEqualTo("other:5432");
+        assertThat(flags.readWaitMillis()).isEqualTo(50);
+        assertThat(AppConfig.usage(2)).contains("--read-db-url URL", "(KIT_READ_DB_URL, default none)", "--read-wait-ms MS",
+                "default " + AppConfig.DEFAULT_READ_WAIT_MILLIS + ")");
+
+        var notAUrl = catchThrowableOfType(AppConfig.UsageException.class, () -> AppConfig.parse(2, new String[] {"--read-db-url", "replica:5432"}, Map.of()));
+        assertThat(notAUrl.exitStatus()).isEqualTo(2);
+        assertThat(notAUrl).hasMessageContaining("Not a PostgreSQL URL: replica:5432");
+        var noWait = catchThrowableOfType(AppConfig.UsageException.class, () -> AppConfig.parse(2, new String[] {"--read-wait-ms", "0"}, Map.of()));
+        assertThat(noWait).hasMessageContaining("--read-wait-ms must be between 1 and 600000");
+    }
 }
