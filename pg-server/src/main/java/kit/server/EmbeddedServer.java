@@ -23,7 +23,7 @@ import java.util.List;
  * <p>Durability is traded for speed ({@code fsync=off}): this server holds test
  * and demo data only, and is thrown away when it closes.
  */
-public final class EmbeddedServer implements PostgresServer {
+public final class EmbeddedServer implements PostgresServer, ReplicatedServer.Node {
 
     private final EmbeddedPostgres postgres;
     private final DatabaseUrl url;
@@ -70,12 +70,14 @@ public final class EmbeddedServer implements PostgresServer {
         }
     }
 
+    @Override
     public int port() {
         return postgres.getPort();
     }
 
     /** The data directory of a server started with {@link #startKeeping}. */
-    Path dataDirectory() {
+    @Override
+    public Path dataDirectory() {
         if (dataDirectory == null) {
             throw new IllegalStateException("This server keeps no data directory of its own (see startKeeping)");
         }

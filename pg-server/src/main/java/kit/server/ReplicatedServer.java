@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -58,17 +59,36 @@ public final class ReplicatedServer implements PostgresServer {
         }
     }
 
-    private final Path directory;
-    private final EmbeddedServer primary;
-    private final EmbeddedServer replica;
+    /** One server of the two: an embedded one, or one of the machine's installation. */
+    interface Node extends AutoCloseable {
+        DatabaseUrl url();
 
-    private ReplicatedServer(Path directory, EmbeddedServer primary, EmbeddedServer replica) {
+        int port();
+
+        Path dataDirectory();
+
+        @Override
+        void close();
+    }
+
+    private final Path directory;
+    private final Node primary;
+    private final Node replica;
+    private final String binaries;
+
+    private ReplicatedServer(Path directory, Node primary, Node replica, String binaries) {
         this.directory = directory;
         this.primary = primary;
         this.replica = replica;
+        this.binaries = binaries;
     }
 
-    /** Starts a primary and a streaming replica of it; returns once the replica has replayed the primary's WAL. */
+    /**
+     * Starts a primary and a streaming replica of it; returns once the replica has replayed the
+     * primary's WAL. Where {@code KIT_DB_URL} names the tests' server and the machine has that
+     * server's major version installed (Debian's {@code /usr/lib/postgresql/N/bin}), the two are of
+     * that version, the replica made by {@code pg_basebackup}; otherwise they are embedded.
+     */
     public static ReplicatedServer start() {
         Path directory;
         try {
@@ -76,13 +96,25 @@ public final class ReplicatedServer implements PostgresServer {
         } catch (IOException e) {
             throw new UncheckedIOException("Could not make a directory for a primary and its replica: " + e.getMessage(), e);
         }
-        EmbeddedServer primary = null;
+        Node primary = null;
         try {
-            primary = EmbeddedServer.startKeeping(directory.resolve("primary"), EmbeddedServer.freePort());
+            Optional<Path> installed = serviceBinaries();
             Path replicaData = directory.resolve("replica");
-            baseBackup(primary, replicaData);
-            EmbeddedServer replica = EmbeddedServer.startKeeping(replicaData, EmbeddedServer.freePort());
-            ReplicatedServer pair = new ReplicatedServer(directory, primary, replica);
+            Node replica;
+            if (installed.isPresent()) {
+                InstalledServer p = InstalledServer.initAndStart(installed.get(), directory.resolve("primary"), EmbeddedServer.freePort());
+                primary = p;
+                InstalledServer.baseBackup(installed.get(), p, replicaData, SLOT);
+                followPrimary(primary, replicaData);
+                replica = InstalledServer.startIn(installed.get(), replicaData, EmbeddedServer.freePort());
+            } else {
+                primary = EmbeddedServer.startKeeping(directory.resolve("primary"), EmbeddedServer.freePort());
+                baseBackup(primary, replicaData);
+                followPrimary(primary, replicaData);
+                replica = EmbeddedServer.startKeeping(replicaData, EmbeddedServer.freePort());
+            }
+            ReplicatedServer pair = new ReplicatedServer(directory, primary, replica,
+                    installed.map(bin -> "PostgreSQL from " + bin).orElse("embedded PostgreSQL"));
             pair.awaitReplay(Duration.ofSeconds(60));
             return pair;
         } catch (IOException | SQLException | RuntimeException e) {
@@ -94,7 +126,25 @@ public final class ReplicatedServer implements PostgresServer {
         }
     }
 
-    private static void baseBackup(EmbeddedServer primary, Path target) throws SQLException, IOException {
+    /**
+     * The binaries of the major version of the server {@code KIT_DB_URL} names, where the machine has
+     * them; none when it is not set, cannot be reached or its version is not installed here.
+     */
+    private static Optional<Path> serviceBinaries() {
+        String service = System.getenv(DatabaseUrl.VARIABLE);
+        if (service == null || service.isBlank()) {
+            return Optional.empty();
+        }
+        try (Connection c = Jdbc.connect(DatabaseUrl.parse(service).jdbc()); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT current_setting('server_version_num')::int / 10000")) {
+            r.next();
+            return InstalledServer.binaries(r.getInt(1));
+        } catch (SQLException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void baseBackup(Node primary, Path target) throws SQLException, IOException {
         Path source = primary.dataDirectory();
         try (Connection c = Jdbc.connect(primary.url().jdbc()); Statement s = c.createStatement()) {
             s.execute("SELECT pg_create_physical_replication_slot('" + SLOT + "', true)");
@@ -110,6 +160,10 @@ public final class ReplicatedServer implements PostgresServer {
                 }
             }
         }
+    }
+
+    /** Makes the copy in {@code target} a standby that streams from {@code primary} through the slot. */
+    private static void followPrimary(Node primary, Path target) throws IOException {
         Files.createFile(target.resolve("standby.signal"));
         Files.writeString(target.resolve("postgresql.auto.conf"),
                 "\nprimary_conninfo = 'host=127.0.0.1 port=" + primary.port() + " user=postgres application_name=" + REPLICA_NAME + "'"
@@ -209,7 +263,7 @@ public final class ReplicatedServer implements PostgresServer {
 
     @Override
     public String describe() {
-        return "embedded PostgreSQL primary on port " + primary.port() + " with a streaming replica on port " + replica.port();
+        return binaries + ": a primary on port " + primary.port() + " with a streaming replica on port " + replica.port();
     }
 
     @Override

@@ -86,7 +86,17 @@ class AppRegistrationTest {
                 assertThat(Jdbc.single(c, "SELECT state FROM kit.read_version WHERE read_table = 'users_0'")).isEqualTo("live");
             }
             assertThat(Jdbc.number(c, "SELECT count(*) FROM kit.registered_apps()")).as("given back at stop").isZero();
+            awaitNoSessionOf(c, 0);
             assertThat(retire(c, "users_0", List.of())).isEqualTo("retired");
+        }
+    }
+
+    /** A closed pool's backends end a moment after it closes: the retirement would still see them. */
+    private static void awaitNoSessionOf(Connection c, int version) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Jdbc.number(c, "SELECT count(*) FROM kit.clients() WHERE version = ?", version) > 0) {
+            assertThat(System.nanoTime()).as("app-v%d's sessions on the primary end within 10 s of its stop", version).isLessThan(deadline);
+            Thread.sleep(50);
         }
     }
 

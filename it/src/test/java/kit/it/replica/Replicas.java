@@ -24,6 +24,8 @@ final class Replicas {
     }
 
     static ReplicatedServer start() throws Exception {
-        return orSkip(ReplicatedServer::start);
+        ReplicatedServer servers = orSkip(ReplicatedServer::start);
+        System.out.println("replica tests: " + servers.describe());
+        return servers;
     }
 }
