@@ -6,10 +6,7 @@ import kit.cli.KitCommand;
 import kit.client.AppRoles;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
-import kit.client.Migrations;
-import kit.example.ExampleMigrations;
 import kit.it.AppVersions;
-import kit.server.ReplicatedServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,18 +27,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class AppRegistrationTest {
 
-    private static ReplicatedServer servers;
+    private static Replicas.Migrated servers;
     private static DatabaseUrl primary;
     private static DatabaseUrl replica;
 
     @BeforeAll
     static void migrate() throws Exception {
-        servers = Replicas.start();
-        servers.createDatabase("registered", null);
-        primary = servers.url().withDatabase("registered");
-        replica = servers.replicaUrl().withDatabase("registered");
-        new Migrations(primary, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo("2");
-        servers.awaitReplay(Duration.ofSeconds(30));
+        servers = Replicas.migrated("registered", "2");
+        primary = servers.primary();
+        replica = servers.replica();
     }
 
     @AfterAll

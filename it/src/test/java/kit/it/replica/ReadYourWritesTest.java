@@ -5,11 +5,8 @@ import kit.app.AppConfig;
 import kit.client.AppRoles;
 import kit.client.DatabaseUrl;
 import kit.client.Jdbc;
-import kit.client.Migrations;
-import kit.example.ExampleMigrations;
 import kit.it.AppVersions;
 import kit.it.Http;
-import kit.server.ReplicatedServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,18 +28,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ReadYourWritesTest {
 
     private static final int WAIT_MILLIS = 300;
-    private static ReplicatedServer servers;
+    private static Replicas.Migrated servers;
     private static DatabaseUrl primary;
     private static DatabaseUrl replica;
 
     @BeforeAll
     static void migrate() throws Exception {
-        servers = Replicas.start();
-        servers.createDatabase("reads", null);
-        primary = servers.url().withDatabase("reads");
-        replica = servers.replicaUrl().withDatabase("reads");
-        new Migrations(primary, ExampleMigrations.LOCATION, AppRoles.DEFAULT_PREFIX).migrateTo("4");
-        servers.awaitReplay(Duration.ofSeconds(30));
+        servers = Replicas.migrated("reads", "4");
+        primary = servers.primary();
+        replica = servers.replica();
     }
 
     @AfterAll
