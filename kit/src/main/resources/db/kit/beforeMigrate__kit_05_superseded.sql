@@ -45,7 +45,9 @@ BEGIN
         'kit.schema_version_write_tables(integer)', 'kit.grant_app_role(integer)', 'kit.revoke_app_role(integer)',
         'kit.app_role_privileges(integer, text)', 'kit.app_role_prefix()', 'kit.update_feed_columns(text, text)',
         -- 0.8.0: generated functions that apply facts pin their settings (fact_settings).
-        'kit.function_object(text, text, text, text, boolean, text, text)'] LOOP
+        'kit.function_object(text, text, text, text, boolean, text, text)',
+        -- 0.10.0: a write table may be partitioned by seq range (partition_size).
+        'kit.create_write_table(text, text, bigint, text, integer, text)'] LOOP
         IF to_regprocedure(_function) IS NOT NULL THEN
             EXECUTE 'DROP ROUTINE ' || _function;
         END IF;

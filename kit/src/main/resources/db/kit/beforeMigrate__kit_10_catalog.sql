@@ -55,6 +55,11 @@ UPDATE kit.write_table w
 -- schema versions and app roles are numbered per domain. Kits before kept every table in public.
 ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS domain text NOT NULL DEFAULT 'public';
 COMMENT ON COLUMN kit.write_table.domain IS 'The schema the write table is in: its domain. write_table is its kit name (schema.name, or the name alone in public).';
+-- 0.10.0: a write table partitioned by seq range (kit.add_partitions).
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS partition_size bigint;
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS partitioned_from bigint;
+COMMENT ON COLUMN kit.write_table.partition_size IS 'How many seqs each range partition of a write table partitioned by seq holds (NULL: not partitioned).';
+COMMENT ON COLUMN kit.write_table.partitioned_from IS 'The first seq of its first partition: every fact from there on must be in a partition attached to it, or a backfill, rebuild or verify would miss it.';
 DROP INDEX IF EXISTS kit.write_table_fact_schema_version;
 CREATE UNIQUE INDEX IF NOT EXISTS write_table_domain_fact_schema_version ON kit.write_table (domain, fact, schema_version);
 

@@ -387,7 +387,10 @@ $$;
 -- table that a kit.forget of this very transaction is redacting at that
 -- moment (kit.forgotten.redacting, which only kit.forget sets, and clears
 -- before it returns). Any other UPDATE, DELETE or TRUNCATE, by any role,
--- superuser included, is refused. SECURITY DEFINER so that it reads that
+-- superuser included, is refused. On a partition of a partitioned write table
+-- (kit.guard_partitions) it refuses an INSERT too: a statement on a partition
+-- fires none of the write table's statement triggers, its feed trigger
+-- included, so such a fact would reach no read table. SECURITY DEFINER so that it reads that
 -- catalog row whatever role is updating.
 CREATE OR REPLACE FUNCTION kit.refuse_change_of_fact()
 RETURNS trigger
@@ -399,6 +402,12 @@ BEGIN
                                      WHERE g.redacting = kit.kit_name(TG_TABLE_SCHEMA, TG_TABLE_NAME)
                                        AND g.xact = pg_current_xact_id_if_assigned()) THEN
         RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT001',
+            MESSAGE = format('Facts are written to their write table, not to one of its partitions: INSERT is not allowed (Partition: %s)', TG_TABLE_NAME),
+            SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+            HINT = 'Insert into the partitioned write table: only its feed trigger brings facts to the read tables.';
     END IF;
     RAISE EXCEPTION USING ERRCODE = 'KT001',
         MESSAGE = format('Facts are append-only: %s is not allowed (Write table: %s)', TG_OP, TG_TABLE_NAME),

@@ -2,6 +2,21 @@
 -- Write tables: append-only facts, their id spaces, id assigners and id claimers.
 -- Idempotent: CREATE OR REPLACE / IF NOT EXISTS, safe to run again.
 
+-- The write table a table is, or the one it is a partition of (the id
+-- triggers a partitioned write table's partitions inherit name the partition
+-- in TG_TABLE_NAME): its kit name. A table that is neither is given back.
+CREATE OR REPLACE FUNCTION kit.write_table_of(table_name text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce((SELECT w.write_table FROM kit.write_table w
+                       JOIN pg_inherits i ON i.inhparent = to_regclass(kit.relation(w.write_table))
+                      WHERE w.partition_size IS NOT NULL
+                        AND i.inhrelid = to_regclass(kit.relation(write_table_of.table_name))),
+                    write_table_of.table_name)
+$$;
+
 -- Takes an explicit id (one the writer chose) for its id space, or refuses it:
 -- KT006 when it lies outside the range explicit ids may use (negative, or
 -- where the id space's sequence gives ids) or the table is not a write table
@@ -18,6 +33,7 @@ AS $$
 DECLARE
     _first_given bigint;
 BEGIN
+    claim_explicit_id.write_table := kit.write_table_of(claim_explicit_id.write_table);
     SELECT s.seqmin INTO _first_given
       FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
      WHERE w.write_table = claim_explicit_id.write_table AND w.id_space = claim_explicit_id.id_space;
@@ -59,6 +75,7 @@ DECLARE
     _sequence regclass;
     _first    bigint;
 BEGIN
+    take_replicated_ids.write_table := kit.write_table_of(take_replicated_ids.write_table);
     SELECT w.id_sequence::regclass, s.seqmin INTO _sequence, _first
       FROM kit.write_table w JOIN pg_sequence s ON s.seqrelid = w.id_sequence::regclass
      WHERE w.write_table = take_replicated_ids.write_table;
@@ -300,6 +317,201 @@ BEGIN
 END
 $$;
 
+-- The partitions of a write table partitioned by seq, lowest first: each
+-- with its kit name and the seqs it takes (from_seq up to, not including,
+-- to_seq), the default partition last, with neither.
+CREATE OR REPLACE FUNCTION kit.write_table_partitions(write_table text)
+RETURNS TABLE (partition_name text, partition regclass, from_seq bigint, to_seq bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT kit.kit_name(n.nspname, c.relname), c.oid::regclass,
+           CASE WHEN b.bounds[1] = 'MINVALUE' THEN -9223372036854775807 - 1 ELSE btrim(b.bounds[1], '''')::bigint END,
+           CASE WHEN b.bounds[2] = 'MAXVALUE' THEN 9223372036854775807 ELSE btrim(b.bounds[2], '''')::bigint END
+      FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     CROSS JOIN LATERAL (SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(([^)]*)\) TO \(([^)]*)\)$') AS bounds) b
+     WHERE i.inhparent = to_regclass(kit.relation(write_table_partitions.write_table))
+     ORDER BY 3 NULLS LAST, 1
+$$;
+
+-- The seqs of a partitioned write table that no attached partition takes,
+-- from its first partition's first seq on (kit.write_table.partitioned_from),
+-- as 'from to to' ranges; NULL when there are none (and for a table not
+-- partitioned). The kit only ever adds partitions above its highest one, so
+-- a hole is a partition somebody detached (or dropped): its facts are out of
+-- the kit's view.
+CREATE OR REPLACE FUNCTION kit.missing_partitions(write_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE WHEN NOT EXISTS (SELECT FROM kit.write_table_partitions(w.write_table) p WHERE p.from_seq IS NOT NULL)
+                THEN format('%s on', w.partitioned_from)
+                ELSE (SELECT string_agg(format('%s to %s', g.from_seq, g.to_seq - 1), ', ' ORDER BY g.from_seq)
+                        FROM (SELECT coalesce(lag(p.to_seq) OVER (ORDER BY p.from_seq), w.partitioned_from) AS from_seq,
+                                     p.from_seq AS to_seq
+                                FROM kit.write_table_partitions(w.write_table) p WHERE p.from_seq IS NOT NULL) g
+                       WHERE g.to_seq > g.from_seq) END
+      FROM kit.write_table w
+     WHERE w.write_table = missing_partitions.write_table AND w.partition_size IS NOT NULL
+       AND to_regclass(kit.relation(w.write_table)) IS NOT NULL
+$$;
+
+-- Refuses (KT006) to `what` (a backfill, rebuild or verify) while one of
+-- the write tables that feed read_table lacks a partition between its first
+-- seq and its highest one (kit.missing_partitions): reading the facts by seq
+-- would silently miss those that are in the detached partition.
+CREATE OR REPLACE FUNCTION kit.require_every_fact(read_table text, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _missing record;
+BEGIN
+    FOR _missing IN SELECT f.write_table, kit.missing_partitions(f.write_table) AS seqs
+                      FROM (SELECT DISTINCT f.write_table FROM kit.feed f WHERE f.read_table = require_every_fact.read_table) f
+                     ORDER BY f.write_table LOOP
+        IF _missing.seqs IS NOT NULL THEN
+            PERFORM kit.usage_error(
+                format('Cannot %s: write table %s has no partition for seqs %s (detached or dropped), so the facts there are out of the kit''s view (Read table: %s)',
+                       require_every_fact.what, _missing.write_table, _missing.seqs, require_every_fact.read_table),
+                'Attach the partitions back (ALTER TABLE ... ATTACH PARTITION ... FOR VALUES FROM ... TO ...), then run it again; nothing was changed.');
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Puts the kit's guard on every partition of a partitioned write table
+-- (a statement on a partition fires the partition's statement triggers, not
+-- the table's): BEFORE INSERT, UPDATE, DELETE or TRUNCATE, each refused with
+-- KT001 (kit.refuse_change_of_fact); and makes it and the id triggers each
+-- partition has from the table fire ALWAYS (on PostgreSQL 15 and later
+-- ENABLE ALWAYS on the table reaches its partitions; this does not rely on it).
+CREATE OR REPLACE FUNCTION kit.guard_partitions(write_table text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _partition record;
+    _trigger   text;
+BEGIN
+    FOR _partition IN SELECT p.partition_name, p.partition FROM kit.write_table_partitions(guard_partitions.write_table) p LOOP
+        _trigger := kit.object_name('append_only', _partition.partition_name);
+        IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = _partition.partition AND t.tgname = _trigger) THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
+                            FOR EACH STATEMENT EXECUTE FUNCTION kit.refuse_change_of_fact()', _trigger, _partition.partition);
+        END IF;
+        FOR _trigger IN SELECT t.tgname FROM pg_trigger t
+                         WHERE t.tgrelid = _partition.partition AND t.tgenabled <> 'A'
+                           AND t.tgname IN (_trigger, kit.object_name('accept_id', guard_partitions.write_table),
+                                            kit.object_name('assign_id', guard_partitions.write_table)) LOOP
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _partition.partition, _trigger);
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+-- Makes sure a write table partitioned by seq (kit.create_write_table with
+-- partition_size) has partitions for the facts to come: those that take the
+-- fact sequence's current position and `ahead` more, each partition_size
+-- seqs wide, above its highest one, and a default partition, which takes a
+-- fact no other partition does, so that an insert never fails when nobody
+-- ran this in time. It never fills a hole below the highest partition (a
+-- detached partition's seqs stay missing: kit.missing_partitions). Facts the
+-- default partition holds in the seqs of a new partition move into it (the
+-- kit is the only one that may delete there). write_table NULL: every
+-- partitioned write table. Run by kit.create_write_table, after every
+-- migrate and by kit.repair(); schedule it too (cron, pg_cron) so that it
+-- keeps ahead of the writers. Adding a partition takes an ACCESS EXCLUSIVE
+-- lock on the table for a moment (kit.lock_briefly), and scans the default
+-- partition: keep that one empty by running this often enough. Returns the
+-- partitions it made.
+CREATE OR REPLACE FUNCTION kit.add_partitions(write_table text DEFAULT NULL, ahead integer DEFAULT 2,
+                                              domain text DEFAULT current_schema())
+RETURNS SETOF text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _write    record;
+    _parent   regclass;
+    _default  record;
+    _position bigint := coalesce(pg_sequence_last_value('kit.fact_seq'), 0);
+    _from     bigint;
+    _to       bigint;
+    _up_to    bigint;
+    _name     text;
+    _locked   boolean;
+    _moving   boolean;
+BEGIN
+    IF add_partitions.write_table IS NOT NULL THEN
+        add_partitions.write_table := kit.table_key(add_partitions.write_table, add_partitions.domain);
+        IF NOT EXISTS (SELECT FROM kit.write_table w WHERE w.write_table = add_partitions.write_table AND w.partition_size IS NOT NULL) THEN
+            PERFORM kit.usage_error(format('Not a write table partitioned by seq: %s', add_partitions.write_table),
+                                    'kit.create_write_table makes one of a table created PARTITION BY RANGE (seq); nothing was changed.');
+        END IF;
+    END IF;
+    IF add_partitions.ahead IS NULL OR add_partitions.ahead < 0 THEN
+        PERFORM kit.usage_error(format('ahead is 0 or more partitions (Given: %s)', add_partitions.ahead));
+    END IF;
+    FOR _write IN SELECT w.write_table, w.partition_size, w.partitioned_from FROM kit.write_table w
+                   WHERE w.partition_size IS NOT NULL AND to_regclass(kit.relation(w.write_table)) IS NOT NULL
+                     AND (add_partitions.write_table IS NULL OR w.write_table = add_partitions.write_table)
+                   ORDER BY w.write_table LOOP
+        _parent := kit.relation(_write.write_table)::regclass;
+        _locked := false;
+        SELECT p.partition_name, p.partition INTO _default FROM kit.write_table_partitions(_write.write_table) p WHERE p.from_seq IS NULL;
+        IF _default.partition IS NULL THEN
+            PERFORM kit.lock_briefly(ARRAY[_parent], 'ACCESS EXCLUSIVE', 'add partitions to ' || _write.write_table);
+            _locked := true;
+            _name := kit.kit_name(kit.key_schema(_write.write_table), kit.key_table(_write.write_table) || '_default');
+            EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', kit.relation(_name), _parent);
+            RETURN NEXT _name;
+            SELECT p.partition_name, p.partition INTO _default FROM kit.write_table_partitions(_write.write_table) p WHERE p.from_seq IS NULL;
+        END IF;
+        PERFORM kit.guard_partitions(_write.write_table);
+        _from := coalesce((SELECT max(p.to_seq) FROM kit.write_table_partitions(_write.write_table) p WHERE p.from_seq IS NOT NULL),
+                          _write.partitioned_from);
+        EXECUTE format('SELECT max(seq) FROM %s', _default.partition) INTO _up_to;
+        _up_to := greatest((_position / _write.partition_size + 1 + add_partitions.ahead) * _write.partition_size,
+                           (coalesce(_up_to, 0) / _write.partition_size + 1) * _write.partition_size);
+        WHILE _from < _up_to LOOP
+            IF NOT _locked THEN
+                PERFORM kit.lock_briefly(ARRAY[_parent], 'ACCESS EXCLUSIVE', 'add partitions to ' || _write.write_table);
+                _locked := true;
+            END IF;
+            _to := (_from / _write.partition_size + 1) * _write.partition_size;
+            _name := kit.kit_name(kit.key_schema(_write.write_table),
+                                  format('%s_p%s', kit.key_table(_write.write_table), _from / _write.partition_size));
+            IF octet_length(kit.key_table(_name)) > 63 - octet_length('append_only_') THEN
+                PERFORM kit.usage_error(format('Partition name is longer than PostgreSQL allows with its guard trigger''s: %s (Write table: %s)',
+                                               kit.key_table(_name), _write.write_table),
+                                        'Use a shorter write table name.');
+            END IF;
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE seq >= %s AND seq < %s)', _default.partition, _from, _to) INTO _moving;
+            IF _moving THEN
+                -- The default partition took these facts: they move to the new partition, in this transaction.
+                EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', kit.relation(_name), _parent);
+                EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE seq >= %s AND seq < %s', kit.relation(_name), _default.partition, _from, _to);
+                EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+                EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, _from, _to);
+                EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+                EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', _parent, kit.relation(_name), _from, _to);
+            ELSE
+                EXECUTE format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)', kit.relation(_name), _parent, _from, _to);
+            END IF;
+            RETURN NEXT _name;
+            _from := _to;
+        END LOOP;
+        PERFORM kit.guard_partitions(_write.write_table);
+    END LOOP;
+END
+$$;
+
 -- Turns a freshly created table of domain columns (id bigint first) into a
 -- write table: adds the kit columns, the id space's sequence and id assigner,
 -- the append-only guard and registers it. The first write table of an id
@@ -322,9 +534,16 @@ $$;
 -- else `domain`, the caller's current schema. So is its id space: 'order' is
 -- shop's id space shop.order, whose sequence and id functions the kit keeps in
 -- its own schema (kit.shop__order_id_seq).
+--
+-- A table created PARTITION BY RANGE (seq), with seq bigint and
+-- recorded_at timestamptz among its columns, becomes a write table
+-- partitioned by seq: the kit gives those two their defaults and NOT NULL,
+-- and makes its partitions, partition_size seqs each (a million unless
+-- given), and a default partition (kit.add_partitions). partition_size is
+-- refused for a table not so partitioned.
 CREATE OR REPLACE FUNCTION kit.create_write_table(write_table text, id_space text, explicit_ids_below bigint DEFAULT 1000000000,
                                                   fact text DEFAULT NULL, schema_version integer DEFAULT NULL,
-                                                  domain text DEFAULT current_schema())
+                                                  domain text DEFAULT current_schema(), partition_size bigint DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -335,6 +554,7 @@ DECLARE
     _id_type     text;
     _first_given bigint;
     _declared    record;
+    _partitioned boolean;
 BEGIN
     create_write_table.write_table := kit.table_key(create_write_table.write_table, create_write_table.domain);
     create_write_table.id_space := kit.table_key(create_write_table.id_space, kit.key_schema(create_write_table.write_table));
@@ -358,6 +578,33 @@ BEGIN
         PERFORM kit.usage_error(format('explicit_ids_below must be positive (Write table: %s, Given: %s)',
                                        create_write_table.write_table, create_write_table.explicit_ids_below));
     END IF;
+    _partitioned := (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = _table);
+    IF _partitioned THEN
+        IF NOT EXISTS (SELECT FROM pg_partitioned_table p
+                         JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+                        WHERE p.partrelid = _table AND p.partstrat = 'r' AND p.partnatts = 1
+                          AND a.attname = 'seq' AND a.atttypid = 'bigint'::regtype)
+           OR NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = _table AND a.attname = 'recorded_at'
+                             AND a.atttypid = 'timestamptz'::regtype AND NOT a.attisdropped) THEN
+            PERFORM kit.usage_error(format('A partitioned write table is partitioned BY RANGE (seq), and declares seq bigint and recorded_at timestamptz (Write table: %s)',
+                                           create_write_table.write_table),
+                                    'CREATE TABLE ... (id bigint, <its columns>, seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq); nothing was changed.');
+        END IF;
+        IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = _table) THEN
+            PERFORM kit.usage_error(format('A partitioned write table is created without partitions: the kit makes them (Write table: %s)',
+                                           create_write_table.write_table),
+                                    'Drop its partitions, or create it anew; nothing was changed.');
+        END IF;
+        create_write_table.partition_size := coalesce(create_write_table.partition_size, 1000000);
+        IF create_write_table.partition_size < 1 THEN
+            PERFORM kit.usage_error(format('partition_size must be positive (Write table: %s, Given: %s)',
+                                           create_write_table.write_table, create_write_table.partition_size));
+        END IF;
+    ELSIF create_write_table.partition_size IS NOT NULL THEN
+        PERFORM kit.usage_error(format('partition_size is for a table partitioned by seq, and %s is not (Write table: %s)',
+                                       create_write_table.write_table, create_write_table.write_table),
+                                'CREATE TABLE ... (id bigint, <its columns>, seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq), or leave partition_size out; nothing was changed.');
+    END IF;
     _declared := kit.write_table_declaration(create_write_table.write_table, create_write_table.fact,
                                               create_write_table.schema_version);
     -- The names its triggers will need, checked before anything is made.
@@ -373,19 +620,34 @@ BEGIN
                                        create_write_table.write_table, create_write_table.explicit_ids_below),
                                 'Leave explicit_ids_below out for a second write table of an id space.');
     END IF;
-    EXECUTE format($ddl$
-        ALTER TABLE %1$s
-            ALTER COLUMN id DROP DEFAULT,
-            ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
-            ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
-            ADD PRIMARY KEY (seq)
-        $ddl$, _table);
+    IF _partitioned THEN
+        -- The table declares seq and recorded_at, which it is partitioned by; its key includes the partition key.
+        EXECUTE format($ddl$
+            ALTER TABLE %1$s
+                ALTER COLUMN id DROP DEFAULT,
+                ALTER COLUMN seq SET DEFAULT nextval('kit.fact_seq'), ALTER COLUMN seq SET NOT NULL,
+                ALTER COLUMN recorded_at SET DEFAULT now(), ALTER COLUMN recorded_at SET NOT NULL,
+                ADD PRIMARY KEY (seq)
+            $ddl$, _table);
+    ELSE
+        EXECUTE format($ddl$
+            ALTER TABLE %1$s
+                ALTER COLUMN id DROP DEFAULT,
+                ADD COLUMN seq bigint NOT NULL DEFAULT nextval('kit.fact_seq'),
+                ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now(),
+                ADD PRIMARY KEY (seq)
+            $ddl$, _table);
+    END IF;
     PERFORM kit.create_append_only_guard(_table, create_write_table.write_table);
     PERFORM kit.attach_id_assigner(create_write_table.write_table, create_write_table.id_space);
-    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version, domain)
+    INSERT INTO kit.write_table (write_table, id_space, id_sequence, fact, schema_version, domain, partition_size, partitioned_from)
     VALUES (create_write_table.write_table, create_write_table.id_space, _sequence, _declared.fact, _declared.schema_version,
-            kit.key_schema(create_write_table.write_table));
+            kit.key_schema(create_write_table.write_table), create_write_table.partition_size,
+            coalesce(pg_sequence_last_value('kit.fact_seq'), 0) / create_write_table.partition_size * create_write_table.partition_size);
     PERFORM kit.record_write_columns(create_write_table.write_table);
+    IF _partitioned THEN
+        PERFORM kit.add_partitions(create_write_table.write_table, domain => kit.key_schema(create_write_table.write_table));
+    END IF;
     -- The roles of building and live versions that write this table from now on (the newest table
     -- of its fact at or below their version) get its grants now, not at the next kit repair.
     PERFORM kit.grant_write_table(create_write_table.write_table, a.role_name)

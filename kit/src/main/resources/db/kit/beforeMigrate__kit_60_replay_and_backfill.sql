@@ -289,6 +289,7 @@ BEGIN
         watermark := _from;
         RETURN;
     END IF;
+    PERFORM kit.require_every_fact(backfill_step.read_table, 'backfill ' || backfill_step.read_table);
     watermark := kit.safe_watermark(backfill_step.read_table);
     _to := (kit.next_batch(backfill_step.read_table, _from, watermark, backfill_step.batch_size)).to_seq;
     applied := kit.replay_facts(backfill_step.read_table, _from, _to, backfill_step.batch_size);

@@ -47,6 +47,7 @@ BEGIN
         PERFORM kit.usage_error(format('Cannot rebuild %s: its table is missing (renamed or dropped)', begin_rebuild.read_table),
                                 'kit status names the damage; rename the table back or restore it, then kit repair and rebuild.');
     END IF;
+    PERFORM kit.require_every_fact(begin_rebuild.read_table, 'rebuild ' || begin_rebuild.read_table);
     SELECT string_agg(d.dependent, ', ' ORDER BY d.dependent) INTO _blockers FROM kit.rebuild_blockers(begin_rebuild.read_table) d;
     IF _blockers IS NOT NULL THEN
         PERFORM kit.usage_error(format('Cannot rebuild %s: objects depend on it that the swap would have to drop (Dependents: %s)',

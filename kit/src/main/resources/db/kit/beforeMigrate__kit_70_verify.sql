@@ -120,6 +120,7 @@ BEGIN
         PERFORM kit.usage_error(format('Cannot verify %s: its table is missing (renamed or dropped)', verify_read_table.read_table),
                                 'kit status names the damage; rename the table back or restore it, then verify again.');
     END IF;
+    PERFORM kit.require_every_fact(verify_read_table.read_table, 'verify ' || verify_read_table.read_table);
     PERFORM kit.drop_verify_scratch();
     EXECUTE format('CREATE TEMP TABLE kit_verify (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES INCLUDING CONSTRAINTS)',
                    kit.relation(verify_read_table.read_table));

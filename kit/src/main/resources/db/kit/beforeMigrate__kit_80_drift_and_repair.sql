@@ -95,6 +95,26 @@ BEGIN
     RETURN QUERY
     SELECT format('table %s', w.write_table), 'missing (a write table in the catalog)'
       FROM kit.write_table w WHERE to_regclass(kit.relation(w.write_table)) IS NULL;
+    -- Partitions of a write table partitioned by seq: on each, its guard and the id triggers it has
+    -- from the table, ENABLE ALWAYS (a statement on a partition fires its own statement triggers only);
+    -- and the default partition, which takes the facts no other partition does.
+    RETURN QUERY
+    SELECT format('trigger %s on %s', e.trigger_name, p.partition_name),
+           CASE WHEN t.oid IS NULL THEN 'missing'
+                WHEN t.tgenabled = 'D' THEN 'disabled'
+                WHEN t.tgenabled = 'R' THEN 'enabled only for replica sessions (ENABLE REPLICA): ordinary writes bypass it'
+                ELSE 'enabled ORIGIN, not ALWAYS: writes under session_replication_role = replica bypass it' END
+      FROM kit.write_table w
+     CROSS JOIN LATERAL kit.write_table_partitions(w.write_table) p
+     CROSS JOIN LATERAL (VALUES (kit.object_name('append_only', p.partition_name)), (kit.object_name('accept_id', w.write_table)),
+                                (kit.object_name('assign_id', w.write_table))) e (trigger_name)
+      LEFT JOIN pg_trigger t ON t.tgrelid = p.partition AND t.tgname = e.trigger_name
+     WHERE w.partition_size IS NOT NULL AND (t.oid IS NULL OR t.tgenabled <> 'A');
+    RETURN QUERY
+    SELECT format('table %s', w.write_table), 'has no default partition: a fact whose seq no partition takes is refused'
+      FROM kit.write_table w
+     WHERE w.partition_size IS NOT NULL AND to_regclass(kit.relation(w.write_table)) IS NOT NULL
+       AND NOT EXISTS (SELECT FROM kit.write_table_partitions(w.write_table) p WHERE p.from_seq IS NULL);
 
     -- Tables brought under the kit and still captured (kit.baseline): every change must become a fact.
     RETURN QUERY
@@ -218,7 +238,9 @@ $$;
 -- and rules (a column comes back empty: kit rebuild fills it; a rule only
 -- when the rows allow), then every generated function and trigger
 -- (kit.regenerate_generated_code, which also puts back a missing id
--- assigner), the kit's triggers enabled ALWAYS, a missing append-only guard,
+-- assigner), the kit's triggers enabled ALWAYS, a missing append-only guard
+-- (on each partition of a partitioned write table too, and its default
+-- partition: kit.add_partitions),
 -- every app role's grants, and no more than those (privileges beyond them,
 -- and memberships between app roles, are revoked). Triggers the kit did not
 -- create are reported by kit.drift(), never dropped: they are somebody's.
@@ -288,6 +310,8 @@ BEGIN
                          WHERE t.tgenabled <> e.enabled LOOP
             EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', kit.relation(_write), _trigger.trigger_name);
         END LOOP;
+        -- A partitioned one: the guard on each partition, its triggers ALWAYS, a default partition.
+        PERFORM kit.add_partitions(_write, domain => kit.key_schema(_write)) FROM kit.write_table w WHERE w.write_table = _write AND w.partition_size IS NOT NULL;
         COMMIT;
     END LOOP;
     FOR _version IN SELECT a.version, a.domain FROM kit.app_roles_in_use() a LOOP
