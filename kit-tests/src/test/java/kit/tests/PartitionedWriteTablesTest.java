@@ -1,0 +1,264 @@
+package kit.tests;
+
+import kit.client.KitError;
+import kit.testing.TestDatabase;
+import kit.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.util.List;
+
+import static kit.client.Jdbc.exec;
+import static kit.client.Jdbc.strings;
+import static kit.tests.Sql.assertFailsWith;
+import static kit.tests.Sql.count;
+import static kit.tests.Sql.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Write tables partitioned by seq range: created PARTITION BY RANGE (seq), their partitions made
+ * ahead by kit.add_partitions (and a default partition), the feeds, the id triggers and the guard
+ * work on them as on a plain write table, a partition included; a rolling upgrade backfills a new
+ * read version from facts across partitions; drift sees each partition's triggers; a detached
+ * partition's facts are out of view, and backfill, rebuild and verify refuse until it is back.
+ * Each test has its own domain (schema parts), ten seqs per partition.
+ */
+class PartitionedWriteTablesTest {
+
+    private static final String USERS_0 = "SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM parts.users_0";
+
+    /** Version 0 of the domain parts: user_registered_0 partitioned by seq, read by users_0, live. */
+    private static void version0(Connection c) throws Exception {
+        exec(c, "CREATE SCHEMA parts");
+        exec(c, "SET search_path = parts");
+        exec(c, "CREATE TABLE user_registered_0 (id bigint, email text NOT NULL, password_hash text NOT NULL,"
+                + " seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq)");
+        exec(c, "SELECT kit.create_write_table('user_registered_0', 'user', partition_size => 10)");
+        exec(c, "CREATE TABLE users_0 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL)");
+        exec(c, "SELECT kit.create_read_version('users_0', 'user')");
+        exec(c, "SELECT kit.add_feed('user_registered_0', 'users_0')");
+        exec(c, "SELECT kit.create_schema_version(0, ARRAY['users_0'])");
+        exec(c, "CALL kit.backfill()");
+        exec(c, "RESET search_path");
+    }
+
+    private static void register(Connection c, String prefix, int n) throws Exception {
+        exec(c, "INSERT INTO parts.user_registered_0 (email, password_hash)"
+                + " SELECT '" + prefix + "' || g || '@example.com', 'h' FROM generate_series(1, " + n + ") g");
+    }
+
+    private static List<String> partitionsHoldingFacts(Connection c) throws Exception {
+        return strings(c, "SELECT DISTINCT tableoid::regclass::text FROM parts.user_registered_0 ORDER BY 1");
+    }
+
+    @Test
+    void theKitMakesPartitionsAheadAndADefaultOne() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            long from = (long) value(c, "SELECT partitioned_from FROM kit.write_table WHERE write_table = 'parts.user_registered_0'");
+            assertThat(from % 10).isZero();
+            assertThat(strings(c, "SELECT partition_name || ' ' || coalesce(from_seq - " + from + " || '-' || to_seq - " + from + ", 'default')"
+                    + " FROM kit.write_table_partitions('parts.user_registered_0')"))
+                    .as("the partition of the sequence's position, two ahead, and the default")
+                    .startsWith("parts.user_registered_0_p" + from / 10 + " 0-10")
+                    .endsWith("parts.user_registered_0_default default")
+                    .hasSizeGreaterThanOrEqualTo(4);
+            assertThat(value(c, "SELECT count(*) FROM kit.add_partitions('parts.user_registered_0')"))
+                    .as("nothing to add while the sequence has not moved").isEqualTo(0L);
+
+            // Nobody ran add_partitions: facts beyond the partitions go to the default one, and move out of it later.
+            register(c, "a", 45);
+            assertThat(value(c, "SELECT count(*) FROM parts.user_registered_0_default")).isNotEqualTo(0L);
+            assertThat(strings(c, "SELECT * FROM kit.add_partitions('parts.user_registered_0', ahead => 1)")).isNotEmpty();
+            assertThat(value(c, "SELECT count(*) FROM parts.user_registered_0_default")).as("moved to their partitions").isEqualTo(0L);
+            assertThat(count(c, "parts.user_registered_0")).isEqualTo(45);
+            assertThat(count(c, "parts.users_0")).isEqualTo(45);
+            assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
+            assertThat(value(c, "SELECT max(to_seq) > (SELECT last_value FROM kit.fact_seq) + 10"
+                    + " FROM kit.write_table_partitions('parts.user_registered_0')")).as("one partition ahead").isEqualTo(true);
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    @Test
+    void oneStatementFeedsOnceAcrossPartitionsAndIdsAreGivenAndTaken() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            c.setAutoCommit(false);
+            exec(c, "SET LOCAL track_functions = 'pl'");
+            register(c, "a", 25);
+            assertThat(value(c, "SELECT pg_stat_get_xact_function_calls('parts.feed_user_registered_0'::regproc)"))
+                    .as("the feed trigger on the partitioned table fires once for the statement").isEqualTo(1L);
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(partitionsHoldingFacts(c)).as("the statement's facts lie in several partitions").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(count(c, "parts.users_0")).as("and it saw every one").isEqualTo(25);
+            assertThat(value(c, "SELECT min(id) >= 1000000000 FROM parts.users_0")).as("ids from the id space's sequence").isEqualTo(true);
+
+            exec(c, "INSERT INTO parts.user_registered_0 (id, email, password_hash) VALUES (7, 'chosen@example.com', 'h')");
+            assertThat(value(c, "SELECT email FROM parts.users_0 WHERE id = 7")).isEqualTo("chosen@example.com");
+            var duplicate = assertFailsWith(KitError.DUPLICATE_ID,
+                    () -> exec(c, "INSERT INTO parts.user_registered_0 (id, email, password_hash) VALUES (7, 'again@example.com', 'h')"));
+            assertThat(duplicate.getMessage()).as("named by the write table, not the partition").contains("Write table: parts.user_registered_0");
+            assertThat(count(c, "parts.users_0")).isEqualTo(26);
+        }
+    }
+
+    @Test
+    void theGuardHoldsOnTheTableAndOnEachPartition() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            register(c, "a", 15);
+            String partition = partitionsHoldingFacts(c).get(0);
+            for (String table : List.of("parts.user_registered_0", partition, "parts.user_registered_0_default")) {
+                assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "UPDATE " + table + " SET email = 'x'"));
+                assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM " + table));
+                assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "TRUNCATE " + table));
+            }
+            var direct = assertFailsWith(KitError.APPEND_ONLY,
+                    () -> exec(c, "INSERT INTO parts.user_registered_0_default (email, password_hash) VALUES ('d@example.com', 'h')"));
+            assertThat(direct.getMessage()).as("a fact written to a partition would reach no read table")
+                    .contains("not to one of its partitions");
+            exec(c, "SET session_replication_role = replica");
+            assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM " + partition));
+            exec(c, "RESET session_replication_role");
+            assertThat(count(c, "parts.user_registered_0")).isEqualTo(15);
+            assertThat(strings(c, "SELECT DISTINCT t.tgenabled::text FROM pg_trigger t JOIN pg_inherits i ON i.inhrelid = t.tgrelid"
+                    + " WHERE i.inhparent = 'parts.user_registered_0'::regclass AND NOT t.tgisinternal"))
+                    .as("every kit trigger on every partition fires ALWAYS").containsExactly("A");
+        }
+    }
+
+    @Test
+    void driftSeesEachPartitionsTriggersAndRepairRestoresThem() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            register(c, "a", 5);
+            assertThat(DriftTest.drift(c)).as("no false finding on a partitioned table or its partitions").isEmpty();
+
+            exec(c, "ALTER TABLE parts.user_registered_0_default DISABLE TRIGGER assign_id_user_registered_0");
+            exec(c, "DROP TRIGGER append_only_user_registered_0_default ON parts.user_registered_0_default");
+            exec(c, "CREATE TABLE parts.by_hand (LIKE parts.user_registered_0)");
+            long high = (long) value(c, "SELECT max(to_seq) FROM kit.write_table_partitions('parts.user_registered_0')");
+            exec(c, "ALTER TABLE parts.user_registered_0 ATTACH PARTITION parts.by_hand FOR VALUES FROM (" + high + ") TO (" + (high + 10) + ")");
+            assertThat(DriftTest.drift(c)).containsExactlyInAnyOrder(
+                    "trigger append_only_user_registered_0_default on parts.user_registered_0_default: missing",
+                    "trigger assign_id_user_registered_0 on parts.user_registered_0_default: disabled",
+                    "trigger append_only_by_hand on parts.by_hand: missing");
+
+            exec(c, "CALL kit.repair()");
+            assertThat(DriftTest.drift(c)).isEmpty();
+            assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM parts.by_hand"));
+            register(c, "b", 5);
+            assertThat(count(c, "parts.users_0")).isEqualTo(10);
+            assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
+        }
+    }
+
+    @Test
+    void aDetachedPartitionsFactsAreOutOfViewAndBackfillRebuildAndVerifyRefuse() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            register(c, "a", 25);
+            String oldest = partitionsHoldingFacts(c).get(0);
+            long inOldest = count(c, oldest);
+            exec(c, "ALTER TABLE parts.user_registered_0 DETACH PARTITION " + oldest);
+            assertThat(count(c, "parts.user_registered_0")).isEqualTo(25 - inOldest);
+            assertThat(value(c, "SELECT kit.missing_partitions('parts.user_registered_0')")).isNotNull();
+            assertThat(DriftTest.drift(c)).as("detaching is the operator's to do: no drift").isEmpty();
+
+            var verify = assertFailsWith(KitError.USAGE, () -> Sql.verify(c, "parts.users_0"));
+            assertThat(verify.getMessage()).contains("Cannot verify parts.users_0", "no partition for seqs");
+            var rebuild = assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.rebuild('parts.users_0')"));
+            assertThat(rebuild.getMessage()).contains("Cannot rebuild parts.users_0");
+            exec(c, "CREATE TABLE parts.users_1 (id bigint PRIMARY KEY, email text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('parts.users_1', 'user')");
+            exec(c, "SELECT kit.add_feed('parts.user_registered_0', 'parts.users_1')");
+            var backfill = assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.backfill()"));
+            assertThat(backfill.getMessage()).contains("Cannot backfill parts.users_1");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'parts.users_1'")).isEqualTo("building");
+
+            register(c, "b", 3);
+            assertThat(count(c, "parts.users_0")).as("writes and live feeds go on").isEqualTo(28);
+
+            exec(c, "ALTER TABLE parts.user_registered_0 ATTACH PARTITION " + oldest + " FOR VALUES FROM ("
+                    + value(c, "SELECT min(seq) / 10 * 10 FROM " + oldest) + ") TO (" + value(c, "SELECT min(seq) / 10 * 10 + 10 FROM " + oldest) + ")");
+            exec(c, "CALL kit.backfill()");
+            assertThat(count(c, "parts.users_1")).as("back in view: every fact").isEqualTo(28);
+            assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
+            assertThat(Sql.verify(c, "parts.users_1")).isEmpty();
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    @Test
+    void aRollingUpgradeBackfillsANewReadVersionFromThePartitionsAndRetiresTheOld() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            version0(c);
+            register(c, "a", 20);
+            register(c, "b", 17);
+            assertThat(partitionsHoldingFacts(c)).hasSizeGreaterThanOrEqualTo(4);
+            exec(c, "SELECT kit.add_partitions('parts.user_registered_0')");  // as the afterMigrate callback and a scheduled job do
+
+            // Version 1: a new read version of the same facts, with the domain of each email.
+            exec(c, "SET search_path = parts");
+            exec(c, "CREATE TABLE users_1 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, email_domain text NOT NULL)");
+            exec(c, "SELECT kit.create_read_version('users_1', 'user')");
+            exec(c, "SELECT kit.add_feed('user_registered_0', 'users_1', columns => '{\"email_domain\": \"split_part(f.email, ''@'', 2)\"}')");
+            exec(c, "SELECT kit.create_schema_version(1, ARRAY['users_1'])");
+            exec(c, "RESET search_path");
+            register(c, "c", 4);  // written by version 0 while version 1 is building
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'parts.users_1'")).isEqualTo("live");
+            assertThat(count(c, "parts.users_1")).isEqualTo(41);
+            assertThat(value(c, "SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM parts.users_1")).isEqualTo(value(c, USERS_0));
+            assertThat(value(c, "SELECT count(DISTINCT email_domain) FROM parts.users_1")).isEqualTo(1L);
+            assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
+            assertThat(Sql.verify(c, "parts.users_1")).isEmpty();
+
+            register(c, "d", 12);
+            assertThat(count(c, "parts.users_0")).isEqualTo(53);
+            assertThat(count(c, "parts.users_1")).isEqualTo(53);
+
+            // Tidy-up: the old read version goes, the facts and the new version stay.
+            exec(c, "SELECT kit.retire_read_version('parts.users_0')");
+            assertThat(value(c, "SELECT to_regclass('parts.users_0') IS NULL")).isEqualTo(true);
+            register(c, "e", 3);
+            assertThat(count(c, "parts.users_1")).isEqualTo(56);
+            exec(c, "CALL kit.rebuild('parts.users_1')");
+            assertThat(Sql.verify(c, "parts.users_1")).isEmpty();
+            assertThat(count(c, "parts.users_1")).isEqualTo(56);
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    @Test
+    void declarationMistakesAreRefusedAndNothingIsMade() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE SCHEMA parts");
+            exec(c, "CREATE TABLE parts.plain_0 (id bigint, note text)");
+            exec(c, "CREATE TABLE parts.by_id_0 (id bigint, note text, seq bigint, recorded_at timestamptz) PARTITION BY RANGE (id)");
+            exec(c, "CREATE TABLE parts.no_time_0 (id bigint, note text, seq bigint) PARTITION BY RANGE (seq)");
+            exec(c, "CREATE TABLE parts.with_parts_0 (id bigint, note text, seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq)");
+            exec(c, "CREATE TABLE parts.with_parts_0_a PARTITION OF parts.with_parts_0 FOR VALUES FROM (0) TO (100)");
+            for (String call : List.of(
+                    "SELECT kit.create_write_table('parts.plain_0', 'note', partition_size => 10)",
+                    "SELECT kit.create_write_table('parts.by_id_0', 'note')",
+                    "SELECT kit.create_write_table('parts.no_time_0', 'note')",
+                    "SELECT kit.create_write_table('parts.with_parts_0', 'note')")) {
+                assertFailsWith(KitError.USAGE, () -> exec(c, call));
+            }
+            assertThat(value(c, "SELECT count(*) FROM kit.write_table WHERE domain = 'parts'")).isEqualTo(0L);
+            assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.add_partitions('parts.plain_0')"));
+            var baseline = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.baseline('parts.with_parts_0')"));
+            assertThat(baseline.getMessage()).as("a partitioned table is not brought under the kit as it is").contains("partitioned");
+        }
+    }
+}
