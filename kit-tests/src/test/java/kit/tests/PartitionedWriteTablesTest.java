@@ -182,6 +182,8 @@ class PartitionedWriteTablesTest {
             var backfill = assertFailsWith(KitError.USAGE, () -> exec(c, "CALL kit.backfill()"));
             assertThat(backfill.getMessage()).contains("Cannot backfill parts.users_1");
             assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'parts.users_1'")).isEqualTo("building");
+            assertThat((String) value(c, "SELECT backfill_error FROM kit.read_version WHERE read_table = 'parts.users_1'"))
+                    .as("kit status shows the failed backfill").contains("no partition for seqs");
 
             register(c, "b", 3);
             assertThat(count(c, "parts.users_0")).as("writes and live feeds go on").isEqualTo(28);
