@@ -1,6 +1,8 @@
 package kit.tests;
 
+import kit.client.Jdbc;
 import kit.client.KitError;
+import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
@@ -21,25 +23,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  * work on them as on a plain write table, a partition included; a rolling upgrade backfills a new
  * read version from facts across partitions; drift sees each partition's triggers; a detached
  * partition's facts are out of view, and backfill, rebuild and verify refuse until it is back.
- * Each test has its own domain (schema parts), ten seqs per partition.
+ * Each test migrates its own database's domain parts (classpath:partitioned-domain, ten seqs a
+ * partition) to version 0 through Flyway, as an app's build would, the kit's callbacks included.
  */
 class PartitionedWriteTablesTest {
 
     private static final String USERS_0 = "SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM parts.users_0";
 
+    static final String LOCATION = "classpath:partitioned-domain";
+
+    /** The domain parts's migrations (kit-tests/src/test/resources/partitioned-domain), in schema parts. */
+    static Migrations parts(TestDatabase db) {
+        return new Migrations(db.url(), LOCATION, TestDatabases.runRole("parts_v")).inDomain("parts");
+    }
+
     /** Version 0 of the domain parts: user_registered_0 partitioned by seq, read by users_0, live. */
-    private static void version0(Connection c) throws Exception {
-        exec(c, "CREATE SCHEMA parts");
-        exec(c, "SET search_path = parts");
-        exec(c, "CREATE TABLE user_registered_0 (id bigint, email text NOT NULL, password_hash text NOT NULL,"
-                + " seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq)");
-        exec(c, "SELECT kit.create_write_table('user_registered_0', 'user', partition_size => 10)");
-        exec(c, "CREATE TABLE users_0 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL)");
-        exec(c, "SELECT kit.create_read_version('users_0', 'user')");
-        exec(c, "SELECT kit.add_feed('user_registered_0', 'users_0')");
-        exec(c, "SELECT kit.create_schema_version(0, ARRAY['users_0'])");
-        exec(c, "CALL kit.backfill()");
-        exec(c, "RESET search_path");
+    private static void version0(TestDatabase db) {
+        parts(db).migrateTo("0");
     }
 
     private static void register(Connection c, String prefix, int n) throws Exception {
@@ -54,8 +54,8 @@ class PartitionedWriteTablesTest {
     @Test
     void theKitMakesPartitionsAheadAndADefaultOne() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             long from = (long) value(c, "SELECT partitioned_from FROM kit.write_table WHERE write_table = 'parts.user_registered_0'");
             assertThat(from % 10).isZero();
             assertThat(strings(c, "SELECT partition_name || ' ' || coalesce(from_seq - " + from + " || '-' || to_seq - " + from + ", 'default')"
@@ -84,8 +84,8 @@ class PartitionedWriteTablesTest {
     @Test
     void oneStatementFeedsOnceAcrossPartitionsAndIdsAreGivenAndTaken() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             c.setAutoCommit(false);
             exec(c, "SET LOCAL track_functions = 'pl'");
             register(c, "a", 25);
@@ -109,8 +109,8 @@ class PartitionedWriteTablesTest {
     @Test
     void theGuardHoldsOnTheTableAndOnEachPartition() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             register(c, "a", 15);
             String partition = partitionsHoldingFacts(c).get(0);
             for (String table : List.of("parts.user_registered_0", partition, "parts.user_registered_0_default")) {
@@ -135,8 +135,8 @@ class PartitionedWriteTablesTest {
     @Test
     void driftSeesEachPartitionsTriggersAndRepairRestoresThem() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             register(c, "a", 5);
             assertThat(DriftTest.drift(c)).as("no false finding on a partitioned table or its partitions").isEmpty();
 
@@ -162,8 +162,8 @@ class PartitionedWriteTablesTest {
     @Test
     void aDetachedPartitionsFactsAreOutOfViewAndBackfillRebuildAndVerifyRefuse() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             register(c, "a", 25);
             String oldest = partitionsHoldingFacts(c).get(0);
             long inOldest = count(c, oldest);
@@ -201,42 +201,72 @@ class PartitionedWriteTablesTest {
     @Test
     void aRollingUpgradeBackfillsANewReadVersionFromThePartitionsAndRetiresTheOld() throws Exception {
         TestDatabase db = TestDatabases.migrated();
+        version0(db);
         try (Connection c = db.connect()) {
-            version0(c);
             register(c, "a", 20);
             register(c, "b", 17);
-            assertThat(partitionsHoldingFacts(c)).hasSizeGreaterThanOrEqualTo(4);
-            exec(c, "SELECT kit.add_partitions('parts.user_registered_0')");  // as the afterMigrate callback and a scheduled job do
+            assertThat(partitionsHoldingFacts(c)).as("past the partitions made: the default one took the last")
+                    .hasSizeGreaterThanOrEqualTo(4).contains("parts.user_registered_0_default");
+        }
 
-            // Version 1: a new read version of the same facts, with the domain of each email.
-            exec(c, "SET search_path = parts");
-            exec(c, "CREATE TABLE users_1 (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, email_domain text NOT NULL)");
-            exec(c, "SELECT kit.create_read_version('users_1', 'user')");
-            exec(c, "SELECT kit.add_feed('user_registered_0', 'users_1', columns => '{\"email_domain\": \"split_part(f.email, ''@'', 2)\"}')");
-            exec(c, "SELECT kit.create_schema_version(1, ARRAY['users_1'])");
-            exec(c, "RESET search_path");
-            register(c, "c", 4);  // written by version 0 while version 1 is building
-            exec(c, "CALL kit.backfill()");
+        // Version 1: a new read version of the same facts; the migrate adds partitions, then backfills.
+        parts(db).migrateTo("1");
+        try (Connection c = db.connect()) {
+            assertThat(partitionsHoldingFacts(c)).as("every migrate adds partitions, out of the default one")
+                    .doesNotContain("parts.user_registered_0_default");
+            assertThat(value(c, "SELECT max(to_seq) > (SELECT last_value FROM kit.fact_seq) + 10"
+                    + " FROM kit.write_table_partitions('parts.user_registered_0')")).as("and ahead").isEqualTo(true);
             assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'parts.users_1'")).isEqualTo("live");
-            assertThat(count(c, "parts.users_1")).isEqualTo(41);
+            assertThat(count(c, "parts.users_1")).isEqualTo(37);
             assertThat(value(c, "SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM parts.users_1")).isEqualTo(value(c, USERS_0));
-            assertThat(value(c, "SELECT count(DISTINCT email_domain) FROM parts.users_1")).isEqualTo(1L);
+            assertThat(value(c, "SELECT string_agg(DISTINCT email_domain, ', ') FROM parts.users_1")).isEqualTo("example.com");
             assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
             assertThat(Sql.verify(c, "parts.users_1")).isEmpty();
 
             register(c, "d", 12);
-            assertThat(count(c, "parts.users_0")).isEqualTo(53);
-            assertThat(count(c, "parts.users_1")).isEqualTo(53);
+            assertThat(count(c, "parts.users_0")).isEqualTo(49);
+            assertThat(count(c, "parts.users_1")).isEqualTo(49);
+        }
 
-            // Tidy-up: the old read version goes, the facts and the new version stay.
-            exec(c, "SELECT kit.retire_read_version('parts.users_0')");
+        // The tidy-up: the old read version goes, the facts and the new version stay.
+        parts(db).migrateTo("2");
+        try (Connection c = db.connect()) {
             assertThat(value(c, "SELECT to_regclass('parts.users_0') IS NULL")).isEqualTo(true);
+            assertThat(strings(c, "SELECT version || ' ' || state FROM kit.schema_versions WHERE domain = 'parts' ORDER BY version"))
+                    .containsExactly("0 retired", "1 live");
             register(c, "e", 3);
-            assertThat(count(c, "parts.users_1")).isEqualTo(56);
+            assertThat(count(c, "parts.users_1")).isEqualTo(52);
             exec(c, "CALL kit.rebuild('parts.users_1')");
             assertThat(Sql.verify(c, "parts.users_1")).isEmpty();
-            assertThat(count(c, "parts.users_1")).isEqualTo(56);
+            assertThat(count(c, "parts.users_1")).isEqualTo(52);
             assertThat(DriftTest.drift(c)).isEmpty();
+            assertThat(Jdbc.rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+        }
+    }
+
+    @Test
+    void anAppRoleWritesTheTableNotItsPartitionsAndAForgetRedactsThroughTheTable() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        version0(db);
+        try (Connection c = db.connect()) {
+            String role = (String) value(c, "SELECT role_name FROM kit.app_role WHERE domain = 'parts' AND version = 0");
+            exec(c, "SET ROLE \"" + role + "\"");
+            long ann = (Long) value(c, "INSERT INTO parts.user_registered_0 (email, password_hash) VALUES ('ann@example.com', 'h') RETURNING id");
+            assertFailsWith("42501",
+                    () -> exec(c, "INSERT INTO parts.user_registered_0_default (email, password_hash) VALUES ('x@example.com', 'h')"));
+            exec(c, "RESET ROLE");
+            register(c, "a", 25);
+            assertThat(partitionsHoldingFacts(c)).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(DriftTest.drift(c)).isEmpty();
+            assertThat(Jdbc.rows(c, "SELECT * FROM kit.check_security()")).isEmpty();
+
+            exec(c, "SELECT kit.declare_personal_data('parts.user_registered_0', '{\"email\": \"''forgotten-'' || f.id || ''@invalid''\"}')");
+            exec(c, "SELECT kit.forget('user', ?, domain => 'parts')", ann);
+            assertThat(value(c, "SELECT count(*) FROM parts.user_registered_0 WHERE email = 'ann@example.com'"))
+                    .as("redacted in its partition, through the table's guard").isEqualTo(0L);
+            assertThat(count(c, "parts.user_registered_0")).isEqualTo(26);
+            assertThat(value(c, "SELECT email FROM parts.users_0 WHERE id = ?", ann)).isEqualTo("forgotten-" + ann + "@invalid");
+            assertThat(Sql.verify(c, "parts.users_0")).isEmpty();
         }
     }
 

@@ -3,5 +3,5 @@
 -- (state building), batch by batch, each batch its own transaction, then make
 -- them live. Resumes where a killed run stopped. Runs outside a transaction
 -- (see the .conf beside this file) so that the procedure can commit.
-SELECT count(*) AS partitions_added FROM kit.add_partitions();
+DO $$BEGIN PERFORM kit.add_partitions(); END$$;
 CALL kit.backfill();

@@ -17,7 +17,12 @@
 --          versions holds a lease; app roles may run both (kit.gate_functions).
 --          Backfills pause between batches while a physical replica replays
 --          more than kit.replica_lag_limit behind, and give up after
---          kit.replica_lag_wait (kit.await_replicas). No generated code changed.
+--          kit.replica_lag_wait (kit.await_replicas). Write tables
+--          partitioned by seq range (kit.create_write_table's partition_size,
+--          kit.add_partitions, also run after every migrate; catalog
+--          kit.write_table.partition_size and partitioned_from); the
+--          append-only guard refuses an INSERT on a partition. No generated
+--          code changed.
 --   0.9.0  Forgetting a person: kit.declare_personal_data, kit.forget, the
 --          forget role (kit_forget) and kit.grant_forget; the catalog gains
 --          kit.personal_column, kit.forgotten, kit.forget_role and
