@@ -153,6 +153,16 @@ class PartitionedWriteTablesTest {
             exec(c, "CALL kit.repair()");
             assertThat(DriftTest.drift(c)).isEmpty();
             assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM parts.by_hand"));
+
+            exec(c, "CREATE FUNCTION parts.noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$");
+            exec(c, "CREATE TRIGGER somebodys BEFORE INSERT ON parts.by_hand FOR EACH ROW EXECUTE FUNCTION parts.noop()");
+            exec(c, "CREATE TRIGGER on_every_partition BEFORE INSERT ON parts.user_registered_0 FOR EACH ROW EXECUTE FUNCTION parts.noop()");
+            assertThat(DriftTest.drift(c)).as("named once where it was created, not once per partition").containsExactlyInAnyOrder(
+                    "trigger somebodys on parts.by_hand: not created by the kit",
+                    "trigger on_every_partition on parts.user_registered_0: not created by the kit");
+            exec(c, "DROP TRIGGER somebodys ON parts.by_hand");
+            exec(c, "DROP TRIGGER on_every_partition ON parts.user_registered_0");
+            assertThat(DriftTest.drift(c)).isEmpty();
             register(c, "b", 5);
             assertThat(count(c, "parts.users_0")).isEqualTo(10);
             assertThat(Sql.verify(c, "parts.users_0")).isEmpty();

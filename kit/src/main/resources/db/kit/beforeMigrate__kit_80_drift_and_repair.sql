@@ -153,7 +153,12 @@ BEGIN
        AND (k.name IN (SELECT v.read_table FROM kit.read_version v WHERE v.state IN ('building', 'live'))
             OR (k.name IN (SELECT w.write_table FROM kit.write_table w)
                 AND t.tgname NOT IN (SELECT e.trigger_name FROM kit.expected_triggers(k.name) e)
-                AND t.tgname <> kit.object_name('feed', k.name)));  -- a feed trigger not needed: see its function
+                AND t.tgname <> kit.object_name('feed', k.name))  -- a feed trigger not needed: see its function
+            -- on a partition of a partitioned write table: its guard, and the triggers it has from the table (tgparentid)
+            OR (t.tgparentid = 0
+                AND EXISTS (SELECT FROM kit.write_table w CROSS JOIN LATERAL kit.write_table_partitions(w.write_table) p
+                             WHERE w.partition_size IS NOT NULL AND p.partition = c.oid
+                               AND t.tgname <> kit.object_name('append_only', p.partition_name))));
 
     -- Generated functions: present, and exactly what the kit would generate now.
     RETURN QUERY
