@@ -496,7 +496,9 @@ BEGIN
             IF _moving THEN
                 -- The default partition took these facts: they move to the new partition, in this transaction.
                 EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', kit.relation(_name), _parent);
-                EXECUTE format('INSERT INTO %s SELECT * FROM %s WHERE seq >= %s AND seq < %s', kit.relation(_name), _default.partition, _from, _to);
+                EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s', kit.relation(_name), _default.partition,
+                               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                                 WHERE a.attrelid = _parent AND a.attnum > 0 AND NOT a.attisdropped), _from, _to);
                 EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
                 EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, _from, _to);
                 EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
