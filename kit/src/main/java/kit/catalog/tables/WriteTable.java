@@ -98,6 +98,20 @@ public class WriteTable extends TableImpl<WriteTableRecord> {
      */
     public final TableField<WriteTableRecord, String> DOMAIN = createField(DSL.name("domain"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'public'::text"), SQLDataType.CLOB)), this, "The schema the write table is in: its domain. write_table is its kit name (schema.name, or the name alone in public).");
 
+    /**
+     * The column <code>kit.write_table.partition_size</code>. How many seqs
+     * each range partition of a write table partitioned by seq holds (NULL: not
+     * partitioned).
+     */
+    public final TableField<WriteTableRecord, Long> PARTITION_SIZE = createField(DSL.name("partition_size"), SQLDataType.BIGINT, this, "How many seqs each range partition of a write table partitioned by seq holds (NULL: not partitioned).");
+
+    /**
+     * The column <code>kit.write_table.partitioned_from</code>. The first seq
+     * of its first partition: every fact from there on must be in a partition
+     * attached to it, or a backfill, rebuild or verify would miss it.
+     */
+    public final TableField<WriteTableRecord, Long> PARTITIONED_FROM = createField(DSL.name("partitioned_from"), SQLDataType.BIGINT, this, "The first seq of its first partition: every fact from there on must be in a partition attached to it, or a backfill, rebuild or verify would miss it.");
+
     private WriteTable(Name alias, Table<WriteTableRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

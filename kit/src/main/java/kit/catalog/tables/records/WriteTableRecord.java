@@ -130,6 +130,42 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         return (String) get(6);
     }
 
+    /**
+     * Setter for <code>kit.write_table.partition_size</code>. How many seqs
+     * each range partition of a write table partitioned by seq holds (NULL: not
+     * partitioned).
+     */
+    public void setPartitionSize(Long value) {
+        set(7, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.partition_size</code>. How many seqs
+     * each range partition of a write table partitioned by seq holds (NULL: not
+     * partitioned).
+     */
+    public Long getPartitionSize() {
+        return (Long) get(7);
+    }
+
+    /**
+     * Setter for <code>kit.write_table.partitioned_from</code>. The first seq
+     * of its first partition: every fact from there on must be in a partition
+     * attached to it, or a backfill, rebuild or verify would miss it.
+     */
+    public void setPartitionedFrom(Long value) {
+        set(8, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.partitioned_from</code>. The first seq
+     * of its first partition: every fact from there on must be in a partition
+     * attached to it, or a backfill, rebuild or verify would miss it.
+     */
+    public Long getPartitionedFrom() {
+        return (Long) get(8);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -153,7 +189,7 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
     /**
      * Create a detached, initialised WriteTableRecord
      */
-    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion, String domain) {
+    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion, String domain, Long partitionSize, Long partitionedFrom) {
         super(WriteTable.WRITE_TABLE);
 
         setWriteTable(writeTable);
@@ -163,6 +199,8 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         setFact(fact);
         setSchemaVersion(schemaVersion);
         setDomain(domain);
+        setPartitionSize(partitionSize);
+        setPartitionedFrom(partitionedFrom);
         resetTouchedOnNotNull();
     }
 }
