@@ -217,7 +217,13 @@ public final class Api {
         String state = health.schemaState();
         body.put("schema_state", state);
         body.put("database", state == null ? "down" : "up");
-        return new Response(state == null ? 503 : 200, body);
+        boolean replicaUp = true;
+        if (replica.enabled()) {
+            // Reads and log-ins need it: without it the app serves writes only, so it is not healthy.
+            replicaUp = replica.reachable();
+            body.put("replica", replicaUp ? "up" : "down");
+        }
+        return new Response(state == null || !replicaUp ? 503 : 200, body);
     }
 
     private static String email(JsonBody body) {

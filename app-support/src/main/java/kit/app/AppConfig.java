@@ -121,15 +121,23 @@ public record AppConfig(int version, String host, int port, DatabaseUrl database
             if (!role.isEmpty() && !role.matches("[a-z_][a-z0-9_]{0,62}")) {
                 throw new IllegalArgumentException("--db-role must be a plain role name, or empty for none (got " + role + ")");
             }
-            return new AppConfig(version, host, number(port, "--port", 0, 65535), DatabaseUrl.parse(url), role,
+            return new AppConfig(version, host, number(port, "--port", 0, 65535), url(url, "--db-url"), role,
                     number(pool, "--pool-size", 1, 1000), number(iterations, "--hash-iterations", 1, 10_000_000),
                     number(maxBody, "--max-body-bytes", 1024, 64 * 1024 * 1024), LogLevel.parse(logLevel),
                     number(requestTimeout, "--request-timeout", 1, 3600),
                     // HikariCP refuses a connectionTimeout below 250 ms.
                     number(poolTimeout, "--pool-timeout-ms", 250, 600_000),
-                    readUrl.isBlank() ? null : DatabaseUrl.parse(readUrl), number(readWait, "--read-wait-ms", 1, 600_000));
+                    readUrl.isBlank() ? null : url(readUrl, "--read-db-url"), number(readWait, "--read-wait-ms", 1, 600_000));
         } catch (IllegalArgumentException e) {
             throw new UsageException("app-v" + version + ": " + e.getMessage(), 2);
+        }
+    }
+
+    private static DatabaseUrl url(String value, String flag) {
+        try {
+            return DatabaseUrl.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
         }
     }
 

@@ -26,11 +26,17 @@ final class AppRegistration implements AutoCloseable {
     static final Duration LEASE = Duration.ofSeconds(30);
     static final Duration RENEW_EVERY = Duration.ofSeconds(10);
     /**
-     * Where the database cannot register apps (a kit before 0.10.0, no kit, a version never migrated
-     * here): the start-up gate, which runs next, says what is wrong, or the app runs unregistered under
-     * an older kit, whose retirements see its sessions only.
+     * Where the database has nothing to register with (a kit before 0.10.0, no kit): the start-up gate,
+     * which runs next, says what is wrong, or the app runs unregistered under an older kit, whose
+     * retirements see its sessions only.
      */
-    private static final Set<String> CANNOT_REGISTER = Set.of("42883", "3F000", "42P01", "42501", "KT006");
+    private static final Set<String> NO_REGISTRATIONS = Set.of("42883", "3F000", "42P01");
+    /**
+     * Where this app may not register (its version has no app role here, or is retired; the login may
+     * not act as its role): said in a warning, as a retirement will not see an app that reads
+     * elsewhere; the start-up gate, which runs next, refuses a version that is not live.
+     */
+    private static final Set<String> REFUSED = Set.of("42501", "KT006");
 
     private final DSLContext db;
     private final AppConfig config;
@@ -60,8 +66,14 @@ final class AppRegistration implements AutoCloseable {
         try {
             registration.register();
         } catch (DataAccessException e) {
-            if (CANNOT_REGISTER.contains(e.sqlState())) {
-                LOG.debug("{} not registered: {}", config.applicationName(), e.getMessage());
+            if (NO_REGISTRATIONS.contains(e.sqlState()) || REFUSED.contains(e.sqlState())) {
+                // A retired or aborted version: the gate that runs next says so, and the app does not start.
+                if (REFUSED.contains(e.sqlState()) && !firstLine(e).contains("no app of it can run")) {
+                    LOG.warn("{}: not registered on the primary ({}); a retirement sees this app only by its sessions there",
+                            config.applicationName(), firstLine(e));
+                } else {
+                    LOG.debug("{} not registered: {}", config.applicationName(), e.getMessage());
+                }
                 registration.renewals.shutdown();
                 return registration;
             }
@@ -110,6 +122,12 @@ final class AppRegistration implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("{}: could not give back registration {} ({}); it ends with its lease", config.applicationName(), instance, e.getMessage());
         }
+    }
+
+    private static String firstLine(DataAccessException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        return message.lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
     }
 
     private static String host() {

@@ -71,7 +71,7 @@ public final class ReadReplica {
             return null;
         }
         long lsn = primaryPosition();
-        ownWrites.accumulateAndGet(lsn, Math::max);
+        ownWrites.accumulateAndGet(lsn, ReadReplica::later);
         return format(lsn);
     }
 
@@ -82,7 +82,7 @@ public final class ReadReplica {
         }
         long needed = ownWrites.get();
         if (clientLsn != null && !clientLsn.isBlank()) {
-            needed = Math.max(needed, parse(clientLsn));
+            needed = later(needed, parse(clientLsn));
         }
         await(needed, "the writes this read must see");
     }
@@ -91,6 +91,16 @@ public final class ReadReplica {
     public void awaitPrimary() {
         if (enabled()) {
             await(primaryPosition(), "every write committed before this log-in");
+        }
+    }
+
+    /** Whether the replica answers now (for /health); false when no pooled connection to it works. */
+    boolean reachable() {
+        try {
+            replayPosition();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
@@ -103,12 +113,28 @@ public final class ReadReplica {
             throw new IllegalStateException("--read-db-url does not name a streaming replica (pg_is_in_recovery() is false there): "
                     + "reads from it would not follow the primary's writes. Name a physical standby of --db-url, or leave it out.");
         }
+        // A physical replica is a copy of the primary's whole cluster: the same system identifier, and
+        // the same database under the same oid. Anything else serves other data, however far it replays.
+        String onPrimary = identity(primary);
+        String onReplica = identity(replica);
+        if (!onPrimary.equals(onReplica)) {
+            throw new IllegalStateException("--read-db-url is not a replica of --db-url's database: it is " + onReplica
+                    + ", the primary's is " + onPrimary + ". Name the same database on a physical standby of --db-url's server.");
+        }
         long needed = primaryPosition();
         if (!reached(needed, timeout)) {
-            throw new IllegalStateException("the server at --read-db-url has not replayed the primary's WAL up to " + format(needed)
+            throw new IllegalStateException("the replica at --read-db-url has not replayed the primary's WAL up to " + format(needed)
                     + " within " + timeout.toMillis() + " ms (it is at " + format(replayed.get())
-                    + "): is it a streaming replica of --db-url, and is it streaming?");
+                    + "): is its replay paused (pg_wal_replay_pause), or is it not streaming?");
         }
+    }
+
+    /** Which database of which cluster a connection reaches: the same on a primary and its physical replicas. */
+    private static String identity(DSLContext db) {
+        return db.select(DSL.field("format('database %s (oid %s) of the cluster with system identifier %s', current_database(), "
+                        + "(SELECT d.oid FROM pg_database d WHERE d.datname = current_database()), "
+                        + "(SELECT c.system_identifier FROM pg_control_system() c))", String.class))
+                .fetchSingle().value1();
     }
 
     private void await(long needed, String what) {
@@ -127,7 +153,7 @@ public final class ReadReplica {
         long pause = 1;
         while (true) {
             long now = replayPosition();
-            replayed.accumulateAndGet(now, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+            replayed.accumulateAndGet(now, ReadReplica::later);
             if (Long.compareUnsigned(now, needed) >= 0) {
                 return true;
             }
@@ -162,6 +188,11 @@ public final class ReadReplica {
         }
         int slash = lsn.indexOf('/');
         return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
+    }
+
+    /** Of two WAL positions, the later: they are unsigned. */
+    static long later(long a, long b) {
+        return Long.compareUnsigned(a, b) >= 0 ? a : b;
     }
 
     static String format(long lsn) {

@@ -56,7 +56,7 @@ class AppConfigTest {
 
         var notAUrl = catchThrowableOfType(AppConfig.UsageException.class, () -> AppConfig.parse(2, new String[] {"--read-db-url", "replica:5432"}, Map.of()));
         assertThat(notAUrl.exitStatus()).isEqualTo(2);
-        assertThat(notAUrl).hasMessageContaining("Not a PostgreSQL URL: replica:5432");
+        assertThat(notAUrl).hasMessageContaining("--read-db-url: Not a PostgreSQL URL: replica:5432");
         var noWait = catchThrowableOfType(AppConfig.UsageException.class, () -> AppConfig.parse(2, new String[] {"--read-wait-ms", "0"}, Map.of()));
         assertThat(noWait).hasMessageContaining("--read-wait-ms must be between 1 and 600000");
     }

@@ -14,6 +14,8 @@ class ReadReplicaTest {
         assertThat(ReadReplica.parse("16/B374D848")).isEqualTo(0x16_B374D848L);
         assertThat(ReadReplica.parse("FFFFFFFF/FFFFFFFF")).isEqualTo(-1L);
         assertThat(Long.compareUnsigned(ReadReplica.parse("FFFFFFFF/0"), ReadReplica.parse("1/0"))).as("compared unsigned").isPositive();
+        assertThat(ReadReplica.later(ReadReplica.parse("1/0"), ReadReplica.parse("80000000/0"))).as("the later, unsigned")
+                .isEqualTo(ReadReplica.parse("80000000/0"));
         for (String lsn : new String[] {"0/3000148", "16/B374D848", "FFFFFFFF/FFFFFFFF"}) {
             assertThat(ReadReplica.format(ReadReplica.parse(lsn))).isEqualTo(lsn);
         }

@@ -89,7 +89,8 @@ public final class Bench {
             try {
                 for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
-                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers, m::pinnedSettings, m::baseline)) {
+                        m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers, m::pinnedSettings, m::baseline,
+                        m::partitionedWriteTable)) {
                     step.run();
                 }
             } finally {

@@ -279,6 +279,46 @@ final class Measurements {
     }
 
     /**
+     * 17: what partitioning a write table by seq range costs its writers: user_registered_8, feeding
+     * three read versions, created PARTITION BY RANGE (seq) in one database and plain in the other,
+     * measured side by side. The partitions are the kit's (kit.add_partitions, made ahead of the fact
+     * sequence, as every migrate makes them), each holding more seqs than one measurement writes, so
+     * that a run crosses a partition boundary or two, as a busy table does.
+     */
+    void partitionedWriteTable() throws Exception {
+        DatabaseUrl partitioned = databaseWith(1);
+        DatabaseUrl plain = databaseWith(1);
+        sql(partitioned, c -> declareUsers8(c, true));
+        sql(plain, c -> declareUsers8(c, false));
+        sideBySide("17. partitioned write table", "R=3 partitioned by seq / plain", partitioned, plain, "user_registered_8");
+    }
+
+    /** user_registered_8 (partitioned or not) and three read versions it feeds, live. */
+    private static void declareUsers8(Connection c, boolean partitioned) throws SQLException {
+        exec(c, partitioned
+                ? """
+                  CREATE TABLE user_registered_8 (id bigint, email text NOT NULL, password_hash text NOT NULL, username text,
+                                                  seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq);
+                  SELECT kit.create_write_table('user_registered_8', 'user', fact => 'user_registered_8', schema_version => 8,
+                                                partition_size => 200000);
+                  SELECT kit.add_partitions('user_registered_8', ahead => 40);
+                  """
+                : """
+                  CREATE TABLE user_registered_8 (id bigint, email text NOT NULL, password_hash text NOT NULL, username text);
+                  SELECT kit.create_write_table('user_registered_8', 'user', fact => 'user_registered_8', schema_version => 8);
+                  """);
+        for (int r = 1; r <= 3; r++) {
+            exec(c, """
+                    CREATE TABLE users_8%1$d (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, password_hash text NOT NULL, username text);
+                    SELECT kit.create_read_version('users_8%1$d', 'user');
+                    SELECT kit.add_feed('user_registered_8', 'users_8%1$d');
+                    """.formatted(r));
+        }
+        exec(c, "SELECT kit.create_schema_version(8, ARRAY['users_81', 'users_82', 'users_83'])");
+        exec(c, "CALL kit.backfill()");
+    }
+
+    /**
      * Replaces user_registered_1's feed trigger, function and trigger, with what the kit's generator
      * writes for {@code arguments} (kit.feed_trigger_sql's), so that a variant differs from the kit's
      * trigger in what it is asked for and nothing else.
@@ -294,9 +334,13 @@ final class Measurements {
      * a drift of the machine during the four runs cancels out.
      */
     private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator) throws Exception {
+        sideBySide(group, name, numerator, denominator, "user_registered_1");
+    }
+
+    private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator, String table) throws Exception {
         for (boolean batch : new boolean[] {false, true}) {
             for (int clients : new int[] {1, 8}) {
-                Load.Operation writer = insert("user_registered_1", batch);
+                Load.Operation writer = insert(table, batch);
                 double below = Load.run(denominator, clients, seconds, writer).factsPerSecond();
                 double above = Load.run(numerator, clients, seconds, writer).factsPerSecond()
                         + Load.run(numerator, clients, seconds, writer).factsPerSecond();

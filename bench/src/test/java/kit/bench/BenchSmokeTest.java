@@ -19,7 +19,7 @@ class BenchSmokeTest {
     @Test
     void aShortRunProducesEveryFigureACsvAndAChart(@TempDir Path out) throws Exception {
         List<Figure> figures = Bench.run(0.3, List.of(2_000, 5_000), out);
-        assertThat(figures.stream().map(Figure::group).distinct()).hasSize(16);
+        assertThat(figures.stream().map(Figure::group).distinct()).hasSize(17);
         assertThat(figures).allSatisfy(f -> assertThat(f.value()).as(f.name()).isPositive());
         assertThat(Files.readAllLines(out.resolve("bench-results.csv"))).hasSize(figures.size() + 1);
         assertThat(Files.readString(out.resolve("bench-ratios.svg"))).startsWith("<svg").contains("R=3");

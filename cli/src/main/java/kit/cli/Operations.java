@@ -157,9 +157,12 @@ final class Operations {
         out.println("Replication");
         if (replication.error() != null) {
             out.println("  not readable here: " + replication.error());
-        } else if (replication.subscriptions().isEmpty() && replication.publications().isEmpty()) {
+        } else if (replication.subscriptions().isEmpty() && replication.publications().isEmpty() && replication.streamingReplicas().isEmpty()) {
             out.println("  none; the kit's triggers fire ALWAYS, so writes in replica sessions are guarded and projected too");
         }
+        replication.streamingReplicas().forEach(r -> out.printf("  streams to the physical replica %s: %s%n", r.name(),
+                r.lagBytes() == null ? "its replay position is not known (none reported yet, or this login may not see it: pg_monitor can)"
+                        : r.lagBytes() + " bytes of WAL behind (a backfill pauses beyond kit.replica_lag_limit)"));
         replication.subscriptions().forEach(r -> out.printf("  subscribes to %s (%s): %s write tables, %s read tables; replicated facts claim their ids and seqs here%n",
                 r.name(), r.enabled() ? "enabled" : "disabled", r.writeTables(), r.readTables()));
         replication.publications().forEach(r -> out.printf("  publishes %s: %s kit tables%n", r.name(), r.kitTables()));

@@ -102,7 +102,13 @@ record StatusReport(int formatVersion, String command, String database, boolean 
     }
 
     /** Logical replication of kit tables; {@code error} says why it could not be read (a role without the right), else null. */
-    record Replication(List<Subscription> subscriptions, List<Publication> publications, String error) {
+    /** @param streamingReplicas the physical replicas streaming from this server, as kit.replica_lag() sees them (kit 0.10.0 on) */
+    record Replication(List<Subscription> subscriptions, List<Publication> publications, List<StreamingReplica> streamingReplicas,
+                       String error) {
+    }
+
+    /** @param lagBytes WAL still to replay; null when it has reported no replay position, or this login may not see it */
+    record StreamingReplica(String name, Long lagBytes) {
     }
 
     record Subscription(String name, boolean enabled, long writeTables, long readTables) {
@@ -201,7 +207,7 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         try {
             return db.transactionResult(t -> replicationOrFail(t.dsl()));
         } catch (DataAccessException e) {
-            return new Replication(List.of(), List.of(), e.getMessage().lines().reduce((a, b) -> b).orElse(""));
+            return new Replication(List.of(), List.of(), List.of(), e.getMessage().lines().reduce((a, b) -> b).orElse(""));
         }
     }
 
@@ -221,6 +227,10 @@ record StatusReport(int formatVersion, String command, String database, boolean 
                                                                    UNION SELECT v.read_table FROM kit.read_version v)
                  GROUP BY p.pubname ORDER BY p.pubname""")
                 .fetch(r -> new Publication(r.get(0, String.class), r.get(1, Long.class)));
-        return new Replication(subscriptions, publications, null);
+        List<StreamingReplica> replicas = DatabaseKit.hasFunction(db, "kit.replica_lag()")
+                ? db.resultQuery("SELECT r.replica, r.lag FROM kit.replica_lag() r")
+                        .fetch(r -> new StreamingReplica(r.get(0, String.class), r.get(1, Long.class)))
+                : List.of();
+        return new Replication(subscriptions, publications, replicas, null);
     }
 }

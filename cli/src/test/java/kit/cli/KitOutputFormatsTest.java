@@ -75,7 +75,7 @@ class KitOutputFormatsTest {
                     "backend_start", "seen_by", "domain");
             assertThat(client.get("version").asInt()).isEqualTo(1);
             assertThat(client.get("application_name").asString()).isEqualTo("app-v1");
-            assertThat(names(status.get("replication"))).containsExactly("subscriptions", "publications", "error");
+            assertThat(names(status.get("replication"))).containsExactly("subscriptions", "publications", "streaming_replicas", "error");
             assertThat(status.get("drift").isArray()).isTrue();
             assertThat(status.get("failed_backfills").isEmpty()).isTrue();
         }

@@ -307,6 +307,10 @@ DECLARE
     _role oid := (SELECT r.oid FROM kit.app_role a JOIN pg_roles r ON r.rolname = a.role_name
                    WHERE a.domain = client_role.domain AND a.version = client_role.version);
 BEGIN
+    IF client_role.version IS NULL OR client_role.domain IS NULL THEN
+        PERFORM kit.usage_error('A client registers for a schema version and its domain, neither of them NULL',
+                                'Name both, e.g. kit.register_app(2, ''public'', ...); nothing was registered.');
+    END IF;
     IF _role IS NULL THEN
         PERFORM kit.usage_error(format('Schema version %s of domain %s has no app role in this database', client_role.version,
                                        coalesce(client_role.domain, 'none')),
@@ -355,8 +359,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _expires timestamptz;
+    _state   text;
+    _held    integer;
 BEGIN
     PERFORM kit.client_role(register_app.version, register_app.domain);
+    _state := (SELECT v.state FROM kit.schema_versions v WHERE v.domain = register_app.domain AND v.version = register_app.version);
+    IF _state IN ('retired', 'aborted') THEN
+        PERFORM kit.usage_error(format('Schema version %s of domain %s is %s: no app of it can run, so none registers',
+                                       register_app.version, register_app.domain, _state),
+                                'Run an app of a live version; nothing was registered.');
+    END IF;
     IF register_app.lease IS NULL OR register_app.lease < interval '1 second' OR register_app.lease > interval '1 day' THEN
         PERFORM kit.usage_error(format('An app''s lease must be between 1 second and 1 day (got %s)', coalesce(register_app.lease::text, 'NULL')),
                                 'Nothing was registered.');
@@ -371,7 +383,10 @@ BEGIN
      WHERE a.domain = excluded.domain AND a.version = excluded.version
     RETURNING a.expires_at INTO _expires;
     IF _expires IS NULL THEN
-        PERFORM kit.usage_error(format('App %s is registered for another schema version', register_app.instance),
+        SELECT a.version INTO _held FROM kit.app_instance a WHERE a.instance = register_app.instance;
+        PERFORM kit.usage_error(format('App %s is registered for schema version %s of domain %s, not %s',
+                                       register_app.instance, _held,
+                                       (SELECT a.domain FROM kit.app_instance a WHERE a.instance = register_app.instance), register_app.version),
                                 'Each app server registers under a name of its own; nothing was registered.');
     END IF;
     -- Leases that ended long ago say nothing any more.

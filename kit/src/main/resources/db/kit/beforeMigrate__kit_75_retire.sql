@@ -84,8 +84,9 @@ BEGIN
                                   ELSE ' of domain ' || kit.key_schema(retire_read_version.read_table) END, _plan.clients),
             SCHEMA = kit.key_schema(retire_read_version.read_table), TABLE = kit.key_table(retire_read_version.read_table),
             HINT = 'Stop those clients: every app server of the listed versions, and any other session '
-                   '(kit status lists them; SELECT pg_terminate_backend(<pid>) ends one). An app stopped gives its '
-                   'registration back; one killed holds it until its lease ends (kit status, Registered apps). Then run the migration again, '
+                   '(kit status lists them; SELECT pg_terminate_backend(<pid>) ends a session). An app stopped gives its '
+                   'registration back; one killed holds it until its lease ends (kit status, Registered apps), or until '
+                   'SELECT kit.unregister_app(''<app>'') for one that will not come back. Then run the migration again, '
                    'or retire it first with kit retire ' || retire_read_version.read_table
                    || ' --ignore-session <pid> if a listed session will not read it again.';
     END IF;

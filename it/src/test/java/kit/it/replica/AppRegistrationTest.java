@@ -9,7 +9,10 @@ import kit.client.Jdbc;
 import kit.it.AppVersions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -25,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * tidy-up's retirement refuses while it holds, even with every session app-v0 has on the primary
  * ignored. Stopped, the app gives its registration back; killed, it holds until the lease ends.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)  // each retires a version the ones before it register for
 class AppRegistrationTest {
 
     private static Replicas.Migrated servers;
@@ -62,6 +66,7 @@ class AppRegistrationTest {
     }
 
     @Test
+    @Order(3)
     void anAppThatReadsFromTheReplicaHoldsItsVersionOnThePrimaryUntilItStops() throws Exception {
         AppConfig config = new AppConfig(0, "127.0.0.1", 0, primary, AppRoles.defaultRole(0), 2, 1000, 65536, "warn")
                 .readingFrom(replica, 1000);
@@ -70,7 +75,8 @@ class AppRegistrationTest {
                 assertThat(Jdbc.strings(c, "SELECT instance || ' ' || version || ' ' || reads_from FROM kit.registered_apps()"))
                         .containsExactly(v0.instance() + " 0 replica " + replica.hostAndPort() + "/registered");
                 String status = KitCommand.run(primary.jdbc(), "status").out();
-                assertThat(status).contains("Registered apps").contains(v0.instance()).contains("replica " + replica.hostAndPort());
+                assertThat(status).contains("Registered apps").contains(v0.instance()).contains("replica " + replica.hostAndPort())
+                        .contains("streams to the physical replica kit_replica (127.0.0.1)");
 
                 // Its sessions on the primary (it writes there) are the operator's to ignore; its registration is not.
                 List<Integer> sessions = Jdbc.strings(c, "SELECT pid::text FROM kit.clients() WHERE version = 0").stream()
@@ -82,6 +88,8 @@ class AppRegistrationTest {
             assertThat(Jdbc.number(c, "SELECT count(*) FROM kit.registered_apps()")).as("given back at stop").isZero();
             awaitNoSessionOf(c, 0);
             assertThat(retire(c, "users_0", List.of())).isEqualTo("retired");
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(0, 'public', 'report-job@host1', 'replica db2:5432')::text"))
+                    .as("no app of a retired version can run, so none registers").hasMessageContaining("is retired");
         }
     }
 
@@ -95,6 +103,7 @@ class AppRegistrationTest {
     }
 
     @Test
+    @Order(2)
     void aKilledAppHoldsItsVersionUntilItsLeaseEnds() throws Exception {
         try (Connection c = Jdbc.connect(primary.jdbc())) {
             // What a killed app-v1 leaves: a registration nobody renews.
@@ -107,6 +116,7 @@ class AppRegistrationTest {
     }
 
     @Test
+    @Order(1)
     void aRegistrationThatCannotHoldIsRefusedAndLeavesNothing() throws Exception {
         try (Connection c = Jdbc.connect(primary.jdbc())) {
             assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(2, 'public', 'x', 'primary', '0 seconds')::text"))
@@ -117,7 +127,9 @@ class AppRegistrationTest {
                     .hasMessageContaining("has no app role");
             Jdbc.single(c, "SELECT kit.register_app(2, 'public', 'app-v2@here', 'primary')::text");
             assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(1, 'public', 'app-v2@here', 'primary')::text"))
-                    .hasMessageContaining("registered for another schema version");
+                    .hasMessageContaining("App app-v2@here is registered for schema version 2 of domain public, not 1");
+            assertThatThrownBy(() -> Jdbc.single(c, "SELECT kit.register_app(NULL, 'public', 'x', 'primary')::text"))
+                    .hasMessageContaining("neither of them NULL");
             execute(c, "CREATE ROLE registration_outsider LOGIN");
             try {
                 execute(c, "SET SESSION AUTHORIZATION registration_outsider");

@@ -121,6 +121,15 @@ class ReadYourWritesTest {
     }
 
     @Test
+    void anAppRefusesToStartWhenItsReadUrlIsAnotherDatabaseOfTheReplica() {
+        AppConfig otherDatabase = new AppConfig(2, "127.0.0.1", 0, primary, AppRoles.defaultRole(2), 4, 1000, 65536, "warn")
+                .readingFrom(replica.withDatabase("postgres"), WAIT_MILLIS);
+        assertThatThrownBy(() -> App.start(otherDatabase, AppVersions.of(2)::stores))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("--read-db-url is not a replica of --db-url's database: it is database postgres");
+    }
+
+    @Test
     void anAppRefusesToStartWhenItsReadUrlIsNoReplicaOfItsPrimary() {
         AppConfig notAReplica = new AppConfig(2, "127.0.0.1", 0, primary, AppRoles.defaultRole(2), 4, 1000, 65536, "warn")
                 .readingFrom(primary, WAIT_MILLIS);
