@@ -39,6 +39,7 @@ public final class Bench {
              15. the feed trigger with its pinned settings (kit.fact_settings) / with its search_path alone
              16. an existing table brought under the kit (kit.baseline and its backfill) / INSERT ... SELECT of its rows,
                  and the longest update of that table while it is brought under the kit
+             17. R = 3 into a write table partitioned by seq range / the same table plain (side by side)
             The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
 
               --full         10 s per measurement and backfills up to 1,000,000 facts
