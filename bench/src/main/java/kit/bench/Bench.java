@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The benchmark: the kit's write path, backfill, version changes and the apps,
@@ -18,8 +20,11 @@ import java.util.List;
  */
 public final class Bench {
 
+    /** The number of figures, as the usage lists them. */
+    static final int FIGURES = 17;
+
     static final String USAGE = """
-            Usage: ./run bench [--full] [--seconds N] [--out DIR]
+            Usage: ./run bench [--full] [--seconds N] [--only N[,N...]] [--out DIR]
 
             Measures, on the embedded PostgreSQL (or the server in KIT_DB_URL):
               1. the write path, one fact per transaction, R = 1, 2, 3 live read versions / a plain table (1 and 8 clients)
@@ -44,6 +49,7 @@ public final class Bench {
 
               --full         10 s per measurement and backfills up to 1,000,000 facts
               --seconds N    seconds per measurement (default 2, or 10 with --full)
+              --only N,...   measure only these figures (numbers above; 1 and 2 are measured together)
               --out DIR      where the CSV and SVG go (default bench/target)""";
 
     public static void main(String[] args) throws Exception {
@@ -51,11 +57,13 @@ public final class Bench {
         boolean full = false;
         double seconds = -1;
         Path outDir = Path.of("bench/target");
+        Set<Integer> only = Set.of();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--full" -> full = true;
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--out" -> outDir = Path.of(args[++i]);
+                case "--only" -> only = figureNumbers(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return;
@@ -70,12 +78,38 @@ public final class Bench {
             seconds = full ? 10 : 2;
         }
         List<Integer> sizes = full ? List.of(10_000, 100_000, 1_000_000) : List.of(10_000, 100_000);
-        List<Figure> figures = run(seconds, sizes, outDir);
+        List<Figure> figures = run(seconds, sizes, only, outDir);
         System.exit(figures.isEmpty() ? 1 : 0);
+    }
+
+    /** The figure numbers of --only's argument ("17", "3,16"); exits with the usage on anything else. */
+    private static Set<Integer> figureNumbers(String list) {
+        Set<Integer> numbers = new TreeSet<>();
+        for (String number : list.split(",")) {
+            try {
+                int figure = Integer.parseInt(number.trim());
+                if (figure < 1 || figure > FIGURES) {
+                    throw new NumberFormatException();
+                }
+                numbers.add(figure);
+            } catch (NumberFormatException e) {
+                System.err.println("bench: --only takes figure numbers from 1 to " + FIGURES + ", comma-separated (given: " + list + ")\n\n" + USAGE);
+                System.exit(2);
+            }
+        }
+        return numbers;
     }
 
     /** Runs every measurement; returns the figures (also printed and written to outDir). */
     static List<Figure> run(double seconds, List<Integer> backfillSizes, Path outDir) throws Exception {
+        return run(seconds, backfillSizes, Set.of(), outDir);
+    }
+
+    /**
+     * Runs the measurements of the figures in {@code only} (all of them when it is empty); returns the
+     * figures (also printed and written to outDir).
+     */
+    static List<Figure> run(double seconds, List<Integer> backfillSizes, Set<Integer> only, Path outDir) throws Exception {
         System.setProperty("org.jooq.no-logo", "true");
         System.setProperty("org.jooq.no-tips", "true");
         List<Figure> figures = new ArrayList<>();
@@ -88,11 +122,16 @@ public final class Bench {
                         Double.isNaN(f.ratio()) ? String.format("%.2f %s", f.value(), f.unit()) : String.format("%.2f  %s", f.ratio(), f.verdict()));
             });
             try {
-                for (Step step : List.<Step>of(m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
+                // Each step and the figures it measures (figure 1's step measures figure 2 too).
+                List<Step> steps = List.of(m::writePath, m::writePath, m::againstTheAppWritingReadRows, m::passwordChanges, m::backfill,
                         m::writerStall, m::apps, m::idAssignment, m::againstTheCheapestWayToWriteTheSameRows,
                         m::inlineFeedsAgainstProjectionCalls, m::rejection, m::rowAgainstStatementTrigger, m::feedKinds, m::bothLevers, m::pinnedSettings, m::baseline,
-                        m::partitionedWriteTable)) {
-                    step.run();
+                        m::partitionedWriteTable);
+                for (int figure = 1; figure <= FIGURES; figure++) {
+                    boolean asked = only.isEmpty() || only.contains(figure) || figure == 1 && only.contains(2);
+                    if (asked && figure != 2) {
+                        steps.get(figure - 1).run();
+                    }
                 }
             } finally {
                 m.dropAll();

@@ -49,7 +49,8 @@ public final class TextTable {
     private static void appendLine(StringBuilder out, String indent, List<String> cells, int[] widths) {
         StringBuilder line = new StringBuilder(indent);
         for (int i = 0; i < cells.size(); i++) {
-            line.append(i == 0 ? "" : "  ").append(String.format("%-" + widths[i] + "s", cells.get(i)));
+            // Padded by hand: a column that is empty in every row has width 0, which %-0s refuses.
+            line.append(i == 0 ? "" : "  ").append(cells.get(i)).append(" ".repeat(widths[i] - cells.get(i).length()));
         }
         out.append(line.toString().stripTrailing()).append('\n');
     }
