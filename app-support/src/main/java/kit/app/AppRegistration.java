@@ -30,13 +30,14 @@ final class AppRegistration implements AutoCloseable {
      * which runs next, says what is wrong, or the app runs unregistered under an older kit, whose
      * retirements see its sessions only.
      */
-    private static final Set<String> NO_REGISTRATIONS = Set.of("42883", "3F000", "42P01");
+    private static final Set<String> NO_REGISTRATIONS = Set.of("42883", "3F000");
     /**
      * Where this app may not register (its version has no app role here, or is retired; the login may
-     * not act as its role): said in a warning, as a retirement will not see an app that reads
+     * not act as its role; the kit's table of registrations is gone, 42P01, which kit status and a
+     * retirement fail on too): said in a warning, as a retirement will not see an app that reads
      * elsewhere; the start-up gate, which runs next, refuses a version that is not live.
      */
-    private static final Set<String> REFUSED = Set.of("42501", "KT006");
+    private static final Set<String> REFUSED = Set.of("42501", "KT006", "42P01");
 
     private final DSLContext db;
     private final AppConfig config;
@@ -126,8 +127,7 @@ final class AppRegistration implements AutoCloseable {
 
     private static String firstLine(DataAccessException e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
-        String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-        return message.lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
+        return SchemaGate.firstLine(cause.getMessage() == null ? cause.toString() : cause.getMessage());
     }
 
     private static String host() {

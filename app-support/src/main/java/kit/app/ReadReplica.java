@@ -195,6 +195,14 @@ public final class ReadReplica {
         return Long.compareUnsigned(a, b) >= 0 ? a : b;
     }
 
+    /** Of two WAL positions as a write's answer gives them (16/B374D848), the later; a null one is none. */
+    public static String later(String a, String b) {
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        return later(parse(a), parse(b)) == parse(a) ? a : b;
+    }
+
     static String format(long lsn) {
         return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
     }

@@ -109,7 +109,8 @@ public final class SchemaGate {
                 .fetchSingle(SCHEMA_VERSIONS.READ_TABLES);
     }
 
-    private static String firstLine(String message) {
+    /** The first line of a server's error message, without its "ERROR: ". */
+    static String firstLine(String message) {
         return message == null ? "" : message.lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
     }
 

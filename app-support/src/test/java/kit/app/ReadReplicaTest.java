@@ -16,6 +16,9 @@ class ReadReplicaTest {
         assertThat(Long.compareUnsigned(ReadReplica.parse("FFFFFFFF/0"), ReadReplica.parse("1/0"))).as("compared unsigned").isPositive();
         assertThat(ReadReplica.later(ReadReplica.parse("1/0"), ReadReplica.parse("80000000/0"))).as("the later, unsigned")
                 .isEqualTo(ReadReplica.parse("80000000/0"));
+        assertThat(ReadReplica.later("80000000/0", "1/0")).as("as text, as a client keeps it").isEqualTo("80000000/0");
+        assertThat(ReadReplica.later(null, "0/16B3748")).isEqualTo("0/16B3748");
+        assertThat(ReadReplica.later("0/16B3748", null)).isEqualTo("0/16B3748");
         for (String lsn : new String[] {"0/3000148", "16/B374D848", "FFFFFFFF/FFFFFFFF"}) {
             assertThat(ReadReplica.format(ReadReplica.parse(lsn))).isEqualTo(lsn);
         }

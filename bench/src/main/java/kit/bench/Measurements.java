@@ -290,7 +290,8 @@ final class Measurements {
         DatabaseUrl plain = databaseWith(1);
         sql(partitioned, c -> declareUsers8(c, true));
         sql(plain, c -> declareUsers8(c, false));
-        sideBySide("17. partitioned write table", "R=3 partitioned by seq / plain", partitioned, plain, "user_registered_8");
+        // The target: partitioning costs the write path at most 5 %.
+        sideBySide("17. partitioned write table", "R=3 partitioned by seq / plain", partitioned, plain, "user_registered_8", 0.95);
     }
 
     /** user_registered_8 (partitioned or not) and three read versions it feeds, live. */
@@ -334,10 +335,10 @@ final class Measurements {
      * a drift of the machine during the four runs cancels out.
      */
     private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator) throws Exception {
-        sideBySide(group, name, numerator, denominator, "user_registered_1");
+        sideBySide(group, name, numerator, denominator, "user_registered_1", Double.NaN);
     }
 
-    private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator, String table) throws Exception {
+    private void sideBySide(String group, String name, DatabaseUrl numerator, DatabaseUrl denominator, String table, double target) throws Exception {
         for (boolean batch : new boolean[] {false, true}) {
             for (int clients : new int[] {1, 8}) {
                 Load.Operation writer = insert(table, batch);
@@ -345,7 +346,7 @@ final class Measurements {
                 double above = Load.run(numerator, clients, seconds, writer).factsPerSecond()
                         + Load.run(numerator, clients, seconds, writer).factsPerSecond();
                 below += Load.run(denominator, clients, seconds, writer).factsPerSecond();
-                out.accept(new Figure(group, name, conditions(clients, batch ? 100 : 1), above / 2, below / 2, "facts/s", Double.NaN, true));
+                out.accept(new Figure(group, name, conditions(clients, batch ? 100 : 1), above / 2, below / 2, "facts/s", target, true));
             }
         }
     }

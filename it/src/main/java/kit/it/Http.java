@@ -1,5 +1,6 @@
 package kit.it;
 
+import kit.app.ReadReplica;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -18,7 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Http {
 
     /** The header of the apps' answers to writes, and of requests that must see them. */
-    static final String LSN_HEADER = "Kit-LSN";
+    static final String LSN_HEADER = ReadReplica.LSN_HEADER;
 
     static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -72,19 +73,6 @@ public final class Http {
         return send("DELETE", url, null);
     }
 
-    /** Of two WAL positions (16/B374D848), the later. */
-    static String later(String a, String b) {
-        if (a == null) {
-            return b;
-        }
-        return Long.compareUnsigned(lsn(a), lsn(b)) >= 0 ? a : b;
-    }
-
-    private static long lsn(String text) {
-        int slash = text.indexOf('/');
-        return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
-    }
-
     /** Sends a raw body (any bytes, valid JSON or not). */
     public Result send(String method, String url, String rawBody) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
@@ -98,7 +86,7 @@ public final class Http {
         long started = System.nanoTime();
         try {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            response.headers().firstValue(LSN_HEADER).ifPresent(written -> lastWrite.accumulateAndGet(written, Http::later));
+            response.headers().firstValue(LSN_HEADER).ifPresent(written -> lastWrite.accumulateAndGet(written, ReadReplica::later));
             return new Result(response.statusCode(), response.body(), System.nanoTime() - started, response.headers().map());
         } catch (IOException e) {
             return new Result(0, e.toString(), System.nanoTime() - started);

@@ -288,6 +288,58 @@ class PartitionedWriteTablesTest {
         }
     }
 
+    /**
+     * kit.baseline with partition_size: an existing table's recorded and removed write tables are
+     * partitioned by seq. Its copy goes through the default partition and out of it into partitions
+     * made as the copy goes; the captured changes, the read version, verify, rebuild, drift and the
+     * tidy-up (kit.end_capture) work as on plain write tables.
+     */
+    @Test
+    void aTableBroughtUnderTheKitHasItsFactsInPartitions() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE SCHEMA crm");
+            exec(c, "CREATE TABLE crm.customers (customer_id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)");
+            exec(c, "INSERT INTO crm.customers (email, name) SELECT 'c' || g || '@example.org', 'customer ' || g FROM generate_series(1, 250) g");
+            var refused = assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.baseline('crm.customers', partition_size => 0)"));
+            assertThat(refused.getMessage()).contains("partition_size must be positive");
+            assertThat(value(c, "SELECT count(*) FROM kit.write_table WHERE domain = 'crm'")).as("nothing made").isEqualTo(0L);
+
+            exec(c, "SELECT kit.baseline('crm.customers', partition_size => 10)");
+            assertThat(strings(c, "SELECT write_table || ' ' || partition_size FROM kit.write_table WHERE domain = 'crm' ORDER BY 1"))
+                    .containsExactly("crm.customers_recorded_0 10", "crm.customers_removed_0 10");
+            assertThat(strings(c, "SELECT relname FROM pg_class WHERE relname IN ('customers_recorded_0_default', 'customers_removed_0_default') ORDER BY 1"))
+                    .as("each made partitioned, with a default partition").hasSize(2);
+            exec(c, "UPDATE crm.customers SET name = 'captured' WHERE customer_id = 3");
+            exec(c, "CALL kit.backfill(batch_size => 100)");
+            assertThat(value(c, "SELECT count(*) FROM crm.customers_recorded_0_default"))
+                    .as("the copy's facts moved out of the default partition as the copy ended").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(DISTINCT tableoid) FROM crm.customers_recorded_0"))
+                    .as("251 facts, ten a partition").isEqualTo(26L);
+
+            exec(c, "INSERT INTO crm.customers (email, name) VALUES ('new@example.org', 'new')");
+            exec(c, "DELETE FROM crm.customers WHERE customer_id = 5");
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'crm.customers_0'")).isEqualTo("live");
+            String differences = """
+                    SELECT count(*) FROM ((SELECT * FROM crm.customers EXCEPT SELECT id, email, name FROM crm.customers_0)
+                                          UNION ALL (SELECT id, email, name FROM crm.customers_0 EXCEPT SELECT * FROM crm.customers)) d""";
+            assertThat(value(c, differences)).isEqualTo(0L);
+            assertThat(value(c, "SELECT name FROM crm.customers_0 WHERE id = 3")).isEqualTo("captured");
+            assertThat(count(c, "crm.customers_removed_0")).isEqualTo(1);
+            assertThat(Sql.verify(c, "crm.customers_0")).isEmpty();
+            exec(c, "CALL kit.rebuild('crm.customers_0')");
+            assertThat(value(c, differences)).as("rebuilt from the partitions").isEqualTo(0L);
+            assertThat(DriftTest.drift(c)).isEmpty();
+
+            exec(c, "SELECT kit.end_capture('crm.customers')");
+            exec(c, "INSERT INTO crm.customers_recorded_0 (row_id, email, name) VALUES (7, 'seven@example.org', 'seven')");
+            assertThat(value(c, "SELECT email FROM crm.customers_0 WHERE id = 7")).isEqualTo("seven@example.org");
+            assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM crm.customers_recorded_0_default"));
+            assertThat(Sql.verify(c, "crm.customers_0")).isEmpty();
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
     @Test
     void declarationMistakesAreRefusedAndNothingIsMade() throws Exception {
         TestDatabase db = TestDatabases.migrated();

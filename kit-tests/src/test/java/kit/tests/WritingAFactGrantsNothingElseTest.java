@@ -170,6 +170,9 @@ class WritingAFactGrantsNothingElseTest {
             // A forget, as version 4, which step 4.1 lets forget (SECURITY DEFINER, as the owner).
             collect(notices, c, "SET ROLE " + TestDatabases.rolePrefix() + 4);
             collect(notices, c, "SELECT kit.forget('user', 700000006, 'public')");
+            // An app's registration and its end (SECURITY DEFINER, as the owner).
+            collect(notices, c, "SELECT kit.register_app(4, 'public', 'intruder-1', 'the primary')");
+            collect(notices, c, "SELECT kit.unregister_app('intruder-1')");
             collect(notices, c, "RESET ROLE");
             // Writes to a table under capture (its capture function is SECURITY DEFINER too).
             collect(notices, c, "INSERT INTO intruded VALUES (3, 'three')");
@@ -196,6 +199,8 @@ class WritingAFactGrantsNothingElseTest {
             assertThat(rows(c, "SELECT id, v FROM intruded_90 ORDER BY id"))
                     .as("the capture wrote what the intruder did").isEqualTo(rows(c, "SELECT n AS id, v FROM intruded ORDER BY n"));
             assertThat(Sql.verify(c, "intruded_90")).isEmpty();
+            assertThat(value(c, "SELECT count(*) FROM kit.app_instance WHERE instance = 'intruder-1'"))
+                    .as("registered, then unregistered").isEqualTo(0L);
             if (shadowSchema == null) {
                 exec(c, "DROP SCHEMA mine CASCADE");
             }

@@ -47,7 +47,9 @@ BEGIN
         -- 0.8.0: generated functions that apply facts pin their settings (fact_settings).
         'kit.function_object(text, text, text, text, boolean, text, text)',
         -- 0.10.0: a write table may be partitioned by seq range (partition_size).
-        'kit.create_write_table(text, text, bigint, text, integer, text)'] LOOP
+        'kit.create_write_table(text, text, bigint, text, integer, text)',
+        -- 0.10.0: kit.baseline's write tables may be partitioned by seq range (partition_size).
+        'kit.baseline(text, integer, text, text, text, text, boolean, text)'] LOOP
         IF to_regprocedure(_function) IS NOT NULL THEN
             EXECUTE 'DROP ROUTINE ' || _function;
         END IF;

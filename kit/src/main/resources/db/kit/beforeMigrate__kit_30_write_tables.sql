@@ -514,6 +514,22 @@ BEGIN
 END
 $$;
 
+-- kit.add_partitions for work that must go on when writers keep a table too
+-- busy for its brief lock (KT007): a warning then, and the default partition
+-- takes the facts meanwhile. The afterMigrate callback and a baseline's copy
+-- (kit.backfill) run it.
+CREATE OR REPLACE FUNCTION kit.keep_partitions_ahead(write_table text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM kit.add_partitions(keep_partitions_ahead.write_table);
+EXCEPTION WHEN SQLSTATE 'KT007' THEN
+    RAISE WARNING 'kit: partitions not added now: %. The default partitions take the facts meanwhile; run SELECT kit.add_partitions() later.', SQLERRM;
+END
+$$;
+
 -- Turns a freshly created table of domain columns (id bigint first) into a
 -- write table: adds the kit columns, the id space's sequence and id assigner,
 -- the append-only guard and registers it. The first write table of an id

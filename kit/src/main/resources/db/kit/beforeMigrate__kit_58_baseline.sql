@@ -256,6 +256,9 @@ $$;
 --   * a capture of the table (kit.capture_sql, ENABLE ALWAYS): from this
 --     transaction's commit on, every insert, update and delete becomes a
 --     fact, until kit.end_capture; a TRUNCATE is refused.
+-- With partition_size, both write tables are partitioned by seq range,
+-- partition_size seqs a partition (kit.create_write_table, kit.add_partitions):
+-- for a table whose facts are to grow for years.
 -- Its rows are copied as facts afterwards, by the backfill (kit.backfill, the
 -- afterMigrate callback), in short batches that each commit
 -- (kit.baseline_step), up to the highest key the table had here; then the
@@ -268,7 +271,7 @@ $$;
 CREATE OR REPLACE FUNCTION kit.baseline(source_table text, schema_version integer DEFAULT 0, read_table text DEFAULT NULL,
                                         recorded_table text DEFAULT NULL, removed_table text DEFAULT NULL,
                                         id_space text DEFAULT NULL, with_schema_version boolean DEFAULT true,
-                                        domain text DEFAULT current_schema())
+                                        domain text DEFAULT current_schema(), partition_size bigint DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -278,6 +281,7 @@ DECLARE
     _name    text;
     _key     text;
     _why     text;
+    _by_seq  text := '';
 BEGIN
     baseline.source_table := kit.table_key(baseline.source_table, kit.require_domain(baseline.domain));
     _source := to_regclass(kit.relation(baseline.source_table));
@@ -315,6 +319,14 @@ BEGIN
                                        baseline.source_table, baseline.schema_version, kit.key_schema(baseline.source_table)),
                                 'Name the next version (schema_version => N), or give with_schema_version => false and name its read table in the next version''s kit.create_schema_version; nothing was changed.');
     END IF;
+    IF baseline.partition_size IS NOT NULL THEN
+        IF baseline.partition_size < 1 THEN
+            PERFORM kit.usage_error(format('partition_size must be positive (Table: %s, Given: %s)', baseline.source_table, baseline.partition_size),
+                                    'Give the seqs a partition of its write tables takes (partition_size => 1000000), or leave it out; nothing was changed.');
+        END IF;
+        -- kit.create_write_table takes a table partitioned by seq that declares seq and recorded_at.
+        _by_seq := ', seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq';
+    END IF;
     -- The names of the capture's objects, checked before anything is made.
     PERFORM kit.object_name('capture', baseline.source_table), kit.object_name('no_truncate', baseline.source_table),
             kit.object_name('read_only', baseline.source_table);
@@ -324,13 +336,15 @@ BEGIN
     PERFORM kit.lock_briefly(ARRAY[_source], 'SHARE ROW EXCLUSIVE', 'bring ' || baseline.source_table || ' under the kit',
                              lock_timeout => '50ms', attempts => 40);
 
-    EXECUTE format('CREATE TABLE %s (id bigint NOT NULL, row_id bigint NOT NULL%s)', kit.relation(baseline.recorded_table),
-                   coalesce(', ' || nullif(kit.baseline_columns(_source, _key, true), ''), ''));
+    EXECUTE format('CREATE TABLE %s (id bigint NOT NULL, row_id bigint NOT NULL%s%s)', kit.relation(baseline.recorded_table),
+                   coalesce(', ' || nullif(kit.baseline_columns(_source, _key, true), ''), ''), _by_seq);
     PERFORM kit.create_write_table(baseline.recorded_table, baseline.id_space, fact => kit.key_table(baseline.source_table) || '_recorded',
-                                   schema_version => baseline.schema_version, domain => kit.key_schema(baseline.source_table));
-    EXECUTE format('CREATE TABLE %s (id bigint NOT NULL, row_id bigint NOT NULL)', kit.relation(baseline.removed_table));
+                                   schema_version => baseline.schema_version, domain => kit.key_schema(baseline.source_table),
+                                   partition_size => baseline.partition_size);
+    EXECUTE format('CREATE TABLE %s (id bigint NOT NULL, row_id bigint NOT NULL%s)', kit.relation(baseline.removed_table), _by_seq);
     PERFORM kit.create_write_table(baseline.removed_table, baseline.id_space, fact => kit.key_table(baseline.source_table) || '_removed',
-                                   schema_version => baseline.schema_version, domain => kit.key_schema(baseline.source_table));
+                                   schema_version => baseline.schema_version, domain => kit.key_schema(baseline.source_table),
+                                   partition_size => baseline.partition_size);
     EXECUTE format('CREATE TABLE %s (id bigint PRIMARY KEY%s%s)', kit.relation(baseline.read_table),
                    coalesce(', ' || nullif(kit.baseline_columns(_source, _key, true), ''), ''),
                    coalesce(', ' || nullif(kit.baseline_rules(_source, _key), ''), ''));

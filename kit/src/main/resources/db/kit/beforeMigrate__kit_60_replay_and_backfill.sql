@@ -656,6 +656,7 @@ DECLARE
     _reported timestamptz;
     _rate     numeric;
     _gave_up  text[];  -- SQLSTATE, message, hint of a wait for a replica that gave up
+    _recorded text;    -- the recorded table of a baseline, when it is partitioned
 BEGIN
     backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
     PERFORM kit.replica_lag_settings();  -- a wrong setting fails here, not after the first batch
@@ -669,10 +670,17 @@ BEGIN
         _done := 0;
         _total := kit.baseline_rows_left(_target);
         RAISE NOTICE 'kit: copying the rows of % as facts (about % rows)', _target, _total;
+        SELECT b.recorded_table INTO _recorded FROM kit.baseline_table b JOIN kit.write_table w ON w.write_table = b.recorded_table
+         WHERE b.source_table = _target AND w.partition_size IS NOT NULL;
         LOOP
             _copy := kit.baseline_step(_target, least(backfill.batch_size, 1000));
             _done := _done + _copy.copied;
             COMMIT;
+            IF _recorded IS NOT NULL AND (_copy.state <> 'copying' OR clock_timestamp() - _reported > interval '2 seconds') THEN
+                -- A partitioned recorded table: its partitions keep ahead of the copy's facts.
+                PERFORM kit.keep_partitions_ahead(_recorded);
+                COMMIT;
+            END IF;
             EXIT WHEN _copy.state <> 'copying';
             CALL kit.await_replicas(format('copy of %s', _target), _reported, _gave_up);
             IF _gave_up IS NOT NULL THEN
