@@ -12,7 +12,8 @@
 -- rows' id), no stored generated column (its value is the table's to
 -- compute, not a fact's), no foreign key that points at it (its rows move out
 -- of it: a referencing row would point at a table that is frozen, then gone),
--- not partitioned and no inheritance (the capture and the copy see one
+-- not partitioned (ATTACH and DETACH PARTITION change its rows with no row
+-- change a capture sees) and no inheritance (the capture and the copy see one
 -- table), no constraint not validated and no rule that names the key (the
 -- read version keeps its rules, with the key as id), no column named as the
 -- kit names its own (id unless it is the key,
@@ -24,7 +25,8 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog
 AS $$
     SELECT CASE
-        WHEN c.relkind = 'p' THEN 'it is partitioned: bring each partition under the kit, or a plain copy of the table'
+        WHEN c.relkind = 'p' THEN 'it is partitioned, and attaching or detaching a partition changes its rows with no change a capture sees: '
+                                  'bring a plain copy of it under the kit (whose write tables may be partitioned: partition_size => ...), or each partition'
         WHEN c.relkind <> 'r' THEN 'it is not a table'
         WHEN EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
             THEN 'it inherits or is inherited from (the capture and the copy see one table)'
