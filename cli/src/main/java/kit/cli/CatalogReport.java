@@ -28,7 +28,22 @@ public final class CatalogReport {
 
     static String text(StatusReport report) {
         return "Schema versions\n" + schemaVersions(report) + "\nRead versions\n" + readVersions(report)
-                + "\nFeeds (write table -> read table)\n" + feeds(report) + "\nRow counts\n" + rowCounts(report);
+                + "\nFeeds (write table -> read table)\n" + feeds(report) + "\nRow counts\n" + rowCounts(report)
+                + partitions(report);
+    }
+
+    /** The write tables partitioned by seq, and what needs doing about them; nothing when there are none. */
+    private static String partitions(StatusReport report) {
+        TextTable table = new TextTable("write table", "seqs a partition", "partitions", "up to seq", "default partition", "seqs missing");
+        report.writeTables().stream().filter(w -> w.partitions() != null).forEach(w -> {
+            var p = w.partitions();
+            table.row(w.table(), p.partitionSize(), p.attached(), p.upToSeq(),
+                    p.defaultHoldsFacts() ? "HOLDS FACTS: run SELECT kit.add_partitions() (and schedule it)" : "empty",
+                    p.missingSeqs() == null ? "none"
+                            : p.missingSeqs() + " (detached: backfill, rebuild and verify of its read versions refuse until attached)");
+        });
+        return report.writeTables().stream().anyMatch(w -> w.partitions() != null)
+                ? "\nPartitioned write tables\n" + table.render(INDENT) : "";
     }
 
     private static String schemaVersions(StatusReport report) {

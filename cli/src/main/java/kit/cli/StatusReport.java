@@ -96,9 +96,38 @@ record StatusReport(int formatVersion, String command, String database, boolean 
      * @param fact          the kind of fact it holds, and {@code schemaVersion} the version it belongs to, as
      *                      declared (null under a kit before 0.6.0)
      * @param feeds         the read tables its facts feed
+     * @param partitions    how a table partitioned by seq stands (kit 0.10.0 on); null for a plain one
      */
     record WriteTable(String table, String fact, Integer schemaVersion, String idSpace, Long rows, boolean rowsEstimated,
-                      boolean tableMissing, List<String> feeds) {
+                      boolean tableMissing, List<String> feeds, Partitions partitions) {
+    }
+
+    /**
+     * A write table partitioned by seq (kit.write_table_partitions).
+     *
+     * @param attached           its partitions with a seq range (the default one aside)
+     * @param upToSeq            the first seq its partitions do not take; null when it has none
+     * @param defaultHoldsFacts  its default partition holds facts: kit.add_partitions has not run in time
+     * @param missingSeqs        the seqs no attached partition takes (kit.missing_partitions): a partition
+     *                           detached or dropped, which backfill, rebuild and verify refuse over; null when none
+     */
+    record Partitions(long partitionSize, long attached, Long upToSeq, boolean defaultHoldsFacts, String missingSeqs) {
+
+        /** Null for a plain table (partitionSize null); the caller leaves out a table that is gone. */
+        static Partitions of(DSLContext db, String writeTable, Long partitionSize) {
+            if (partitionSize == null) {
+                return null;
+            }
+            var row = db.fetchOne("""
+                    SELECT count(*) FILTER (WHERE p.from_seq IS NOT NULL), max(p.to_seq),
+                           (SELECT d.partition::text FROM kit.write_table_partitions(?) d WHERE d.from_seq IS NULL),
+                           kit.missing_partitions(?)
+                      FROM kit.write_table_partitions(?) p""", writeTable, writeTable, writeTable);
+            String defaultPartition = row.get(2, String.class);
+            boolean holds = defaultPartition != null
+                    && Boolean.TRUE.equals(db.fetchValue("SELECT EXISTS (SELECT FROM " + defaultPartition + ")"));
+            return new Partitions(partitionSize, row.get(0, Long.class), row.get(1, Long.class), holds, row.get(3, String.class));
+        }
     }
 
     /** Logical replication of kit tables; {@code error} says why it could not be read (a role without the right), else null. */
@@ -162,12 +191,15 @@ record StatusReport(int formatVersion, String command, String database, boolean 
         boolean declared = DatabaseKit.hasColumn(db, "kit.write_table", "fact");
         Field<String> fact = declared ? WRITE_TABLE.FACT : DSL.inline(null, WRITE_TABLE.FACT);
         Field<Integer> version = declared ? WRITE_TABLE.SCHEMA_VERSION : DSL.inline(null, WRITE_TABLE.SCHEMA_VERSION);
-        List<WriteTable> writeTables = db.select(WRITE_TABLE.WRITE_TABLE_, fact, version, WRITE_TABLE.ID_SPACE).from(WRITE_TABLE)
+        Field<Long> partitionSize = DatabaseKit.hasColumn(db, "kit.write_table", "partition_size")
+                ? WRITE_TABLE.PARTITION_SIZE : DSL.inline(null, WRITE_TABLE.PARTITION_SIZE);
+        List<WriteTable> writeTables = db.select(WRITE_TABLE.WRITE_TABLE_, fact, version, WRITE_TABLE.ID_SPACE, partitionSize).from(WRITE_TABLE)
                 .orderBy(WRITE_TABLE.CREATED_AT, WRITE_TABLE.WRITE_TABLE_)
                 .fetch(w -> {
                     RowCount rows = RowCount.of(db, w.value1(), exact);
                     return new WriteTable(w.value1(), w.value2(), w.value3(), w.value4(), rows.rows(), rows.estimated(), rows.missing(),
-                            feeds.stream().filter(f -> f.feed().writeTable().equals(w.value1())).map(FeedRow::readTable).toList());
+                            feeds.stream().filter(f -> f.feed().writeTable().equals(w.value1())).map(FeedRow::readTable).toList(),
+                            rows.missing() ? null : Partitions.of(db, w.value1(), w.value5()));
                 });
         List<FailedBackfill> failed = readVersions.stream()
                 .filter(v -> v.state() == State.BUILDING && v.backfill().error() != null)

@@ -1,11 +1,13 @@
 package kit.cli;
 
+import kit.client.Jdbc;
 import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,6 +58,46 @@ class KitDomainsTest {
         assertThat(plan.status()).as(plan.out() + plan.err()).isZero();
         assertThat(plan.out()).contains("shop.orders").contains("retire schema versions of domain shop: 0").doesNotContain("users_");
         assertThat(json(kit(db, "retire", "shop.orders", "--dry-run", "--format", "json")).at("/domain").asString()).isEqualTo("shop");
+    }
+
+    /**
+     * A write table partitioned by seq (kit-tests' partitioned-domain, ten seqs a partition): status
+     * shows its partitions, says when the default partition holds facts and which seqs a detached
+     * partition leaves out, in text and JSON.
+     */
+    @Test
+    void statusShowsHowAPartitionedWriteTableStands() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        new Migrations(db.url(), "filesystem:../kit-tests/src/test/resources/partitioned-domain", TestDatabases.runRole("parts_v"))
+                .inDomain("parts").migrateTo("0");
+        sql(db, "INSERT INTO parts.user_registered_0 (email, password_hash) SELECT 'a' || g || '@example.com', 'h' FROM generate_series(1, 45) g");
+
+        KitCommandTest.Result status = kit(db, "status");
+        assertThat(status.status()).as(status.out() + status.err()).isZero();
+        assertThat(status.out()).contains("Partitioned write tables")
+                .containsPattern("(?m)^ +parts.user_registered_0 +10 +\\d+ +\\d+ +HOLDS FACTS: run SELECT kit.add_partitions\\(\\)");
+        JsonNode partitions = partitionsOf(json(kit(db, "status", "--format", "json")), "parts.user_registered_0");
+        assertThat(partitions.get("partition_size").asLong()).isEqualTo(10);
+        assertThat(partitions.get("default_holds_facts").asBoolean()).isTrue();
+        assertThat(partitions.get("missing_seqs").isNull()).isTrue();
+
+        sql(db, "SELECT kit.add_partitions()");
+        String oldest;
+        try (Connection c = db.connect()) {
+            oldest = Jdbc.strings(c, "SELECT tableoid::regclass::text FROM parts.user_registered_0 ORDER BY seq LIMIT 1").get(0);
+        }
+        sql(db, "ALTER TABLE parts.user_registered_0 DETACH PARTITION " + oldest);
+        KitCommandTest.Result detached = kit(db, "status");
+        assertThat(detached.status()).as("detaching is the operator's to do").isZero();
+        assertThat(detached.out()).containsPattern("(?m)^ +parts.user_registered_0 +10 +\\d+ +\\d+ +empty +\\d+ to \\d+ \\(detached: backfill, rebuild");
+        partitions = partitionsOf(json(kit(db, "status", "--format", "json")), "parts.user_registered_0");
+        assertThat(partitions.get("default_holds_facts").asBoolean()).isFalse();
+        assertThat(partitions.get("missing_seqs").asString()).matches("\\d+ to \\d+");
+    }
+
+    private static JsonNode partitionsOf(JsonNode status, String writeTable) {
+        return status.get("write_tables").valueStream().filter(w -> w.get("table").asString().equals(writeTable))
+                .findFirst().orElseThrow().get("partitions");
     }
 
     /** A command takes a table as the kit's SQL does, and names the table it may have meant. */

@@ -65,7 +65,9 @@ class KitOutputFormatsTest {
                     .contains("user_registered_1 insert", "password_changed_2 update");
 
             JsonNode write = status.at("/write_tables/1");
-            assertThat(names(write)).containsExactly("table", "fact", "schema_version", "id_space", "rows", "rows_estimated", "table_missing", "feeds");
+            assertThat(names(write)).containsExactly("table", "fact", "schema_version", "id_space", "rows", "rows_estimated", "table_missing", "feeds",
+                    "partitions");
+            assertThat(write.get("partitions").isNull()).as("a plain write table").isTrue();
             assertThat(write.get("fact").asString() + " " + write.get("schema_version").asInt()).isEqualTo("user_registered 1");
             assertThat(write.get("table").asString()).isEqualTo("user_registered_1");
             assertThat(write.get("rows").asLong()).isEqualTo(1);
