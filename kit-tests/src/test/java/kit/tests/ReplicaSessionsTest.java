@@ -77,6 +77,20 @@ class ReplicaSessionsTest {
                         .isGreaterThanOrEqualTo((Long) value(o, "SELECT max(seq) FROM password_changed_2"));
                 assertThat(value(s, "SELECT count(*) FROM kit.explicit_id WHERE id = 55")).isEqualTo(1L);
 
+                // A forget on the primary: its redaction of the facts and the read rows it projects again
+                // replicate; the subscriber's guard, a statement trigger, does not fire in the apply worker.
+                try (Connection app = origin.connectAsAppRole(4)) {
+                    exec(app, "SELECT kit.forget('user', ?, 'public')", a);
+                }
+                awaitEqual(o, s, "SELECT id, email, username FROM user_registered_1 ORDER BY id");
+                awaitEqual(o, s, "SELECT id, email, password_hash, last_fact_seq FROM users_2 ORDER BY id");
+                awaitEqual(o, s, "SELECT * FROM users_4 ORDER BY id");
+                assertThat(value(s, "SELECT email FROM users_2 WHERE id = ?", a)).isEqualTo("forgotten-" + a + "@invalid");
+                assertThat(value(s, "SELECT count(*) FROM user_registered_1 WHERE email = 'a@example.com'")).as("redacted there too").isEqualTo(0L);
+                assertThat(verify(s, "users_2")).isEmpty();
+                assertThat(verify(s, "users_4")).isEmpty();
+                assertThat(drift(s)).isEmpty();
+
                 // A subscription of the facts without their read tables is named by drift.
                 exec(o, "ALTER PUBLICATION kit_facts DROP TABLE users_2");
                 exec(s, "ALTER SUBSCRIPTION kit_facts REFRESH PUBLICATION WITH (copy_data = false)");
