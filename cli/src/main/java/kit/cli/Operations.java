@@ -220,7 +220,8 @@ final class Operations {
         }
         List<VerifyReport.TableCheck> checks = new ArrayList<>();
         for (String table : tables) {
-            VerifyReport.TableCheck check = VerifyReport.check(table, Catalog.verify(db, table, maxRows), maxRows, !drift.isEmpty());
+            VerifyReport.TableCheck check = VerifyReport.check(table, Catalog.verify(db, table, maxRows), maxRows, !drift.isEmpty(),
+                    capturedTableOf(table));
             checks.add(check);
             if (format == OutputFormat.TEXT) {
                 printCheck(check);
@@ -234,6 +235,15 @@ final class Operations {
             printSecurity(insecure);
         }
         return exitStatus;
+    }
+
+    /** The table under capture (kit.baseline, kit 0.8.0 on) whose read version {@code readTable} is; null when none. */
+    private String capturedTableOf(String readTable) {
+        if (db.fetchValue("SELECT to_regclass('kit.baseline_table')") == null) {
+            return null;
+        }
+        return db.fetchOptional("SELECT source_table FROM kit.baseline_table WHERE read_table = ? AND state = 'capturing'", readTable)
+                .map(r -> r.get(0, String.class)).orElse(null);
     }
 
     private void printCheck(VerifyReport.TableCheck check) {
@@ -265,6 +275,10 @@ final class Operations {
         if (check.brokenFacts() > 0 || check.replayFails()) {
             text += (text.isEmpty() ? "" : "; ") + (check.brokenFacts() > 0 ? check.brokenFacts() + more
                     + (check.brokenFacts() == 1 ? " fact breaks" : " facts break") + " a rule of it" : "its replay fails");
+        }
+        if (check.uncapturedRows() > 0) {
+            text += (text.isEmpty() ? "" : "; ") + check.uncapturedRows() + more
+                    + (check.uncapturedRows() == 1 ? " row differs" : " rows differ") + " from the table under capture";
         }
         return text;
     }

@@ -19,20 +19,26 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
      * One live read table against a replay of its facts. Counted among the rows listed (at most
      * {@code --max-rows}; {@code truncated} when there may be more): {@code missingRows}, ids only the
      * replay has; {@code extraRows}, ids only the live table has; {@code differingRows}, ids both have
-     * with other values; {@code brokenFacts}, facts that break a rule of the table.
+     * with other values; {@code brokenFacts}, facts that break a rule of the table; {@code uncapturedRows},
+     * for the read version of a table under capture (kit.baseline), the ids in which that table and the
+     * read version differ (changes its capture missed).
      *
      * @param replayFails the replay stopped at a fact that breaks a rule it cannot skip (a CHECK, a NOT NULL)
      * @param hint        what to do about it; null when ok
      */
     record TableCheck(String table, boolean ok, int missingRows, int extraRows, int differingRows, int brokenFacts,
-                      boolean replayFails, boolean truncated, List<Difference> rows, String hint) {
+                      boolean replayFails, int uncapturedRows, boolean truncated, List<Difference> rows, String hint) {
     }
 
-    /** A row as verify lists it: {@code only in live}, {@code only in rebuild}, {@code fact breaks a rule} or {@code replay fails}. */
+    /**
+     * A row as verify lists it: {@code only in live}, {@code only in rebuild}, {@code fact breaks a rule},
+     * {@code replay fails}, {@code only in the captured table} or {@code not in the captured table}.
+     */
     record Difference(String difference, JsonNode row) {
     }
 
-    static TableCheck check(String table, List<VerifyReadTableRecord> found, int maxRows, boolean drift) {
+    /** @param captured the table under capture whose read version {@code table} is (kit.baseline), else null */
+    static TableCheck check(String table, List<VerifyReadTableRecord> found, int maxRows, boolean drift, String captured) {
         List<Difference> rows = found.stream()
                 .map(r -> new Difference(r.getDifference(), Json.MAPPER.readTree(r.getRowData().data()))).toList();
         Set<JsonNode> live = keys(rows, "only in live");
@@ -41,8 +47,13 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
         both.retainAll(rebuilt);
         int broken = (int) rows.stream().filter(d -> d.difference().equals("fact breaks a rule")).count();
         boolean replayFails = rows.stream().anyMatch(d -> d.difference().equals("replay fails"));
+        Set<JsonNode> uncaptured = keys(rows, "only in the captured table");
+        uncaptured.addAll(keys(rows, "not in the captured table"));
         boolean ok = rows.isEmpty();
+        boolean onlyUncaptured = rows.stream().allMatch(d -> d.difference().endsWith("the captured table"));
         String hint = ok ? null
+                : onlyUncaptured && !drift ? captured + " has changes its capture did not record (it was disabled or bypassed for a while):"
+                        + " record them as facts with SELECT kit.recapture('" + captured + "'), then verify again"
                 : broken > 0 || replayFails ? "facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
                         + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")"
                 : drift ? "the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code"
@@ -50,7 +61,7 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
                         + " does not give the same rows twice: an expression or statement that reads the clock, random() or"
                         + " another table; serve it from a new read version whose feeds do)";
         return new TableCheck(table, ok, rebuilt.size() - both.size(), live.size() - both.size(), both.size(), broken,
-                replayFails, rows.size() >= maxRows, rows, hint);
+                replayFails, uncaptured.size(), rows.size() >= maxRows, rows, hint);
     }
 
     /** The ids of the rows listed as {@code difference} (read tables are keyed by id; a row without one stands for itself). */

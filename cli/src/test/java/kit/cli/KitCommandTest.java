@@ -4,6 +4,7 @@ import kit.client.KitVersion;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -57,6 +58,28 @@ class KitCommandTest {
         assertThat(out).containsPattern("user_registered_1 +users_4 +insert +project_user_registered_1_into_users_4 +"
                 + "email = lower\\(f.email\\), username = coalesce\\(f.username, split_part\\(f.email, '@', 1\\)\\)\\n");
         assertThat(out).containsPattern("message_sent_3 +users_4 +accumulate by src_id +\\S+ +message_count = 1\\n");
+    }
+
+    /** A change a table's capture missed: verify names it and what records it, kit.recapture does. */
+    @Test
+    void verifyComparesATableUnderCaptureWithItsReadVersion() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        sql(db, "CREATE TABLE customers (customer_id bigint PRIMARY KEY, email text NOT NULL)",
+                "INSERT INTO customers SELECT g, 'c' || g || '@x.org' FROM generate_series(1, 50) g",
+                "SELECT kit.baseline('customers', schema_version => 90)", "CALL kit.backfill()");
+        assertThat(kit(db, "verify", "customers_90").status()).isZero();
+        sql(db, "ALTER TABLE customers DISABLE TRIGGER capture_customers", "UPDATE customers SET email = 'missed@x.org' WHERE customer_id = 7",
+                "ALTER TABLE customers ENABLE ALWAYS TRIGGER capture_customers");
+
+        Result verify = kit(db, "verify", "customers_90");
+        assertThat(verify.status()).as(verify.out() + verify.err()).isEqualTo(1);
+        assertThat(verify.out()).contains("DIFF  customers_90: 1 row differs from the table under capture", "only in the captured table",
+                "missed@x.org", "not in the captured table", "SELECT kit.recapture('customers')");
+        JsonNode check = KitOutputFormatsTest.json(kit(db, "verify", "customers_90", "--format", "json")).at("/tables/0");
+        assertThat(check.get("uncaptured_rows").asInt()).as("one id, listed as each side has it").isEqualTo(1);
+
+        sql(db, "SELECT kit.recapture('customers')");
+        assertThat(kit(db, "verify", "customers_90").status()).isZero();
     }
 
     @Test

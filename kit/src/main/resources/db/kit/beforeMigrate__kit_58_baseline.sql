@@ -441,6 +441,99 @@ BEGIN
 END
 $$;
 
+-- The rows in which a table under capture and its read version differ, as of
+-- the caller's snapshot, over the columns its capture records: 'only in the
+-- captured table' (the table's row as it is, id for its key: its read row is
+-- missing or has other values) and 'not in the captured table' (the read row).
+-- Every captured change writes both in its own transaction, so in one
+-- snapshot they are equal: a difference is a change the capture missed (its
+-- trigger disabled or dropped for a while, a write with it bypassed). At most
+-- max_rows (NULL: all). kit.verify_read_table lists them; kit.recapture
+-- records them as facts.
+CREATE OR REPLACE FUNCTION kit.uncaptured_rows(source_table text, max_rows integer DEFAULT NULL)
+RETURNS TABLE (difference text, row_data jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _baseline record;
+BEGIN
+    SELECT * INTO _baseline FROM kit.baseline_table b WHERE b.source_table = uncaptured_rows.source_table;
+    IF NOT FOUND THEN
+        PERFORM kit.usage_error(format('Not a table brought under the kit: %s', uncaptured_rows.source_table));
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        WITH captured AS (SELECT s.%1$I AS id%2$s FROM %3$s AS s),
+             projected AS (SELECT r.id%2$s FROM %4$s AS r)
+        (SELECT 'only in the captured table', to_jsonb(c) FROM (SELECT * FROM captured EXCEPT ALL SELECT * FROM projected) AS c)
+        UNION ALL
+        (SELECT 'not in the captured table', to_jsonb(p) FROM (SELECT * FROM projected EXCEPT ALL SELECT * FROM captured) AS p)
+        ORDER BY 2 LIMIT $1
+        $q$, _baseline.key_column,
+        (SELECT coalesce(string_agg(format(', %I', a.name), '' ORDER BY a.n), '')
+           FROM unnest(kit.baseline_row_columns(_baseline.recorded_table)) WITH ORDINALITY AS a (name, n)),
+        kit.relation(_baseline.source_table), kit.relation(_baseline.read_table))
+      USING uncaptured_rows.max_rows;
+END
+$$;
+
+-- Records as facts the changes the capture of a table missed
+-- (kit.uncaptured_rows): a removed fact for each read row whose key the table
+-- no longer has, then a recorded fact of each row as the table has it now
+-- where its read row is missing or has other values; the feeds make the read
+-- version equal to the table again. For a table whose copy is done and whose
+-- read version is live (KT006 otherwise). Holds SHARE ROW EXCLUSIVE on the
+-- table (writers wait) until the caller commits. Returns how many facts of
+-- each kind it wrote.
+CREATE OR REPLACE FUNCTION kit.recapture(source_table text, domain text DEFAULT current_schema(),
+                                         OUT recorded bigint, OUT removed bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _baseline record;
+    _columns  text;
+BEGIN
+    recapture.source_table := kit.table_key(recapture.source_table, kit.require_domain(recapture.domain));
+    SELECT b.*, v.state AS read_state INTO _baseline FROM kit.baseline_table b JOIN kit.read_version v ON v.read_table = b.read_table
+     WHERE b.source_table = recapture.source_table;
+    IF NOT FOUND THEN
+        PERFORM kit.usage_error(format('Not a table brought under the kit: %s', recapture.source_table),
+                                'kit.baseline brings a table under the kit; nothing was changed.');
+    END IF;
+    IF _baseline.state <> 'capturing' OR _baseline.read_state <> 'live' OR to_regclass(kit.relation(recapture.source_table)) IS NULL THEN
+        PERFORM kit.usage_error(format('Cannot recapture %s: its copy is %s and %s is %s', recapture.source_table,
+                                       CASE _baseline.state WHEN 'copying' THEN 'not done' WHEN 'ended' THEN 'over, and its capture ended' ELSE 'done' END,
+                                       _baseline.read_table, _baseline.read_state),
+                                'A recapture compares the table under capture with its live read version: let the backfill finish first (kit backfill); nothing was changed.');
+    END IF;
+    PERFORM kit.lock_briefly(ARRAY[kit.relation(recapture.source_table)::regclass], 'SHARE ROW EXCLUSIVE',
+                             'recapture ' || recapture.source_table, lock_timeout => '50ms', attempts => 40);
+    _columns := (SELECT coalesce(string_agg(format(', %I', a.name), '' ORDER BY a.n), '')
+                   FROM unnest(kit.baseline_row_columns(_baseline.recorded_table)) WITH ORDINALITY AS a (name, n));
+    -- Removals first: a row now holding a value another row held (a unique rule) comes after that row is gone.
+    EXECUTE format($q$
+        WITH facts AS (
+            INSERT INTO %1$s (row_id)
+            SELECT r.id FROM %2$s AS r WHERE NOT EXISTS (SELECT FROM %3$s AS s WHERE s.%4$I = r.id) ORDER BY r.id
+            RETURNING 1)
+        SELECT count(*) FROM facts
+        $q$, kit.relation(_baseline.removed_table), kit.relation(_baseline.read_table), kit.relation(recapture.source_table),
+        _baseline.key_column) INTO removed;
+    EXECUTE format($q$
+        WITH facts AS (
+            INSERT INTO %1$s (row_id%2$s)
+            SELECT c.* FROM (SELECT s.%3$I AS id%2$s FROM %4$s AS s EXCEPT SELECT r.id%2$s FROM %5$s AS r) AS c ORDER BY c.id
+            RETURNING 1)
+        SELECT count(*) FROM facts
+        $q$, kit.relation(_baseline.recorded_table), _columns, _baseline.key_column, kit.relation(recapture.source_table),
+        kit.relation(_baseline.read_table)) INTO recorded;
+    IF recorded + removed > 0 THEN
+        RAISE NOTICE 'kit: % recaptured: % rows recorded as they are, % removals recorded', recapture.source_table, recorded, removed;
+    END IF;
+END
+$$;
+
 -- The tidy-up of a baseline, once the apps write facts: stops the capture
 -- and leaves the table read-only (KT001 on any write), or drops it
 -- (drop_table; the key's sequence stays, for the apps' new keys). Refuses

@@ -84,7 +84,10 @@ $$;
 -- that differ (at most max_rows): 'only in live' or 'only in rebuild'; and
 -- the facts that break one of its rules, which a rebuild would refuse
 -- ('fact breaks a rule', naming the fact by write table and seq; facts
--- written while the kit's triggers were bypassed can be such).
+-- written while the kit's triggers were bypassed can be such); and for the
+-- read version of a table under capture, the rows in which the two differ
+-- (kit.uncaptured_rows: 'only in the captured table', 'not in the captured
+-- table').
 --
 -- It never holds writers up: it reads the live table and the facts as of one
 -- snapshot (the caller's REPEATABLE READ transaction; the kit command opens
@@ -107,6 +110,7 @@ DECLARE
     _mode     text;
     _failure  jsonb := '[]';
     _diff     jsonb;
+    _captured text;
 BEGIN
     verify_read_table.read_table := kit.table_key(verify_read_table.read_table, verify_read_table.domain);
     PERFORM kit.require_state(verify_read_table.read_table, ARRAY['live']);
@@ -188,5 +192,12 @@ BEGIN
     RETURN QUERY SELECT 'replay fails', e FROM jsonb_array_elements(_failure) AS e;
     PERFORM kit.drop_verify_scratch();
     RETURN QUERY SELECT d ->> 'difference', d -> 'row_data' FROM jsonb_array_elements(_diff) AS d;
+    -- The read version of a table under capture: the table itself, as of the same snapshot.
+    _captured := (SELECT b.source_table FROM kit.baseline_table b
+                   WHERE b.read_table = verify_read_table.read_table AND b.state = 'capturing'
+                     AND to_regclass(kit.relation(b.source_table)) IS NOT NULL);
+    IF _captured IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM kit.uncaptured_rows(_captured, verify_read_table.max_rows);
+    END IF;
 END
 $$;
