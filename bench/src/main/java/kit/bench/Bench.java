@@ -3,6 +3,9 @@ package kit.bench;
 import kit.console.LogLevel;
 import kit.server.PostgresServer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -23,34 +26,9 @@ public final class Bench {
     /** The number of figures, as the usage lists them. */
     static final int FIGURES = 17;
 
-    static final String USAGE = """
-            Usage: ./run bench [--full] [--seconds N] [--only N[,N...]] [--out DIR]
+    /** The usage, from the file that ./run also prints for --help without building first. */
+    static final String USAGE = usage();
 
-            Measures, on the embedded PostgreSQL (or the server in KIT_DB_URL):
-              1. the write path, one fact per transaction, R = 1, 2, 3 live read versions / a plain table (1 and 8 clients)
-              2. the same with batches of 100 facts per statement
-              3. the trigger path / the application writing the fact and 3 read rows itself
-              4. password changes (R = 1, 3) / a plain UPDATE of one row
-              5. backfill of a new read version / a set-based INSERT ... SELECT (10k, 100k; 1M with --full)
-              6. a steady writer's latency while a read version is added and while one is retired
-              7. app-v2 over HTTP: registrations, logins, reads, and the password hash's cost
-              8. the id rule's trigger / DEFAULT nextval()
-              9. R = 3 / a plain table and / the app writing the same rows in one statement, synchronous commit on and off
-             10. feeds inlined in the trigger / 0.2.0's array of facts and a projection call per feed
-             11. naming rejected facts: ON CONFLICT + count / plain INSERT and / an EXCEPTION block
-             12. the feed trigger statement-level / row-level
-             13. each feed kind (computed columns and a filter, accumulate, upsert, sql, delete) / the same rows by hand in one statement
-             14. R = 3 with plain INSERTs and ids by DEFAULT (both levers) and as it is / the app writing the same rows in one statement
-             15. the feed trigger with its pinned settings (kit.fact_settings) / with its search_path alone
-             16. an existing table brought under the kit (kit.baseline and its backfill) / INSERT ... SELECT of its rows,
-                 and the longest update of that table while it is brought under the kit
-             17. R = 3 into a write table partitioned by seq range / the same table plain (side by side)
-            The quick size (default) takes about 2-3 minutes; --full measures longer and up to 1M facts.
-
-              --full         10 s per measurement and backfills up to 1,000,000 facts
-              --seconds N    seconds per measurement (default 2, or 10 with --full)
-              --only N,...   measure only these figures (numbers above; 1 and 2 are measured together)
-              --out DIR      where the CSV and SVG go (default bench/target)""";
 
     public static void main(String[] args) throws Exception {
         LogLevel.apply(System.getenv().getOrDefault(LogLevel.VARIABLE, "warn"));
@@ -80,6 +58,14 @@ public final class Bench {
         List<Integer> sizes = full ? List.of(10_000, 100_000, 1_000_000) : List.of(10_000, 100_000);
         List<Figure> figures = run(seconds, sizes, only, outDir);
         System.exit(figures.isEmpty() ? 1 : 0);
+    }
+
+    private static String usage() {
+        try (var in = Bench.class.getResourceAsStream("bench-usage.txt")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).stripTrailing();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The figure numbers of --only's argument ("17", "3,16"); exits with the usage on anything else. */

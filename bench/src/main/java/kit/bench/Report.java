@@ -15,7 +15,7 @@ final class Report {
     }
 
     static String table(List<Figure> figures) {
-        TextTable table = new TextTable("group", "figure", "conditions", "value", "baseline", "ratio", "target", "");
+        TextTable table = new TextTable("group", "figure", "conditions", "value", "baseline", "ratio", "target", "verdict");
         for (Figure f : figures) {
             table.row(f.group(), f.name(), f.conditions(), format(f.value()) + " " + f.unit(),
                     Double.isNaN(f.baseline()) ? "" : format(f.baseline()), Double.isNaN(f.ratio()) ? "" : String.format(Locale.ROOT, "%.2f", f.ratio()),

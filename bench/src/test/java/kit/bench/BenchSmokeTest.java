@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,5 +24,13 @@ class BenchSmokeTest {
         assertThat(figures).allSatisfy(f -> assertThat(f.value()).as(f.name()).isPositive());
         assertThat(Files.readAllLines(out.resolve("bench-results.csv"))).hasSize(figures.size() + 1);
         assertThat(Files.readString(out.resolve("bench-ratios.svg"))).startsWith("<svg").contains("R=3");
+    }
+
+    /** --only 2,8: figure 2's measurement (which gives 1 and 2) and figure 8's, nothing else. */
+    @Test
+    void onlyTheFiguresAskedForAreMeasured(@TempDir Path out) throws Exception {
+        List<Figure> figures = Bench.run(0.1, List.of(2_000), Set.of(2, 8), out);
+        assertThat(figures.stream().map(f -> f.group().substring(0, f.group().indexOf('.'))).distinct()).containsExactly("1", "2", "8");
+        assertThat(Report.table(figures)).contains("verdict");
     }
 }

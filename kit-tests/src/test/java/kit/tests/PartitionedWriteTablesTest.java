@@ -6,7 +6,10 @@ import kit.client.Migrations;
 import kit.testing.TestDatabase;
 import kit.testing.TestDatabases;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
 
@@ -336,6 +339,46 @@ class PartitionedWriteTablesTest {
             assertThat(value(c, "SELECT email FROM crm.customers_0 WHERE id = 7")).isEqualTo("seven@example.org");
             assertFailsWith(KitError.APPEND_ONLY, () -> exec(c, "DELETE FROM crm.customers_recorded_0_default"));
             assertThat(Sql.verify(c, "crm.customers_0")).isEmpty();
+            assertThat(DriftTest.drift(c)).isEmpty();
+        }
+    }
+
+    /**
+     * README's case: a table in public, named without its schema, brought under the kit with
+     * partitioned write tables through a migrate (the afterMigrate callback's backfill keeps the
+     * partitions ahead of the copy): every fact ends in a partition of its range.
+     */
+    @Test
+    void aPublicTableBroughtUnderTheKitByAMigrateHasItsFactsInPartitions(@TempDir Path migrations) throws Exception {
+        TestDatabase db = TestDatabases.empty();
+        try (Connection c = db.connect()) {
+            exec(c, "CREATE TABLE tags (tag_id bigserial PRIMARY KEY, label text NOT NULL)");
+            exec(c, "INSERT INTO tags (label) SELECT 'tag ' || g FROM generate_series(1, 300) g");
+        }
+        Files.writeString(migrations.resolve("V1__bring_tags_under_the_kit.sql"), "SELECT kit.baseline('tags', partition_size => 100);\n");
+        new Migrations(db.url(), "filesystem:" + migrations, TestDatabases.rolePrefix()).configure(null)
+                .baselineOnMigrate(true).baselineVersion("0").load().migrate();
+        try (Connection c = db.connect()) {
+            assertThat(value(c, "SELECT state FROM kit.read_version WHERE read_table = 'tags_0'")).isEqualTo("live");
+            assertThat(value(c, "SELECT count(*) FROM tags_recorded_0_default")).as("out of the default partition").isEqualTo(0L);
+            assertThat(value(c, "SELECT count(DISTINCT tableoid) >= 3 FROM tags_recorded_0")).isEqualTo(true);
+            assertThat(count(c, "tags_0")).isEqualTo(300);
+            assertThat(Sql.verify(c, "tags_0")).isEmpty();
+            assertThat(DriftTest.drift(c)).isEmpty();
+
+            // A default partition detached by hand: drift names it, and repair attaches it back.
+            exec(c, "ALTER TABLE tags_removed_0 DETACH PARTITION tags_removed_0_default");
+            assertThat(DriftTest.drift(c)).singleElement().asString().contains("has no default partition");
+            exec(c, "CALL kit.repair()");
+            assertThat(DriftTest.drift(c)).isEmpty();
+            assertThat(value(c, "SELECT partition FROM kit.write_table_partitions('tags_removed_0') WHERE from_seq IS NULL"))
+                    .hasToString("tags_removed_0_default");
+            // The highest partition detached: the next kit.add_partitions attaches it back rather than make it anew.
+            String highest = (String) value(c, "SELECT partition_name FROM kit.write_table_partitions('tags_recorded_0') WHERE from_seq IS NOT NULL"
+                    + " ORDER BY from_seq DESC LIMIT 1");
+            exec(c, "ALTER TABLE tags_recorded_0 DETACH PARTITION " + highest);
+            exec(c, "SELECT kit.add_partitions('tags_recorded_0')");
+            assertThat(strings(c, "SELECT partition_name FROM kit.write_table_partitions('tags_recorded_0')")).contains(highest);
             assertThat(DriftTest.drift(c)).isEmpty();
         }
     }

@@ -415,6 +415,29 @@ BEGIN
 END
 $$;
 
+-- Attaches back a partition of a partitioned write table that was detached
+-- by hand and still has the name the kit gives it (bounds: 'DEFAULT' or
+-- 'FOR VALUES FROM (a) TO (b)'): kit.add_partitions would make that
+-- partition, and the facts it holds come back into view. KT006 when
+-- PostgreSQL refuses (its rows lie outside those bounds, the default
+-- partition holds facts of its range, its columns differ), nothing changed.
+CREATE OR REPLACE FUNCTION kit.attach_partition(write_table text, partition_name text, bounds text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', kit.relation(attach_partition.write_table),
+                   kit.relation(attach_partition.partition_name), attach_partition.bounds);
+    RAISE NOTICE 'kit: % attached back to % (%): its facts are in view again',
+                 attach_partition.partition_name, attach_partition.write_table, attach_partition.bounds;
+EXCEPTION WHEN OTHERS THEN
+    PERFORM kit.usage_error(format('Table %s has the name of a partition %s lacks (%s), and it cannot be attached back: %s',
+                                   attach_partition.partition_name, attach_partition.write_table, attach_partition.bounds, SQLERRM),
+                            'Attach it by hand (ALTER TABLE ... ATTACH PARTITION) or rename or drop it, then run it again; nothing was changed.');
+END
+$$;
+
 -- Makes sure a write table partitioned by seq (kit.create_write_table with
 -- partition_size) has partitions for the facts to come: those that take the
 -- fact sequence's current position and `ahead` more, each partition_size
@@ -469,7 +492,11 @@ BEGIN
             PERFORM kit.lock_briefly(ARRAY[_parent], 'ACCESS EXCLUSIVE', 'add partitions to ' || _write.write_table);
             _locked := true;
             _name := kit.kit_name(kit.key_schema(_write.write_table), kit.key_table(_write.write_table) || '_default');
-            EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', kit.relation(_name), _parent);
+            IF to_regclass(kit.relation(_name)) IS NOT NULL THEN
+                PERFORM kit.attach_partition(_write.write_table, _name, 'DEFAULT');
+            ELSE
+                EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', kit.relation(_name), _parent);
+            END IF;
             RETURN NEXT _name;
             SELECT p.partition_name, p.partition INTO _default FROM kit.write_table_partitions(_write.write_table) p WHERE p.from_seq IS NULL;
         END IF;
@@ -493,7 +520,9 @@ BEGIN
                                         'Use a shorter write table name.');
             END IF;
             EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE seq >= %s AND seq < %s)', _default.partition, _from, _to) INTO _moving;
-            IF _moving THEN
+            IF to_regclass(kit.relation(_name)) IS NOT NULL THEN
+                PERFORM kit.attach_partition(_write.write_table, _name, format('FOR VALUES FROM (%s) TO (%s)', _from, _to));
+            ELSIF _moving THEN
                 -- The default partition took these facts: they move to the new partition, in this transaction.
                 EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', kit.relation(_name), _parent);
                 EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s', kit.relation(_name), _default.partition,
@@ -524,7 +553,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM kit.add_partitions(keep_partitions_ahead.write_table);
+    -- A write table's key names its schema unless it is public's: no current_schema() in the way.
+    PERFORM kit.add_partitions(keep_partitions_ahead.write_table, domain => coalesce(kit.key_schema(keep_partitions_ahead.write_table), 'public'));
 EXCEPTION WHEN SQLSTATE 'KT007' THEN
     RAISE WARNING 'kit: partitions not added now: %. The default partitions take the facts meanwhile; run SELECT kit.add_partitions() later.', SQLERRM;
 END

@@ -26,7 +26,7 @@ SET search_path = pg_catalog
 AS $$
     SELECT CASE
         WHEN c.relkind = 'p' THEN 'it is partitioned, and attaching or detaching a partition changes its rows with no change a capture sees: '
-                                  'bring a plain copy of it under the kit (whose write tables may be partitioned: partition_size => ...), or each partition'
+                                  'bring a plain copy of it under the kit (whose write tables may be partitioned: partition_size => ...)'
         WHEN c.relkind <> 'r' THEN 'it is not a table'
         WHEN EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid)
             THEN 'it inherits or is inherited from (the capture and the copy see one table)'
@@ -324,7 +324,7 @@ BEGIN
     IF baseline.partition_size IS NOT NULL THEN
         IF baseline.partition_size < 1 THEN
             PERFORM kit.usage_error(format('partition_size must be positive (Table: %s, Given: %s)', baseline.source_table, baseline.partition_size),
-                                    'Give the seqs a partition of its write tables takes (partition_size => 1000000), or leave it out; nothing was changed.');
+                                    'partition_size is how many seqs each partition of its write tables takes (partition_size => 1000000); leave it out for plain write tables. Nothing was changed.');
         END IF;
         -- kit.create_write_table takes a table partitioned by seq that declares seq and recorded_at.
         _by_seq := ', seq bigint, recorded_at timestamptz) PARTITION BY RANGE (seq';
