@@ -128,6 +128,17 @@ AS $$
        AND a.attname NOT IN ('id', 'row_id', 'seq', 'recorded_at')
 $$;
 
+-- kit.baseline_row_columns as a list to follow a first column in SQL:
+-- ', "email", "name"' (empty when the row has no other column).
+CREATE OR REPLACE FUNCTION kit.baseline_column_list(recorded_table text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+    SELECT coalesce(string_agg(format(', %I', a.name), '' ORDER BY a.n), '')
+      FROM unnest(kit.baseline_row_columns(baseline_column_list.recorded_table)) WITH ORDINALITY AS a (name, n)
+$$;
+
 -- The trigger function that turns each change of a table under capture into
 -- a fact, in the changing transaction, after the row is written (so after
 -- its row lock: two changes of one row take their seqs in the order they
@@ -470,8 +481,7 @@ BEGIN
         (SELECT 'not in the captured table', to_jsonb(p) FROM (SELECT * FROM projected EXCEPT ALL SELECT * FROM captured) AS p)
         ORDER BY 2 LIMIT $1
         $q$, _baseline.key_column,
-        (SELECT coalesce(string_agg(format(', %I', a.name), '' ORDER BY a.n), '')
-           FROM unnest(kit.baseline_row_columns(_baseline.recorded_table)) WITH ORDINALITY AS a (name, n)),
+        kit.baseline_column_list(_baseline.recorded_table),
         kit.relation(_baseline.source_table), kit.relation(_baseline.read_table))
       USING uncaptured_rows.max_rows;
 END
@@ -509,8 +519,7 @@ BEGIN
     END IF;
     PERFORM kit.lock_briefly(ARRAY[kit.relation(recapture.source_table)::regclass], 'SHARE ROW EXCLUSIVE',
                              'recapture ' || recapture.source_table, lock_timeout => '50ms', attempts => 40);
-    _columns := (SELECT coalesce(string_agg(format(', %I', a.name), '' ORDER BY a.n), '')
-                   FROM unnest(kit.baseline_row_columns(_baseline.recorded_table)) WITH ORDINALITY AS a (name, n));
+    _columns := kit.baseline_column_list(_baseline.recorded_table);
     -- Removals first: a row now holding a value another row held (a unique rule) comes after that row is gone.
     EXECUTE format($q$
         WITH facts AS (
