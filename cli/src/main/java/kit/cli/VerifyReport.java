@@ -52,8 +52,10 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
         boolean ok = rows.isEmpty();
         boolean onlyUncaptured = rows.stream().allMatch(d -> d.difference().endsWith("the captured table"));
         String hint = ok ? null
-                : onlyUncaptured && !drift ? captured + " has changes its capture did not record (it was disabled or bypassed for a while):"
-                        + " record them as facts with SELECT kit.recapture('" + captured + "'), then verify again"
+                : onlyUncaptured && !drift ? "while the app still writes " + captured + ", these are changes its capture did not record (it was"
+                        + " disabled or bypassed for a while): record them as facts with SELECT kit.recapture('" + captured + "'), then verify"
+                        + " again. Once the app writes facts instead, " + captured + " is out of date: end its capture (kit.end_capture),"
+                        + " never recapture it"
                 : broken > 0 || replayFails ? "facts break a rule of " + table + " (written while the kit's triggers or a rule were off): no rebuild"
                         + " can complete; serve it from a new read version whose rules they satisfy (docs/operating.md, \"The kit command\")"
                 : drift ? "the drift above comes first (kit repair): a rebuild now would replay through damaged tables or code"

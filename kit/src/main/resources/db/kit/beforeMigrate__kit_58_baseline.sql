@@ -492,7 +492,9 @@ $$;
 -- no longer has, then a recorded fact of each row as the table has it now
 -- where its read row is missing or has other values; the feeds make the read
 -- version equal to the table again. For a table whose copy is done and whose
--- read version is live (KT006 otherwise). Holds SHARE ROW EXCLUSIVE on the
+-- read version is live (KT006 otherwise), while the app still writes the
+-- table: once it writes facts instead, the table is out of date, and its rows
+-- recorded now would come after the newer facts (end the capture then). Holds SHARE ROW EXCLUSIVE on the
 -- table (writers wait) until the caller commits. Returns how many facts of
 -- each kind it wrote.
 CREATE OR REPLACE FUNCTION kit.recapture(source_table text, domain text DEFAULT current_schema(),
