@@ -38,7 +38,11 @@ public final class CatalogReport {
         report.writeTables().stream().filter(w -> w.partitions() != null).forEach(w -> {
             var p = w.partitions();
             table.row(w.table(), p.partitionSize(), p.attached(), p.upToSeq(),
-                    p.defaultHoldsFacts() ? "HOLDS FACTS: run SELECT kit.add_partitions() (and schedule it)" : "empty",
+                    switch (p.defaultPartition()) {
+                        case "holds facts" -> "HOLDS FACTS: run SELECT kit.add_partitions() (and schedule it)";
+                        case "missing" -> "MISSING: kit repair";
+                        default -> p.defaultPartition();
+                    },
                     p.missingSeqs() == null ? "none"
                             : p.missingSeqs() + " (detached: backfill, rebuild and verify of its read versions refuse until attached)");
         });

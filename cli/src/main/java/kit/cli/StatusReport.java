@@ -107,11 +107,12 @@ record StatusReport(int formatVersion, String command, String database, boolean 
      *
      * @param attached           its partitions with a seq range (the default one aside)
      * @param upToSeq            the first seq its partitions do not take; null when it has none
-     * @param defaultHoldsFacts  its default partition holds facts: kit.add_partitions has not run in time
+     * @param defaultPartition   {@code empty}; {@code holds facts}: kit.add_partitions has not run in time; or
+     *                           {@code missing}: detached or dropped (drift, which kit repair restores)
      * @param missingSeqs        the seqs no attached partition takes (kit.missing_partitions): a partition
      *                           detached or dropped, which backfill, rebuild and verify refuse over; null when none
      */
-    record Partitions(long partitionSize, long attached, Long upToSeq, boolean defaultHoldsFacts, String missingSeqs) {
+    record Partitions(long partitionSize, long attached, Long upToSeq, String defaultPartition, String missingSeqs) {
 
         /** Null for a plain table (partitionSize null); the caller leaves out a table that is gone. */
         static Partitions of(DSLContext db, String writeTable, Long partitionSize) {
@@ -124,9 +125,9 @@ record StatusReport(int formatVersion, String command, String database, boolean 
                            kit.missing_partitions(?)
                       FROM kit.write_table_partitions(?) p""", writeTable, writeTable, writeTable);
             String defaultPartition = row.get(2, String.class);
-            boolean holds = defaultPartition != null
-                    && Boolean.TRUE.equals(db.fetchValue("SELECT EXISTS (SELECT FROM " + defaultPartition + ")"));
-            return new Partitions(partitionSize, row.get(0, Long.class), row.get(1, Long.class), holds, row.get(3, String.class));
+            String state = defaultPartition == null ? "missing"
+                    : Boolean.TRUE.equals(db.fetchValue("SELECT EXISTS (SELECT FROM " + defaultPartition + ")")) ? "holds facts" : "empty";
+            return new Partitions(partitionSize, row.get(0, Long.class), row.get(1, Long.class), state, row.get(3, String.class));
         }
     }
 

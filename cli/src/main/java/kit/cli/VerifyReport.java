@@ -1,7 +1,11 @@
 package kit.cli;
 
 import kit.catalog.tables.records.VerifyReadTableRecord;
+import org.jooq.exception.DataAccessException;
+import org.postgresql.util.PSQLException;
 import tools.jackson.databind.JsonNode;
+
+import java.sql.SQLException;
 
 import java.util.HashSet;
 import java.util.List;
@@ -24,10 +28,11 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
      * read version differ (changes its capture missed).
      *
      * @param replayFails the replay stopped at a fact that breaks a rule it cannot skip (a CHECK, a NOT NULL)
+     * @param capturedTable the table under capture (kit.baseline) it was also compared with; null when none
      * @param hint        what to do about it; null when ok
      */
     record TableCheck(String table, boolean ok, int missingRows, int extraRows, int differingRows, int brokenFacts,
-                      boolean replayFails, int uncapturedRows, boolean truncated, List<Difference> rows, String hint) {
+                      boolean replayFails, int uncapturedRows, String capturedTable, boolean truncated, List<Difference> rows, String hint) {
     }
 
     /**
@@ -63,7 +68,15 @@ record VerifyReport(int formatVersion, String command, String database, List<Dri
                         + " does not give the same rows twice: an expression or statement that reads the clock, random() or"
                         + " another table; serve it from a new read version whose feeds do)";
         return new TableCheck(table, ok, rebuilt.size() - both.size(), live.size() - both.size(), both.size(), broken,
-                replayFails, uncaptured.size(), rows.size() >= maxRows, rows, hint);
+                replayFails, uncaptured.size(), captured, rows.size() >= maxRows, rows, hint);
+    }
+
+    /** A table the kit refused to verify (KT006): not ok, with the kit's message and hint as what to do. */
+    static TableCheck refused(String table, DataAccessException refusal) {
+        SQLException cause = refusal.getCause(SQLException.class);
+        String message = (cause != null ? cause.getMessage() : refusal.getMessage()).lines().findFirst().orElse("").replaceFirst("^ERROR: ", "");
+        String hint = cause instanceof PSQLException p && p.getServerErrorMessage() != null ? p.getServerErrorMessage().getHint() : null;
+        return new TableCheck(table, false, 0, 0, 0, 0, false, 0, null, false, List.of(), message + (hint == null ? "" : "; " + hint));
     }
 
     /** The ids of the rows listed as {@code difference} (read tables are keyed by id; a row without one stands for itself). */

@@ -78,7 +78,7 @@ class KitDomainsTest {
                 .containsPattern("(?m)^ +parts.user_registered_0 +10 +\\d+ +\\d+ +HOLDS FACTS: run SELECT kit.add_partitions\\(\\)");
         JsonNode partitions = partitionsOf(json(kit(db, "status", "--format", "json")), "parts.user_registered_0");
         assertThat(partitions.get("partition_size").asLong()).isEqualTo(10);
-        assertThat(partitions.get("default_holds_facts").asBoolean()).isTrue();
+        assertThat(partitions.get("default_partition").asString()).isEqualTo("holds facts");
         assertThat(partitions.get("missing_seqs").isNull()).isTrue();
 
         sql(db, "SELECT kit.add_partitions()");
@@ -87,12 +87,23 @@ class KitDomainsTest {
             oldest = Jdbc.strings(c, "SELECT tableoid::regclass::text FROM parts.user_registered_0 ORDER BY seq LIMIT 1").get(0);
         }
         sql(db, "ALTER TABLE parts.user_registered_0 DETACH PARTITION " + oldest);
+        KitCommandTest.Result refused = kit(db, "verify");
+        assertThat(refused.status()).as("a table the kit may not verify is a finding: " + refused.err()).isEqualTo(1);
+        assertThat(refused.out()).contains("REFUSED parts.users_0 was not verified: Cannot verify parts.users_0", "kit.attach_partition(")
+                .contains("ok    users_2 equals a rebuild").as("the others are verified still");
         KitCommandTest.Result detached = kit(db, "status");
         assertThat(detached.status()).as("detaching is the operator's to do").isZero();
         assertThat(detached.out()).containsPattern("(?m)^ +parts.user_registered_0 +10 +\\d+ +\\d+ +empty +\\d+ to \\d+ \\(detached: backfill, rebuild");
         partitions = partitionsOf(json(kit(db, "status", "--format", "json")), "parts.user_registered_0");
-        assertThat(partitions.get("default_holds_facts").asBoolean()).isFalse();
+        assertThat(partitions.get("default_partition").asString()).isEqualTo("empty");
         assertThat(partitions.get("missing_seqs").asString()).matches("\\d+ to \\d+");
+
+        sql(db, "ALTER TABLE parts.user_registered_0 DETACH PARTITION parts.user_registered_0_default");
+        KitCommandTest.Result noDefault = kit(db, "status");
+        assertThat(noDefault.status()).as("a missing default partition is drift").isEqualTo(1);
+        assertThat(noDefault.out()).containsPattern("(?m)^ +parts.user_registered_0 +10 +\\d+ +\\d+ +MISSING: kit repair ");
+        assertThat(partitionsOf(json(kit(db, "status", "--format", "json")), "parts.user_registered_0").get("default_partition").asString())
+                .isEqualTo("missing");
     }
 
     private static JsonNode partitionsOf(JsonNode status, String writeTable) {

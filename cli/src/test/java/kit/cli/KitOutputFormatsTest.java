@@ -110,7 +110,7 @@ class KitOutputFormatsTest {
         assertThat(names(healthy)).containsExactly("format_version", "command", "database", "drift", "tables", "security", "exit_status");
         assertThat(healthy.get("tables").valueStream().map(t -> t.get("table").asString())).containsExactly("messages_3", "users_2", "users_4");
         assertThat(names(healthy.at("/tables/0"))).containsExactly("table", "ok", "missing_rows", "extra_rows", "differing_rows",
-                "broken_facts", "replay_fails", "uncaptured_rows", "truncated", "rows", "hint");
+                "broken_facts", "replay_fails", "uncaptured_rows", "captured_table", "truncated", "rows", "hint");
 
         // A read row deleted by hand, another changed: one missing, one differing.
         sql(db, "DELETE FROM users_2 WHERE email = 'a@x.org'", "UPDATE users_2 SET username = 'changed' WHERE email = 'b@x.org'");

@@ -60,6 +60,8 @@ ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS partition_size bigint;
 ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS partitioned_from bigint;
 COMMENT ON COLUMN kit.write_table.partition_size IS 'How many seqs each range partition of a write table partitioned by seq holds (NULL: not partitioned).';
 COMMENT ON COLUMN kit.write_table.partitioned_from IS 'The first seq of its first partition: every fact from there on must be in a partition attached to it, or a backfill, rebuild or verify would miss it.';
+ALTER TABLE kit.write_table ADD COLUMN IF NOT EXISTS partitioned_to bigint;
+COMMENT ON COLUMN kit.write_table.partitioned_to IS 'The first seq above the partitions kit.add_partitions has made: a seq range below it that no attached partition takes is a partition detached or dropped, never one to make anew.';
 DROP INDEX IF EXISTS kit.write_table_fact_schema_version;
 CREATE UNIQUE INDEX IF NOT EXISTS write_table_domain_fact_schema_version ON kit.write_table (domain, fact, schema_version);
 

@@ -337,11 +337,12 @@ AS $$
 $$;
 
 -- The seqs of a partitioned write table that no attached partition takes,
--- from its first partition's first seq on (kit.write_table.partitioned_from),
--- as 'from to to' ranges; NULL when there are none (and for a table not
--- partitioned). The kit only ever adds partitions above its highest one, so
--- a hole is a partition somebody detached (or dropped): its facts are out of
--- the kit's view.
+-- from its first partition's first seq (kit.write_table.partitioned_from) up
+-- to the last it made a partition for (partitioned_to), as 'from to to'
+-- ranges; NULL when there are none (and for a table not partitioned). The
+-- kit never makes a partition below partitioned_to again, so a hole is a
+-- partition somebody detached (or dropped): its facts are out of the kit's
+-- view.
 CREATE OR REPLACE FUNCTION kit.missing_partitions(write_table text)
 RETURNS text
 LANGUAGE sql STABLE
@@ -352,6 +353,10 @@ AS $$
                 ELSE (SELECT string_agg(format('%s to %s', g.from_seq, g.to_seq - 1), ', ' ORDER BY g.from_seq)
                         FROM (SELECT coalesce(lag(p.to_seq) OVER (ORDER BY p.from_seq), w.partitioned_from) AS from_seq,
                                      p.from_seq AS to_seq
+                                FROM kit.write_table_partitions(w.write_table) p WHERE p.from_seq IS NOT NULL
+                              UNION ALL
+                              -- The highest partitions the kit made, detached: their facts are out of view too.
+                              SELECT max(p.to_seq), w.partitioned_to
                                 FROM kit.write_table_partitions(w.write_table) p WHERE p.from_seq IS NOT NULL) g
                        WHERE g.to_seq > g.from_seq) END
       FROM kit.write_table w
@@ -378,7 +383,8 @@ BEGIN
             PERFORM kit.usage_error(
                 format('Cannot %s: write table %s has no partition for seqs %s (detached or dropped), so the facts there are out of the kit''s view (Read table: %s)',
                        require_every_fact.what, _missing.write_table, _missing.seqs, require_every_fact.read_table),
-                'Attach the partitions back (ALTER TABLE ... ATTACH PARTITION ... FOR VALUES FROM ... TO ...), then run it again; nothing was changed.');
+                format('Attach each back: SELECT kit.attach_partition(%L, <the detached table>) (with the facts the default partition took in its seqs), then run it again; nothing was changed.',
+                       _missing.write_table));
         END IF;
     END LOOP;
 END
@@ -415,26 +421,59 @@ BEGIN
 END
 $$;
 
--- Attaches back a partition of a partitioned write table that was detached
--- by hand and still has the name the kit gives it (bounds: 'DEFAULT' or
--- 'FOR VALUES FROM (a) TO (b)'): kit.add_partitions would make that
--- partition, and the facts it holds come back into view. KT006 when
--- PostgreSQL refuses (its rows lie outside those bounds, the default
--- partition holds facts of its range, its columns differ), nothing changed.
-CREATE OR REPLACE FUNCTION kit.attach_partition(write_table text, partition_name text, bounds text)
+-- Attaches table partition_name to a partitioned write table, for seqs
+-- from_seq to to_seq (the default partition when both are NULL), in the
+-- caller's transaction under its lock: facts the default partition took in
+-- that range move into it first (which a plain ATTACH PARTITION refuses),
+-- with its guard and the default's off for the move. KT006, nothing changed,
+-- when the table holds a seq the fact sequence has not given (not facts of
+-- this database's) or PostgreSQL refuses (rows outside the range, other
+-- columns). kit.attach_partition and kit.add_partitions (a detached default
+-- partition) run it.
+CREATE OR REPLACE FUNCTION kit.attach_partition_back(write_table text, partition_name text, from_seq bigint, to_seq bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    _table    regclass := kit.relation(attach_partition_back.partition_name)::regclass;
+    _bounds   text := CASE WHEN attach_partition_back.from_seq IS NULL THEN 'DEFAULT'
+                           ELSE format('FOR VALUES FROM (%s) TO (%s)', attach_partition_back.from_seq, attach_partition_back.to_seq) END;
+    _default  record;
+    _highest  bigint;
+    _columns  text;
+    _guards   name[];
+    _guard    name;
 BEGIN
-    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', kit.relation(attach_partition.write_table),
-                   kit.relation(attach_partition.partition_name), attach_partition.bounds);
-    RAISE NOTICE 'kit: % attached back to % (%): its facts are in view again',
-                 attach_partition.partition_name, attach_partition.write_table, attach_partition.bounds;
+    EXECUTE format('SELECT max(seq) FROM %s', _table) INTO _highest;
+    IF _highest > coalesce(pg_sequence_last_value('kit.fact_seq'), 0) THEN
+        RAISE EXCEPTION USING ERRCODE = 'KT006', MESSAGE = format('it holds seq %s, which the fact sequence has not given yet', _highest);
+    END IF;
+    SELECT p.partition_name, p.partition INTO _default
+      FROM kit.write_table_partitions(attach_partition_back.write_table) p WHERE p.from_seq IS NULL;
+    IF attach_partition_back.from_seq IS NOT NULL AND _default.partition IS NOT NULL THEN
+        -- The guards it kept when detached refuse an INSERT: off for the move, as the default's for its DELETE.
+        _guards := ARRAY(SELECT t.tgname FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgfoid = 'kit.refuse_change_of_fact()'::regprocedure);
+        _columns := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                      WHERE a.attrelid = kit.relation(attach_partition_back.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped);
+        FOREACH _guard IN ARRAY _guards LOOP
+            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _table, _guard);
+        END LOOP;
+        EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s', _table, _default.partition,
+                       _columns, attach_partition_back.from_seq, attach_partition_back.to_seq);
+        FOREACH _guard IN ARRAY _guards LOOP
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _table, _guard);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+        EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, attach_partition_back.from_seq, attach_partition_back.to_seq);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+    END IF;
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', kit.relation(attach_partition_back.write_table), _table, _bounds);
+    RAISE NOTICE 'kit: % attached to % (%): its facts are in view', attach_partition_back.partition_name, attach_partition_back.write_table, _bounds;
 EXCEPTION WHEN OTHERS THEN
-    PERFORM kit.usage_error(format('Table %s has the name of a partition %s lacks (%s), and it cannot be attached back: %s',
-                                   attach_partition.partition_name, attach_partition.write_table, attach_partition.bounds, SQLERRM),
-                            'Attach it by hand (ALTER TABLE ... ATTACH PARTITION) or rename or drop it, then run it again; nothing was changed.');
+    PERFORM kit.usage_error(format('Cannot attach %s to %s (%s): %s',
+                                   attach_partition_back.partition_name, attach_partition_back.write_table, _bounds, SQLERRM),
+                            'Rename it, or drop it if it holds no facts of this table, then run it again; nothing was changed.');
 END
 $$;
 
@@ -481,7 +520,7 @@ BEGIN
     IF add_partitions.ahead IS NULL OR add_partitions.ahead < 0 THEN
         PERFORM kit.usage_error(format('ahead is 0 or more partitions (Given: %s)', add_partitions.ahead));
     END IF;
-    FOR _write IN SELECT w.write_table, w.partition_size, w.partitioned_from FROM kit.write_table w
+    FOR _write IN SELECT w.write_table, w.partition_size, w.partitioned_from, w.partitioned_to FROM kit.write_table w
                    WHERE w.partition_size IS NOT NULL AND to_regclass(kit.relation(w.write_table)) IS NOT NULL
                      AND (add_partitions.write_table IS NULL OR w.write_table = add_partitions.write_table)
                    ORDER BY w.write_table LOOP
@@ -493,7 +532,8 @@ BEGIN
             _locked := true;
             _name := kit.kit_name(kit.key_schema(_write.write_table), kit.key_table(_write.write_table) || '_default');
             IF to_regclass(kit.relation(_name)) IS NOT NULL THEN
-                PERFORM kit.attach_partition(_write.write_table, _name, 'DEFAULT');
+                -- The default partition detached (never meant to be): the table of its name goes back.
+                PERFORM kit.attach_partition_back(_write.write_table, _name, NULL, NULL);
             ELSE
                 EXECUTE format('CREATE TABLE %s PARTITION OF %s DEFAULT', kit.relation(_name), _parent);
             END IF;
@@ -520,8 +560,15 @@ BEGIN
                                         'Use a shorter write table name.');
             END IF;
             EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE seq >= %s AND seq < %s)', _default.partition, _from, _to) INTO _moving;
-            IF to_regclass(kit.relation(_name)) IS NOT NULL THEN
-                PERFORM kit.attach_partition(_write.write_table, _name, format('FOR VALUES FROM (%s) TO (%s)', _from, _to));
+            IF _to <= coalesce(_write.partitioned_to, 0) THEN
+                -- A partition made before, detached (or dropped): never made anew, empty (kit.missing_partitions
+                -- names the hole; kit.attach_partition puts it back); the default partition takes its seqs meanwhile.
+                _from := _to;
+                CONTINUE;
+            ELSIF to_regclass(kit.relation(_name)) IS NOT NULL THEN
+                PERFORM kit.usage_error(format('Table %s is in the way of the partition %s is to have for seqs %s to %s',
+                                               _name, _write.write_table, _from, _to - 1),
+                                        'Rename it or drop it, then run it again; nothing was changed.');
             ELSIF _moving THEN
                 -- The default partition took these facts: they move to the new partition, in this transaction.
                 EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', kit.relation(_name), _parent);
@@ -539,7 +586,69 @@ BEGIN
             _from := _to;
         END LOOP;
         PERFORM kit.guard_partitions(_write.write_table);
+        UPDATE kit.write_table w SET partitioned_to = greatest(w.partitioned_to,
+                   (SELECT max(p.to_seq) FROM kit.write_table_partitions(_write.write_table) p))
+         WHERE w.write_table = _write.write_table;
     END LOOP;
+END
+$$;
+
+-- Attaches a detached partition back to a partitioned write table (ATTACH
+-- PARTITION, under a brief ACCESS EXCLUSIVE lock), and the facts the default
+-- partition took in its seqs meanwhile with it: the way to close a hole
+-- kit.missing_partitions names. Its seqs: from_seq on, partition_size of
+-- them; from its name when it has the kit's (<table>_p<n>), else from its
+-- facts. KT006, nothing changed, for a table the kit cannot attach.
+CREATE OR REPLACE FUNCTION kit.attach_partition(write_table text, partition text, from_seq bigint DEFAULT NULL,
+                                               domain text DEFAULT current_schema())
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _size   bigint;
+    _table  regclass;
+    _prefix text;
+BEGIN
+    IF attach_partition.write_table IS NULL OR attach_partition.partition IS NULL THEN
+        PERFORM kit.usage_error('Name the write table and the table to attach: kit.attach_partition(''user_registered_0'', ''user_registered_0_p3'')',
+                                'Nothing was changed.');
+    END IF;
+    attach_partition.write_table := kit.table_key(attach_partition.write_table, kit.require_domain(attach_partition.domain));
+    _size := (SELECT w.partition_size FROM kit.write_table w WHERE w.write_table = attach_partition.write_table);
+    IF _size IS NULL OR to_regclass(kit.relation(attach_partition.write_table)) IS NULL THEN
+        PERFORM kit.usage_error(format('Not a write table partitioned by seq: %s', attach_partition.write_table), 'Nothing was changed.');
+    END IF;
+    attach_partition.partition := kit.table_key(attach_partition.partition, kit.key_schema(attach_partition.write_table));
+    _table := to_regclass(kit.relation(attach_partition.partition));
+    IF _table IS NULL THEN
+        PERFORM kit.usage_error(format('No such table: %s', attach_partition.partition),
+                                'Name it with its schema unless it is in the write table''s; nothing was changed.');
+    ELSIF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = _table) THEN
+        PERFORM kit.usage_error(format('%s is a partition already', attach_partition.partition), 'Nothing was changed.');
+    END IF;
+    IF attach_partition.from_seq IS NULL THEN
+        _prefix := kit.key_table(attach_partition.write_table) || '_p';
+        IF left(kit.key_table(attach_partition.partition), length(_prefix)) = _prefix
+           AND substr(kit.key_table(attach_partition.partition), length(_prefix) + 1) ~ '^[0-9]{1,18}$' THEN
+            attach_partition.from_seq := substr(kit.key_table(attach_partition.partition), length(_prefix) + 1)::bigint * _size;
+        ELSE
+            EXECUTE format('SELECT min(seq) / %s * %1$s FROM %s', _size, _table) INTO attach_partition.from_seq;
+        END IF;
+        IF attach_partition.from_seq IS NULL THEN
+            PERFORM kit.usage_error(format('Cannot tell which seqs %s takes: it holds no fact, and its name is not the kit''s for a partition of %s',
+                                           attach_partition.partition, attach_partition.write_table),
+                                    'Give its first seq (from_seq => ...), a multiple of the partition size; nothing was changed.');
+        END IF;
+    ELSIF attach_partition.from_seq % _size <> 0 THEN
+        PERFORM kit.usage_error(format('A partition of %s starts at a multiple of %s seqs (Given: %s)', attach_partition.write_table, _size,
+                                       attach_partition.from_seq), 'Nothing was changed.');
+    END IF;
+    PERFORM kit.lock_briefly(ARRAY[kit.relation(attach_partition.write_table)::regclass], 'ACCESS EXCLUSIVE',
+                             'attach ' || attach_partition.partition || ' to ' || attach_partition.write_table);
+    PERFORM kit.attach_partition_back(attach_partition.write_table, attach_partition.partition, attach_partition.from_seq,
+                                      attach_partition.from_seq + _size);
+    PERFORM kit.guard_partitions(attach_partition.write_table);
 END
 $$;
 

@@ -471,7 +471,13 @@ DECLARE
 BEGIN
     SELECT * INTO _baseline FROM kit.baseline_table b WHERE b.source_table = uncaptured_rows.source_table;
     IF NOT FOUND THEN
-        PERFORM kit.usage_error(format('Not a table brought under the kit: %s', uncaptured_rows.source_table));
+        PERFORM kit.usage_error(format('Not a table brought under the kit: %s', coalesce(uncaptured_rows.source_table, 'NULL')),
+                                'Name it as kit.baseline_table.source_table does (crm.customers, or customers in public).');
+    END IF;
+    IF _baseline.state <> 'capturing' OR to_regclass(kit.relation(_baseline.source_table)) IS NULL THEN
+        PERFORM kit.usage_error(format('%s and its read version %s are not both current: its copy is %s', uncaptured_rows.source_table,
+                                       _baseline.read_table, CASE _baseline.state WHEN 'copying' THEN 'not done' ELSE 'over, and its capture ended' END),
+                                'They are compared while the capture runs, from the end of the copy (kit backfill) to kit.end_capture.');
     END IF;
     RETURN QUERY EXECUTE format($q$
         WITH captured AS (SELECT s.%1$I AS id%2$s FROM %3$s AS s),
@@ -506,6 +512,9 @@ DECLARE
     _baseline record;
     _columns  text;
 BEGIN
+    IF recapture.source_table IS NULL THEN
+        PERFORM kit.usage_error('Name the table to recapture: kit.recapture(''customers'')', 'Nothing was changed.');
+    END IF;
     recapture.source_table := kit.table_key(recapture.source_table, kit.require_domain(recapture.domain));
     SELECT b.*, v.state AS read_state INTO _baseline FROM kit.baseline_table b JOIN kit.read_version v ON v.read_table = b.read_table
      WHERE b.source_table = recapture.source_table;

@@ -656,7 +656,7 @@ DECLARE
     _reported timestamptz;
     _rate     numeric;
     _gave_up  text[];  -- SQLSTATE, message, hint of a wait for a replica that gave up
-    _recorded text;    -- the recorded table of a baseline, when it is partitioned
+    _partitioned text[];  -- a baseline's write tables that are partitioned
 BEGIN
     backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
     PERFORM kit.replica_lag_settings();  -- a wrong setting fails here, not after the first batch
@@ -670,15 +670,16 @@ BEGIN
         _done := 0;
         _total := kit.baseline_rows_left(_target);
         RAISE NOTICE 'kit: copying the rows of % as facts (about % rows)', _target, _total;
-        SELECT b.recorded_table INTO _recorded FROM kit.baseline_table b JOIN kit.write_table w ON w.write_table = b.recorded_table
-         WHERE b.source_table = _target AND w.partition_size IS NOT NULL;
+        _partitioned := ARRAY(SELECT w.write_table FROM kit.baseline_table b
+                                JOIN kit.write_table w ON w.write_table IN (b.recorded_table, b.removed_table)
+                               WHERE b.source_table = _target AND w.partition_size IS NOT NULL ORDER BY w.write_table);
         LOOP
             _copy := kit.baseline_step(_target, least(backfill.batch_size, 1000));
             _done := _done + _copy.copied;
             COMMIT;
-            IF _recorded IS NOT NULL AND (_copy.state <> 'copying' OR clock_timestamp() - _reported > interval '2 seconds') THEN
-                -- A partitioned recorded table: its partitions keep ahead of the copy's facts.
-                PERFORM kit.keep_partitions_ahead(_recorded);
+            IF cardinality(_partitioned) > 0 AND (_copy.state <> 'copying' OR clock_timestamp() - _reported > interval '2 seconds') THEN
+                -- Partitioned write tables: their partitions keep ahead of the fact sequence, which the copy moves on.
+                PERFORM kit.keep_partitions_ahead(t) FROM unnest(_partitioned) AS t;
                 COMMIT;
             END IF;
             EXIT WHEN _copy.state <> 'copying';

@@ -316,7 +316,12 @@ BEGIN
             EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', kit.relation(_write), _trigger.trigger_name);
         END LOOP;
         -- A partitioned one: the guard on each partition, its triggers ALWAYS, a default partition.
-        PERFORM kit.add_partitions(_write, domain => kit.key_schema(_write)) FROM kit.write_table w WHERE w.write_table = _write AND w.partition_size IS NOT NULL;
+        BEGIN
+            PERFORM kit.add_partitions(_write, domain => kit.key_schema(_write)) FROM kit.write_table w WHERE w.write_table = _write AND w.partition_size IS NOT NULL;
+        EXCEPTION WHEN SQLSTATE 'KT006' OR SQLSTATE 'KT007' THEN
+            -- A table in the way of a partition it would attach back, a lock it could not get: the rest is repaired still.
+            RAISE WARNING 'kit: repair cannot restore the partitions of %: %', _write, SQLERRM;
+        END;
         COMMIT;
     END LOOP;
     FOR _version IN SELECT a.version, a.domain FROM kit.app_roles_in_use() a LOOP

@@ -20,12 +20,15 @@
 --          kit.replica_lag_wait (kit.await_replicas). Write tables
 --          partitioned by seq range (kit.create_write_table's partition_size,
 --          kit.add_partitions, also run after every migrate; catalog
---          kit.write_table.partition_size and partitioned_from); the
+--          kit.write_table.partition_size, partitioned_from and
+--          partitioned_to); the
 --          append-only guard refuses an INSERT on a partition; kit.baseline
 --          takes partition_size too (its old signature is dropped). Verify
 --          compares a table under capture with its read version
 --          (kit.uncaptured_rows); kit.recapture records what its capture
---          missed. No generated code changed.
+--          missed. kit.write_table.partitioned_to bounds what
+--          kit.missing_partitions checks; kit.attach_partition. No generated
+--          code changed.
 --   0.9.0  Forgetting a person: kit.declare_personal_data, kit.forget, the
 --          forget role (kit_forget) and kit.grant_forget; the catalog gains
 --          kit.personal_column, kit.forgotten, kit.forget_role and

@@ -112,6 +112,14 @@ public class WriteTable extends TableImpl<WriteTableRecord> {
      */
     public final TableField<WriteTableRecord, Long> PARTITIONED_FROM = createField(DSL.name("partitioned_from"), SQLDataType.BIGINT, this, "The first seq of its first partition: every fact from there on must be in a partition attached to it, or a backfill, rebuild or verify would miss it.");
 
+    /**
+     * The column <code>kit.write_table.partitioned_to</code>. The first seq
+     * above the partitions kit.add_partitions has made: a seq range below it
+     * that no attached partition takes is a partition detached or dropped,
+     * never one to make anew.
+     */
+    public final TableField<WriteTableRecord, Long> PARTITIONED_TO = createField(DSL.name("partitioned_to"), SQLDataType.BIGINT, this, "The first seq above the partitions kit.add_partitions has made: a seq range below it that no attached partition takes is a partition detached or dropped, never one to make anew.");
+
     private WriteTable(Name alias, Table<WriteTableRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }

@@ -166,6 +166,26 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         return (Long) get(8);
     }
 
+    /**
+     * Setter for <code>kit.write_table.partitioned_to</code>. The first seq
+     * above the partitions kit.add_partitions has made: a seq range below it
+     * that no attached partition takes is a partition detached or dropped,
+     * never one to make anew.
+     */
+    public void setPartitionedTo(Long value) {
+        set(9, value);
+    }
+
+    /**
+     * Getter for <code>kit.write_table.partitioned_to</code>. The first seq
+     * above the partitions kit.add_partitions has made: a seq range below it
+     * that no attached partition takes is a partition detached or dropped,
+     * never one to make anew.
+     */
+    public Long getPartitionedTo() {
+        return (Long) get(9);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -189,7 +209,7 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
     /**
      * Create a detached, initialised WriteTableRecord
      */
-    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion, String domain, Long partitionSize, Long partitionedFrom) {
+    public WriteTableRecord(String writeTable, String idSpace, String idSequence, OffsetDateTime createdAt, String fact, Integer schemaVersion, String domain, Long partitionSize, Long partitionedFrom, Long partitionedTo) {
         super(WriteTable.WRITE_TABLE);
 
         setWriteTable(writeTable);
@@ -201,6 +221,7 @@ public class WriteTableRecord extends UpdatableRecordImpl<WriteTableRecord> {
         setDomain(domain);
         setPartitionSize(partitionSize);
         setPartitionedFrom(partitionedFrom);
+        setPartitionedTo(partitionedTo);
         resetTouchedOnNotNull();
     }
 }
