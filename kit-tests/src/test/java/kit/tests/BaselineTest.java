@@ -281,6 +281,12 @@ class BaselineTest {
         try (Connection c = db.connect()) {
             customers(c, 100);
             exec(c, "SELECT kit.baseline('crm.customers')");
+            assertThat(assertFailsWith(KitError.USAGE, () -> rows(c, "SELECT * FROM kit.uncaptured_rows('crm.customers')")).getMessage())
+                    .as("not compared before the copy is done").contains("its copy is not done");
+            assertThat(assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.recapture('crm.customers')")).getMessage())
+                    .contains("Cannot recapture crm.customers: its copy is not done");
+            assertThat(assertFailsWith(KitError.USAGE, () -> exec(c, "SELECT kit.recapture(NULL)")).getMessage())
+                    .contains("Name the table to recapture");
             exec(c, "CALL kit.backfill()");
             assertThat(verify(c, "crm.customers_0")).isEmpty();
 
