@@ -314,6 +314,33 @@ class BaselineTest {
         }
     }
 
+    /**
+     * A copy that fails (here a rule added to the recorded table that a row breaks) is shown as its
+     * read version's failed backfill, as kit status reports one, rather than as a version waiting;
+     * once the cause is gone the next backfill goes on and clears it.
+     */
+    @Test
+    void aCopyThatFailsIsShownAsAFailedBackfill() throws Exception {
+        TestDatabase db = TestDatabases.migrated();
+        try (Connection c = db.connect()) {
+            customers(c, 50);
+            exec(c, "UPDATE crm.customers SET name = 'boom' WHERE customer_id = 20");
+            exec(c, "SELECT kit.baseline('crm.customers')");
+            exec(c, "ALTER TABLE crm.customers_recorded_0 ADD CONSTRAINT no_boom CHECK (name IS DISTINCT FROM 'boom')");
+            var failed = assertFailsWith("23514", () -> exec(c, "CALL kit.backfill()"));
+            assertThat(failed.getMessage()).contains("The copy of crm.customers failed");
+            assertThat((String) value(c, "SELECT backfill_error FROM kit.read_version WHERE read_table = 'crm.customers_0'"))
+                    .startsWith("23514: The copy of crm.customers failed").contains("no_boom");
+            assertThat(value(c, "SELECT state FROM kit.baseline_table")).isEqualTo("copying");
+
+            exec(c, "ALTER TABLE crm.customers_recorded_0 DROP CONSTRAINT no_boom");
+            exec(c, "CALL kit.backfill()");
+            assertThat(value(c, "SELECT state || ' ' || coalesce(backfill_error, 'no error') FROM kit.read_version"
+                    + " WHERE read_table = 'crm.customers_0'")).isEqualTo("live no error");
+            assertThat(differences(c)).isZero();
+        }
+    }
+
     /** A copy stopped halfway (a crash) goes on where it stopped at the next backfill, batch by batch. */
     @Test
     void aStoppedCopyResumesWhereItStopped() throws Exception {

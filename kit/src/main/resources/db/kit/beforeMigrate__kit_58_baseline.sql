@@ -434,6 +434,23 @@ BEGIN
 END
 $$;
 
+-- kit.baseline_step with its error returned instead of raised (the backfill
+-- records it on the baseline's read version, as a failed backfill, and goes
+-- on with the other tables).
+CREATE OR REPLACE FUNCTION kit.try_baseline_step(source_table text, batch_size integer,
+                                                 OUT copied bigint, OUT copied_to bigint, OUT copy_until bigint, OUT state text,
+                                                 OUT error_state text, OUT error_message text, OUT error_hint text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT s.copied, s.copied_to, s.copy_until, s.state INTO copied, copied_to, copy_until, state
+      FROM kit.baseline_step(try_baseline_step.source_table, try_baseline_step.batch_size) AS s;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT, error_hint = PG_EXCEPTION_HINT;
+END
+$$;
+
 -- How many rows of a baseline's table its copy has still to go through, for
 -- progress reports (counted: once per backfill).
 CREATE OR REPLACE FUNCTION kit.baseline_rows_left(source_table text)

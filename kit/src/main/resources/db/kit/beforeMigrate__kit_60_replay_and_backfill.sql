@@ -657,14 +657,16 @@ DECLARE
     _rate     numeric;
     _gave_up  text[];  -- SQLSTATE, message, hint of a wait for a replica that gave up
     _partitioned text[];  -- a baseline's write tables that are partitioned
+    _copied_into text;    -- a baseline's read version
 BEGIN
     backfill.read_table := kit.table_key(backfill.read_table, backfill.domain);
     PERFORM kit.replica_lag_settings();  -- a wrong setting fails here, not after the first batch
     -- Tables brought under the kit (kit.baseline) first: their rows become facts, a short batch
     -- per transaction, before their read versions are filled.
-    FOR _target IN SELECT b.source_table FROM kit.baseline_table b
+    FOR _target, _copied_into IN SELECT b.source_table, b.read_table FROM kit.baseline_table b
                     WHERE b.state = 'copying' AND (backfill.read_table IS NULL OR b.read_table = backfill.read_table)
                     ORDER BY b.started_at, b.source_table LOOP
+        _error := NULL;
         _started := clock_timestamp();
         _reported := _started;
         _done := 0;
@@ -674,7 +676,11 @@ BEGIN
                                 JOIN kit.write_table w ON w.write_table IN (b.recorded_table, b.removed_table)
                                WHERE b.source_table = _target AND w.partition_size IS NOT NULL ORDER BY w.write_table);
         LOOP
-            _copy := kit.baseline_step(_target, least(backfill.batch_size, 1000));
+            _copy := kit.try_baseline_step(_target, least(backfill.batch_size, 1000));
+            IF _copy.error_state IS NOT NULL THEN
+                _error := ARRAY[_copy.error_state, format('The copy of %s failed: %s', _target, _copy.error_message), _copy.error_hint];
+                EXIT;
+            END IF;
             _done := _done + _copy.copied;
             COMMIT;
             IF cardinality(_partitioned) > 0 AND (_copy.state <> 'copying' OR clock_timestamp() - _reported > interval '2 seconds') THEN
@@ -685,7 +691,8 @@ BEGIN
             EXIT WHEN _copy.state <> 'copying';
             CALL kit.await_replicas(format('copy of %s', _target), _reported, _gave_up);
             IF _gave_up IS NOT NULL THEN
-                RAISE EXCEPTION USING ERRCODE = _gave_up[1], MESSAGE = _gave_up[2], HINT = _gave_up[3];
+                _error := _gave_up;
+                EXIT;
             END IF;
             IF clock_timestamp() - _reported > interval '2 seconds' THEN
                 _rate := _done / greatest(extract(epoch FROM clock_timestamp() - _started), 0.001);
@@ -694,11 +701,28 @@ BEGIN
                 _reported := clock_timestamp();
             END IF;
         END LOOP;
+        IF _error IS NOT NULL THEN
+            -- Shown as its read version's failed backfill (kit status), which cannot go on before the copy.
+            UPDATE kit.read_version v SET backfill_error = _error[1] || ': ' || _error[2], backfill_failed_at = now()
+             WHERE v.read_table = _copied_into;
+            COMMIT;
+            IF _gave_up IS NOT NULL THEN
+                RAISE EXCEPTION USING ERRCODE = _gave_up[1], MESSAGE = _gave_up[2], HINT = _gave_up[3];
+            END IF;
+            RAISE WARNING 'kit: copy of % failed (%: %); going on with the other tables and building versions', _target, _error[1], _error[2];
+            IF cardinality(_failed) = 0 THEN
+                _first := _error;
+                _first_dropped := false;
+            END IF;
+            _failed := _failed || _copied_into;
+            CONTINUE;
+        END IF;
         RAISE NOTICE 'kit: % copied: % rows in % s; its changes since are captured', _target, _done,
             round(extract(epoch FROM clock_timestamp() - _started)::numeric, 1);
     END LOOP;
     FOR _target IN SELECT v.read_table FROM kit.read_version v
                     WHERE v.state = 'building' AND (backfill.read_table IS NULL OR v.read_table = backfill.read_table)
+                      AND v.read_table <> ALL (_failed)  -- a copy that failed above: its rows are not all facts yet
                     ORDER BY v.created_at, v.read_table LOOP
         _started := clock_timestamp();
         _reported := _started;
