@@ -421,6 +421,44 @@ BEGIN
 END
 $$;
 
+-- Moves the facts a partitioned write table's default partition holds in
+-- seqs from_seq to to_seq into table target (a partition about to be
+-- attached), in the caller's transaction: the only delete from a partition,
+-- with the default's guard off for it, and target's own guards (one it kept
+-- when detached) off for the insert.
+CREATE OR REPLACE FUNCTION kit.move_out_of_default(write_table text, target regclass, from_seq bigint, to_seq bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    _default record;
+    _guards  name[] := ARRAY(SELECT t.tgname FROM pg_trigger t
+                              WHERE t.tgrelid = move_out_of_default.target AND t.tgfoid = 'kit.refuse_change_of_fact()'::regprocedure);
+    _guard   name;
+BEGIN
+    SELECT p.partition_name, p.partition INTO _default
+      FROM kit.write_table_partitions(move_out_of_default.write_table) p WHERE p.from_seq IS NULL;
+    IF _default.partition IS NULL THEN
+        RETURN;
+    END IF;
+    FOREACH _guard IN ARRAY _guards LOOP
+        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', move_out_of_default.target, _guard);
+    END LOOP;
+    EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s',
+                   move_out_of_default.target, _default.partition,
+                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = kit.relation(move_out_of_default.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped),
+                   move_out_of_default.from_seq, move_out_of_default.to_seq);
+    FOREACH _guard IN ARRAY _guards LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', move_out_of_default.target, _guard);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+    EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, move_out_of_default.from_seq, move_out_of_default.to_seq);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+END
+$$;
+
 -- Attaches table partition_name to a partitioned write table, for seqs
 -- from_seq to to_seq (the default partition when both are NULL), in the
 -- caller's transaction under its lock: facts the default partition took in
@@ -439,34 +477,14 @@ DECLARE
     _table    regclass := kit.relation(attach_partition_back.partition_name)::regclass;
     _bounds   text := CASE WHEN attach_partition_back.from_seq IS NULL THEN 'DEFAULT'
                            ELSE format('FOR VALUES FROM (%s) TO (%s)', attach_partition_back.from_seq, attach_partition_back.to_seq) END;
-    _default  record;
     _highest  bigint;
-    _columns  text;
-    _guards   name[];
-    _guard    name;
 BEGIN
     EXECUTE format('SELECT max(seq) FROM %s', _table) INTO _highest;
     IF _highest > coalesce(pg_sequence_last_value('kit.fact_seq'), 0) THEN
         RAISE EXCEPTION USING ERRCODE = 'KT006', MESSAGE = format('it holds seq %s, which the fact sequence has not given yet', _highest);
     END IF;
-    SELECT p.partition_name, p.partition INTO _default
-      FROM kit.write_table_partitions(attach_partition_back.write_table) p WHERE p.from_seq IS NULL;
-    IF attach_partition_back.from_seq IS NOT NULL AND _default.partition IS NOT NULL THEN
-        -- The guards it kept when detached refuse an INSERT: off for the move, as the default's for its DELETE.
-        _guards := ARRAY(SELECT t.tgname FROM pg_trigger t WHERE t.tgrelid = _table AND t.tgfoid = 'kit.refuse_change_of_fact()'::regprocedure);
-        _columns := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                      WHERE a.attrelid = kit.relation(attach_partition_back.write_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped);
-        FOREACH _guard IN ARRAY _guards LOOP
-            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _table, _guard);
-        END LOOP;
-        EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s', _table, _default.partition,
-                       _columns, attach_partition_back.from_seq, attach_partition_back.to_seq);
-        FOREACH _guard IN ARRAY _guards LOOP
-            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _table, _guard);
-        END LOOP;
-        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
-        EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, attach_partition_back.from_seq, attach_partition_back.to_seq);
-        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+    IF attach_partition_back.from_seq IS NOT NULL THEN
+        PERFORM kit.move_out_of_default(attach_partition_back.write_table, _table, attach_partition_back.from_seq, attach_partition_back.to_seq);
     END IF;
     EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', kit.relation(attach_partition_back.write_table), _table, _bounds);
     RAISE NOTICE 'kit: % attached to % (%): its facts are in view', attach_partition_back.partition_name, attach_partition_back.write_table, _bounds;
@@ -572,12 +590,7 @@ BEGIN
             ELSIF _moving THEN
                 -- The default partition took these facts: they move to the new partition, in this transaction.
                 EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', kit.relation(_name), _parent);
-                EXECUTE format('INSERT INTO %1$s (%3$s) SELECT %3$s FROM %2$s WHERE seq >= %4$s AND seq < %5$s', kit.relation(_name), _default.partition,
-                               (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                                 WHERE a.attrelid = _parent AND a.attnum > 0 AND NOT a.attisdropped), _from, _to);
-                EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
-                EXECUTE format('DELETE FROM %s WHERE seq >= %s AND seq < %s', _default.partition, _from, _to);
-                EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', _default.partition, kit.object_name('append_only', _default.partition_name));
+                PERFORM kit.move_out_of_default(_write.write_table, kit.relation(_name)::regclass, _from, _to);
                 EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', _parent, kit.relation(_name), _from, _to);
             ELSE
                 EXECUTE format('CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)', kit.relation(_name), _parent, _from, _to);
